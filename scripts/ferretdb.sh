@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Build and run a local FerretDB v1 server (MongoDB wire protocol, SQLite
+# backend) for the test suite.
+#
+# Usage: scripts/ferretdb.sh start|stop|status
+#
+#   start   build the server if needed and start it in the background;
+#           does nothing (exit 0) if the port already answers
+#   stop    stop the server started by this script (via its pid file)
+#   status  print "running" (exit 0) or "not running" (exit 3)
+#
+# Environment:
+#   FERRETDB_PORT           TCP port on 127.0.0.1 (default 27027)
+#   FERRETDB_START_TIMEOUT  seconds to wait for the port to answer (default 60)
+#
+# The server is the small Go program in scripts/ferretdb/, which embeds
+# github.com/FerretDB/FerretDB/ferretdb (telemetry off, no network access
+# besides the loopback listener). Building it needs Go >= 1.24 and the Go
+# module proxy (only on the first build, or after go.mod changes).
+#
+# State (gitignored) lives in $ROOT/.test-servers/ferretdb/:
+#   bin/ferretdb         built binary
+#   bin/ferretdb.sha256  hash of the sources it was built from
+#   data/                SQLite files (one per database)
+#   ferretdb.pid         pid of the running server
+#   ferretdb.log         server log (stderr), appended to
+#
+# Connection string: mongodb://127.0.0.1:${FERRETDB_PORT:-27027}/
+
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+SRC_DIR="$SCRIPT_DIR/ferretdb"
+STATE_DIR="$ROOT/.test-servers/ferretdb"
+BIN_DIR="$STATE_DIR/bin"
+BIN="$BIN_DIR/ferretdb"
+HASH_FILE="$BIN_DIR/ferretdb.sha256"
+DATA_DIR="$STATE_DIR/data"
+PID_FILE="$STATE_DIR/ferretdb.pid"
+LOG_FILE="$STATE_DIR/ferretdb.log"
+LOCK_FILE="$STATE_DIR/lock"
+
+HOST="127.0.0.1"
+PORT="${FERRETDB_PORT:-27027}"
+START_TIMEOUT="${FERRETDB_START_TIMEOUT:-60}"
+
+log() { printf 'ferretdb.sh: %s\n' "$*" >&2; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+  die "FERRETDB_PORT must be a TCP port number, got '$PORT'"
+fi
+
+# True if something accepts TCP connections on $HOST:$PORT.
+port_open() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null
+}
+
+# Prints the pid from the pid file if that process is alive and is our binary.
+our_pid() {
+  local pid exe
+  [[ -f "$PID_FILE" ]] || return 1
+  pid="$(tr -dc '0-9' <"$PID_FILE")"
+  [[ -n "$pid" ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a recycled pid: the process must run our binary.
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
+  if [[ -n "$exe" && "${exe% (deleted)}" != "$BIN" ]]; then
+    return 1
+  fi
+  printf '%s\n' "$pid"
+}
+
+show_log_tail() {
+  if [[ -f "$LOG_FILE" ]]; then
+    log "last lines of $LOG_FILE:"
+    tail -n 40 "$LOG_FILE" >&2 || true
+  fi
+}
+
+lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$LOCK_FILE"
+  flock 9
+}
+
+# Build flags; part of the source hash, so changing them triggers a rebuild.
+BUILD_FLAGS=(-mod=readonly -trimpath -buildvcs=false)
+
+source_hash() {
+  {
+    (cd "$SRC_DIR" && sha256sum main.go go.mod go.sum)
+    go version
+    go env GOOS GOARCH
+    echo "CGO_ENABLED=0 ${BUILD_FLAGS[*]}"
+  } | sha256sum | cut -d' ' -f1
+}
+
+check_go() {
+  command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.24 to build FerretDB)"
+  local v
+  v="$(GOTOOLCHAIN=local go env GOVERSION)"
+  v="${v#go}"
+  local major="${v%%.*}" rest="${v#*.}"
+  local minor="${rest%%[!0-9]*}"
+  if ((major < 1 || (major == 1 && minor < 24))); then
+    die "Go $v is too old: FerretDB v1.24 needs Go >= 1.24"
+  fi
+}
+
+build_if_needed() {
+  export GOTOOLCHAIN=local
+  check_go
+  local want have=""
+  want="$(source_hash)"
+  if [[ -x "$BIN" && -f "$HASH_FILE" ]]; then
+    have="$(cat "$HASH_FILE")"
+  fi
+  if [[ "$want" == "$have" ]]; then
+    return 0
+  fi
+
+  log "building FerretDB server from $SRC_DIR (first build takes a few minutes) ..."
+  mkdir -p "$BIN_DIR"
+  local start=$SECONDS
+  # -mod=readonly: go.mod/go.sum are complete and committed; never rewrite them.
+  # CGO_ENABLED=0: the SQLite driver (modernc.org/sqlite) is pure Go.
+  if ! (cd "$SRC_DIR" && CGO_ENABLED=0 go build "${BUILD_FLAGS[@]}" -o "$BIN.tmp" .); then
+    rm -f "$BIN.tmp"
+    die "building the FerretDB server failed (see the go output above)"
+  fi
+  mv -f "$BIN.tmp" "$BIN"
+  printf '%s\n' "$want" >"$HASH_FILE"
+  log "built $BIN in $((SECONDS - start)) s"
+}
+
+cmd_start() {
+  local pid=""
+  lock
+
+  if port_open; then
+    if pid="$(our_pid)"; then
+      log "already running (pid $pid) on $HOST:$PORT"
+    else
+      log "port $HOST:$PORT already answers (not started by this script, or pid file lost); nothing to do"
+    fi
+    return 0
+  fi
+
+  if pid="$(our_pid)"; then
+    # Started earlier but not answering yet (or hung): wait for it below.
+    log "server process $pid exists but $HOST:$PORT does not answer yet; waiting"
+  else
+    rm -f "$PID_FILE"
+    build_if_needed
+    mkdir -p "$DATA_DIR"
+    {
+      echo
+      echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) ferretdb.sh start: $HOST:$PORT, data $DATA_DIR ==="
+    } >>"$LOG_FILE"
+    # setsid + nohup: own session, survives the calling shell and its process group.
+    # The lock fd must not leak into the daemon, or it would hold the lock forever.
+    setsid nohup "$BIN" -listen "$HOST:$PORT" -data "$DATA_DIR" -pidfile "$PID_FILE" \
+      </dev/null >>"$LOG_FILE" 2>&1 9>&- &
+    pid=$!
+    printf '%s\n' "$pid" >"$PID_FILE"
+    log "started pid $pid, waiting for $HOST:$PORT (up to ${START_TIMEOUT} s) ..."
+  fi
+
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if port_open; then
+      log "FerretDB is up: mongodb://$HOST:$PORT/ (pid $pid, log $LOG_FILE)"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_log_tail
+      rm -f "$PID_FILE"
+      die "FerretDB (pid $pid) exited before $HOST:$PORT answered"
+    fi
+    sleep 0.2
+  done
+
+  show_log_tail
+  die "FerretDB (pid $pid) did not answer on $HOST:$PORT within ${START_TIMEOUT} s (still running; use '$0 stop')"
+}
+
+cmd_stop() {
+  lock
+
+  local pid
+  if ! pid="$(our_pid)"; then
+    rm -f "$PID_FILE"
+    if port_open; then
+      log "no server started by this script, but $HOST:$PORT answers (some other process); leaving it alone"
+    else
+      log "not running"
+    fi
+    return 0
+  fi
+
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do # up to 10 s
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid did not stop after SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.2
+  fi
+  rm -f "$PID_FILE"
+  log "stopped (pid $pid)"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(our_pid)"; then
+    if port_open; then
+      echo "running (pid $pid, mongodb://$HOST:$PORT/)"
+      return 0
+    fi
+    echo "not running: pid $pid exists but $HOST:$PORT does not answer"
+    return 3
+  fi
+  if port_open; then
+    echo "running (mongodb://$HOST:$PORT/ answers, but not started by this script)"
+    return 0
+  fi
+  echo "not running"
+  return 3
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+*)
+  echo "usage: $0 start|stop|status" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,56 @@
+import type { Logger } from '../runner/logger.ts';
+
+/**
+ * The normalised shape of every change unit, whichever form it was written in (a `@ChangeUnit`
+ * class, a legacy `@ChangeSet` method, or a `defineChangeUnit` object). The runner only sees this.
+ */
+export interface ChangeUnitModel {
+  readonly id: string;
+  /** Empty when not given; `defaultAuthor` fills it at planning time. */
+  readonly author: string;
+  /** Sort keys compared as strings, left to right: [unit or ChangeLog order, ChangeSet order]. */
+  readonly orderKey: readonly string[];
+  readonly systemVersion: string;
+  readonly runAlways: boolean;
+  /** `undefined`: follow the runner's `transactional` option. */
+  readonly transactional: boolean | undefined;
+  readonly failFast: boolean;
+  /** Raw `@Profile` values, e.g. `['dev', '!prod']`; empty means every profile. */
+  readonly profiles: readonly string[];
+  readonly form: ChangeUnitForm;
+  /** Recorded as `changeLogClass`. */
+  readonly className: string;
+  readonly steps: ChangeSteps;
+  /** The file it came from, when loaded from a scan path. */
+  readonly source: string | undefined;
+  /** For legacy ChangeSets: `failFast` of the enclosing ChangeLog. */
+  readonly changeLogFailFast: boolean;
+}
+
+export type ChangeUnitForm = 'change-unit' | 'change-set' | 'definition';
+
+/** A method name plus how to call it on an instance (or a plain function for definitions). */
+export interface ChangeStep {
+  readonly name: string;
+  /** Source text of a plain function step (definitions), for checksums. */
+  readonly source?: string;
+  readonly invoke: (target: object | undefined, context: object) => Promise<unknown>;
+}
+
+export interface ChangeSteps {
+  readonly execution: ChangeStep;
+  readonly rollback: ChangeStep | undefined;
+  readonly before: ChangeStep | undefined;
+  readonly rollbackBefore: ChangeStep | undefined;
+  /** The class to instantiate once per run (decorated forms); undefined for definitions. */
+  readonly unitClass: (abstract new (...args: never[]) => object) | undefined;
+}
+
+/** The context every change method receives, merged with the driver's context and dependencies. */
+export interface BaseChangeContext {
+  readonly log: Logger;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly executionId: string;
+  readonly changeId: string;
+  readonly author: string;
+}

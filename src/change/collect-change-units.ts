@@ -1,0 +1,194 @@
+import type { ChangeStep, ChangeUnitModel } from './change-unit.ts';
+import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
+import { type ChangeUnitDefinition, isChangeUnitDefinition } from './define-change-unit.ts';
+
+/** What `addChangeUnits` accepts: a decorated class or a `defineChangeUnit` object. */
+export type ChangeUnitSource = (abstract new (...args: never[]) => object) | ChangeUnitDefinition<never>;
+
+/** A source plus where it came from, so errors can name the file. */
+export interface LocatedSource {
+  readonly source: unknown;
+  readonly file: string | undefined;
+}
+
+export interface Collected {
+  readonly units: ChangeUnitModel[];
+  readonly problems: string[];
+}
+
+const DEFAULT_SYSTEM_VERSION = '0';
+
+/** True for values that are change units in any form. */
+export function isChangeUnitSource(value: unknown): boolean {
+  return isChangeUnitDefinition(value) || readClassMarks(value) !== undefined;
+}
+
+/** Turns every source into models, collecting every problem instead of stopping at the first. */
+export function collectChangeUnits(sources: readonly LocatedSource[]): Collected {
+  const units: ChangeUnitModel[] = [];
+  const problems: string[] = [];
+  for (const { source, file } of sources) {
+    const where = file === undefined ? '' : ` (in ${file})`;
+    if (isChangeUnitDefinition(source)) {
+      fromDefinition(source, file, where, units, problems);
+      continue;
+    }
+    const marks = readClassMarks(source);
+    if (marks === undefined) {
+      const name = typeof source === 'function' ? `class ${source.name}` : describe(source);
+      problems.push(`${name}${where} is not a change unit: decorate it with @ChangeUnit or @ChangeLog, or use defineChangeUnit().`);
+      continue;
+    }
+    const unitClass = source as abstract new (...args: never[]) => object;
+    if (marks.unit !== undefined) fromChangeUnitClass(unitClass, marks, file, where, units, problems);
+    else fromChangeLogClass(unitClass, marks, file, where, units, problems);
+  }
+  return { units, problems };
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? `an object with keys [${Object.keys(value).join(', ')}]` : `a ${typeof value}`;
+}
+
+function methodStep(name: string): ChangeStep {
+  return {
+    name,
+    invoke: async (target, context) => {
+      const method = (target as Record<string, unknown>)[name];
+      if (typeof method !== 'function') throw new TypeError(`Method '${name}' is not a function`);
+      return await (method as (context: object) => unknown).call(target, context);
+    },
+  };
+}
+
+function functionStep(name: string, fn: ((context: never) => unknown) | undefined): ChangeStep | undefined {
+  if (fn === undefined) return undefined;
+  return { name, source: Function.prototype.toString.call(fn), invoke: async (_target, context) => await fn(context as never) };
+}
+
+function fromChangeUnitClass(
+  unitClass: abstract new (...args: never[]) => object,
+  marks: Readonly<ClassMarks>,
+  file: string | undefined,
+  where: string,
+  units: ChangeUnitModel[],
+  problems: string[],
+): void {
+  const options = marks.unit!;
+  const label = `@ChangeUnit '${String(options.id ?? '?')}' (class ${unitClass.name})${where}`;
+  const byRole = (role: MethodRole): MethodMark[] => marks.methods.filter((method) => method.role === role);
+  const exactlyOne = (role: MethodRole, decorator: string, required: boolean): string | undefined => {
+    const found = byRole(role);
+    if (found.length > 1) problems.push(`${label} has ${found.length} @${decorator} methods (${found.map((m) => m.name).join(', ')}); exactly one is allowed.`);
+    else if (found.length === 0 && required) problems.push(`${label} has no @${decorator} method; exactly one is required.`);
+    return found[0]?.name;
+  };
+  const execution = exactlyOne('execution', 'Execution', true);
+  const rollback = exactlyOne('rollback', 'RollbackExecution', true);
+  const before = exactlyOne('before', 'BeforeExecution', false);
+  const rollbackBefore = exactlyOne('rollbackBefore', 'RollbackBeforeExecution', before !== undefined);
+  if (before === undefined && rollbackBefore !== undefined) problems.push(`${label} has @RollbackBeforeExecution without @BeforeExecution.`);
+  if (marks.changeLog !== undefined) problems.push(`${label} is also a @ChangeLog; use one or the other.`);
+  checkIdentity(label, options.id, options.order, options.author, problems);
+  if (execution === undefined) return;
+  units.push({
+    id: String(options.id),
+    author: options.author ?? '',
+    orderKey: [String(options.order ?? '')],
+    systemVersion: options.systemVersion ?? DEFAULT_SYSTEM_VERSION,
+    runAlways: options.runAlways ?? false,
+    transactional: options.transactional,
+    failFast: options.failFast ?? true,
+    profiles: marks.profiles,
+    form: 'change-unit',
+    className: unitClass.name,
+    steps: {
+      execution: methodStep(execution),
+      rollback: rollback === undefined ? undefined : methodStep(rollback),
+      before: before === undefined ? undefined : methodStep(before),
+      rollbackBefore: rollbackBefore === undefined ? undefined : methodStep(rollbackBefore),
+      unitClass,
+    },
+    source: file,
+    changeLogFailFast: true,
+  });
+}
+
+function fromChangeLogClass(
+  unitClass: abstract new (...args: never[]) => object,
+  marks: Readonly<ClassMarks>,
+  file: string | undefined,
+  where: string,
+  units: ChangeUnitModel[],
+  problems: string[],
+): void {
+  const changeLog = marks.changeLog!;
+  const changeSets = marks.methods.filter((method) => method.changeSet !== undefined);
+  if (changeSets.length === 0) problems.push(`@ChangeLog class ${unitClass.name}${where} has no @ChangeSet methods.`);
+  const strayRoles = marks.methods.filter((method) => method.role !== undefined);
+  if (strayRoles.length > 0) problems.push(`@ChangeLog class ${unitClass.name}${where} uses @Execution-style decorators; those belong on a @ChangeUnit.`);
+  for (const method of changeSets) {
+    const options = method.changeSet!;
+    const label = `@ChangeSet '${String(options.id ?? '?')}' (${unitClass.name}.${method.name})${where}`;
+    checkIdentity(label, options.id, options.order, options.author, problems);
+    if (options.author === undefined || options.author === '') problems.push(`${label} has no author; @ChangeSet requires one.`);
+    units.push({
+      id: String(options.id),
+      author: options.author ?? '',
+      orderKey: [changeLog.order ?? '', String(options.order ?? '')],
+      systemVersion: options.systemVersion ?? DEFAULT_SYSTEM_VERSION,
+      runAlways: options.runAlways ?? false,
+      transactional: undefined,
+      failFast: options.failFast ?? true,
+      profiles: [...marks.profiles, ...method.profiles],
+      form: 'change-set',
+      className: unitClass.name,
+      steps: { execution: methodStep(method.name), rollback: undefined, before: undefined, rollbackBefore: undefined, unitClass },
+      source: file,
+      changeLogFailFast: changeLog.failFast ?? true,
+    });
+  }
+}
+
+function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | undefined, where: string, units: ChangeUnitModel[], problems: string[]): void {
+  const label = `change unit '${String(definition.id ?? '?')}' (defineChangeUnit)${where}`;
+  checkIdentity(label, definition.id, definition.order, definition.author, problems);
+  for (const key of ['execute', 'rollback', 'before', 'rollbackBefore'] as const) {
+    const value = definition[key];
+    if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function.`);
+  }
+  if (typeof definition.execute !== 'function') problems.push(`${label} has no execute() function; it is required.`);
+  if (typeof definition.rollback !== 'function') problems.push(`${label} has no rollback() function; it is required.`);
+  if (definition.before !== undefined && definition.rollbackBefore === undefined)
+    problems.push(`${label} has before() without rollbackBefore(); it is required with before().`);
+  if (definition.before === undefined && definition.rollbackBefore !== undefined) problems.push(`${label} has rollbackBefore() without before().`);
+  if (typeof definition.execute !== 'function') return;
+  units.push({
+    id: String(definition.id),
+    author: definition.author ?? '',
+    orderKey: [String(definition.order ?? '')],
+    systemVersion: definition.systemVersion ?? DEFAULT_SYSTEM_VERSION,
+    runAlways: definition.runAlways ?? false,
+    transactional: definition.transactional,
+    failFast: definition.failFast ?? true,
+    profiles: [...(definition.profiles ?? [])],
+    form: 'definition',
+    className: file === undefined ? 'defineChangeUnit' : file,
+    steps: {
+      execution: functionStep('execute', definition.execute)!,
+      rollback: functionStep('rollback', definition.rollback),
+      before: functionStep('before', definition.before),
+      rollbackBefore: functionStep('rollbackBefore', definition.rollbackBefore),
+      unitClass: undefined,
+    },
+    source: file,
+    changeLogFailFast: true,
+  });
+}
+
+function checkIdentity(label: string, id: unknown, order: unknown, author: unknown, problems: string[]): void {
+  if (typeof id !== 'string' || id.trim() === '') problems.push(`${label} has no id; give it a non-empty string id.`);
+  if (typeof order !== 'string' || order.trim() === '') problems.push(`${label} has no order; give it a string order such as '001'.`);
+  if (author !== undefined && typeof author !== 'string') problems.push(`${label}: author must be a string.`);
+}

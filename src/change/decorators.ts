@@ -1,0 +1,230 @@
+/**
+ * Mongock's decorators. Each works under TypeScript's standard decorators (TS 5+, esbuild, tsx)
+ * and under `experimentalDecorators` (NestJS projects): the argument shapes tell them apart.
+ * Metadata is kept in a WeakMap keyed by the class, so nothing is written onto user classes.
+ */
+
+/** Options of `@ChangeUnit` (Mongock 5). */
+export interface ChangeUnitOptions {
+  readonly id: string;
+  readonly order: string;
+  readonly author?: string;
+  readonly systemVersion?: string;
+  readonly runAlways?: boolean;
+  readonly transactional?: boolean;
+  readonly failFast?: boolean;
+}
+
+/** Options of the legacy `@ChangeLog` (Mongock 3/4). */
+export interface ChangeLogOptions {
+  readonly order?: string;
+  readonly failFast?: boolean;
+}
+
+/** Options of the legacy `@ChangeSet` (Mongock 3/4). */
+export interface ChangeSetOptions {
+  readonly id: string;
+  readonly author: string;
+  readonly order: string;
+  readonly runAlways?: boolean;
+  readonly systemVersion?: string;
+  readonly failFast?: boolean;
+}
+
+export type MethodRole = 'execution' | 'rollback' | 'before' | 'rollbackBefore';
+
+export interface MethodMark {
+  readonly name: string;
+  readonly role: MethodRole | undefined;
+  readonly changeSet: ChangeSetOptions | undefined;
+  readonly profiles: readonly string[];
+}
+
+/** Everything the decorators recorded about one class. */
+export interface ClassMarks {
+  unit: ChangeUnitOptions | undefined;
+  changeLog: ChangeLogOptions | undefined;
+  profiles: string[];
+  methods: MethodMark[];
+}
+
+const marksByClass = new WeakMap<object, ClassMarks>();
+const METADATA_KEY = Symbol.for('mongock.marks');
+
+// Node 20 has no Symbol.metadata; TypeScript and esbuild give decorators a `context.metadata`
+// object only when it exists. Defining it here (as the proposal's polyfill does) gives standard
+// decorators a place to leave method marks for the class decorator to collect.
+(Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata');
+
+interface StandardContext {
+  readonly kind: string;
+  readonly name: string | symbol | undefined;
+  readonly metadata?: Record<PropertyKey, unknown>;
+}
+
+function isStandardContext(value: unknown): value is StandardContext {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+function emptyMarks(): ClassMarks {
+  return { unit: undefined, changeLog: undefined, profiles: [], methods: [] };
+}
+
+function marksFor(target: object): ClassMarks {
+  const existing = marksByClass.get(target);
+  if (existing !== undefined) return existing;
+  const marks = emptyMarks();
+  marksByClass.set(target, marks);
+  return marks;
+}
+
+/** Standard decorators leave method marks in `context.metadata` until the class decorator runs. */
+function pendingMarks(context: StandardContext): ClassMarks {
+  const metadata = context.metadata;
+  if (metadata === undefined) {
+    throw new TypeError('Mongock decorators need decorator metadata (TypeScript 5.2+ or experimentalDecorators).');
+  }
+  if (!Object.hasOwn(metadata, METADATA_KEY)) metadata[METADATA_KEY] = emptyMarks();
+  return metadata[METADATA_KEY] as ClassMarks;
+}
+
+function methodDecorator(update: (mark: MethodMark) => MethodMark) {
+  return (...args: unknown[]): void => {
+    const [first, second] = args;
+    if (isStandardContext(second)) {
+      if (second.kind !== 'method') throw new TypeError('Mongock method decorators apply to methods only.');
+      upsertMethod(pendingMarks(second), String(second.name), update);
+      return;
+    }
+    // experimentalDecorators: (prototype, propertyKey, descriptor)
+    const prototype = first as { constructor: object };
+    upsertMethod(marksFor(prototype.constructor), String(second), update);
+  };
+}
+
+function upsertMethod(marks: ClassMarks, name: string, update: (mark: MethodMark) => MethodMark): void {
+  const index = marks.methods.findIndex((mark) => mark.name === name);
+  const current = index === -1 ? { name, role: undefined, changeSet: undefined, profiles: [] } : marks.methods[index];
+  const next = update(current as MethodMark);
+  if (index === -1) marks.methods.push(next);
+  else marks.methods[index] = next;
+}
+
+function classDecorator(apply: (marks: ClassMarks) => void) {
+  return (...args: unknown[]): void => {
+    const [target, context] = args;
+    const marks = marksFor(target as object);
+    if (isStandardContext(context)) {
+      if (context.kind !== 'class') throw new TypeError('This Mongock decorator applies to classes only.');
+      const pending = context.metadata?.[METADATA_KEY] as ClassMarks | undefined;
+      if (pending !== undefined) {
+        for (const method of pending.methods) upsertMethod(marks, method.name, (current) => mergeMark(current, method));
+        pending.methods = [];
+      }
+    }
+    apply(marks);
+  };
+}
+
+function mergeMark(current: MethodMark, extra: MethodMark): MethodMark {
+  return {
+    name: current.name,
+    role: extra.role ?? current.role,
+    changeSet: extra.changeSet ?? current.changeSet,
+    profiles: [...current.profiles, ...extra.profiles],
+  };
+}
+
+function roleDecorator(role: MethodRole) {
+  return methodDecorator((mark) => {
+    if (mark.role !== undefined && mark.role !== role) {
+      throw new TypeError(`Method '${mark.name}' has two Mongock roles: @${ROLE_NAMES[mark.role]} and @${ROLE_NAMES[role]}.`);
+    }
+    return { ...mark, role };
+  });
+}
+
+const ROLE_NAMES: Readonly<Record<MethodRole, string>> = {
+  execution: 'Execution',
+  rollback: 'RollbackExecution',
+  before: 'BeforeExecution',
+  rollbackBefore: 'RollbackBeforeExecution',
+};
+
+/**
+ * Marks a class as a change unit (Mongock 5). It needs exactly one `@Execution` and one
+ * `@RollbackExecution` method; `@BeforeExecution` (with `@RollbackBeforeExecution`) is optional.
+ *
+ * @example
+ * ```ts
+ * @ChangeUnit({ id: 'client-initializer', order: '001', author: 'dev' })
+ * export class ClientInitializer {
+ *   @Execution() async execute({ db }) { await db.collection('clients').insertOne({ name: 'a' }); }
+ *   @RollbackExecution() async rollback({ db }) { await db.collection('clients').deleteMany({}); }
+ * }
+ * ```
+ */
+export function ChangeUnit(options: ChangeUnitOptions) {
+  const frozen = Object.freeze({ ...options });
+  return classDecorator((marks) => {
+    marks.unit = frozen;
+  });
+}
+
+/** The change itself; runs inside the unit's transaction when there is one. */
+export function Execution() {
+  return roleDecorator('execution');
+}
+
+/** Undoes `@Execution`: run on failure when not transactional, and by `runner.undo()`. */
+export function RollbackExecution() {
+  return roleDecorator('rollback');
+}
+
+/** Optional step run before, outside the unit's transaction (DDL); recorded as `<id>_before`. */
+export function BeforeExecution() {
+  return roleDecorator('before');
+}
+
+/** Undoes `@BeforeExecution`; required when it is present. */
+export function RollbackBeforeExecution() {
+  return roleDecorator('rollbackBefore');
+}
+
+/** Legacy (Mongock 3/4) container of `@ChangeSet` methods. */
+export function ChangeLog(options: ChangeLogOptions = {}) {
+  const frozen = Object.freeze({ ...options });
+  return classDecorator((marks) => {
+    marks.changeLog = frozen;
+  });
+}
+
+/** Legacy (Mongock 3/4) change: one method of a `@ChangeLog` class. It has no rollback. */
+export function ChangeSet(options: ChangeSetOptions) {
+  const frozen = Object.freeze({ ...options });
+  return methodDecorator((mark) => ({ ...mark, changeSet: frozen }));
+}
+
+/**
+ * Limits a change unit class or a ChangeSet method to profiles: `@Profile('dev')`,
+ * `@Profile('!prod')`, `@Profile('dev', 'test')`. With no active profiles, `default` is active.
+ */
+export function Profile(...profiles: string[]) {
+  return (...args: unknown[]): void => {
+    const [target, context] = args;
+    const isClass = isStandardContext(context) ? context.kind === 'class' : typeof target === 'function' && context === undefined;
+    if (isClass) {
+      // The class itself is at hand in both modes, and class decorators may run in any order.
+      marksFor(target as object).profiles.push(...profiles);
+      return;
+    }
+    methodDecorator((mark) => ({ ...mark, profiles: [...mark.profiles, ...profiles] }))(...args);
+  };
+}
+
+/** What the decorators recorded on `target`, or undefined when it carries no class decorator. */
+export function readClassMarks(target: unknown): Readonly<ClassMarks> | undefined {
+  if (typeof target !== 'function') return undefined;
+  const marks = marksByClass.get(target);
+  return marks?.unit !== undefined || marks?.changeLog !== undefined ? marks : undefined;
+}

@@ -1,0 +1,51 @@
+import type { BaseChangeContext } from './change-unit.ts';
+
+/** What a plain-object unit's methods receive unless typed: the base context plus driver handles. */
+export type DefaultChangeContext = BaseChangeContext & Readonly<Record<string, unknown>>;
+
+/** A change method of a plain-object unit: receives the context, may be async. */
+export type ChangeFunction<TContext> = (context: TContext) => unknown;
+
+/**
+ * A change unit as a plain object, for JavaScript and for code without decorators. Same rules as
+ * `@ChangeUnit`: `execute` and `rollback` are required; `rollbackBefore` is required with `before`.
+ */
+export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
+  readonly id: string;
+  readonly order: string;
+  readonly author?: string;
+  readonly systemVersion?: string;
+  readonly runAlways?: boolean;
+  readonly transactional?: boolean;
+  readonly failFast?: boolean;
+  /** Like `@Profile`: `['dev']`, `['!prod']`. */
+  readonly profiles?: readonly string[];
+  readonly before?: ChangeFunction<TContext>;
+  readonly rollbackBefore?: ChangeFunction<TContext>;
+  readonly execute: ChangeFunction<TContext>;
+  readonly rollback: ChangeFunction<TContext>;
+}
+
+const DEFINITION = Symbol.for('mongock.definition');
+
+/**
+ * Declares a change unit without decorators. The returned object is frozen and recognised by
+ * `addChangeUnits` and by scan paths (as a default or named export).
+ *
+ * @example
+ * ```js
+ * export default defineChangeUnit({
+ *   id: 'add-status-field', order: '003', author: 'dev',
+ *   async execute({ db, session }) { await db.collection('users').updateMany({}, { $set: { status: 'active' } }, { session }); },
+ *   async rollback({ db, session }) { await db.collection('users').updateMany({}, { $unset: { status: '' } }, { session }); },
+ * });
+ * ```
+ */
+export function defineChangeUnit<TContext = DefaultChangeContext>(definition: ChangeUnitDefinition<TContext>): ChangeUnitDefinition<TContext> {
+  return Object.freeze({ ...definition, [DEFINITION]: true });
+}
+
+/** True for objects made by {@link defineChangeUnit}. */
+export function isChangeUnitDefinition(value: unknown): value is ChangeUnitDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DEFINITION] === true;
+}

@@ -1,0 +1,92 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MongockError } from '../errors/mongock-error.ts';
+import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
+
+/** The module files a scan path loads. `.d.ts` files are skipped. */
+export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
+const DECLARATION = /\.d\.[cm]?ts$/;
+
+/** Every module file under `dir`, recursively, sorted so that loading is deterministic. */
+export async function listModuleFiles(dir: string): Promise<string[]> {
+  const root = resolve(dir);
+  const info = await stat(root).catch((cause: unknown) => {
+    throw new MongockError('INVALID_CONFIG', `Migration scan path '${dir}' (resolved to ${root}) does not exist or cannot be read. Fix migrationScanPath.`, {
+      file: root,
+      cause,
+    });
+  });
+  if (info.isFile()) return [root];
+  const files: string[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) await walk(path);
+      } else if (SCANNED_EXTENSIONS.includes(extname(entry.name)) && !DECLARATION.test(entry.name)) {
+        files.push(path);
+      }
+    }
+  };
+  await walk(root);
+  return files;
+}
+
+// A real `import()` even in the CommonJS build, where bundlers would turn it into `require()`
+// and lose ES modules.
+const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
+type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+let tsImporter: Promise<TsImport> | undefined;
+
+/** TypeScript with zero setup: tsx compiles on the fly, honouring the project's tsconfig. */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  tsImporter ??= nativeImport('tsx/esm/api').then((api) => api.tsImport as TsImport);
+  const tsImport = await tsImporter;
+  return tsImport(pathToFileURL(file).href, import.meta.url);
+}
+
+/** Imports one module file; a failure names the file and keeps the original error as `cause`. */
+export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
+  try {
+    if (TYPESCRIPT.has(extname(file))) return await importTypeScript(file);
+    return await nativeImport(pathToFileURL(file).href);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new MongockError('MODULE_LOAD_FAILED', `Could not import change unit module ${file}: ${reason}. Fix the module or move it out of the scan path.`, {
+      file,
+      cause,
+    });
+  }
+}
+
+/** The change units a module exports (default and named), each once. */
+export function changeUnitsOfModule(namespace: Record<string, unknown>): unknown[] {
+  const found = new Set<unknown>();
+  const consider = (value: unknown) => {
+    if (isChangeUnitSource(value)) found.add(value);
+  };
+  for (const value of Object.values(namespace)) {
+    consider(value);
+    // CommonJS `module.exports = { A, B }` arrives as the default export's properties.
+    if (value !== null && typeof value === 'object' && !isChangeUnitSource(value)) {
+      for (const inner of Object.values(value)) consider(inner);
+    }
+  }
+  return [...found];
+}
+
+/** Loads every change unit under the given folders, naming the file of each. */
+export async function loadScanPaths(paths: readonly string[]): Promise<LocatedSource[]> {
+  const located: LocatedSource[] = [];
+  for (const path of paths) {
+    for (const file of await listModuleFiles(path)) {
+      const namespace = await importModuleFile(file);
+      for (const source of changeUnitsOfModule(namespace)) located.push({ source, file });
+    }
+  }
+  return located;
+}

@@ -1,0 +1,107 @@
+import { entryKey } from '../history/is-executed.ts';
+import type { ChangeUnitModel } from './change-unit.ts';
+import { activeProfileSet, matchesProfiles } from './profiles.ts';
+import { isValidSystemVersion, isWithinSystemVersions } from './system-version.ts';
+
+/** A unit chosen to take part in this run, with its author resolved. */
+export interface SelectedUnit {
+  readonly model: ChangeUnitModel;
+  readonly author: string;
+  /** `entryKey(id, author)` */
+  readonly key: string;
+}
+
+export interface SelectionOptions {
+  readonly defaultAuthor: string;
+  readonly startSystemVersion: string;
+  readonly endSystemVersion: string;
+  readonly activeProfiles: readonly string[];
+}
+
+export interface Selection {
+  readonly units: readonly SelectedUnit[];
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/** Where a unit came from, for messages. */
+export function describeUnit(model: ChangeUnitModel): string {
+  const kind = model.form === 'change-set' ? '@ChangeSet' : model.form === 'change-unit' ? '@ChangeUnit' : 'defineChangeUnit';
+  return `${kind} '${model.id}' (${model.source ?? `class ${model.className}`})`;
+}
+
+/**
+ * Mongock's selection and order: drop units outside the active profiles and the system-version
+ * window, resolve authors, reject duplicate (id, author) pairs, and sort by `order` as strings
+ * (ChangeLog order, then ChangeSet order; a missing order sorts last; ties by class name).
+ */
+export function selectChangeUnits(units: readonly ChangeUnitModel[], options: SelectionOptions): Selection {
+  const problems: string[] = [];
+  const active = activeProfileSet(options.activeProfiles);
+  const inProfile = units.filter((unit) => matchesProfiles(unit.profiles, active));
+
+  const seen = new Map<string, ChangeUnitModel>();
+  const resolved: SelectedUnit[] = [];
+  for (const model of inProfile) {
+    if (!isValidSystemVersion(model.systemVersion)) {
+      problems.push(`${describeUnit(model)} has an invalid systemVersion '${model.systemVersion}'; use dotted numbers such as '1.2.0'.`);
+      continue;
+    }
+    const author = model.author === '' ? options.defaultAuthor : model.author;
+    const key = entryKey(model.id, author);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      problems.push(
+        `Duplicate change unit id '${model.id}' with author '${author}': ${describeUnit(other)} and ${describeUnit(model)}. Give one of them another id.`,
+      );
+      continue;
+    }
+    seen.set(key, model);
+    resolved.push({ model, author, key });
+  }
+  for (const unit of resolved) {
+    if (unit.model.steps.before === undefined) continue;
+    const clash = seen.get(entryKey(`${unit.model.id}_before`, unit.author));
+    if (clash !== undefined)
+      problems.push(`${describeUnit(clash)} has the id of the before-step of ${describeUnit(unit.model)} ('${unit.model.id}_before'). Rename it.`);
+  }
+
+  const selected = resolved
+    .filter((unit) => isWithinSystemVersions(unit.model.systemVersion, options.startSystemVersion, options.endSystemVersion))
+    .sort(compareUnits);
+  return { units: selected, problems, warnings: orderWarnings(selected) };
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareUnits(a: SelectedUnit, b: SelectedUnit): number {
+  const length = Math.max(a.model.orderKey.length, b.model.orderKey.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.model.orderKey[i] ?? '';
+    const y = b.model.orderKey[i] ?? '';
+    if (x === y) continue;
+    if (x === '') return 1; // Mongock: a unit with an order goes before one without
+    if (y === '') return -1;
+    return compareStrings(x, y);
+  }
+  return compareStrings(a.model.className, b.model.className) || compareStrings(a.model.id, b.model.id);
+}
+
+const NUMERIC = /^\d+$/;
+
+/** Warns when numeric orders of different widths sort as strings differently than as numbers. */
+function orderWarnings(units: readonly SelectedUnit[]): string[] {
+  const orders = units.map((unit) => unit.model.orderKey[0] ?? '').filter((order) => NUMERIC.test(order));
+  for (let i = 1; i < orders.length; i++) {
+    const before = orders[i - 1]!;
+    const after = orders[i]!;
+    if (before.length !== after.length && Number(before) > Number(after)) {
+      return [
+        `Change unit orders are compared as strings, so order '${before}' runs before '${after}'. Pad numeric orders to one width (e.g. '002', '010') to avoid surprises.`,
+      ];
+    }
+  }
+  return [];
+}

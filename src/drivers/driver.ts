@@ -1,0 +1,141 @@
+import type { ChangeEntry } from '../history/change-entry.ts';
+import type { Logger } from '../runner/logger.ts';
+
+/**
+ * What a database can do, declared by each driver so the core never names a database.
+ *
+ * - `transactions`: a change unit's writes and its history entry can commit atomically.
+ * - `lease`: the lock is a lease that expires unless renewed (MongoDB, SQLite); the core then
+ *   renews it in the background and keeps a local monotonic deadline. Session locks (PostgreSQL
+ *   advisory locks, MySQL `GET_LOCK`) say `false` and report loss through `onLost` instead.
+ * - `transactionalDdl`: schema changes inside a transaction roll back with it (documentation only).
+ * - `legacyImport`: `DriverConnection.readLegacyRecords` exists (history import from other tools).
+ */
+export interface DriverCapabilities {
+  readonly transactions: boolean;
+  readonly lease: boolean;
+  readonly transactionalDdl: boolean;
+  readonly legacyImport: boolean;
+}
+
+/** Settings the core passes to {@link Driver.connect}, already validated and frozen. */
+export interface DriverSettings {
+  readonly migrationRepositoryName: string;
+  readonly lockRepositoryName: string;
+  readonly logger: Logger;
+}
+
+/**
+ * A database driver: a factory for connections plus its capabilities. `TContext` is what change
+ * methods receive from this driver (e.g. `{ db, session }` or `{ sql }`).
+ *
+ * @example A driver is passed to the builder, which connects when the runner runs.
+ * ```ts
+ * new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' }))
+ * ```
+ */
+export interface Driver<TContext extends object = object> {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  /** Opens what the run needs. Creates nothing in the database. */
+  connect(settings: DriverSettings): Promise<DriverConnection<TContext>>;
+}
+
+/** One open connection for one runner operation (execute, undo, status). */
+export interface DriverConnection<TContext extends object = object> {
+  /** What this database can do, now that it is connected (e.g. a MongoDB standalone has no transactions). */
+  readonly capabilities: DriverCapabilities;
+  /** Every change entry; an empty list when the history store does not exist yet. Never writes. */
+  readHistory(): Promise<ChangeEntry[]>;
+  /** The lock primitive. Its `tryAcquire` creates the lock store if missing. */
+  readonly lock: LockPrimitive;
+  /**
+   * Creates the history store if missing; idempotent and safe when several processes race.
+   * Called only while the lock is held.
+   */
+  prepareHistory(): Promise<void>;
+  /**
+   * Runs `work` with what change methods receive. When `transactional` is true (only asked of
+   * drivers with `capabilities.transactions`), the context's database calls and every
+   * `scope.saveEntry` commit together, and the commit succeeds only if `lease` is still held
+   * (fencing); any error rolls everything back. Otherwise calls and entries apply immediately.
+   */
+  runInScope<T>(options: ScopeOptions, work: (scope: Scope<TContext>) => Promise<T>): Promise<T>;
+  /** Legacy history records from another tool's collection/table (when `legacyImport`). */
+  readLegacyRecords?(origin: string): Promise<Array<Record<string, unknown>>>;
+  /** Releases every resource. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface ScopeOptions {
+  readonly transactional: boolean;
+  readonly lease: LockLease;
+  /** Called by the context's handles before each database call; throws when the lock is lost. */
+  readonly guard: LockGuard;
+}
+
+/** What one scope offers the executor: the change methods' context and the history writer. */
+export interface Scope<TContext extends object> {
+  readonly context: TContext;
+  /** Upserts by (executionId, changeId, author), inside the scope's transaction if any. */
+  saveEntry(entry: ChangeEntry): Promise<void>;
+}
+
+/** Checked by a driver's handles before each database call made by a change method. */
+export interface LockGuard {
+  ensure(): Promise<void>;
+}
+
+/** The database side of the distributed lock; the core's lock manager drives it. */
+export interface LockPrimitive {
+  /** One attempt. Never waits longer than a single round trip or statement. */
+  tryAcquire(request: LockRequest): Promise<LockAttempt>;
+  /** Extends a lease (owner- and fence-checked); false when the lease is no longer ours. */
+  renew(lease: LockLease, leaseMs: number): Promise<boolean>;
+  /** Releases the lock only if `lease` still owns it; false when it did not. */
+  release(lease: LockLease): Promise<boolean>;
+  /** Records (or clears, with null) the non-transactional change in progress, for crash detection. */
+  markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void>;
+  /** Who holds the lock now, read-only; null when nobody does. */
+  inspect(): Promise<LockHolder | null>;
+  /** Clears the lock and any in-progress marker regardless of owner (`mongock unlock --force`). */
+  forceRelease(): Promise<boolean>;
+}
+
+export interface LockRequest {
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly hostname: string;
+  /** Session-lock drivers call this when the lock's connection is lost. */
+  readonly onLost: (cause: unknown) => void;
+}
+
+export type LockAttempt =
+  | { readonly acquired: true; readonly lease: LockLease; readonly interrupted: InProgressChange | null }
+  | { readonly acquired: false; readonly holder: LockHolder | null };
+
+/** A granted lock. `fence` grows with every grant; writes check it. */
+export interface LockLease {
+  readonly owner: string;
+  readonly fence: number;
+}
+
+export interface LockHolder {
+  readonly owner: string;
+  readonly hostname: string;
+  readonly acquiredAt: Date | null;
+  /** Null for session locks, which do not expire. */
+  readonly expiresAt: Date | null;
+  /** Whether the holder's lease has run out by the database's clock. */
+  readonly expired: boolean;
+  readonly inProgress: InProgressChange | null;
+}
+
+/** A non-transactional change that had started and not finished, kept with the lock. */
+export interface InProgressChange {
+  readonly changeId: string;
+  readonly author: string;
+  readonly executionId: string;
+  readonly startedAt: Date;
+  readonly hostname: string;
+}

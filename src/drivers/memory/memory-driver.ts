@@ -1,0 +1,115 @@
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { Driver, DriverCapabilities, DriverConnection, Scope, ScopeOptions } from '../driver.ts';
+import { MemoryKeyValue } from './memory-context.ts';
+import { MemoryLock } from './memory-lock.ts';
+
+/** The shared state of an in-memory "database": several runners may use one, as processes share a server. */
+export class MemoryDatabase {
+  data = new Map<string, unknown>();
+  history: ChangeEntry[] = [];
+  readonly lock = new MemoryLock(() => this.now());
+  historyPrepared = false;
+  /** The database's clock; tests move it to expire leases. */
+  now: () => number = Date.now;
+  /** Round trips made, by operation: lets tests and benchmarks count them. */
+  readonly calls = new Map<string, number>();
+
+  count(operation: string): void {
+    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+  }
+}
+
+/** What change units receive from the in-memory driver. */
+export interface MemoryChangeContext {
+  /** A guarded key-value store; writes in a transactional unit apply at commit. */
+  readonly kv: MemoryKeyValue;
+}
+
+export interface MemoryDriverOptions {
+  readonly database?: MemoryDatabase;
+  /** Default true. */
+  readonly transactions?: boolean;
+}
+
+/**
+ * The reference driver: everything the contract asks, in memory, for unit tests of the core.
+ * Not for production (nothing persists, nothing crosses processes).
+ */
+export function memoryDriver(options: MemoryDriverOptions = {}): Driver<MemoryChangeContext> & { readonly database: MemoryDatabase } {
+  const database = options.database ?? new MemoryDatabase();
+  const capabilities: DriverCapabilities = Object.freeze({
+    transactions: options.transactions ?? true,
+    lease: true,
+    transactionalDdl: true,
+    legacyImport: true,
+  });
+  return Object.freeze({
+    name: 'memory',
+    capabilities,
+    database,
+    async connect(): Promise<DriverConnection<MemoryChangeContext>> {
+      database.count('connect');
+      return new MemoryConnection(database, capabilities);
+    },
+  });
+}
+
+class MemoryConnection implements DriverConnection<MemoryChangeContext> {
+  readonly #db: MemoryDatabase;
+  readonly capabilities: DriverCapabilities;
+  readonly lock: MemoryLock;
+
+  constructor(db: MemoryDatabase, capabilities: DriverCapabilities) {
+    this.#db = db;
+    this.capabilities = capabilities;
+    this.lock = db.lock;
+  }
+
+  async readHistory(): Promise<ChangeEntry[]> {
+    this.#db.count('readHistory');
+    return this.#db.history.map((entry) => ({ ...entry }));
+  }
+
+  async prepareHistory(): Promise<void> {
+    this.#db.count('prepareHistory');
+    this.#db.historyPrepared = true;
+  }
+
+  async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MemoryChangeContext>) => Promise<T>): Promise<T> {
+    const db = this.#db;
+    if (!options.transactional) {
+      const kv = new MemoryKeyValue(db.data, options.guard);
+      return work({
+        context: { kv },
+        saveEntry: async (entry) => {
+          db.count('saveEntry');
+          this.lock.assertOwner(options.lease);
+          upsert(db.history, entry);
+        },
+      });
+    }
+    const staged = new Map(db.data);
+    const entries: ChangeEntry[] = [];
+    const kv = new MemoryKeyValue(staged, options.guard);
+    const result = await work({ context: { kv }, saveEntry: async (entry) => void entries.push(entry) });
+    // Commit: fenced, so a holder that lost its lease cannot commit.
+    db.count('commit');
+    this.lock.assertOwner(options.lease);
+    db.data = staged;
+    for (const entry of entries) upsert(db.history, entry);
+    return result;
+  }
+
+  async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
+    const records = this.#db.data.get(origin);
+    return Array.isArray(records) ? records : [];
+  }
+
+  async close(): Promise<void> {}
+}
+
+function upsert(history: ChangeEntry[], entry: ChangeEntry): void {
+  const index = history.findIndex((e) => e.executionId === entry.executionId && e.changeId === entry.changeId && e.author === entry.author);
+  if (index === -1) history.push({ ...entry });
+  else history[index] = { ...entry };
+}

@@ -1,0 +1,57 @@
+import type { LockGuard } from '../driver.ts';
+import type { SqliteDatabase } from './sqlite-client.ts';
+
+/**
+ * What a change unit uses to run SQL on SQLite. In a transactional unit every statement is part
+ * of the unit's transaction, committed with its history entry. Each call first checks that the
+ * runner still holds the lock. Do not issue BEGIN/COMMIT yourself.
+ *
+ * @example
+ * ```ts
+ * async execute({ sql }: SqliteChangeContext) {
+ *   await sql.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+ *   await sql.run('INSERT INTO users (name) VALUES (?)', 'ada');
+ *   const rows = await sql.all<{ name: string }>('SELECT name FROM users');
+ * }
+ * ```
+ */
+export class SqliteHandle {
+  readonly #db: SqliteDatabase;
+  readonly #guard: LockGuard;
+
+  constructor(db: SqliteDatabase, guard: LockGuard) {
+    this.#db = db;
+    this.#guard = guard;
+  }
+
+  /** Runs one or more statements without parameters (DDL, scripts). */
+  async exec(sql: string): Promise<void> {
+    await this.#guard.ensure();
+    this.#db.exec(sql);
+  }
+
+  /** Runs one statement; returns the number of rows it changed. */
+  async run(sql: string, ...params: unknown[]): Promise<{ changes: number }> {
+    await this.#guard.ensure();
+    const { changes } = this.#db.prepare(sql).run(...params);
+    return { changes };
+  }
+
+  async all<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
+    await this.#guard.ensure();
+    return this.#db.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined> {
+    await this.#guard.ensure();
+    return this.#db.prepare(sql).get(...params) as T | undefined;
+  }
+}
+
+/** What change units receive from the SQLite driver. */
+export interface SqliteChangeContext {
+  /** Guarded, transaction-aware SQL. */
+  readonly sql: SqliteHandle;
+  /** The raw better-sqlite3 database, for anything else (unguarded). */
+  readonly database: SqliteDatabase;
+}

@@ -1,0 +1,143 @@
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
+import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
+import { SqliteHistory } from './sqlite-history.ts';
+import { isBusy, lost, SqliteLock } from './sqlite-lock.ts';
+
+/** How long a statement waits for another process's write lock (SQLite `busy_timeout`). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+export interface SqliteDriverOptions {
+  /** Path of the database file (created if missing). */
+  readonly filename?: string;
+  /** An open better-sqlite3 database to use instead (not closed by Mongock). */
+  readonly database?: SqliteDatabase;
+  readonly busyTimeoutMs?: number;
+}
+
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: false });
+
+/**
+ * The embedded SQLite driver (better-sqlite3). Each unit and its history entry commit in one
+ * transaction (DDL included); the lock is a lease row taken under SQLite's write lock, so
+ * processes sharing one file never apply changes concurrently.
+ *
+ * @example
+ * ```ts
+ * import { MongockBuilder } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ * await new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner().execute();
+ * ```
+ */
+export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeContext> {
+  if (typeof options !== 'object' || options === null || (options.filename === undefined) === (options.database === undefined)) {
+    throw new MongockError(
+      'INVALID_CONFIG',
+      'sqliteDriver needs exactly one of { filename } (a database file path) or { database } (an open better-sqlite3 Database).',
+    );
+  }
+  const frozen = Object.freeze({ ...options });
+  return Object.freeze({
+    name: 'sqlite',
+    capabilities: CAPABILITIES,
+    async connect(settings: DriverSettings): Promise<DriverConnection<SqliteChangeContext>> {
+      return SqliteConnection.open(frozen, settings);
+    },
+  });
+}
+
+class SqliteConnection implements DriverConnection<SqliteChangeContext> {
+  readonly capabilities = CAPABILITIES;
+  readonly lock: SqliteLock;
+  readonly #db: SqliteDatabase;
+  readonly #owned: boolean;
+  readonly #history: SqliteHistory;
+
+  static open(options: SqliteDriverOptions, settings: DriverSettings): SqliteConnection {
+    if (options.database !== undefined) return new SqliteConnection(options.database, false, settings);
+    const Database = loadBetterSqlite3();
+    let db: SqliteDatabase;
+    try {
+      db = new Database(options.filename!, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    } catch (cause) {
+      throw new MongockError(
+        'DRIVER_ERROR',
+        `Cannot open SQLite database '${options.filename}': ${(cause as Error).message}. Check the path and its folder's permissions.`,
+        { cause },
+      );
+    }
+    if (!db.memory) {
+      try {
+        // WAL lets `status` and start-up reads proceed while another process migrates;
+        // synchronous=NORMAL is the documented safe pairing (durable across process crashes).
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+      }
+    }
+    return new SqliteConnection(db, true, settings);
+  }
+
+  private constructor(db: SqliteDatabase, owned: boolean, settings: DriverSettings) {
+    this.#db = db;
+    this.#owned = owned;
+    this.#history = new SqliteHistory(db, settings.migrationRepositoryName);
+    this.lock = new SqliteLock(db, settings.lockRepositoryName);
+  }
+
+  async readHistory(): Promise<ChangeEntry[]> {
+    return this.#history.read();
+  }
+
+  async prepareHistory(): Promise<void> {
+    this.#history.create();
+  }
+
+  async runInScope<T>(options: ScopeOptions, work: (scope: Scope<SqliteChangeContext>) => Promise<T>): Promise<T> {
+    const context: SqliteChangeContext = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
+    if (!options.transactional) {
+      return work({
+        context,
+        saveEntry: async (entry) => {
+          // Outside a change's transaction, the entry still commits only with a fence check.
+          this.#db.exec('BEGIN IMMEDIATE');
+          try {
+            if (!this.lock.fenceAndRenew(options.lease)) throw lost(options.lease);
+            this.#history.save(entry);
+            this.#db.exec('COMMIT');
+          } catch (error) {
+            this.#db.exec('ROLLBACK');
+            throw error;
+          }
+        },
+      });
+    }
+    const db = this.#db;
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('SAVEPOINT mongock_change');
+    try {
+      const result = await work({ context, saveEntry: async (entry) => this.#history.save(entry) });
+      if (!this.lock.fenceAndRenew(options.lease)) throw lost(options.lease);
+      db.exec('RELEASE mongock_change');
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (db.inTransaction) {
+        // Undo the change but keep the lease alive: the write lock was ours until now, so
+        // nobody could have taken it, and a failed change must not cost the lock.
+        db.exec('ROLLBACK TO mongock_change');
+        db.exec('RELEASE mongock_change');
+        this.lock.fenceAndRenew(options.lease);
+        db.exec('COMMIT');
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) this.#db.close();
+  }
+}

@@ -1,0 +1,94 @@
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import { normaliseEntry } from '../../history/is-executed.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
+import { quoteIdentifier } from './sqlite-sql.ts';
+
+/**
+ * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
+ * snake_case. `timestamp` is ISO-8601 text, `metadata` JSON text, `system_change` 0/1.
+ */
+export class SqliteHistory {
+  readonly #db: SqliteDatabase;
+  readonly #table: string;
+  #upsert: SqliteStatement | undefined;
+
+  constructor(db: SqliteDatabase, tableName: string) {
+    this.#db = db;
+    this.#table = quoteIdentifier(tableName);
+  }
+
+  create(): void {
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+      execution_id TEXT NOT NULL,
+      change_id TEXT NOT NULL,
+      author TEXT NOT NULL,
+      timestamp TEXT NOT NULL,
+      state TEXT NOT NULL,
+      type TEXT NOT NULL,
+      change_log_class TEXT,
+      change_set_method TEXT,
+      metadata TEXT,
+      execution_millis INTEGER NOT NULL,
+      execution_hostname TEXT,
+      error_trace TEXT,
+      system_change INTEGER NOT NULL DEFAULT 0,
+      checksum TEXT,
+      PRIMARY KEY (execution_id, author, change_id)
+    )`);
+  }
+
+  read(): ChangeEntry[] {
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = this.#db.prepare(`SELECT * FROM ${this.#table} ORDER BY timestamp, rowid`).all() as Array<Record<string, unknown>>;
+    } catch (error) {
+      if (error instanceof Error && /no such table/i.test(error.message)) return [];
+      throw error;
+    }
+    return rows.map((row) =>
+      normaliseEntry({
+        executionId: row.execution_id,
+        changeId: row.change_id,
+        author: row.author,
+        timestamp: new Date(String(row.timestamp)),
+        state: row.state,
+        type: row.type,
+        changeLogClass: row.change_log_class,
+        changeSetMethod: row.change_set_method,
+        metadata: row.metadata == null ? null : JSON.parse(String(row.metadata)),
+        executionMillis: row.execution_millis,
+        executionHostname: row.execution_hostname,
+        errorTrace: row.error_trace,
+        systemChange: row.system_change === 1,
+        checksum: row.checksum,
+      }),
+    );
+  }
+
+  save(entry: ChangeEntry): void {
+    this.#upsert ??= this.#db.prepare(`INSERT INTO ${this.#table}
+      (execution_id, change_id, author, timestamp, state, type, change_log_class, change_set_method, metadata, execution_millis, execution_hostname, error_trace, system_change, checksum)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (execution_id, author, change_id) DO UPDATE SET
+        timestamp = excluded.timestamp, state = excluded.state, type = excluded.type, change_log_class = excluded.change_log_class,
+        change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,
+        execution_hostname = excluded.execution_hostname, error_trace = excluded.error_trace, system_change = excluded.system_change,
+        checksum = excluded.checksum`);
+    this.#upsert.run(
+      entry.executionId,
+      entry.changeId,
+      entry.author,
+      entry.timestamp.toISOString(),
+      entry.state,
+      entry.type,
+      entry.changeLogClass,
+      entry.changeSetMethod,
+      entry.metadata === null ? null : JSON.stringify(entry.metadata),
+      Math.round(entry.executionMillis),
+      entry.executionHostname,
+      entry.errorTrace,
+      entry.systemChange ? 1 : 0,
+      entry.checksum ?? null,
+    );
+  }
+}

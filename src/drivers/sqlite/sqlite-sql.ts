@@ -1,0 +1,10 @@
+/** Quotes an identifier for SQLite. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The database's clock in epoch milliseconds: lease arithmetic never uses the process clock. */
+export const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/** The single lock row's key, as Java Mongock's `DEFAULT_KEY`. */
+export const LOCK_KEY = 'DEFAULT_KEY';

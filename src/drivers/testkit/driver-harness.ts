@@ -1,0 +1,24 @@
+import type { Driver } from '../driver.ts';
+
+/**
+ * What a driver's test suite provides so that the shared conformance suite can run against its
+ * real server. Side-effects are "markers": rows/documents named by the unit that wrote them,
+ * counted straight from the database, so exactly-once is judged by effects, not by history.
+ */
+export interface DriverHarness<TContext extends object> {
+  readonly name: string;
+  /** A fresh, empty database (or schema) for one test. */
+  setup(): Promise<DriverFixture<TContext>>;
+}
+
+export interface DriverFixture<TContext extends object> {
+  /** A new driver on the fixture's database; each call is independent (as another process would be). */
+  driver(): Driver<TContext>;
+  /** Writes one marker named `name` through the change unit's context (inside its transaction if any). */
+  insertMarker(context: TContext, name: string): Promise<void>;
+  /** Deletes the markers named `name` through the context (used by rollback methods). */
+  deleteMarkers(context: TContext, name: string): Promise<void>;
+  /** Counts the markers named `name`, read directly from the database. */
+  countMarkers(name: string): Promise<number>;
+  teardown(): Promise<void>;
+}

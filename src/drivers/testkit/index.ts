@@ -1,0 +1,2 @@
+export type { DriverFixture, DriverHarness } from './driver-harness.ts';
+export { runDriverTestkit } from './run-driver-testkit.ts';

@@ -1,0 +1,300 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineChangeUnit } from '../../change/define-change-unit.ts';
+import { isMongockError } from '../../errors/mongock-error.ts';
+import { silentLogger } from '../../runner/logger.ts';
+import { MongockBuilder } from '../../runner/mongock-builder.ts';
+import type { MongockRunner } from '../../runner/mongock-runner.ts';
+import type { Driver } from '../driver.ts';
+import type { DriverFixture, DriverHarness } from './driver-harness.ts';
+
+const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
+
+/**
+ * The conformance suite every driver passes against its real database: history shape and the
+ * "is executed" rule, atomic unit + entry where transactions exist, rollback and failFast,
+ * before-steps, runAlways, undo, status, the lock primitive's owner checks, concurrent runners
+ * applying each unit exactly once, and re-planning under the lock.
+ *
+ * @example test/drivers/sqlite.test.ts
+ * ```ts
+ * runDriverTestkit(sqliteHarness);
+ * ```
+ */
+export function runDriverTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {
+  describe(`driver testkit: ${harness.name}`, () => {
+    let fixture: DriverFixture<TContext>;
+    beforeEach(async () => {
+      fixture = await harness.setup();
+    });
+    afterEach(async () => {
+      await fixture.teardown();
+    });
+
+    const marker = (id: string, order: string, extra: Record<string, unknown> = {}) =>
+      defineChangeUnit<TContext>({
+        id,
+        order,
+        author: 'testkit',
+        execute: (ctx) => fixture.insertMarker(ctx, id),
+        rollback: (ctx) => fixture.deleteMarkers(ctx, id),
+        ...extra,
+      });
+    const runner = (driver: Driver<TContext>, ...units: ReturnType<typeof marker>[]): MongockRunner =>
+      new MongockBuilder()
+        .setDriver(driver)
+        .addChangeUnits(...(units as never[]))
+        .setLockConfig(QUICK)
+        .setLogger(silentLogger)
+        .withMetadata({ suite: 'testkit' })
+        .buildRunner();
+
+    it('applies pending units in order, records Mongock entries, and takes no lock when nothing is pending', async () => {
+      const order: string[] = [];
+      const unit = (id: string, o: string) =>
+        defineChangeUnit<TContext>({
+          id,
+          order: o,
+          author: 'testkit',
+          execute: async (ctx) => {
+            order.push(id);
+            await fixture.insertMarker(ctx, id);
+          },
+          rollback: async () => {},
+        });
+      const first = runner(fixture.driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
+      const result = await first.execute();
+      expect(result.status).toBe('completed');
+      expect(order).toEqual(['a', 'b', 'c']);
+      for (const id of ['a', 'b', 'c']) expect(await fixture.countMarkers(id)).toBe(1);
+
+      const status = await first.status();
+      expect(status.units.map((u) => [u.changeId, u.state])).toEqual([
+        ['a', 'executed'],
+        ['b', 'executed'],
+        ['c', 'executed'],
+      ]);
+      expect(status.units[0]!.executionHostname).toBeTruthy();
+      expect(status.lock).toBeNull();
+
+      const again = runner(fixture.driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
+      let lockTaken = false;
+      again.on('lock-acquired', () => {
+        lockTaken = true;
+      });
+      const second = await again.execute();
+      expect(second.status).toBe('up-to-date');
+      expect(lockTaken).toBe(false);
+      for (const id of ['a', 'b', 'c']) expect(await fixture.countMarkers(id)).toBe(1);
+    });
+
+    it('records a before-step as <id>_before and runAlways units every run without new entries', async () => {
+      const withBefore = defineChangeUnit<TContext>({
+        id: 'with-before',
+        order: '001',
+        author: 'testkit',
+        before: (ctx) => fixture.insertMarker(ctx, 'before'),
+        rollbackBefore: (ctx) => fixture.deleteMarkers(ctx, 'before'),
+        execute: (ctx) => fixture.insertMarker(ctx, 'with-before'),
+        rollback: (ctx) => fixture.deleteMarkers(ctx, 'with-before'),
+      });
+      const always = marker('always', '002', { runAlways: true });
+      await runner(fixture.driver(), withBefore, always).execute();
+      const second = await runner(fixture.driver(), withBefore, always).execute();
+      expect(second.executed).toBe(1);
+      expect(await fixture.countMarkers('before')).toBe(1);
+      expect(await fixture.countMarkers('with-before')).toBe(1);
+      expect(await fixture.countMarkers('always')).toBe(2);
+      const connection = await fixture
+        .driver()
+        .connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
+      try {
+        const history = await connection.readHistory();
+        const before = history.filter((e) => e.changeId === 'with-before_before');
+        expect(before).toHaveLength(1);
+        expect(before[0]).toMatchObject({ type: 'BEFORE_EXECUTION', state: 'EXECUTED', author: 'testkit' });
+        expect(history.filter((e) => e.changeId === 'always')).toHaveLength(1);
+        const entry = history.find((e) => e.changeId === 'with-before')!;
+        expect(entry).toMatchObject({ state: 'EXECUTED', type: 'EXECUTION', changeSetMethod: 'execute', systemChange: false, metadata: { suite: 'testkit' } });
+        expect(entry.timestamp).toBeInstanceOf(Date);
+        expect(entry.executionMillis).toBeGreaterThanOrEqual(0);
+        expect(entry.checksum).toMatch(/^[0-9a-f]{16}$/);
+      } finally {
+        await connection.close();
+      }
+    });
+
+    it('on failure: a transactional unit leaves no effect and a FAILED entry; a non-transactional one is rolled back', async () => {
+      const driver = fixture.driver();
+      const failing = (transactional: boolean) =>
+        defineChangeUnit<TContext>({
+          id: `fails-${transactional}`,
+          order: '002',
+          author: 'testkit',
+          transactional,
+          execute: async (ctx) => {
+            await fixture.insertMarker(ctx, `fails-${transactional}`);
+            throw new Error('boom');
+          },
+          rollback: (ctx) => fixture.deleteMarkers(ctx, `fails-${transactional}`),
+        });
+      for (const transactional of driver.capabilities.transactions ? [true, false] : [false]) {
+        const error = await runner(fixture.driver(), marker('ok', '001'), failing(transactional), marker('after', '003'))
+          .execute()
+          .catch((e: unknown) => e);
+        expect(isMongockError(error, 'CHANGE_FAILED')).toBe(true);
+        expect((error as { changeId: string }).changeId).toBe(`fails-${transactional}`);
+        expect((error as Error).cause).toBeInstanceOf(Error);
+        expect(((error as Error).cause as Error).message).toBe('boom');
+        expect(await fixture.countMarkers(`fails-${transactional}`)).toBe(0);
+        expect(await fixture.countMarkers('ok')).toBe(1);
+        expect(await fixture.countMarkers('after')).toBe(0);
+        const status = await runner(fixture.driver(), marker('ok', '001'), failing(transactional)).status();
+        expect(status.units.find((u) => u.changeId === `fails-${transactional}`)!.state).toBe(transactional ? 'failed' : 'rolled-back');
+      }
+    });
+
+    it('failFast: false records FAILED and carries on', async () => {
+      const soft = defineChangeUnit<TContext>({
+        id: 'soft',
+        order: '001',
+        author: 'testkit',
+        failFast: false,
+        transactional: false,
+        execute: () => {
+          throw new Error('soft failure');
+        },
+        rollback: () => {},
+      });
+      const result = await runner(fixture.driver(), soft, marker('next', '002')).execute();
+      expect(result.status).toBe('completed');
+      expect(result.items.find((i) => i.changeId === 'soft')!.outcome).toBe('failed');
+      expect(await fixture.countMarkers('next')).toBe(1);
+      const status = await runner(fixture.driver(), soft, marker('next', '002')).status();
+      expect(status.units.map((u) => u.state)).toEqual(['failed', 'executed']);
+    });
+
+    it('undo rolls back the newest units and a later run applies them again', async () => {
+      const units = [marker('u1', '001'), marker('u2', '002'), marker('u3', '003')];
+      await runner(fixture.driver(), ...units).execute();
+      const undone = await runner(fixture.driver(), ...units).undo({ last: 2 });
+      expect(undone.items.map((i) => i.changeId)).toEqual(['u3', 'u2']);
+      expect(await fixture.countMarkers('u3')).toBe(0);
+      expect(await fixture.countMarkers('u2')).toBe(0);
+      expect(await fixture.countMarkers('u1')).toBe(1);
+      const status = await runner(fixture.driver(), ...units).status();
+      expect(status.units.map((u) => u.state)).toEqual(['executed', 'rolled-back', 'rolled-back']);
+      const again = await runner(fixture.driver(), ...units).execute();
+      expect(again.executed).toBe(2);
+      for (const id of ['u1', 'u2', 'u3']) expect(await fixture.countMarkers(id)).toBe(1);
+      await runner(fixture.driver(), ...units).undo({ to: 'u1' });
+      for (const id of ['u1', 'u2', 'u3']) expect(await fixture.countMarkers(id)).toBe(0);
+    });
+
+    it('lock primitive: one holder at a time, owner-checked renew and release', async () => {
+      const settings = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
+      const a = await fixture.driver().connect(settings);
+      const b = await fixture.driver().connect(settings);
+      try {
+        const onLost = () => {};
+        const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost });
+        expect(first.acquired).toBe(true);
+        const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost });
+        expect(second.acquired).toBe(false);
+        if (!second.acquired && second.holder !== null) expect(second.holder.owner).toBe('owner-a');
+        const holder = await b.lock.inspect();
+        expect(holder?.owner).toBe('owner-a');
+        expect(holder?.expired).toBe(false);
+        if (!first.acquired) throw new Error('unreachable');
+        const foreign = { owner: 'owner-b', fence: first.lease.fence };
+        expect(await b.lock.release(foreign)).toBe(false);
+        expect(await b.lock.renew(foreign, 10_000)).toBe(false);
+        expect((await a.lock.inspect())?.owner).toBe('owner-a');
+        expect(await a.lock.renew(first.lease, 10_000)).toBe(true);
+        expect(await a.lock.release(first.lease)).toBe(true);
+        const third = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost });
+        expect(third.acquired).toBe(true);
+        if (third.acquired) {
+          expect(third.lease.fence).toBeGreaterThan(first.lease.fence);
+          expect(await b.lock.release(third.lease)).toBe(true);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('concurrent runners on separate connections apply each unit exactly once', async () => {
+      const units = Array.from({ length: 5 }, (_, i) => marker(`c${i}`, `00${i}`));
+      const results = await Promise.all(Array.from({ length: 4 }, () => runner(fixture.driver(), ...units).execute()));
+      expect(results.reduce((sum, r) => sum + r.executed, 0)).toBe(5);
+      for (let i = 0; i < 5; i++) expect(await fixture.countMarkers(`c${i}`)).toBe(1);
+    });
+
+    it('recomputes what is pending after acquiring the lock', async () => {
+      const units = [marker('p1', '001'), marker('p2', '002')];
+      const settings = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
+      const holder = await fixture.driver().connect(settings);
+      try {
+        const attempt = await holder.lock.tryAcquire({ owner: 'other-runner', leaseMs: 10_000, hostname: 'elsewhere', onLost: () => {} });
+        if (!attempt.acquired) throw new Error('could not take the lock for the test');
+        const waiting = runner(fixture.driver(), ...units).execute();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Meanwhile "another runner" applies both units and records them.
+        await holder.prepareHistory();
+        const guard = { ensure: async () => {} };
+        for (const unit of units) {
+          await holder.runInScope({ transactional: holder.capabilities.transactions, lease: attempt.lease, guard }, async (scope) => {
+            await fixture.insertMarker(scope.context, unit.id);
+            await scope.saveEntry({
+              executionId: 'other-execution',
+              changeId: unit.id,
+              author: 'testkit',
+              timestamp: new Date(),
+              state: 'EXECUTED',
+              type: 'EXECUTION',
+              changeLogClass: 'x',
+              changeSetMethod: 'execute',
+              metadata: null,
+              executionMillis: 1,
+              executionHostname: 'elsewhere',
+              errorTrace: null,
+              systemChange: false,
+            });
+          });
+        }
+        expect(await holder.lock.release(attempt.lease)).toBe(true);
+        const result = await waiting;
+        expect(result.executed).toBe(0);
+        for (const unit of units) expect(await fixture.countMarkers(unit.id)).toBe(1);
+      } finally {
+        await holder.close();
+      }
+    });
+
+    it('trackIgnored writes an IGNORED entry for already-executed units', async () => {
+      await runner(fixture.driver(), marker('t1', '001')).execute();
+      const tracked = new MongockBuilder()
+        .setDriver(fixture.driver())
+        .addChangeUnits(marker('t1', '001') as never, marker('t2', '002') as never)
+        .setTrackIgnored(true)
+        .setLockConfig(QUICK)
+        .setLogger(silentLogger)
+        .buildRunner();
+      const result = await tracked.execute();
+      expect(result.items.map((i) => [i.changeId, i.outcome])).toEqual([
+        ['t1', 'ignored'],
+        ['t2', 'executed'],
+      ]);
+      const connection = await fixture
+        .driver()
+        .connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
+      try {
+        const ignored = (await connection.readHistory()).filter((e) => e.state === 'IGNORED');
+        expect(ignored.map((e) => e.changeId)).toEqual(['t1']);
+      } finally {
+        await connection.close();
+      }
+      expect(await fixture.countMarkers('t1')).toBe(1);
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Every error Mongock raises on purpose. The `code` is stable: match on it, not on the message.
+ *
+ * - `INVALID_CONFIG`: an option is missing, unknown or of the wrong type.
+ * - `INVALID_CHANGE_UNIT`: change units failed validation (all problems are listed in `problems`).
+ * - `MODULE_LOAD_FAILED`: a file under a scan path could not be imported (`file`, `cause`).
+ * - `LOCK_NOT_ACQUIRED`: another runner held the lock for longer than `quitTryingAfterMs`.
+ * - `LOCK_LOST`: the lock was lost while changes were running; the run stopped.
+ * - `CHANGE_FAILED`: a change unit threw (`changeId`, `author`, `cause`).
+ * - `ROLLBACK_FAILED`: a change unit threw and then its rollback threw too.
+ * - `CHANGE_INTERRUPTED`: a non-transactional change was interrupted by a crash in an earlier run.
+ * - `UNDO_FAILED`: `undo()` could not roll a unit back.
+ * - `CHECKSUM_MISMATCH`: an executed unit's code changed and the config says to fail.
+ * - `DRIVER_ERROR`: the database refused or could not be reached.
+ */
+export type MongockErrorCode =
+  | 'INVALID_CONFIG'
+  | 'INVALID_CHANGE_UNIT'
+  | 'MODULE_LOAD_FAILED'
+  | 'LOCK_NOT_ACQUIRED'
+  | 'LOCK_LOST'
+  | 'CHANGE_FAILED'
+  | 'ROLLBACK_FAILED'
+  | 'CHANGE_INTERRUPTED'
+  | 'UNDO_FAILED'
+  | 'CHECKSUM_MISMATCH'
+  | 'DRIVER_ERROR';
+
+/** Extra facts an error carries, all optional: which unit, which file, which problems. */
+export interface MongockErrorDetails {
+  readonly changeId?: string;
+  readonly author?: string;
+  readonly file?: string;
+  readonly problems?: readonly string[];
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error class of Mongock. Like umzug's `MigrationError`, it carries the failing change
+ * unit (when there is one) and keeps the original error as `cause`.
+ *
+ * @example
+ * ```ts
+ * try { await runner.execute(); }
+ * catch (error) {
+ *   if (error instanceof MongockError && error.code === 'CHANGE_FAILED') console.error(error.changeId, error.cause);
+ * }
+ * ```
+ */
+export class MongockError extends Error {
+  override readonly name = 'MongockError';
+  readonly code: MongockErrorCode;
+  readonly changeId: string | undefined;
+  readonly author: string | undefined;
+  readonly file: string | undefined;
+  readonly problems: readonly string[];
+
+  constructor(code: MongockErrorCode, message: string, details: MongockErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.changeId = details.changeId;
+    this.author = details.author;
+    this.file = details.file;
+    this.problems = Object.freeze([...(details.problems ?? [])]);
+  }
+}
+
+/** True when `error` is a {@link MongockError}, optionally with the given code. */
+export function isMongockError(error: unknown, code?: MongockErrorCode): error is MongockError {
+  return error instanceof MongockError && (code === undefined || error.code === code);
+}
+
+/** The message of anything thrown, for logs and history entries. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,61 @@
+/**
+ * Mongock for TypeScript: code-first database migrations, applied exactly once, in order,
+ * under a distributed lock. Drivers live in subpaths: `mongock/sqlite`, `mongock/mongodb`,
+ * `mongock/postgres`, `mongock/mysql`; NestJS in `mongock/nestjs`.
+ */
+
+export type { BaseChangeContext } from './change/change-unit.ts';
+export { computeChecksum } from './change/checksum.ts';
+export type { ChangeUnitSource } from './change/collect-change-units.ts';
+export {
+  BeforeExecution,
+  ChangeLog,
+  type ChangeLogOptions,
+  ChangeSet,
+  type ChangeSetOptions,
+  ChangeUnit,
+  type ChangeUnitOptions,
+  Execution,
+  Profile,
+  RollbackBeforeExecution,
+  RollbackExecution,
+} from './change/decorators.ts';
+export { type ChangeFunction, type ChangeUnitDefinition, type DefaultChangeContext, defineChangeUnit } from './change/define-change-unit.ts';
+export { compareSystemVersions } from './change/system-version.ts';
+export type {
+  Driver,
+  DriverCapabilities,
+  DriverConnection,
+  DriverSettings,
+  InProgressChange,
+  LockAttempt,
+  LockGuard,
+  LockHolder,
+  LockLease,
+  LockPrimitive,
+  LockRequest,
+  Scope,
+  ScopeOptions,
+} from './drivers/driver.ts';
+export { MemoryKeyValue } from './drivers/memory/memory-context.ts';
+export { type MemoryChangeContext, MemoryDatabase, type MemoryDriverOptions, memoryDriver } from './drivers/memory/memory-driver.ts';
+export { describeError, isMongockError, MongockError, type MongockErrorCode } from './errors/mongock-error.ts';
+export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType } from './history/change-entry.ts';
+export { executedKeys, normaliseEntry } from './history/is-executed.ts';
+export type { MongockEventName, MongockEvents, MongockListener } from './runner/events.ts';
+export { consoleLogger, type Logger, type LogLevel, silentLogger } from './runner/logger.ts';
+export type { ItemOutcome, ItemResult, MigrationResult } from './runner/migration-result.ts';
+export { createRunner, MongockBuilder } from './runner/mongock-builder.ts';
+export {
+  type ChangeUnitFactory,
+  type ChecksumMismatchPolicy,
+  DEFAULT_LOCK_CONFIG,
+  defineConfig,
+  type LegacyMigrationConfig,
+  type LockConfig,
+  type MongockConfig,
+  QUICK_LOCK_CONFIG,
+  type TransactionStrategy,
+} from './runner/mongock-config.ts';
+export type { ExecuteOptions, MigrationStatus, MongockRunner, UndoOptions, UndoResult, UnlockResult, ValidationReport } from './runner/mongock-runner.ts';
+export type { UnitState, UnitStatus } from './runner/plan.ts';

@@ -1,0 +1,188 @@
+import { performance } from 'node:perf_hooks';
+import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from '../drivers/driver.ts';
+import { MongockError } from '../errors/mongock-error.ts';
+import type { Logger } from '../runner/logger.ts';
+import type { LockConfig } from '../runner/mongock-config.ts';
+
+/** Fraction of the lease after which the holder renews (Mongock renews at a third). */
+const RENEW_AFTER_FRACTION = 1 / 3;
+/** Fraction of the lease kept as a safety margin: the holder stops before the server could expire it. */
+const SAFETY_MARGIN_FRACTION = 0.1;
+
+export interface LockManagerOptions {
+  readonly primitive: LockPrimitive;
+  readonly config: LockConfig;
+  /** Whether the lock is a lease to renew (driver capability `lease`). */
+  readonly lease: boolean;
+  readonly owner: string;
+  readonly hostname: string;
+  readonly logger: Logger;
+  readonly onWaiting?: (holder: LockHolder | null, waitedMs: number) => void;
+}
+
+/**
+ * Acquires the driver's lock with Mongock's wait-and-retry, keeps a lease alive in the
+ * background, tracks a local monotonic deadline (so a paused holder stops by itself even if it
+ * cannot reach the database), and guards database calls made by change units.
+ */
+export class LockManager implements LockGuard {
+  readonly #options: LockManagerOptions;
+  #lease: LockLease | undefined;
+  /** performance.now() after which the lease must be considered lost. */
+  #deadline = Number.POSITIVE_INFINITY;
+  #lostCause: unknown;
+  #renewing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: LockManagerOptions) {
+    this.#options = options;
+  }
+
+  get lease(): LockLease {
+    if (this.#lease === undefined) throw new Error('The lock is not held');
+    return this.#lease;
+  }
+
+  /**
+   * Tries until `quitTryingAfterMs`. Returns the change a crashed holder left in progress (if
+   * any), or throws `LOCK_NOT_ACQUIRED` naming the current holder.
+   */
+  async acquire(): Promise<InProgressChange | null> {
+    const { primitive, config, owner, hostname, logger } = this.#options;
+    const started = performance.now();
+    for (;;) {
+      const attemptStart = performance.now();
+      const attempt = await primitive.tryAcquire({
+        owner,
+        hostname,
+        leaseMs: config.acquiredForMs,
+        onLost: (cause) => this.#markLost(cause),
+      });
+      if (attempt.acquired) {
+        this.#lease = attempt.lease;
+        this.#lostCause = undefined;
+        if (this.#options.lease) {
+          this.#deadline = attemptStart + config.acquiredForMs * (1 - SAFETY_MARGIN_FRACTION);
+          this.#scheduleRenewal();
+        }
+        logger.debug(`Lock acquired by ${owner} (fence ${attempt.lease.fence}).`);
+        return attempt.interrupted;
+      }
+      const waited = performance.now() - started;
+      if (waited + config.tryFrequencyMs > config.quitTryingAfterMs) {
+        throw new MongockError(
+          'LOCK_NOT_ACQUIRED',
+          `Could not obtain the Mongock lock within ${config.quitTryingAfterMs} ms: ${describeHolder(attempt.holder)}. ` +
+            'Another instance is probably migrating; wait for it, raise lockConfig.quitTryingAfterMs, or, if that holder is dead, run `mongock unlock`.',
+        );
+      }
+      this.#options.onWaiting?.(attempt.holder, waited);
+      logger.info(`Waiting for the lock (${describeHolder(attempt.holder)}); retrying in ${config.tryFrequencyMs} ms.`);
+      await sleep(config.tryFrequencyMs);
+    }
+  }
+
+  /** Throws `LOCK_LOST` if the lock is gone; renews a lease that is past a third of its life. */
+  async ensure(): Promise<void> {
+    this.#throwIfLost();
+    if (!this.#options.lease) return;
+    if (performance.now() > this.#deadline) {
+      this.#markLost(new Error('the lease ran out before it could be renewed (process paused or database unreachable)'));
+      this.#throwIfLost();
+    }
+    const renewAt = this.#deadline - this.#options.config.acquiredForMs * (1 - SAFETY_MARGIN_FRACTION - RENEW_AFTER_FRACTION);
+    if (performance.now() >= renewAt) await this.#renew();
+    this.#throwIfLost();
+  }
+
+  /** Records or clears the non-transactional change in progress. */
+  async markInProgress(change: InProgressChange | null): Promise<void> {
+    await this.ensure();
+    await this.#options.primitive.markInProgress(this.lease, change);
+  }
+
+  /** Stops renewing and releases the lock if still ours. Never throws: the run's outcome matters more. */
+  async release(): Promise<void> {
+    this.#stopTimer();
+    const lease = this.#lease;
+    this.#lease = undefined;
+    if (lease === undefined) return;
+    try {
+      const released = await this.#options.primitive.release(lease);
+      if (!released) this.#options.logger.warn(`Lock was no longer held by ${lease.owner} at release; left untouched.`);
+    } catch (error) {
+      this.#options.logger.warn(`Could not release the lock: ${String(error)}. It expires on its own.`);
+    }
+  }
+
+  get lost(): boolean {
+    return this.#lostCause !== undefined;
+  }
+
+  #throwIfLost(): void {
+    if (this.#lostCause !== undefined) {
+      const reason = this.#lostCause instanceof Error ? this.#lostCause.message : String(this.#lostCause);
+      throw new MongockError('LOCK_LOST', `The Mongock lock was lost (${reason}); stopping so that no change runs unguarded. Run again to finish.`, {
+        cause: this.#lostCause,
+      });
+    }
+  }
+
+  #markLost(cause: unknown): void {
+    if (this.#lostCause === undefined) {
+      this.#lostCause = cause ?? new Error('lock lost');
+      this.#options.logger.error(`Lock lost: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+    this.#stopTimer();
+  }
+
+  #scheduleRenewal(): void {
+    this.#stopTimer();
+    const every = Math.max(1, Math.floor(this.#options.config.acquiredForMs * RENEW_AFTER_FRACTION));
+    this.#timer = setInterval(() => {
+      this.#renew().catch(() => undefined);
+    }, every);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing !== undefined) return this.#renewing;
+    const lease = this.#lease;
+    if (lease === undefined || this.lost) return;
+    const started = performance.now();
+    this.#renewing = (async () => {
+      try {
+        if (started > this.#deadline) {
+          this.#markLost(new Error('the lease ran out before it could be renewed (process paused or database unreachable)'));
+          return;
+        }
+        const renewed = await this.#options.primitive.renew(lease, this.#options.config.acquiredForMs);
+        if (!renewed) this.#markLost(new Error('another runner took the lock over after the lease expired'));
+        else this.#deadline = started + this.#options.config.acquiredForMs * (1 - SAFETY_MARGIN_FRACTION);
+      } catch (error) {
+        // A failed round trip is not a lost lock: the next attempt or the deadline decides.
+        this.#options.logger.warn(`Could not renew the lock: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        this.#renewing = undefined;
+      }
+    })();
+    return this.#renewing;
+  }
+}
+
+/** One line about who holds the lock, for messages. */
+export function describeHolder(holder: LockHolder | null): string {
+  if (holder === null) return 'held by another runner';
+  const since = holder.acquiredAt === null ? '' : ` since ${holder.acquiredAt.toISOString()}`;
+  const until = holder.expiresAt === null ? '' : `, lease until ${holder.expiresAt.toISOString()}`;
+  return `held by ${holder.owner} on ${holder.hostname}${since}${until}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

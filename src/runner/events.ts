@@ -1,0 +1,43 @@
+import type { MongockError } from '../errors/mongock-error.ts';
+import type { ItemResult, MigrationResult } from './migration-result.ts';
+
+/** The events a runner emits, by name, with their payloads. */
+export interface MongockEvents {
+  'migration-started': { readonly executionId: string };
+  'migration-succeeded': { readonly result: MigrationResult };
+  'migration-failed': { readonly error: MongockError };
+  'lock-waiting': { readonly holder: string | null; readonly waitedMs: number };
+  'lock-acquired': { readonly owner: string };
+  'unit-started': { readonly changeId: string; readonly author: string };
+  'unit-finished': { readonly item: ItemResult };
+}
+
+export type MongockEventName = keyof MongockEvents;
+export type MongockListener<E extends MongockEventName> = (payload: MongockEvents[E]) => void;
+
+/** A small typed emitter: listeners run synchronously; one that throws is logged, not fatal. */
+export class EventBus {
+  readonly #listeners = new Map<MongockEventName, Set<(payload: never) => void>>();
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<E extends MongockEventName>(event: E, listener: MongockListener<E>): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  emit<E extends MongockEventName>(event: E, payload: MongockEvents[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        (listener as MongockListener<E>)(payload);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,377 @@
+import { performance } from 'node:perf_hooks';
+import type { ChangeStep } from '../change/change-unit.ts';
+import type { DriverConnection, Scope } from '../drivers/driver.ts';
+import { describeError, isMongockError, MongockError } from '../errors/mongock-error.ts';
+import type { ChangeEntry, ChangeState } from '../history/change-entry.ts';
+import type { LockManager } from '../lock/lock-manager.ts';
+import type { EventBus } from './events.ts';
+import type { ItemOutcome, ItemResult } from './migration-result.ts';
+import type { PlanItem, UnitPlan } from './plan.ts';
+import type { ResolvedConfig } from './resolve-config.ts';
+
+/** Everything one run shares. */
+export interface RunContext {
+  readonly config: ResolvedConfig;
+  readonly connection: DriverConnection<object>;
+  readonly lock: LockManager;
+  readonly events: EventBus;
+  readonly executionId: string;
+  readonly hostname: string;
+  /** Whether execution items run in transactions (config and connected database agree). */
+  readonly transactional: boolean;
+}
+
+/** An item that ran in this run, kept for rollback in reverse order. */
+interface Processed {
+  readonly item: PlanItem;
+  readonly startedAt: number;
+}
+
+/**
+ * Runs planned units and records each item. Failure handling follows Mongock: a failed
+ * transactional item leaves nothing behind but its FAILED entry; a failed non-transactional
+ * item (and the before-steps of its unit) is rolled back through the rollback methods, newest
+ * first, recorded ROLLED_BACK or ROLLBACK_FAILED. With `failFast: false` the FAILED entry is
+ * kept and the run goes on.
+ */
+export class Executor {
+  readonly #run: RunContext;
+  readonly #instances = new Map<object, Promise<object>>();
+  readonly #results: ItemResult[] = [];
+
+  constructor(run: RunContext) {
+    this.#run = run;
+  }
+
+  get results(): readonly ItemResult[] {
+    return this.#results;
+  }
+
+  /** Runs every pending unit in order; throws a `MongockError` on a fail-fast failure. */
+  async run(plans: readonly UnitPlan[]): Promise<void> {
+    const { config } = this.#run;
+    if (config.transactionStrategy === 'execution' && this.#run.transactional) return this.#runInOneTransaction(plans);
+    const processedInRun: Processed[] = [];
+    const skippedChangeLogs = new Set<string>();
+    for (const plan of plans) {
+      const { model } = plan.unit;
+      if (model.form === 'change-set' && skippedChangeLogs.has(model.className)) {
+        for (const item of plan.items) this.#record(item, 'skipped', 0, undefined, 'not-reached');
+        continue;
+      }
+      if (!plan.pending) {
+        for (const item of plan.items) await this.#skipExecuted(item);
+        continue;
+      }
+      const processedInUnit: Processed[] = [];
+      for (const item of plan.items) {
+        if (item.executed && !model.runAlways) {
+          await this.#skipExecuted(item);
+          continue;
+        }
+        const transactional = item.type === 'EXECUTION' && this.#run.transactional && model.transactional !== false;
+        const processed: Processed = { item, startedAt: performance.now() };
+        const error = await this.#runItem(item, transactional);
+        if (error === undefined) {
+          processedInUnit.push(processed);
+          continue;
+        }
+        if (!model.failFast) {
+          this.#run.config.logger.warn(`Change '${item.changeId}' failed and is not fail-fast; continuing: ${describeError(error)}`);
+          break;
+        }
+        if (model.form === 'change-set' && !model.changeLogFailFast) {
+          this.#run.config.logger.warn(`Change '${item.changeId}' failed; skipping the rest of ChangeLog ${model.className} (failFast: false).`);
+          skippedChangeLogs.add(model.className);
+          break;
+        }
+        // Fail fast: undo what cannot be undone by a transaction, newest first.
+        const toUndo = config.transactionStrategy === 'execution' ? [...processedInRun, ...processedInUnit] : processedInUnit;
+        if (!transactional) toUndo.push(processed);
+        const rollbackError = await this.#rollbackAll(toUndo.reverse(), error);
+        throw failure(item, error, rollbackError);
+      }
+      processedInRun.push(...processedInUnit);
+    }
+  }
+
+  /** Rolls back executed units (given newest first): execution, then before-step, each recorded ROLLED_BACK. */
+  async undo(plans: readonly UnitPlan[]): Promise<void> {
+    for (const plan of plans) {
+      for (const item of [...plan.items].reverse()) {
+        if (!item.executed || item.rollback === undefined) continue;
+        const started = performance.now();
+        const transactional = item.type === 'EXECUTION' && this.#run.transactional && plan.unit.model.transactional !== false;
+        try {
+          await this.#run.connection.runInScope({ transactional, lease: this.#run.lock.lease, guard: this.#run.lock }, async (scope) => {
+            await this.#invoke(item.rollback!, item, scope);
+            await scope.saveEntry(this.#entry(item, 'ROLLED_BACK', -1, null, item.rollback!.name));
+          });
+          this.#record(item, 'rolled-back', performance.now() - started);
+        } catch (error) {
+          if (isLockLost(error, this.#run.lock)) throw lockLost(error, this.#run.lock);
+          await this.#saveOutside(this.#entry(item, 'ROLLBACK_FAILED', -1, JSON.stringify({ 'rollback-error': describeError(error) }), item.rollback!.name));
+          this.#record(item, 'rollback-failed', performance.now() - started, error);
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new MongockError(
+            'UNDO_FAILED',
+            `Rolling back '${item.changeId}' by '${item.unit.author}' failed: ${reason}. Units rolled back before it stay rolled back.`,
+            {
+              changeId: item.changeId,
+              author: item.unit.author,
+              file: item.unit.model.source,
+              cause: error,
+            },
+          );
+        }
+      }
+    }
+  }
+
+  /** `transactionStrategy: 'execution'`: every item and entry in one transaction. */
+  async #runInOneTransaction(plans: readonly UnitPlan[]): Promise<void> {
+    const { connection, lock } = this.#run;
+    let failing: PlanItem | undefined;
+    const pendingResults: ItemResult[] = [];
+    try {
+      await connection.runInScope({ transactional: true, lease: lock.lease, guard: lock }, async (scope) => {
+        for (const plan of plans) {
+          for (const item of plan.items) {
+            if (item.executed && !plan.unit.model.runAlways) {
+              await this.#skipExecuted(item, scope);
+              continue;
+            }
+            failing = item;
+            this.#run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
+            const started = performance.now();
+            await this.#invoke(item.step, item, scope);
+            const millis = Math.round(performance.now() - started);
+            if (!item.executed) await scope.saveEntry(this.#entry(item, 'EXECUTED', millis, null));
+            pendingResults.push(result(item, 'executed', millis));
+          }
+        }
+        failing = undefined;
+      });
+    } catch (error) {
+      if (failing === undefined || isLockLost(error, lock)) throw error;
+      await this.#saveOutside(this.#entry(failing, 'FAILED', -1, trace(error)));
+      this.#record(failing, 'failed', 0, error);
+      throw failure(failing, error, undefined);
+    }
+    for (const item of pendingResults) this.#push(item);
+  }
+
+  /** Runs one item and records it; returns the error when it failed (already recorded). */
+  async #runItem(item: PlanItem, transactional: boolean): Promise<unknown> {
+    const { connection, lock, events } = this.#run;
+    events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
+    const started = performance.now();
+    const record = !item.executed; // runAlways re-executions leave no trace, as in Mongock
+    if (transactional) {
+      try {
+        await connection.runInScope({ transactional: true, lease: lock.lease, guard: lock }, async (scope) => {
+          await this.#invoke(item.step, item, scope);
+          if (record) await scope.saveEntry(this.#entry(item, 'EXECUTED', Math.round(performance.now() - started), null));
+        });
+        this.#record(item, 'executed', performance.now() - started);
+        return undefined;
+      } catch (error) {
+        if (isLockLost(error, lock)) throw lockLost(error, lock);
+        // The transaction took the change back; the FAILED entry is written outside it.
+        await this.#saveOutside(this.#entry(item, 'FAILED', -1, trace(error)));
+        this.#record(item, 'failed', performance.now() - started, error);
+        return error;
+      }
+    }
+    await lock.markInProgress({
+      changeId: item.changeId,
+      author: item.unit.author,
+      executionId: this.#run.executionId,
+      startedAt: new Date(),
+      hostname: this.#run.hostname,
+    });
+    let failed: unknown;
+    try {
+      await connection.runInScope({ transactional: false, lease: lock.lease, guard: lock }, async (scope) => {
+        try {
+          await this.#invoke(item.step, item, scope);
+        } catch (error) {
+          failed = error ?? new Error('change threw a nullish value');
+        }
+        if (isLockLost(failed, lock)) return;
+        if (failed !== undefined) await scope.saveEntry(this.#entry(item, 'FAILED', -1, trace(failed)));
+        else if (record) await scope.saveEntry(this.#entry(item, 'EXECUTED', Math.round(performance.now() - started), null));
+      });
+    } catch (error) {
+      failed ??= error;
+    }
+    if (isLockLost(failed, lock)) throw lockLost(failed, lock);
+    await lock.markInProgress(null);
+    this.#record(item, failed === undefined ? 'executed' : 'failed', performance.now() - started, failed);
+    return failed;
+  }
+
+  /** Rolls back items newest first; stops at the first rollback that throws, as Mongock. */
+  async #rollbackAll(items: readonly Processed[], executionError: unknown): Promise<unknown> {
+    for (const { item } of items) {
+      if (item.rollback === undefined) {
+        this.#run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
+        continue;
+      }
+      try {
+        await this.#run.connection.runInScope({ transactional: false, lease: this.#run.lock.lease, guard: this.#run.lock }, async (scope) => {
+          await this.#invoke(item.rollback!, item, scope);
+          await scope.saveEntry(this.#entry(item, 'ROLLED_BACK', -1, trace(executionError)));
+        });
+        this.#replace(item, 'rolled-back');
+      } catch (rollbackError) {
+        if (isLockLost(rollbackError, this.#run.lock)) throw lockLost(rollbackError, this.#run.lock);
+        await this.#saveOutside(this.#entry(item, 'ROLLBACK_FAILED', -1, trace(executionError, rollbackError)));
+        this.#replace(item, 'rollback-failed', rollbackError);
+        return rollbackError;
+      }
+    }
+    return undefined;
+  }
+
+  async #skipExecuted(item: PlanItem, scope?: Scope<object>): Promise<void> {
+    if (this.#run.config.trackIgnored) {
+      const entry = this.#entry(item, 'IGNORED', -1, null);
+      if (scope !== undefined) await scope.saveEntry(entry);
+      else await this.#saveOutside(entry, true);
+      this.#record(item, 'ignored', 0);
+      return;
+    }
+    this.#record(item, 'skipped', 0, undefined, 'already-executed');
+  }
+
+  async #invoke(step: ChangeStep, item: PlanItem, scope: Scope<object>): Promise<void> {
+    const { config } = this.#run;
+    const target = await this.#instance(item);
+    const context = Object.freeze({
+      ...config.dependencies,
+      ...scope.context,
+      log: config.logger,
+      metadata: config.metadata,
+      executionId: this.#run.executionId,
+      changeId: item.changeId,
+      author: item.unit.author,
+    });
+    await step.invoke(target, context);
+  }
+
+  /** One instance per class per run, created by the configured factory (NestJS's injector). */
+  #instance(item: PlanItem): Promise<object> | undefined {
+    const unitClass = item.unit.model.steps.unitClass;
+    if (unitClass === undefined) return undefined;
+    let instance = this.#instances.get(unitClass);
+    if (instance === undefined) {
+      const factory = this.#run.config.changeUnitFactory;
+      instance = Promise.resolve(factory === undefined ? new (unitClass as new () => object)() : factory(unitClass));
+      this.#instances.set(unitClass, instance);
+    }
+    return instance;
+  }
+
+  /** Writes an entry outside any transaction; a failure to record never hides the original error. */
+  async #saveOutside(entry: ChangeEntry, strict = false): Promise<void> {
+    const { connection, lock } = this.#run;
+    try {
+      await connection.runInScope({ transactional: false, lease: lock.lease, guard: lock }, (scope) => scope.saveEntry(entry));
+    } catch (error) {
+      if (strict) throw error;
+      this.#run.config.logger.error(`Could not record ${entry.state} for '${entry.changeId}': ${describeError(error)}`);
+    }
+  }
+
+  #entry(item: PlanItem, state: ChangeState, executionMillis: number, errorTrace: string | null, method = item.step.name): ChangeEntry {
+    return {
+      executionId: this.#run.executionId,
+      changeId: item.changeId,
+      author: item.unit.author,
+      timestamp: new Date(),
+      state,
+      type: item.type,
+      changeLogClass: item.unit.model.className,
+      changeSetMethod: method,
+      metadata: Object.keys(this.#run.config.metadata).length === 0 ? null : this.#run.config.metadata,
+      executionMillis,
+      executionHostname: this.#run.hostname,
+      errorTrace,
+      systemChange: false,
+      checksum: item.checksum,
+    };
+  }
+
+  #record(item: PlanItem, outcome: ItemOutcome, durationMs: number, error?: unknown, reason?: ItemResult['reason']): void {
+    this.#push(result(item, outcome, durationMs, error, reason));
+  }
+
+  #push(itemResult: ItemResult): void {
+    this.#results.push(itemResult);
+    this.#run.events.emit('unit-finished', { item: itemResult });
+  }
+
+  /** A rollback changes the outcome already reported for an item. */
+  #replace(item: PlanItem, outcome: ItemOutcome, error?: unknown): void {
+    const index = this.#results.findLastIndex((r) => r.changeId === item.changeId && r.author === item.unit.author);
+    const previous = this.#results[index];
+    const next = result(item, outcome, previous?.durationMs ?? 0, error ?? previous?.error);
+    if (index === -1) this.#results.push(next);
+    else this.#results[index] = next;
+    this.#run.events.emit('unit-finished', { item: next });
+  }
+}
+
+function result(item: PlanItem, outcome: ItemOutcome, durationMs: number, error?: unknown, reason?: ItemResult['reason']): ItemResult {
+  return Object.freeze({
+    changeId: item.changeId,
+    author: item.unit.author,
+    type: item.type,
+    outcome,
+    durationMs: Math.round(durationMs),
+    ...(reason === undefined ? {} : { reason }),
+    ...(error === undefined ? {} : { error }),
+  });
+}
+
+/** Java Mongock's errorTrace: a JSON string with the execution and rollback errors. */
+function trace(executionError: unknown, rollbackError?: unknown): string {
+  const body: Record<string, string> = { 'execution-error': describeError(executionError) };
+  if (rollbackError !== undefined) body['rollback-error'] = describeError(rollbackError);
+  return JSON.stringify(body);
+}
+
+function isLockLost(error: unknown, lock: LockManager): boolean {
+  return isMongockError(error, 'LOCK_LOST') || (error !== undefined && lock.lost);
+}
+
+function lockLost(error: unknown, lock: LockManager): MongockError {
+  if (isMongockError(error, 'LOCK_LOST')) return error;
+  const reason = lock.lost ? 'the lease could not be kept' : describeError(error);
+  return new MongockError('LOCK_LOST', `The Mongock lock was lost while a change was running (${reason}); stopping. Run again to finish.`, { cause: error });
+}
+
+function failure(item: PlanItem, error: unknown, rollbackError: unknown): MongockError {
+  const where = item.unit.model.source === undefined ? '' : ` (${item.unit.model.source})`;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (rollbackError !== undefined) {
+    const rollbackReason = rollbackError instanceof Error ? rollbackError.message : String(rollbackError);
+    return new MongockError(
+      'ROLLBACK_FAILED',
+      `Change '${item.changeId}' by '${item.unit.author}'${where} failed: ${reason}; then its rollback failed too: ${rollbackReason}. The database may hold part of the change; check it before running again.`,
+      {
+        changeId: item.changeId,
+        author: item.unit.author,
+        file: item.unit.model.source,
+        cause: error,
+      },
+    );
+  }
+  return new MongockError('CHANGE_FAILED', `Change '${item.changeId}' by '${item.unit.author}'${where} failed: ${reason}`, {
+    changeId: item.changeId,
+    author: item.unit.author,
+    file: item.unit.model.source,
+    cause: error,
+  });
+}

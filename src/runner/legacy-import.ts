@@ -1,0 +1,116 @@
+import { randomInt } from 'node:crypto';
+import { MongockError } from '../errors/mongock-error.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
+import { entryKey, executedKeys } from '../history/is-executed.ts';
+import type { RunContext } from './executor.ts';
+import type { LegacyField } from './mongock-config.ts';
+import type { ResolvedConfig } from './resolve-config.ts';
+
+/** The system change that records the import, as in Java Mongock. */
+export const LEGACY_MIGRATION_ID = 'mongock-legacy-migration';
+export const SYSTEM_AUTHOR = 'mongock';
+
+const DEFAULT_MAPPING: Readonly<Record<LegacyField, string | undefined>> = {
+  changeId: 'changeId',
+  author: 'author',
+  timestamp: 'timestamp',
+  changeLogClass: 'changeLogClass',
+  changeSetMethod: 'changeSetMethod',
+  metadata: undefined,
+};
+
+/** Whether the configured import still has to run (once, unless `runAlways`). */
+export function isLegacyImportPending(config: ResolvedConfig, history: readonly ChangeEntry[]): boolean {
+  const legacy = config.legacyMigration;
+  if (legacy === undefined) return false;
+  return legacy.runAlways === true || !executedKeys(history).has(entryKey(LEGACY_MIGRATION_ID, SYSTEM_AUTHOR));
+}
+
+/**
+ * Copies another tool's history (mongobee's `dbchangelog`, migrate-mongo's `changelog`, ...)
+ * into Mongock's, as Java Mongock does: records already executed here are skipped, the rest are
+ * written as EXECUTED so that the units they describe do not run again. Runs under the lock.
+ */
+export async function importLegacyHistory(run: RunContext, history: readonly ChangeEntry[]): Promise<void> {
+  const { config, connection, lock } = run;
+  const legacy = config.legacyMigration!;
+  const mapping = { ...DEFAULT_MAPPING, ...legacy.mapping };
+  try {
+    if (connection.readLegacyRecords === undefined) throw new Error(`the ${config.driver.name} driver cannot read legacy history`);
+    const records = await connection.readLegacyRecords(legacy.origin);
+    if (legacy.changesCountExpectation !== undefined && records.length !== legacy.changesCountExpectation) {
+      throw new Error(`expected ${legacy.changesCountExpectation} records in '${legacy.origin}', found ${records.length}`);
+    }
+    const executed = executedKeys(history);
+    const known = new Set(history.map((entry) => entryKey(entry.changeId, entry.author)));
+    const executionId = `legacy_migration-${new Date().toISOString()}-${randomInt(0, 999)}`;
+    const entries: ChangeEntry[] = [];
+    for (const record of records) {
+      const changeId = pick(record, mapping.changeId);
+      if (changeId === undefined || changeId === '')
+        throw new Error(`a record in '${legacy.origin}' has no '${mapping.changeId}' field: ${JSON.stringify(record)}`);
+      const author = pick(record, mapping.author) || config.defaultAuthor;
+      const key = entryKey(changeId, author);
+      if (executed.has(key)) continue;
+      const recorded = record[mapping.timestamp ?? ''];
+      const timestamp = known.has(key) || recorded === undefined ? new Date() : new Date(recorded as string | number | Date);
+      const original = mapping.metadata === undefined ? undefined : record[mapping.metadata];
+      entries.push({
+        executionId,
+        changeId,
+        author,
+        timestamp,
+        state: 'EXECUTED',
+        type: 'EXECUTION',
+        changeLogClass: pick(record, mapping.changeLogClass) ?? '',
+        changeSetMethod: pick(record, mapping.changeSetMethod) ?? '',
+        metadata: { 'migration-type': 'legacy', ...(original === undefined ? {} : { 'original-metadata': original }) },
+        executionMillis: -1,
+        executionHostname: 'unknown',
+        errorTrace: null,
+        systemChange: false,
+      });
+      executed.add(key);
+    }
+    entries.push({
+      executionId,
+      changeId: LEGACY_MIGRATION_ID,
+      author: SYSTEM_AUTHOR,
+      timestamp: new Date(),
+      state: 'EXECUTED',
+      type: 'EXECUTION',
+      changeLogClass: 'LegacyMigration',
+      changeSetMethod: 'importLegacyHistory',
+      metadata: { origin: legacy.origin, imported: entries.length },
+      executionMillis: 0,
+      executionHostname: run.hostname,
+      errorTrace: null,
+      systemChange: true,
+    });
+    await connection.runInScope({ transactional: connection.capabilities.transactions, lease: lock.lease, guard: lock }, async (scope) => {
+      for (const entry of entries) await scope.saveEntry(entry);
+    });
+    config.logger.info(`Imported ${entries.length - 1} legacy history record(s) from '${legacy.origin}'.`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (legacy.failFast === false) {
+      config.logger.warn(`Legacy history import from '${legacy.origin}' failed: ${reason}. Continuing (legacyMigration.failFast: false).`);
+      return;
+    }
+    throw new MongockError(
+      'CHANGE_FAILED',
+      `Legacy history import from '${legacy.origin}' failed: ${reason}. Fix legacyMigration (origin, mapping) and run again.`,
+      {
+        changeId: LEGACY_MIGRATION_ID,
+        author: SYSTEM_AUTHOR,
+        cause: error,
+      },
+    );
+  }
+}
+
+function pick(record: Readonly<Record<string, unknown>>, field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  const value = record[field];
+  return value === undefined || value === null ? undefined : String(value);
+}

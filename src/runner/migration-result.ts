@@ -1,0 +1,31 @@
+import type { ChangeType } from '../history/change-entry.ts';
+
+/** What happened to one change item in a run. */
+export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored';
+
+export interface ItemResult {
+  readonly changeId: string;
+  readonly author: string;
+  readonly type: ChangeType;
+  readonly outcome: ItemOutcome;
+  /** Why it was skipped: already executed, or not run because an earlier item failed. */
+  readonly reason?: 'already-executed' | 'not-reached';
+  readonly durationMs: number;
+  readonly error?: unknown;
+}
+
+/**
+ * The typed result of `runner.execute()`.
+ * - `disabled`: `enabled: false`, nothing was touched.
+ * - `up-to-date`: nothing was pending; no lock was taken.
+ * - `lock-not-acquired`: another runner held the lock and `throwExceptionIfCannotObtainLock` is false.
+ * - `completed`: pending units ran (some may have failed with `failFast: false`).
+ */
+export interface MigrationResult {
+  readonly status: 'disabled' | 'up-to-date' | 'lock-not-acquired' | 'completed';
+  readonly executionId: string;
+  readonly items: readonly ItemResult[];
+  readonly executed: number;
+  readonly failed: number;
+  readonly durationMs: number;
+}

@@ -1,0 +1,185 @@
+import type { ChangeUnitSource } from '../change/collect-change-units.ts';
+import type { Driver } from '../drivers/driver.ts';
+import type { MongockEvents } from './events.ts';
+import type { Logger } from './logger.ts';
+import {
+  type ChangeUnitFactory,
+  type ChecksumMismatchPolicy,
+  type LegacyMigrationConfig,
+  type LockConfig,
+  type MongockConfig,
+  QUICK_LOCK_CONFIG,
+  type TransactionStrategy,
+} from './mongock-config.ts';
+import { MongockRunner } from './mongock-runner.ts';
+import { resolveConfig } from './resolve-config.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
+type Listener<E extends keyof MongockEvents> = (payload: MongockEvents[E]) => void;
+
+/**
+ * Builds a validated {@link MongockRunner}, Mongock-style. Every setter has an equivalent
+ * {@link MongockConfig} option; `buildRunner()` validates them all at once.
+ *
+ * @example
+ * ```ts
+ * const runner = new MongockBuilder()
+ *   .setDriver(sqliteDriver({ filename: 'app.db' }))
+ *   .addMigrationScanPath('./migrations')
+ *   .setLockQuickConfig()
+ *   .withMetadata({ release: '2026.11' })
+ *   .addDependency('clientsApi', clientsApi)
+ *   .buildRunner();
+ * const result = await runner.execute();
+ * ```
+ */
+export class MongockBuilder<TContext extends object = object> {
+  readonly #config: Mutable<MongockConfig<object>> = {};
+  readonly #scanPaths: string[] = [];
+  readonly #changeUnits: ChangeUnitSource[] = [];
+  readonly #dependencies: Record<string, unknown> = {};
+  readonly #listeners: Array<(runner: MongockRunner) => void> = [];
+
+  /** Starts from a plain config (e.g. a loaded `mongock.config.ts`); later setters override it. */
+  setConfig(config: MongockConfig<TContext>): this {
+    const { migrationScanPath, changeUnits, dependencies, ...rest } = config as MongockConfig<object>;
+    Object.assign(this.#config, rest);
+    if (migrationScanPath !== undefined) this.#scanPaths.push(...(typeof migrationScanPath === 'string' ? [migrationScanPath] : migrationScanPath));
+    if (changeUnits !== undefined) this.#changeUnits.push(...changeUnits);
+    if (dependencies !== undefined) Object.assign(this.#dependencies, dependencies);
+    return this;
+  }
+
+  setDriver<T extends object>(driver: Driver<T>): MongockBuilder<T> {
+    this.#config.driver = driver as Driver<object>;
+    return this as unknown as MongockBuilder<T>;
+  }
+
+  /** A folder (or file) of change unit modules; may be called several times. */
+  addMigrationScanPath(...paths: string[]): this {
+    this.#scanPaths.push(...paths);
+    return this;
+  }
+
+  /** Decorated classes or `defineChangeUnit` objects. */
+  addChangeUnits(...units: ChangeUnitSource[]): this {
+    this.#changeUnits.push(...units);
+    return this;
+  }
+
+  /** A value change methods receive in their context under `name`. */
+  addDependency(name: string, value: unknown): this {
+    this.#dependencies[name] = value;
+    return this;
+  }
+
+  setLockConfig(lockConfig: Partial<LockConfig>): this {
+    this.#config.lockConfig = { ...lockConfig };
+    return this;
+  }
+
+  /** Short leases and waits (3 s lease, 100 ms retries, 10 s give-up): tests, small services. */
+  setLockQuickConfig(): this {
+    this.#config.lockConfig = QUICK_LOCK_CONFIG;
+    return this;
+  }
+
+  setEnabled(enabled: boolean): this {
+    return this.#set('enabled', enabled);
+  }
+  setMigrationRepositoryName(name: string): this {
+    return this.#set('migrationRepositoryName', name);
+  }
+  setLockRepositoryName(name: string): this {
+    return this.#set('lockRepositoryName', name);
+  }
+  withMetadata(metadata: Readonly<Record<string, unknown>>): this {
+    return this.#set('metadata', { ...metadata });
+  }
+  setThrowExceptionIfCannotObtainLock(value: boolean): this {
+    return this.#set('throwExceptionIfCannotObtainLock', value);
+  }
+  /** Mongock's `dontFailIfCannotAcquireLock()`. */
+  dontFailIfCannotAcquireLock(): this {
+    return this.#set('throwExceptionIfCannotObtainLock', false);
+  }
+  setStartSystemVersion(version: string): this {
+    return this.#set('startSystemVersion', version);
+  }
+  setEndSystemVersion(version: string): this {
+    return this.#set('endSystemVersion', version);
+  }
+  setActiveProfiles(profiles: readonly string[]): this {
+    return this.#set('activeProfiles', [...profiles]);
+  }
+  setTrackIgnored(value: boolean): this {
+    return this.#set('trackIgnored', value);
+  }
+  setServiceIdentifier(id: string): this {
+    return this.#set('serviceIdentifier', id);
+  }
+  setTransactional(value: boolean): this {
+    return this.#set('transactional', value);
+  }
+  setTransactionStrategy(strategy: TransactionStrategy): this {
+    return this.#set('transactionStrategy', strategy);
+  }
+  setDefaultAuthor(author: string): this {
+    return this.#set('defaultAuthor', author);
+  }
+  setLegacyMigration(legacy: LegacyMigrationConfig | { readonly collection: string; readonly mapping?: LegacyMigrationConfig['mapping'] }): this {
+    return this.#set('legacyMigration', { ...legacy } as LegacyMigrationConfig);
+  }
+  setExecutionId(id: string): this {
+    return this.#set('executionId', id);
+  }
+  setLogger(logger: Logger): this {
+    return this.#set('logger', logger);
+  }
+  /** How change unit classes are instantiated (default `new Class()`); NestJS uses its injector. */
+  setChangeUnitFactory(factory: ChangeUnitFactory): this {
+    return this.#set('changeUnitFactory', factory);
+  }
+  setOnChecksumMismatch(policy: ChecksumMismatchPolicy): this {
+    return this.#set('onChecksumMismatch', policy);
+  }
+
+  setMigrationStartedListener(listener: Listener<'migration-started'>): this {
+    this.#listeners.push((runner) => runner.on('migration-started', listener));
+    return this;
+  }
+  setMigrationSuccessListener(listener: Listener<'migration-succeeded'>): this {
+    this.#listeners.push((runner) => runner.on('migration-succeeded', listener));
+    return this;
+  }
+  setMigrationFailureListener(listener: Listener<'migration-failed'>): this {
+    this.#listeners.push((runner) => runner.on('migration-failed', listener));
+    return this;
+  }
+
+  /** The config the builder has collected, as a plain frozen object. */
+  toConfig(): MongockConfig<TContext> {
+    const config: Mutable<MongockConfig<object>> = { ...this.#config };
+    if (this.#scanPaths.length > 0) config.migrationScanPath = [...this.#scanPaths];
+    if (this.#changeUnits.length > 0) config.changeUnits = [...this.#changeUnits];
+    if (Object.keys(this.#dependencies).length > 0) config.dependencies = { ...this.#dependencies };
+    return Object.freeze(config) as MongockConfig<TContext>;
+  }
+
+  /** Validates everything (throws `INVALID_CONFIG` naming each bad option) and builds the runner. */
+  buildRunner(): MongockRunner {
+    const runner = new MongockRunner(resolveConfig(this.toConfig() as MongockConfig<object>));
+    for (const attach of this.#listeners) attach(runner);
+    return runner;
+  }
+
+  #set<K extends keyof MongockConfig<object>>(key: K, value: MongockConfig<object>[K]): this {
+    this.#config[key] = value;
+    return this;
+  }
+}
+
+/** Builds a runner straight from a plain config object. */
+export function createRunner<TContext extends object>(config: MongockConfig<TContext>): MongockRunner {
+  return new MongockBuilder<TContext>().setConfig(config).buildRunner();
+}

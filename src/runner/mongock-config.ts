@@ -1,0 +1,108 @@
+import type { ChangeUnitSource } from '../change/collect-change-units.ts';
+import { DEFAULT_END_SYSTEM_VERSION, DEFAULT_START_SYSTEM_VERSION } from '../change/system-version.ts';
+import type { Driver } from '../drivers/driver.ts';
+import type { Logger } from './logger.ts';
+
+/** Lock timings, in milliseconds (Mongock's `lockAcquiredForMillis` & co). */
+export interface LockConfig {
+  /** How long a lease lasts before it must be renewed. Default 60 000, minimum 3 000. */
+  readonly acquiredForMs: number;
+  /** How often to try again while another runner holds the lock. Default 1 000, minimum 100. */
+  readonly tryFrequencyMs: number;
+  /** How long to keep trying before giving up. Default 180 000; 0 tries once. */
+  readonly quitTryingAfterMs: number;
+}
+
+/** `changeUnit`: one transaction per unit (default). `execution`: one for the whole run. */
+export type TransactionStrategy = 'changeUnit' | 'execution';
+
+/** What to do when an executed unit's code changed since it ran. */
+export type ChecksumMismatchPolicy = 'warn' | 'fail' | 'ignore';
+
+/** Importing history written by another tool (mongobee, migrate-mongo...), once. */
+export interface LegacyMigrationConfig {
+  /** Collection or table to read. `collection` is accepted as an alias. */
+  readonly origin: string;
+  readonly mapping?: Readonly<Partial<Record<LegacyField, string>>>;
+  /** Fail when the number of imported records differs. */
+  readonly changesCountExpectation?: number;
+  /** Import on every run (new records only) instead of once. */
+  readonly runAlways?: boolean;
+  /** Stop the run when the import fails (default true); false logs a warning. */
+  readonly failFast?: boolean;
+}
+
+export type LegacyField = 'changeId' | 'author' | 'timestamp' | 'changeLogClass' | 'changeSetMethod' | 'metadata';
+
+/** Creates change unit class instances; NestJS plugs its injector in here. */
+export type ChangeUnitFactory = (unitClass: abstract new (...args: never[]) => object) => object | Promise<object>;
+
+/**
+ * Every setting of a runner, as a plain object: used by `defineConfig` (config files), by
+ * `MongockModule.forRoot`, and built up by `MongockBuilder`. Validated when the runner is built;
+ * never mutated.
+ */
+export interface MongockConfig<TContext extends object = object> {
+  readonly driver: Driver<TContext>;
+  /** Folders (or files) whose modules are loaded: .ts .mts .cts .js .mjs .cjs */
+  readonly migrationScanPath?: string | readonly string[];
+  readonly changeUnits?: readonly ChangeUnitSource[];
+  /** `false`: `execute()` does nothing. Default true. */
+  readonly enabled?: boolean;
+  /** History collection/table. Default `mongockChangeLog`. */
+  readonly migrationRepositoryName?: string;
+  /** Lock collection/table. Default `mongockLock`. */
+  readonly lockRepositoryName?: string;
+  /** Copied into every history entry. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** `false`: when another instance holds the lock, warn and let the app start. Default true. */
+  readonly throwExceptionIfCannotObtainLock?: boolean;
+  readonly lockConfig?: Partial<LockConfig>;
+  /** Inclusive window of unit `systemVersion`s to run. Defaults '0' .. '2147483647'. */
+  readonly startSystemVersion?: string;
+  readonly endSystemVersion?: string;
+  /** Active profiles; none means `default`. */
+  readonly activeProfiles?: readonly string[];
+  /** Write an IGNORED entry for every already-executed unit on each run. Default false. */
+  readonly trackIgnored?: boolean;
+  /** Appended to the hostname in `executionHostname`. */
+  readonly serviceIdentifier?: string;
+  /** Use the driver's transactions. Default: when the driver has them. `true` on a driver without them is an error. */
+  readonly transactional?: boolean;
+  readonly transactionStrategy?: TransactionStrategy;
+  /** Author for units that name none. Default `default_author`. */
+  readonly defaultAuthor?: string;
+  readonly legacyMigration?: LegacyMigrationConfig;
+  /** Default: `<ISO time>-<random>` as Mongock. */
+  readonly executionId?: string;
+  /** Values change methods receive in their context, by name. */
+  readonly dependencies?: Readonly<Record<string, unknown>>;
+  readonly logger?: Logger;
+  readonly changeUnitFactory?: ChangeUnitFactory;
+  /** Default `warn`. */
+  readonly onChecksumMismatch?: ChecksumMismatchPolicy;
+}
+
+export const DEFAULT_MIGRATION_REPOSITORY_NAME = 'mongockChangeLog';
+export const DEFAULT_LOCK_REPOSITORY_NAME = 'mongockLock';
+export const DEFAULT_AUTHOR = 'default_author';
+export const DEFAULT_LOCK_CONFIG: LockConfig = Object.freeze({ acquiredForMs: 60_000, tryFrequencyMs: 1_000, quitTryingAfterMs: 180_000 });
+/** `setLockQuickConfig()`: short leases and waits, for tests and small services. */
+export const QUICK_LOCK_CONFIG: LockConfig = Object.freeze({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 });
+export const MIN_LOCK_ACQUIRED_FOR_MS = 3_000;
+export const MIN_LOCK_TRY_FREQUENCY_MS = 100;
+export { DEFAULT_END_SYSTEM_VERSION, DEFAULT_START_SYSTEM_VERSION };
+
+/**
+ * Types a config file. Returns its argument, frozen.
+ *
+ * @example mongock.config.ts
+ * ```ts
+ * import { defineConfig } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ * export default defineConfig({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations' });
+ * ```
+ */
+export function defineConfig<TContext extends object>(config: MongockConfig<TContext>): MongockConfig<TContext> {
+  return Object.freeze({ ...config });
+}

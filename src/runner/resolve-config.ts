@@ -1,0 +1,212 @@
+import type { ChangeUnitSource } from '../change/collect-change-units.ts';
+import { isValidSystemVersion } from '../change/system-version.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { MongockError } from '../errors/mongock-error.ts';
+import { consoleLogger, type Logger } from './logger.ts';
+import {
+  type ChangeUnitFactory,
+  type ChecksumMismatchPolicy,
+  DEFAULT_AUTHOR,
+  DEFAULT_END_SYSTEM_VERSION,
+  DEFAULT_LOCK_CONFIG,
+  DEFAULT_LOCK_REPOSITORY_NAME,
+  DEFAULT_MIGRATION_REPOSITORY_NAME,
+  DEFAULT_START_SYSTEM_VERSION,
+  type LegacyMigrationConfig,
+  type LockConfig,
+  MIN_LOCK_ACQUIRED_FOR_MS,
+  MIN_LOCK_TRY_FREQUENCY_MS,
+  type MongockConfig,
+  type TransactionStrategy,
+} from './mongock-config.ts';
+
+/** A validated config with every default filled in. Frozen. */
+export interface ResolvedConfig {
+  readonly driver: Driver<object>;
+  readonly migrationScanPaths: readonly string[];
+  readonly changeUnits: readonly ChangeUnitSource[];
+  readonly enabled: boolean;
+  readonly migrationRepositoryName: string;
+  readonly lockRepositoryName: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly throwExceptionIfCannotObtainLock: boolean;
+  readonly lockConfig: LockConfig;
+  readonly startSystemVersion: string;
+  readonly endSystemVersion: string;
+  readonly activeProfiles: readonly string[];
+  readonly trackIgnored: boolean;
+  readonly serviceIdentifier: string | undefined;
+  /** As given; `undefined` means "when the connected database can". */
+  readonly transactional: boolean | undefined;
+  readonly transactionStrategy: TransactionStrategy;
+  readonly defaultAuthor: string;
+  readonly legacyMigration: LegacyMigrationConfig | undefined;
+  readonly executionId: string | undefined;
+  readonly dependencies: Readonly<Record<string, unknown>>;
+  readonly logger: Logger;
+  readonly changeUnitFactory: ChangeUnitFactory | undefined;
+  readonly onChecksumMismatch: ChecksumMismatchPolicy;
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const isString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
+const isBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const isObject: Check = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'an object');
+const isFunction: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+const isStringList: Check = (v) =>
+  (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== ''))
+    ? undefined
+    : 'a string or an array of strings';
+const isStringArray: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings');
+const isArray: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
+const isVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version of dotted numbers such as '2.5.1'");
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    values.includes(v as string) ? undefined : `one of ${values.map((x) => `'${x}'`).join(', ')}`;
+const isLogger: Check = (v) =>
+  typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+    ? undefined
+    : 'an object with debug, info, warn and error methods';
+const isDriver: Check = (v) =>
+  typeof v === 'object' && v !== null && typeof (v as Driver).connect === 'function' && typeof (v as Driver).capabilities === 'object'
+    ? undefined
+    : "a driver (e.g. sqliteDriver({ filename }) from 'mongock/sqlite')";
+
+const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
+  driver: isDriver,
+  migrationScanPath: isStringList,
+  changeUnits: isArray,
+  enabled: isBoolean,
+  migrationRepositoryName: isString,
+  lockRepositoryName: isString,
+  metadata: isObject,
+  throwExceptionIfCannotObtainLock: isBoolean,
+  lockConfig: isObject,
+  startSystemVersion: isVersion,
+  endSystemVersion: isVersion,
+  activeProfiles: isStringArray,
+  trackIgnored: isBoolean,
+  serviceIdentifier: isString,
+  transactional: isBoolean,
+  transactionStrategy: oneOf('changeUnit', 'execution'),
+  defaultAuthor: isString,
+  legacyMigration: isObject,
+  executionId: isString,
+  dependencies: isObject,
+  logger: isLogger,
+  changeUnitFactory: isFunction,
+  onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
+};
+
+const LOCK_KEYS: readonly (keyof LockConfig)[] = ['acquiredForMs', 'tryFrequencyMs', 'quitTryingAfterMs'];
+const LEGACY_KEYS = ['origin', 'collection', 'mapping', 'changesCountExpectation', 'runAlways', 'failFast'];
+
+/**
+ * Validates a config and fills in defaults. Every problem is reported at once, each naming the
+ * option, in one `INVALID_CONFIG` error. Nothing touches the database.
+ */
+export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
+  const problems: string[] = [];
+  if (typeof config !== 'object' || config === null) {
+    throw new MongockError('INVALID_CONFIG', 'Invalid Mongock configuration: expected an options object.');
+  }
+  const raw = config as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(raw)) {
+    const check = CHECKS[key as keyof MongockConfig];
+    if (check === undefined) {
+      problems.push(`Unknown option '${key}'. Known options: ${Object.keys(CHECKS).join(', ')}.`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const expected = check(value);
+    if (expected !== undefined) problems.push(`Option '${key}' must be ${expected}; got ${show(value)}.`);
+  }
+  if (raw.driver === undefined) problems.push("Option 'driver' is required: pass a driver, e.g. sqliteDriver({ filename }) from 'mongock/sqlite'.");
+
+  const lockConfig = resolveLockConfig(config.lockConfig, problems);
+  const legacyMigration = resolveLegacy(config.legacyMigration, problems);
+  const driver = config.driver;
+  const driverHasTransactions = isDriver(driver) === undefined && driver.capabilities.transactions;
+  if (config.transactional === true && isDriver(driver) === undefined && !driverHasTransactions) {
+    problems.push(`Option 'transactional' is true, but the ${driver.name} driver cannot run transactions here. Remove the option (or set it to false).`);
+  }
+  if (legacyMigration !== undefined && isDriver(driver) === undefined && !driver.capabilities.legacyImport) {
+    problems.push(`Option 'legacyMigration' is not supported by the ${driver.name} driver.`);
+  }
+  const scanPaths = typeof config.migrationScanPath === 'string' ? [config.migrationScanPath] : [...(config.migrationScanPath ?? [])];
+  if (scanPaths.length === 0 && (config.changeUnits ?? []).length === 0 && problems.length === 0) {
+    problems.push("No change units: set 'migrationScanPath' (a folder of change unit modules) or 'changeUnits'.");
+  }
+  if (problems.length > 0) {
+    throw new MongockError('INVALID_CONFIG', `Invalid Mongock configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+  }
+  return Object.freeze({
+    driver,
+    migrationScanPaths: Object.freeze(scanPaths),
+    changeUnits: Object.freeze([...(config.changeUnits ?? [])]),
+    enabled: config.enabled ?? true,
+    migrationRepositoryName: config.migrationRepositoryName ?? DEFAULT_MIGRATION_REPOSITORY_NAME,
+    lockRepositoryName: config.lockRepositoryName ?? DEFAULT_LOCK_REPOSITORY_NAME,
+    metadata: Object.freeze({ ...(config.metadata ?? {}) }),
+    throwExceptionIfCannotObtainLock: config.throwExceptionIfCannotObtainLock ?? true,
+    lockConfig,
+    startSystemVersion: config.startSystemVersion ?? DEFAULT_START_SYSTEM_VERSION,
+    endSystemVersion: config.endSystemVersion ?? DEFAULT_END_SYSTEM_VERSION,
+    activeProfiles: Object.freeze([...(config.activeProfiles ?? [])]),
+    trackIgnored: config.trackIgnored ?? false,
+    serviceIdentifier: config.serviceIdentifier,
+    transactional: config.transactional,
+    transactionStrategy: config.transactionStrategy ?? 'changeUnit',
+    defaultAuthor: config.defaultAuthor ?? DEFAULT_AUTHOR,
+    legacyMigration,
+    executionId: config.executionId,
+    dependencies: Object.freeze({ ...(config.dependencies ?? {}) }),
+    logger: config.logger ?? consoleLogger(),
+    changeUnitFactory: config.changeUnitFactory,
+    onChecksumMismatch: config.onChecksumMismatch ?? 'warn',
+  });
+}
+
+function resolveLockConfig(given: Partial<LockConfig> | undefined, problems: string[]): LockConfig {
+  if (given === undefined || typeof given !== 'object' || given === null) return DEFAULT_LOCK_CONFIG;
+  for (const key of Object.keys(given)) {
+    if (!LOCK_KEYS.includes(key as keyof LockConfig)) problems.push(`Unknown option 'lockConfig.${key}'. Known: ${LOCK_KEYS.join(', ')}.`);
+  }
+  const merged = { ...DEFAULT_LOCK_CONFIG, ...given };
+  const minimum: Readonly<Record<keyof LockConfig, number>> = {
+    acquiredForMs: MIN_LOCK_ACQUIRED_FOR_MS,
+    tryFrequencyMs: MIN_LOCK_TRY_FREQUENCY_MS,
+    quitTryingAfterMs: 0,
+  };
+  for (const key of LOCK_KEYS) {
+    const value = merged[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum[key]) {
+      problems.push(`Option 'lockConfig.${key}' must be a number of milliseconds >= ${minimum[key]}; got ${show(value)}.`);
+    }
+  }
+  return Object.freeze(merged);
+}
+
+function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: string[]): LegacyMigrationConfig | undefined {
+  if (given === undefined || typeof given !== 'object' || given === null) return undefined;
+  const raw = given as unknown as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!LEGACY_KEYS.includes(key)) problems.push(`Unknown option 'legacyMigration.${key}'. Known: ${LEGACY_KEYS.join(', ')}.`);
+  }
+  const origin = raw.origin ?? raw.collection;
+  if (typeof origin !== 'string' || origin === '') problems.push("Option 'legacyMigration.origin' (or 'collection') must name the collection/table to import.");
+  const { collection: _alias, ...rest } = raw;
+  return Object.freeze({ ...rest, origin: String(origin) }) as LegacyMigrationConfig;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
