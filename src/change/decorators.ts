@@ -48,7 +48,12 @@ export interface ClassMarks {
   methods: MethodMark[];
 }
 
-const marksByClass = new WeakMap<object, ClassMarks>();
+// Shared through globalThis so that classes decorated with the ESM build are recognised by the
+// CommonJS build and vice versa (the dual-package hazard).
+const REGISTRY = Symbol.for('mongock.decorated-classes');
+const registryHolder = globalThis as { [REGISTRY]?: WeakMap<object, ClassMarks> };
+registryHolder[REGISTRY] ??= new WeakMap<object, ClassMarks>();
+const marksByClass = registryHolder[REGISTRY];
 const METADATA_KEY = Symbol.for('mongock.marks');
 
 // Node 20 has no Symbol.metadata; TypeScript and esbuild give decorators a `context.metadata`

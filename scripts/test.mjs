@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The whole test suite, on a fresh machine: start the real database servers (idempotent),
+// build the package (the CLI, ESM/CommonJS and process tests use the built output), then run
+// every test file. Extra arguments go to vitest, e.g. `npm test -- test/unit`.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (command, args, options = {}) => {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    console.error(`\n${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}).`);
+    process.exit(result.status ?? 1);
+  }
+};
+
+if (process.env.MONGOCK_SKIP_SERVERS !== '1') run('bash', ['scripts/test-servers.sh', 'up']);
+run('npm', ['run', '--silent', 'build']);
+run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
