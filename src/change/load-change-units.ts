@@ -35,9 +35,18 @@ export async function listModuleFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-// A real `import()` even in the CommonJS build, where bundlers would turn it into `require()`
-// and lose ES modules.
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+// The CommonJS build turns a literal `import()` into `require()`, which cannot load ES modules;
+// an `import()` compiled at run time stays real. Sandboxes without a dynamic-import hook for such
+// code (vitest's VM) get the literal instead.
+const importAtRuntime = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+async function nativeImport(specifier: string): Promise<Record<string, unknown>> {
+  try {
+    return await importAtRuntime(specifier);
+  } catch (error) {
+    if ((error as { code?: string } | null)?.code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw error;
+    return import(specifier);
+  }
+}
 
 type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>;
 let tsImporter: Promise<TsImport> | undefined;

@@ -100,6 +100,8 @@ const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
 };
 
+/** Context members the runner sets itself; a dependency of that name would be shadowed. */
+const RESERVED_CONTEXT_NAMES = ['log', 'metadata', 'executionId', 'changeId', 'author'];
 const LOCK_KEYS: readonly (keyof LockConfig)[] = ['acquiredForMs', 'tryFrequencyMs', 'quitTryingAfterMs'];
 const LEGACY_KEYS = ['origin', 'collection', 'mapping', 'changesCountExpectation', 'runAlways', 'failFast'];
 
@@ -125,6 +127,9 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
   }
   if (raw.driver === undefined) problems.push("Option 'driver' is required: pass a driver, e.g. sqliteDriver({ filename }) from 'mongock/sqlite'.");
 
+  for (const name of Object.keys(config.dependencies ?? {})) {
+    if (RESERVED_CONTEXT_NAMES.includes(name)) problems.push(`Dependency name '${name}' is reserved for the change context; choose another name.`);
+  }
   const lockConfig = resolveLockConfig(config.lockConfig, problems);
   const legacyMigration = resolveLegacy(config.legacyMigration, problems);
   const driver = config.driver;
