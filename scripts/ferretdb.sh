@@ -2,12 +2,13 @@
 # Build and run a local FerretDB v1 server (MongoDB wire protocol, SQLite
 # backend) for the test suite.
 #
-# Usage: scripts/ferretdb.sh start|stop|status
+# Usage: scripts/ferretdb.sh start|stop|status|url
 #
 #   start   build the server if needed and start it in the background;
 #           does nothing (exit 0) if the port already answers
 #   stop    stop the server started by this script (via its pid file)
-#   status  print "running" (exit 0) or "not running" (exit 3)
+#   status  print "running ..." (exit 0) or "not running" (exit 3)
+#   url     print the connection string, mongodb://127.0.0.1:<port>/
 #
 # Environment:
 #   FERRETDB_PORT           TCP port on 127.0.0.1 (default 27027)
@@ -18,12 +19,14 @@
 # besides the loopback listener). Building it needs Go >= 1.24 and the Go
 # module proxy (only on the first build, or after go.mod changes).
 #
-# State (gitignored) lives in $ROOT/.test-servers/ferretdb/:
-#   bin/ferretdb         built binary
-#   bin/ferretdb.sha256  hash of the sources it was built from
-#   data/                SQLite files (one per database)
-#   ferretdb.pid         pid of the running server
-#   ferretdb.log         server log (stderr), appended to
+# State (gitignored) lives in $ROOT/.test-servers/ferretdb/; everything but the
+# binary is per port, so servers on different FERRETDB_PORTs do not clash:
+#   bin/ferretdb              built binary
+#   bin/ferretdb.sha256       hash of the sources it was built from
+#   data-<port>/              SQLite files (one per database)
+#   ferretdb-<port>.pid       pid of the running server
+#   ferretdb-<port>.log       server log (stderr) of the current run
+#   ferretdb-<port>.log.prev  log of the previous run
 #
 # Connection string: mongodb://127.0.0.1:${FERRETDB_PORT:-27027}/
 
@@ -36,14 +39,15 @@ STATE_DIR="$ROOT/.test-servers/ferretdb"
 BIN_DIR="$STATE_DIR/bin"
 BIN="$BIN_DIR/ferretdb"
 HASH_FILE="$BIN_DIR/ferretdb.sha256"
-DATA_DIR="$STATE_DIR/data"
-PID_FILE="$STATE_DIR/ferretdb.pid"
-LOG_FILE="$STATE_DIR/ferretdb.log"
 LOCK_FILE="$STATE_DIR/lock"
 
 HOST="127.0.0.1"
 PORT="${FERRETDB_PORT:-27027}"
 START_TIMEOUT="${FERRETDB_START_TIMEOUT:-60}"
+
+DATA_DIR="$STATE_DIR/data-$PORT"
+PID_FILE="$STATE_DIR/ferretdb-$PORT.pid"
+LOG_FILE="$STATE_DIR/ferretdb-$PORT.log"
 
 log() { printf 'ferretdb.sh: %s\n' "$*" >&2; }
 die() {
@@ -51,7 +55,7 @@ die() {
   exit 1
 }
 
-if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+if ! [[ "$PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((PORT > 65535)); then
   die "FERRETDB_PORT must be a TCP port number, got '$PORT'"
 fi
 
@@ -60,19 +64,38 @@ port_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null
 }
 
-# Prints the pid from the pid file if that process is alive and is our binary.
+# True if process $1 runs our binary with "-listen $HOST:$PORT".
+is_our_server() {
+  local exe cmd
+  exe="$(readlink "/proc/$1/exe" 2>/dev/null)" || return 1
+  [[ "${exe% (deleted)}" == "$BIN" ]] || return 1
+  cmd="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *" -listen $HOST:$PORT "* ]]
+}
+
+# Prints the pid of our server for $PORT: the one in the pid file if it is alive
+# and really is our server (guards against recycled pids), else (pid file lost,
+# or left by an older layout of this script) one found by scanning /proc.
 our_pid() {
-  local pid exe
-  [[ -f "$PID_FILE" ]] || return 1
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a recycled pid: the process must run our binary.
-  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-  if [[ -n "$exe" && "${exe% (deleted)}" != "$BIN" ]]; then
-    return 1
+  local pid d
+  if [[ -f "$PID_FILE" ]]; then
+    pid="$(tr -dc '0-9' <"$PID_FILE")"
+    if [[ -n "$pid" ]] && is_our_server "$pid"; then
+      printf '%s\n' "$pid"
+      return 0
+    fi
   fi
-  printf '%s\n' "$pid"
+  for d in /proc/[0-9]*; do
+    pid="${d#/proc/}"
+    if is_our_server "$pid"; then
+      if [[ -d "$STATE_DIR" ]]; then
+        printf '%s\n' "$pid" >"$PID_FILE" || true
+      fi
+      printf '%s\n' "$pid"
+      return 0
+    fi
+  done
+  return 1
 }
 
 show_log_tail() {
@@ -158,10 +181,10 @@ cmd_start() {
     rm -f "$PID_FILE"
     build_if_needed
     mkdir -p "$DATA_DIR"
-    {
-      echo
-      echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) ferretdb.sh start: $HOST:$PORT, data $DATA_DIR ==="
-    } >>"$LOG_FILE"
+    if [[ -f "$LOG_FILE" ]]; then
+      mv -f "$LOG_FILE" "$LOG_FILE.prev"
+    fi
+    echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) ferretdb.sh start: $HOST:$PORT, data $DATA_DIR ===" >"$LOG_FILE"
     # setsid + nohup: own session, survives the calling shell and its process group.
     # The lock fd must not leak into the daemon, or it would hold the lock forever.
     setsid nohup "$BIN" -listen "$HOST:$PORT" -data "$DATA_DIR" -pidfile "$PID_FILE" \
@@ -240,8 +263,9 @@ case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+url) echo "mongodb://$HOST:$PORT/" ;;
 *)
-  echo "usage: $0 start|stop|status" >&2
+  echo "usage: $0 start|stop|status|url" >&2
   exit 2
   ;;
 esac
