@@ -7,6 +7,7 @@ import { describeUnit, type SelectedUnit, selectChangeUnits } from '../change/se
 import type { DriverConnection, LockHolder } from '../drivers/driver.ts';
 import { describeError, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
+import { entryKey, latestDecisiveEntries } from '../history/is-executed.ts';
 import { LockManager } from '../lock/lock-manager.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
 import { Executor, type RunContext } from './executor.ts';
@@ -38,6 +39,11 @@ export interface MigrationStatus {
 export interface ValidationReport {
   readonly units: readonly { readonly changeId: string; readonly author: string; readonly order: string; readonly source: string | undefined }[];
   readonly warnings: readonly string[];
+}
+
+/** `runner.acceptChecksum(id)`: the executed entries whose recorded checksum was replaced. */
+export interface AcceptChecksumResult {
+  readonly accepted: readonly { readonly changeId: string; readonly author: string; readonly previous: string | null; readonly checksum: string }[];
 }
 
 export interface UnlockResult {
@@ -100,6 +106,7 @@ export class MongockRunner {
       const result = await this.#withConnection(async (connection) => {
         const transactional = this.#transactional(connection);
         const history = await connection.readHistory();
+        this.#checkChecksums(units, history);
         if (!hasPending(planUnits(scoped, history)) && !isLegacyImportPending(this.#config, history)) {
           logger.info('Nothing to migrate: every change unit is already executed.');
           return finish('up-to-date', []);
@@ -200,6 +207,55 @@ export class MongockRunner {
     };
   }
 
+  /**
+   * Records the current checksum of an executed unit whose code changed on purpose (after a
+   * human checked it), so that `status` stops reporting it and `onChecksumMismatch: 'fail'`
+   * lets migrations run again. Under the lock, the deciding EXECUTED entry (and its before-step
+   * entry) is saved again with the new checksum, keeping its execution id, time and host.
+   * Throws `INVALID_CONFIG` when no executed unit has that id.
+   *
+   * @example
+   * ```ts
+   * await runner.acceptChecksum('add-status-field'); // `mongock validate --accept add-status-field`
+   * ```
+   */
+  async acceptChecksum(changeId: string): Promise<AcceptChecksumResult> {
+    const units = await this.#units();
+    return this.#withConnection(async (connection) => {
+      const lock = this.#lockManager(connection);
+      await lock.acquire();
+      try {
+        const history = await connection.readHistory();
+        const plans = planUnits(units, history).filter((plan) => plan.unit.model.id === changeId);
+        const decisive = latestDecisiveEntries(history);
+        const updates: { entry: ChangeEntry; checksum: string }[] = [];
+        for (const plan of plans) {
+          for (const item of plan.items) {
+            const entry = decisive.get(entryKey(item.changeId, plan.unit.author));
+            if (item.executed && entry !== undefined) updates.push({ entry, checksum: item.checksum });
+          }
+        }
+        if (updates.length === 0) {
+          throw new MongockError('INVALID_CONFIG', `Cannot accept the checksum of '${changeId}': no executed change unit has that id. See \`mongock status\`.`, {
+            changeId,
+          });
+        }
+        const transactional = this.#transactional(connection);
+        await connection.runInScope({ transactional, lease: lock.lease, guard: lock }, async (scope) => {
+          for (const { entry, checksum } of updates) await scope.saveEntry({ ...entry, checksum });
+        });
+        await lock.ensure();
+        const accepted = updates
+          .filter(({ entry }) => entry.type === 'EXECUTION')
+          .map(({ entry, checksum }) => ({ changeId: entry.changeId, author: entry.author, previous: entry.checksum ?? null, checksum }));
+        for (const item of accepted) this.#config.logger.info(`Accepted the new checksum of '${item.changeId}' by '${item.author}': ${item.previous ?? 'none'} -> ${item.checksum}.`);
+        return { accepted };
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
   /** Clears the lock when its lease has expired, or always with `force` (also clears an interrupted-change marker). */
   async unlock(options: { readonly force?: boolean } = {}): Promise<UnlockResult> {
     return this.#withConnection(async (connection) => {
@@ -211,6 +267,27 @@ export class MongockRunner {
   }
 
   #warnings: readonly string[] = [];
+
+  /** `onChecksumMismatch`: executed units whose code changed since they ran warn, fail, or pass. */
+  #checkChecksums(units: readonly SelectedUnit[], history: readonly ChangeEntry[]): void {
+    const policy = this.#config.onChecksumMismatch;
+    if (policy === 'ignore') return;
+    const changed = unitStatuses(planUnits(units, history), history).filter((unit) => unit.changed);
+    if (changed.length === 0) return;
+    const list = changed.map((unit) => `'${unit.changeId}' by '${unit.author}'${unit.source === undefined ? '' : ` (${unit.source})`}`).join(', ');
+    const message = `The code of executed change unit${changed.length === 1 ? '' : 's'} ${list} changed since ${changed.length === 1 ? 'it' : 'they'} ran (checksum differs from the history).`;
+    const fix = 'If the change is intended, record the new checksum with `mongock validate --accept <id>` (runner.acceptChecksum(id)); otherwise restore the code.';
+    if (policy === 'warn') {
+      this.#config.logger.warn(`${message} ${fix}`);
+      return;
+    }
+    throw new MongockError('CHECKSUM_MISMATCH', `${message} onChecksumMismatch is 'fail', so nothing was run. ${fix}`, {
+      changeId: changed[0]!.changeId,
+      author: changed[0]!.author,
+      file: changed[0]!.source,
+      problems: changed.map((unit) => `${unit.changeId}: recorded ${unit.recordedChecksum}, now ${unit.checksum}${unit.source === undefined ? '' : ` (${unit.source})`}`),
+    });
+  }
 
   /** Loads, validates and orders the units once per runner; every problem is reported at once. */
   #units(): Promise<readonly SelectedUnit[]> {
