@@ -1,0 +1,29 @@
+/**
+ * `mongock/nestjs`: Mongock as a NestJS module. Needs `@nestjs/common` and `@nestjs/core` (10+),
+ * which the application already has.
+ *
+ * @example
+ * ```ts
+ * import { MongockModule } from 'mongock/nestjs';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * @Module({ imports: [MongockModule.forRoot({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: 'dist/migrations' })] })
+ * export class AppModule {}
+ * ```
+ */
+
+// The runner class is re-exported as a value here (the core exports its type only) because Nest
+// injects by class: `constructor(private readonly runner: MongockRunner)`.
+export { MongockRunner } from '../runner/mongock-runner.ts';
+export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
+export { MongockModule } from './mongock.module.ts';
+export { MongockLifecycle } from './mongock-lifecycle.ts';
+export type {
+  MongockModuleAsyncOptions,
+  MongockModuleOptions,
+  MongockModuleRootOptions,
+  MongockOptionsFactory,
+  MongockStartupHook,
+} from './mongock-options.ts';
+export { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
+export { nestLogger } from './nest-logger.ts';

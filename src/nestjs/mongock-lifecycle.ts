@@ -1,0 +1,73 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { describeError } from '../errors/mongock-error.ts';
+import type { Logger } from '../runner/logger.ts';
+import type { MigrationResult } from '../runner/migration-result.ts';
+import type { MongockRunner } from '../runner/mongock-runner.ts';
+import type { MongockModuleOptions } from './mongock-options.ts';
+import { nestLogger } from './nest-logger.ts';
+
+/** A driver that owns a client (e.g. one it created from a URI) exposes `close()`. */
+interface ClosableDriver {
+  close(): Promise<void> | void;
+}
+
+/**
+ * Runs the migration from the Nest lifecycle hook the options name, and cleans up at shutdown.
+ * A provider of `MongockModule`, built by a factory (no decorator metadata needed).
+ *
+ * Bootstrap blocks on the migration: Nest awaits lifecycle hooks, so `app.init()` and
+ * `app.listen()` settle only after it. A failed migration rejects them with Mongock's error
+ * (`CHANGE_FAILED`, with the change id and the original error as `cause`), which stops the
+ * application; an unhandled rejection in `main.ts` ends the process with exit code 1.
+ */
+export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  readonly #options: MongockModuleOptions;
+  readonly #runner: MongockRunner;
+  readonly #logger: Logger;
+  #startup: Promise<MigrationResult> | undefined;
+
+  constructor(options: MongockModuleOptions, runner: MongockRunner) {
+    this.#options = options;
+    this.#runner = runner;
+    this.#logger = options.logger ?? nestLogger();
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.#runsAt('onModuleInit')) await this.#migrate();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.#runsAt('onApplicationBootstrap')) await this.#migrate();
+  }
+
+  /**
+   * Waits for a start-up migration still in flight (so its lock is released, not left to
+   * expire), then closes the driver when it owns a client (`driver.close()`). Runs on
+   * `app.close()`, and on signals once `app.enableShutdownHooks()` is called.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.#startup?.catch(() => undefined);
+    const driver = this.#options.driver as Partial<ClosableDriver>;
+    if (typeof driver.close !== 'function') return;
+    try {
+      await driver.close();
+    } catch (error) {
+      this.#logger.warn(`Closing the ${this.#options.driver.name} driver failed: ${describeError(error)}`);
+    }
+  }
+
+  #runsAt(hook: NonNullable<MongockModuleOptions['startupHook']>): boolean {
+    return this.#options.runOnStartup !== false && (this.#options.startupHook ?? 'onApplicationBootstrap') === hook;
+  }
+
+  async #migrate(): Promise<void> {
+    this.#startup ??= this.#runner.execute();
+    try {
+      await this.#startup;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#logger.error(`Migration failed; the application does not start. ${message}`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
+import type { MongockConfig } from '../runner/mongock-config.ts';
+
+/**
+ * When the module migrates on its own, like Mongock's `runnerType`:
+ * - `onApplicationBootstrap` (default, Mongock's `ApplicationRunner`): after every module's
+ *   `onModuleInit`, so the services change units use are initialised; `app.init()` and
+ *   `app.listen()` resolve only once the migration is over.
+ * - `onModuleInit` (Mongock's `InitializingBean`): earlier, before other modules'
+ *   `onApplicationBootstrap` hooks (schedulers, queue consumers) start.
+ */
+export type MongockStartupHook = 'onModuleInit' | 'onApplicationBootstrap';
+
+/**
+ * Everything `MongockModule` needs: a {@link MongockConfig} (the same object a config file or
+ * `createRunner` takes) plus when to run it. Inside Nest, `logger` defaults to Nest's logger
+ * (context `Mongock`) and `changeUnitFactory` to Nest's injector.
+ *
+ * @example
+ * ```ts
+ * const options: MongockModuleOptions = {
+ *   driver: sqliteDriver({ filename: 'app.db' }),
+ *   changeUnits: [CreateProducts, addPriceIndex],
+ *   activeProfiles: [process.env.NODE_ENV ?? 'default'],
+ *   runOnStartup: true,
+ * };
+ * ```
+ */
+export interface MongockModuleOptions<TContext extends object = object> extends MongockConfig<TContext> {
+  /** Migrate while the application bootstraps (default true). `false`: call the injected `MongockRunner` yourself. */
+  readonly runOnStartup?: boolean;
+  /** Which Nest lifecycle hook migrates when `runOnStartup` is true. Default `onApplicationBootstrap`. */
+  readonly startupHook?: MongockStartupHook;
+}
+
+/**
+ * `MongockModule.forRoot`'s argument: the options plus `imports`, the modules whose exported
+ * providers change unit constructors may receive (global modules are always visible).
+ */
+export interface MongockModuleRootOptions<TContext extends object = object> extends MongockModuleOptions<TContext> {
+  readonly imports?: ModuleMetadata['imports'];
+}
+
+/**
+ * A provider class that builds the options, for `forRootAsync({ useClass })` / `useExisting`.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class MongockConfigService implements MongockOptionsFactory {
+ *   constructor(private readonly settings: AppSettings) {}
+ *   createMongockOptions(): MongockModuleOptions {
+ *     return { driver: sqliteDriver({ filename: this.settings.databaseFile }), changeUnits: MIGRATIONS };
+ *   }
+ * }
+ * ```
+ */
+export interface MongockOptionsFactory {
+  createMongockOptions(): MongockModuleOptions | Promise<MongockModuleOptions>;
+}
+
+/**
+ * `MongockModule.forRootAsync`'s argument: exactly one of `useFactory` (with `inject`),
+ * `useClass` or `useExisting`. `imports` makes the factory's dependencies available and, as in
+ * `forRoot`, lets change unit constructors receive those modules' exported providers.
+ *
+ * @example
+ * ```ts
+ * MongockModule.forRootAsync({
+ *   imports: [SettingsModule],
+ *   inject: [AppSettings],
+ *   useFactory: (settings: AppSettings) => ({ driver: sqliteDriver({ filename: settings.databaseFile }), changeUnits: MIGRATIONS }),
+ * })
+ * ```
+ */
+export interface MongockModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Called with the `inject` tokens' values, in order. */
+  readonly useFactory?: (...args: never[]) => MongockModuleOptions | Promise<MongockModuleOptions>;
+  readonly inject?: ReadonlyArray<InjectionToken | OptionalFactoryDependency>;
+  readonly useClass?: Type<MongockOptionsFactory>;
+  readonly useExisting?: Type<MongockOptionsFactory>;
+  /** More providers for the module, e.g. what a `useClass` factory needs. */
+  readonly extraProviders?: readonly Provider[];
+}

@@ -1,0 +1,17 @@
+/**
+ * Injection tokens of `MongockModule`.
+ *
+ * @example Injecting the runner by token (or by its class, `MongockRunner` from `mongock/nestjs`).
+ * ```ts
+ * constructor(@Inject(MONGOCK_RUNNER) private readonly runner: MongockRunner) {}
+ * ```
+ */
+
+/** The resolved {@link MongockModuleOptions} given to `forRoot` / returned by `forRootAsync`. */
+export const MONGOCK_OPTIONS = 'MONGOCK_OPTIONS';
+
+/** The module's `MongockRunner`; an alias of the `MongockRunner` class token. */
+export const MONGOCK_RUNNER = 'MONGOCK_RUNNER';
+
+/** The context Mongock's Nest logger writes under. */
+export const MONGOCK_LOGGER_CONTEXT = 'Mongock';

@@ -1,0 +1,24 @@
+import { Logger as NestLogger } from '@nestjs/common';
+import type { Logger } from '../runner/logger.ts';
+import { MONGOCK_LOGGER_CONTEXT } from './mongock.constants.ts';
+
+/**
+ * Mongock's {@link Logger} on top of Nest's `Logger`: `info` becomes `log`, the rest keep their
+ * names, all under one context. Because Nest's `Logger` delegates to the application's logger,
+ * `NestFactory.create(AppModule, { logger })` and `app.useLogger()` apply to Mongock too.
+ * `MongockModule` uses it unless the options give a `logger`.
+ *
+ * @example
+ * ```ts
+ * MongockModule.forRoot({ driver, changeUnits, logger: nestLogger('Migrations') })
+ * ```
+ */
+export function nestLogger(context: string = MONGOCK_LOGGER_CONTEXT): Logger {
+  const nest = new NestLogger(context);
+  return Object.freeze({
+    debug: (message: string) => nest.debug(message),
+    info: (message: string) => nest.log(message),
+    warn: (message: string) => nest.warn(message),
+    error: (message: string) => nest.error(message),
+  });
+}
