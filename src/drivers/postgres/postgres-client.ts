@@ -1,0 +1,59 @@
+import { createRequire } from 'node:module';
+import { MongockError } from '../../errors/mongock-error.ts';
+
+/** What a query returns, as `pg` reports it (`rowCount` is null for commands without a count). */
+export interface PostgresQueryResult<T> {
+  readonly rows: T[];
+  readonly rowCount: number | null;
+  readonly command: string;
+}
+
+/**
+ * The parts of a `pg` client the driver uses (typed structurally, as Kysely does, so that
+ * `pg.Client`, `pg.PoolClient` and compatible clients all fit).
+ */
+export interface PostgresClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null; command: string }>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'error' | 'end', listener: (...args: never[]) => void): unknown;
+}
+
+/** A client checked out of a `pg.Pool`. */
+export interface PostgresPoolClient extends PostgresClient {
+  release(destroy?: boolean | Error): void;
+}
+
+/** The parts of a `pg.Pool` the driver uses: one dedicated client per run. */
+export interface PostgresPool {
+  connect(): Promise<PostgresPoolClient>;
+}
+
+/** A `pg.Client` that Mongock opens and closes itself (the `connectionString` option). */
+export interface PostgresStandaloneClient extends PostgresClient {
+  connect(): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** The subset of `pg.ClientConfig` the driver sets. */
+export interface PostgresClientConfig {
+  readonly connectionString: string;
+  readonly connectionTimeoutMillis?: number;
+  readonly application_name?: string;
+}
+
+type ClientConstructor = new (config: PostgresClientConfig) => PostgresStandaloneClient;
+
+let clientCache: ClientConstructor | undefined;
+
+/** Loads `pg` only when the PostgreSQL driver opens its own connection, with an install hint when missing. */
+export function loadPgClient(): ClientConstructor {
+  if (clientCache !== undefined) return clientCache;
+  try {
+    const require = createRequire(import.meta.url);
+    clientCache = (require('pg') as { Client: ClientConstructor }).Client;
+    return clientCache;
+  } catch (cause) {
+    throw new MongockError('DRIVER_ERROR', "The PostgreSQL driver needs the 'pg' package: run `npm install pg`.", { cause });
+  }
+}

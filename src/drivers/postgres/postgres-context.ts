@@ -1,0 +1,58 @@
+import type { LockGuard } from '../driver.ts';
+import type { PostgresClient, PostgresQueryResult } from './postgres-client.ts';
+import type { PostgresSession } from './postgres-session.ts';
+
+/**
+ * What a change unit uses to run SQL on PostgreSQL. Every call goes through the run's dedicated
+ * connection, the one that holds the lock: in a transactional unit it is part of the unit's
+ * transaction, committed together with its history entry (DDL included); in a
+ * `transactional: false` unit each statement commits on its own (so `CREATE INDEX
+ * CONCURRENTLY` works). Each call first checks that the runner still holds the lock.
+ * Do not issue BEGIN/COMMIT/ROLLBACK yourself; SAVEPOINTs are fine.
+ *
+ * @example
+ * ```ts
+ * async execute({ sql }: PostgresChangeContext) {
+ *   await sql.query('CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL)');
+ *   await sql.query('INSERT INTO users (name) VALUES ($1)', ['ada']);
+ *   const users = await sql.rows<{ name: string }>('SELECT name FROM users');
+ * }
+ * ```
+ */
+export interface PostgresHandle {
+  /** Runs one statement (or, without parameters, a script of several) and returns pg's result. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<PostgresQueryResult<T>>;
+  /** Runs one query and returns its rows. */
+  rows<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** What change units receive from the PostgreSQL driver. */
+export interface PostgresChangeContext {
+  /** Guarded SQL on the run's connection, inside the unit's transaction when it has one. */
+  readonly sql: PostgresHandle;
+  /**
+   * The raw `pg` client of that same connection, for anything else (COPY streams, cursors,
+   * notifications). Its queries join the same transaction but are not lock-checked first.
+   */
+  readonly client: PostgresClient;
+}
+
+/** The handle given to change units: the lock guard first, then the session. */
+export class GuardedPostgresHandle implements PostgresHandle {
+  readonly #session: PostgresSession;
+  readonly #guard: LockGuard;
+
+  constructor(session: PostgresSession, guard: LockGuard) {
+    this.#session = session;
+    this.#guard = guard;
+  }
+
+  async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<PostgresQueryResult<T>> {
+    await this.#guard.ensure();
+    return this.#session.query<T>(text, params);
+  }
+
+  async rows<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.query<T>(text, params)).rows;
+  }
+}

@@ -1,0 +1,237 @@
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
+import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
+import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
+import { PostgresHistory } from './postgres-history.ts';
+import { lost, PostgresLock } from './postgres-lock.ts';
+import { PostgresSession } from './postgres-session.ts';
+import { advisoryKey, connectError, describeTarget, quoteIdentifier, sqlState, tableName } from './postgres-sql.ts';
+
+/** How long Mongock waits for a connection it opens itself (`connectionString`). */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
+
+/**
+ * Where the PostgreSQL driver connects: exactly one of `connectionString`, `pool` or `client`.
+ * Whichever it is, each run uses ONE connection for everything (the session advisory lock, the
+ * history, the change units), so that losing it loses the lock and the work together.
+ */
+export interface PostgresDriverOptions {
+  /** e.g. `postgres://user:password@host:5432/app`. Mongock opens one `pg.Client` per run and closes it. */
+  readonly connectionString?: string;
+  /** A `pg.Pool`: one client is checked out for the run and given back afterwards (the pool is not ended). */
+  readonly pool?: PostgresPool;
+  /** A connected `pg.Client`, used as is and left open (its session holds the lock during the run). */
+  readonly client?: PostgresClient;
+  /**
+   * The schema of Mongock's own tables (history and lock); it must exist. Defaults to the
+   * connection's `current_schema()`. Change units are not affected: they see the connection's
+   * `search_path`.
+   */
+  readonly schema?: string;
+  /** With `connectionString`: how long to wait for the server. Default {@link DEFAULT_CONNECTION_TIMEOUT_MS}. */
+  readonly connectionTimeoutMs?: number;
+}
+
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: true, legacyImport: false });
+
+/**
+ * The PostgreSQL driver (on `pg`). Each change unit and its history entry commit in one
+ * transaction, DDL included; `transactional: false` units (e.g. `CREATE INDEX CONCURRENTLY`)
+ * run outside a transaction, still under the lock. The lock is a session advisory lock held by
+ * the run's dedicated connection: a holder that dies releases it with its connection, and a
+ * run whose connection is lost stops with `LOCK_LOST`.
+ *
+ * Tables: the defaults `mongockChangeLog` / `mongockLock` become `mongock_change_log` /
+ * `mongock_lock`; other names are used verbatim. See docs/postgres.md.
+ *
+ * @example
+ * ```ts
+ * import { MongockBuilder } from 'mongock';
+ * import { postgresDriver } from 'mongock/postgres';
+ *
+ * await new MongockBuilder()
+ *   .setDriver(postgresDriver({ connectionString: process.env.DATABASE_URL, schema: 'public' }))
+ *   .addMigrationScanPath('./migrations')
+ *   .buildRunner()
+ *   .execute();
+ * ```
+ */
+export function postgresDriver(options: PostgresDriverOptions): Driver<PostgresChangeContext> {
+  const given = typeof options === 'object' && options !== null ? [options.connectionString, options.pool, options.client].filter((v) => v !== undefined) : [];
+  if (given.length !== 1) {
+    throw new MongockError(
+      'INVALID_CONFIG',
+      'postgresDriver needs exactly one of { connectionString } (e.g. postgres://user:password@host:5432/db), { pool } (a pg.Pool) or { client } (a connected pg.Client).',
+    );
+  }
+  if (options.connectionString !== undefined && (typeof options.connectionString !== 'string' || options.connectionString === '')) {
+    throw new MongockError('INVALID_CONFIG', 'postgresDriver: connectionString must be a non-empty string such as postgres://user:password@host:5432/db.');
+  }
+  if (options.schema !== undefined && (typeof options.schema !== 'string' || options.schema === '')) {
+    throw new MongockError('INVALID_CONFIG', 'postgresDriver: schema must be a non-empty string (the name of an existing schema), or left out.');
+  }
+  const frozen = Object.freeze({ ...options });
+  return Object.freeze({
+    name: 'postgres',
+    capabilities: CAPABILITIES,
+    async connect(settings: DriverSettings): Promise<DriverConnection<PostgresChangeContext>> {
+      return PostgresConnection.open(frozen, settings);
+    },
+  });
+}
+
+class PostgresConnection implements DriverConnection<PostgresChangeContext> {
+  readonly capabilities = CAPABILITIES;
+  readonly lock: PostgresLock;
+  readonly #session: PostgresSession;
+  readonly #history: PostgresHistory;
+
+  static async open(options: PostgresDriverOptions, settings: DriverSettings): Promise<PostgresConnection> {
+    const session = await openSession(options);
+    try {
+      const schema = await resolveSchema(session, options.schema);
+      return new PostgresConnection(session, schema, settings);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+
+  private constructor(session: PostgresSession, schema: string, settings: DriverSettings) {
+    this.#session = session;
+    const lockTable = tableName(settings.lockRepositoryName);
+    this.#history = new PostgresHistory(session, schema, tableName(settings.migrationRepositoryName));
+    this.lock = new PostgresLock(session, schema, lockTable, advisoryKey(schema, lockTable));
+  }
+
+  async readHistory(): Promise<ChangeEntry[]> {
+    return this.#history.read();
+  }
+
+  async prepareHistory(): Promise<void> {
+    await this.#history.create();
+  }
+
+  async runInScope<T>(options: ScopeOptions, work: (scope: Scope<PostgresChangeContext>) => Promise<T>): Promise<T> {
+    const context: PostgresChangeContext = { sql: new GuardedPostgresHandle(this.#session, options.guard), client: this.#session.client };
+    if (!options.transactional) {
+      // The unit's statements commit one by one; its entry commits only with a fence check.
+      return work({ context, saveEntry: (entry) => this.#inTransaction(options.lease, () => this.#history.save(entry)) });
+    }
+    return this.#inTransaction(
+      options.lease,
+      () => work({ context, saveEntry: (entry) => this.#history.save(entry) }),
+      () => options.guard.ensure(),
+    );
+  }
+
+  async close(): Promise<void> {
+    // The runner always releases; a lock still held here (a caller that forgot) must not stay
+    // with a pooled connection, so such a connection is destroyed rather than given back.
+    const stillHeld = this.lock.holding;
+    await this.#session.close(stillHeld);
+  }
+
+  /** BEGIN … fence check … COMMIT, rolling back on any error. */
+  async #inTransaction<T>(lease: LockLease, work: () => Promise<T>, beforeCommit?: () => Promise<void>): Promise<T> {
+    const session = this.#session;
+    await session.query('BEGIN');
+    try {
+      const result = await work();
+      await beforeCommit?.();
+      await this.#fence(lease);
+      const commit = await session.query('COMMIT');
+      // COMMIT of a transaction that an error aborted is answered with ROLLBACK, not an error.
+      if (commit.command === 'ROLLBACK') throw abortedTransaction();
+      return result;
+    } catch (error) {
+      if (session.alive) await session.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #fence(lease: LockLease): Promise<void> {
+    let held: boolean;
+    try {
+      held = await this.lock.holds(lease);
+    } catch (error) {
+      if (sqlState(error) === '25P02') throw abortedTransaction(error);
+      throw error;
+    }
+    if (!held) throw lost(lease);
+  }
+}
+
+function abortedTransaction(cause?: unknown): Error {
+  return new Error(
+    "The change's transaction was aborted by an earlier SQL error that the change caught, so PostgreSQL ignored every later statement; " +
+      'everything was rolled back. Let the error propagate, or run the statement that may fail inside a SAVEPOINT.',
+    { cause },
+  );
+}
+
+async function openSession(options: PostgresDriverOptions): Promise<PostgresSession> {
+  const target = describeTarget(options.connectionString);
+  if (options.client !== undefined) return new PostgresSession(options.client, async () => {}, false);
+  if (options.pool !== undefined) {
+    const pool = options.pool;
+    let client: Awaited<ReturnType<PostgresPool['connect']>>;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw connectError(error, target);
+    }
+    return new PostgresSession(client, async (broken) => client.release(broken ? true : undefined), false);
+  }
+  const Client = loadPgClient();
+  const client = new Client({
+    connectionString: options.connectionString!,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    application_name: 'mongock',
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectError(error, target);
+  }
+  return new PostgresSession(
+    client,
+    async () => {
+      await client.end().catch(() => undefined);
+    },
+    true,
+  );
+}
+
+/** The schema of Mongock's tables: it must exist and be usable, or the run stops before anything. */
+async function resolveSchema(session: PostgresSession, wanted: string | undefined): Promise<string> {
+  const { rows } = await session.query<{ wanted: string | null; found: string | null; usable: boolean | null; database: string; role: string }>(
+    `SELECT w.wanted, n.nspname AS found, CASE WHEN n.oid IS NULL THEN NULL ELSE has_schema_privilege(n.oid, 'USAGE') END AS usable,
+            current_database() AS database, current_user AS role
+       FROM (SELECT coalesce($1::text, current_schema()) AS wanted) AS w
+       LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.wanted`,
+    [wanted ?? null],
+  );
+  const row = rows[0]!;
+  if (row.wanted === null) {
+    throw new MongockError(
+      'DRIVER_ERROR',
+      `The connection's search_path names no existing schema in database "${row.database}", so Mongock does not know where to keep its tables. Pass postgresDriver({ schema: '...' }) or fix the search_path. Nothing was changed.`,
+    );
+  }
+  if (row.found === null) {
+    throw new MongockError(
+      'DRIVER_ERROR',
+      `Schema "${row.wanted}" does not exist in database "${row.database}". Create it (CREATE SCHEMA ${quoteIdentifier(row.wanted)};) or fix the schema option of postgresDriver. Nothing was changed.`,
+    );
+  }
+  if (row.usable !== true) {
+    throw new MongockError(
+      'DRIVER_ERROR',
+      `Role "${row.role}" may not use schema "${row.wanted}" in database "${row.database}". Grant it (GRANT USAGE ON SCHEMA ${quoteIdentifier(row.wanted)} TO ${quoteIdentifier(row.role)};) or choose another schema. Nothing was changed.`,
+    );
+  }
+  return row.wanted;
+}

@@ -1,0 +1,129 @@
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import { normaliseEntry } from '../../history/is-executed.ts';
+import type { PostgresSession } from './postgres-session.ts';
+import { createTableError, qualify } from './postgres-sql.ts';
+
+interface HistoryRow {
+  execution_id: string;
+  change_id: string;
+  author: string;
+  timestamp: Date | string;
+  state: string;
+  type: string;
+  change_log_class: string | null;
+  change_set_method: string | null;
+  metadata: Record<string, unknown> | string | null;
+  execution_millis: string | number;
+  execution_hostname: string | null;
+  error_trace: string | null;
+  system_change: boolean;
+  checksum: string | null;
+}
+
+/**
+ * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
+ * snake_case and PostgreSQL types (`timestamptz`, `jsonb`, `bigint`, `boolean`). `id` only keeps
+ * the order of rows written within the same millisecond.
+ */
+export class PostgresHistory {
+  readonly #session: PostgresSession;
+  readonly #table: string;
+
+  constructor(session: PostgresSession, schema: string, table: string) {
+    this.#session = session;
+    this.#table = qualify(schema, table);
+  }
+
+  get qualifiedName(): string {
+    return this.#table;
+  }
+
+  /**
+   * Creates the table when missing. Called only under the advisory lock, so that racing
+   * bootstrappers never meet in CREATE TABLE; an existing table needs no CREATE privilege.
+   */
+  async create(): Promise<void> {
+    if (await this.#exists()) return;
+    try {
+      await this.#session.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        execution_id text NOT NULL,
+        change_id text NOT NULL,
+        author text NOT NULL,
+        "timestamp" timestamptz NOT NULL,
+        state text NOT NULL,
+        type text NOT NULL,
+        change_log_class text,
+        change_set_method text,
+        metadata jsonb,
+        execution_millis bigint NOT NULL,
+        execution_hostname text,
+        error_trace text,
+        system_change boolean NOT NULL DEFAULT false,
+        checksum text,
+        PRIMARY KEY (execution_id, author, change_id)
+      )`);
+    } catch (error) {
+      throw createTableError(error, this.#table, 'history');
+    }
+  }
+
+  async read(): Promise<ChangeEntry[]> {
+    if (!(await this.#exists())) return [];
+    const { rows } = await this.#session.query<HistoryRow>(`SELECT * FROM ${this.#table} ORDER BY "timestamp", id`);
+    return rows.map((row) =>
+      normaliseEntry({
+        executionId: row.execution_id,
+        changeId: row.change_id,
+        author: row.author,
+        timestamp: row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp),
+        state: row.state,
+        type: row.type,
+        changeLogClass: row.change_log_class,
+        changeSetMethod: row.change_set_method,
+        // A pool with custom type parsers may hand jsonb back as text.
+        metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+        executionMillis: Number(row.execution_millis),
+        executionHostname: row.execution_hostname,
+        errorTrace: row.error_trace,
+        systemChange: row.system_change === true,
+        checksum: row.checksum,
+      }),
+    );
+  }
+
+  /** Upserts by the key, on the session (inside the scope's transaction if one is open). */
+  async save(entry: ChangeEntry): Promise<void> {
+    await this.#session.query(
+      `INSERT INTO ${this.#table}
+        (execution_id, change_id, author, "timestamp", state, type, change_log_class, change_set_method, metadata, execution_millis, execution_hostname, error_trace, system_change, checksum)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+        ON CONFLICT (execution_id, author, change_id) DO UPDATE SET
+          "timestamp" = excluded."timestamp", state = excluded.state, type = excluded.type, change_log_class = excluded.change_log_class,
+          change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,
+          execution_hostname = excluded.execution_hostname, error_trace = excluded.error_trace, system_change = excluded.system_change,
+          checksum = excluded.checksum`,
+      [
+        entry.executionId,
+        entry.changeId,
+        entry.author,
+        entry.timestamp,
+        entry.state,
+        entry.type,
+        entry.changeLogClass,
+        entry.changeSetMethod,
+        entry.metadata === null ? null : JSON.stringify(entry.metadata),
+        Math.round(entry.executionMillis),
+        entry.executionHostname,
+        entry.errorTrace,
+        entry.systemChange,
+        entry.checksum ?? null,
+      ],
+    );
+  }
+
+  async #exists(): Promise<boolean> {
+    const { rows } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
+    return rows[0]?.exists === true;
+  }
+}

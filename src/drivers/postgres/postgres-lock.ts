@@ -1,0 +1,211 @@
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import type { PostgresSession } from './postgres-session.ts';
+import { type AdvisoryKey, advisoryHolderSql, createTableError, LOCK_KEY, qualify } from './postgres-sql.ts';
+
+interface InfoRow {
+  owner: string | null;
+  hostname: string | null;
+  acquired_at: Date | string | null;
+  backend_pid: number | null;
+  in_progress: InProgressJson | string | null;
+}
+
+type InProgressJson = Omit<InProgressChange, 'startedAt'> & { startedAt: string };
+
+/**
+ * A session advisory lock (`pg_try_advisory_lock`) on the run's dedicated connection, plus a
+ * small info table that says who holds it.
+ *
+ * - The advisory lock is the truth: PostgreSQL grants it to one session at a time and releases
+ *   it when that session ends, so a crashed or killed holder never leaves a lock behind. Each
+ *   attempt is a non-blocking try, so the core's retry loop governs waiting and a waiter that
+ *   gives up leaves nothing queued in `pg_locks`.
+ * - The info row (owner, hostname, acquired_at, backend_pid, fence, in_progress) is written
+ *   right after the grant, for `status` and for the wait-timeout message. `inspect` checks
+ *   `pg_locks` to tell a live holder from the stale row of a dead one.
+ * - `in_progress` marks a non-transactional change that is running; it survives release and a
+ *   crash, and the next grant reports it as `interrupted`.
+ * - The lock table is created only while holding the advisory lock, so processes bootstrapping
+ *   an empty database never race in CREATE TABLE.
+ */
+export class PostgresLock implements LockPrimitive {
+  readonly #session: PostgresSession;
+  readonly #table: string;
+  readonly #key: AdvisoryKey;
+  #held: LockLease | undefined;
+
+  constructor(session: PostgresSession, schema: string, table: string, key: AdvisoryKey) {
+    this.#session = session;
+    this.#table = qualify(schema, table);
+    this.#key = key;
+  }
+
+  async tryAcquire(request: LockRequest): Promise<LockAttempt> {
+    // Advisory locks are re-entrant within a session: never take it twice on one connection.
+    if (this.#held !== undefined) return { acquired: false, holder: await this.inspect() };
+    const { rows } = await this.#session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.#key.key]);
+    if (rows[0]?.locked !== true) return { acquired: false, holder: await this.inspect() };
+    try {
+      await this.#createTable();
+      const { rows: granted } = await this.#session.query<{ fence: string; in_progress: InProgressJson | string | null }>(
+        `INSERT INTO ${this.#table} AS t (lock_key, owner, hostname, acquired_at, backend_pid, fence)
+           VALUES ($1, $2, $3, now(), pg_backend_pid(), 1)
+         ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, hostname = excluded.hostname,
+           acquired_at = excluded.acquired_at, backend_pid = excluded.backend_pid, fence = t.fence + 1
+         RETURNING fence, in_progress`,
+        [LOCK_KEY, request.owner, request.hostname],
+      );
+      const lease: LockLease = { owner: request.owner, fence: Number(granted[0]!.fence) };
+      this.#held = lease;
+      this.#session.watch(request.onLost);
+      return { acquired: true, lease, interrupted: parseInProgress(granted[0]!.in_progress) };
+    } catch (error) {
+      await this.#unlock().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Session locks do not expire; true while this connection still holds the lock for `lease`. */
+  async renew(lease: LockLease, _leaseMs: number): Promise<boolean> {
+    if (!this.#isHeld(lease) || !this.#session.alive) return false;
+    return this.holds(lease);
+  }
+
+  async release(lease: LockLease): Promise<boolean> {
+    if (!this.#isHeld(lease)) return false;
+    this.#held = undefined;
+    this.#session.unwatch();
+    // A dead session's lock was already released by the server, with the connection.
+    if (!this.#session.alive) return false;
+    await this.#session.query(
+      `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, backend_pid = NULL WHERE lock_key = $1 AND owner = $2 AND fence = $3`,
+      [LOCK_KEY, lease.owner, lease.fence],
+    );
+    return this.#unlock();
+  }
+
+  async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
+    if (!this.#isHeld(lease)) throw lost(lease);
+    const result = await this.#session.query(`UPDATE ${this.#table} SET in_progress = $4::jsonb WHERE lock_key = $1 AND owner = $2 AND fence = $3`, [
+      LOCK_KEY,
+      lease.owner,
+      lease.fence,
+      change === null ? null : JSON.stringify(change),
+    ]);
+    if (result.rowCount !== 1) throw lost(lease);
+  }
+
+  async inspect(): Promise<LockHolder | null> {
+    const { rows } = await this.#session.query<{ exists: boolean; holder_pid: number | null }>(
+      `SELECT to_regclass($3) IS NOT NULL AS exists, (${advisoryHolderSql()} LIMIT 1) AS holder_pid`,
+      [this.#key.classid, this.#key.objid, this.#table],
+    );
+    const holderPid = rows[0]?.holder_pid ?? null;
+    let info: InfoRow | undefined;
+    if (rows[0]?.exists === true) {
+      const result = await this.#session.query<InfoRow>(
+        `SELECT owner, hostname, acquired_at, backend_pid, in_progress FROM ${this.#table} WHERE lock_key = $1`,
+        [LOCK_KEY],
+      );
+      info = result.rows[0];
+    }
+    const inProgress = parseInProgress(info?.in_progress ?? null);
+    if (holderPid !== null) {
+      // The row describes the holder only if it was written by the session that holds the lock
+      // (a new holder may not have written it yet, right after its grant).
+      const current = info !== undefined && info.owner !== null && Number(info.backend_pid) === Number(holderPid);
+      return {
+        owner: current ? info!.owner! : `unknown runner (PostgreSQL backend pid ${holderPid})`,
+        hostname: current ? (info!.hostname ?? '') : '',
+        acquiredAt: current ? toDate(info!.acquired_at) : null,
+        expiresAt: null,
+        expired: false,
+        inProgress,
+      };
+    }
+    if (info === undefined || (info.owner === null && inProgress === null)) return null;
+    // Nobody holds the advisory lock: the row is what a dead holder left (or just its marker).
+    return { owner: info.owner ?? '', hostname: info.hostname ?? '', acquiredAt: toDate(info.acquired_at), expiresAt: null, expired: true, inProgress };
+  }
+
+  /**
+   * Clears the stale info and the in-progress marker a dead holder left. A live session's
+   * advisory lock cannot be taken from it (only ending that session releases it, e.g.
+   * `pg_terminate_backend`); then nothing is touched and the result is false.
+   */
+  async forceRelease(): Promise<boolean> {
+    const holder = await this.inspect();
+    if (holder === null || !holder.expired) return false;
+    const result = await this.#session.query(
+      `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, backend_pid = NULL, in_progress = NULL
+         WHERE lock_key = $3 AND (owner IS NOT NULL OR in_progress IS NOT NULL) AND NOT EXISTS (${advisoryHolderSql()})`,
+      [this.#key.classid, this.#key.objid, LOCK_KEY],
+    );
+    return result.rowCount === 1;
+  }
+
+  /**
+   * The fencing read made before every commit of a change: true only if this very session
+   * still holds the advisory lock (a change could have called `pg_advisory_unlock_all()`) and
+   * the info row still names `lease`.
+   */
+  async holds(lease: LockLease): Promise<boolean> {
+    if (!this.#isHeld(lease)) return false;
+    const { rows } = await this.#session.query<{ held: boolean }>(
+      `SELECT EXISTS (${advisoryHolderSql('pg_backend_pid()')}) AND EXISTS (SELECT 1 FROM ${this.#table} WHERE lock_key = $3 AND owner = $4 AND fence = $5) AS held`,
+      [this.#key.classid, this.#key.objid, LOCK_KEY, lease.owner, lease.fence],
+    );
+    return rows[0]?.held === true;
+  }
+
+  /** Whether this connection currently holds the lock (whatever the lease). */
+  get holding(): boolean {
+    return this.#held !== undefined;
+  }
+
+  #isHeld(lease: LockLease): boolean {
+    return this.#held !== undefined && this.#held.owner === lease.owner && this.#held.fence === lease.fence;
+  }
+
+  async #unlock(): Promise<boolean> {
+    const { rows } = await this.#session.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [this.#key.key]);
+    return rows[0]?.unlocked === true;
+  }
+
+  async #createTable(): Promise<void> {
+    const { rows } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
+    if (rows[0]?.exists === true) return;
+    try {
+      await this.#session.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+        lock_key text PRIMARY KEY,
+        owner text,
+        hostname text,
+        acquired_at timestamptz,
+        backend_pid integer,
+        fence bigint NOT NULL,
+        in_progress jsonb
+      )`);
+    } catch (error) {
+      throw createTableError(error, this.#table, 'lock');
+    }
+  }
+}
+
+export function lost(lease: LockLease): MongockError {
+  return new MongockError(
+    'LOCK_LOST',
+    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the PostgreSQL advisory lock; the write was refused. Run again to finish.`,
+  );
+}
+
+function parseInProgress(value: InProgressJson | string | null): InProgressChange | null {
+  if (value === null) return null;
+  const raw = (typeof value === 'string' ? JSON.parse(value) : value) as InProgressJson;
+  return { ...raw, startedAt: new Date(raw.startedAt) };
+}
+
+function toDate(value: Date | string | null): Date | null {
+  if (value === null) return null;
+  return value instanceof Date ? value : new Date(value);
+}

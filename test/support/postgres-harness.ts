@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type PostgresChangeContext, type PostgresDriverOptions, postgresDriver } from '../../src/drivers/postgres/index.ts';
+import type { DriverFixture, DriverHarness } from '../../src/drivers/testkit/index.ts';
+import { POSTGRES_URL } from './servers.ts';
+
+/** A schema of its own for one test, dropped afterwards, plus an admin pool to look inside. */
+export interface PostgresTestSchema {
+  readonly schema: string;
+  /** `"schema".name`. */
+  table(name: string): string;
+  readonly admin: pg.Pool;
+  /** Rows of the advisory locks granted or waiting in this database for this schema's lock key (or any, when `all`). */
+  advisoryLocks(): Promise<Array<{ pid: number; granted: boolean }>>;
+  drop(): Promise<void>;
+}
+
+export async function createTestSchema(prefix = 'mongock_t'): Promise<PostgresTestSchema> {
+  const schema = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
+  try {
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+  } catch (error) {
+    await admin.end();
+    throw new Error(
+      `PostgreSQL test server not reachable at ${POSTGRES_URL} (${(error as Error).message}). Start it with \`bash scripts/test-servers.sh up\` or set MONGOCK_TEST_POSTGRES_URL.`,
+      { cause: error },
+    );
+  }
+  return {
+    schema,
+    admin,
+    table: (name) => `"${schema}"."${name}"`,
+    async advisoryLocks() {
+      // Every advisory lock row of this database; tests run one file at a time (vitest fileParallelism: false).
+      const { rows } = await admin.query(
+        `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return rows;
+    },
+    async drop() {
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** The driver testkit on a real PostgreSQL server: a fresh schema per test, markers in `"schema".markers`. */
+export const postgresHarness: DriverHarness<PostgresChangeContext> = {
+  name: 'postgres',
+  async setup(): Promise<DriverFixture<PostgresChangeContext>> {
+    const db = await createTestSchema();
+    const markers = db.table('markers');
+    await db.admin.query(`CREATE TABLE ${markers} (name text NOT NULL)`);
+    const options: PostgresDriverOptions = { connectionString: POSTGRES_URL, schema: db.schema };
+    return {
+      driver: () => postgresDriver(options),
+      insertMarker: async ({ sql }, name) => void (await sql.query(`INSERT INTO ${markers} (name) VALUES ($1)`, [name])),
+      deleteMarkers: async ({ sql }, name) => void (await sql.query(`DELETE FROM ${markers} WHERE name = $1`, [name])),
+      countMarkers: async (name) => Number((await db.admin.query(`SELECT count(*) AS n FROM ${markers} WHERE name = $1`, [name])).rows[0].n),
+      teardown: () => db.drop(),
+    };
+  },
+};
