@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../support/processes.ts';
+
+/** Every public subpath, with one export that proves it loaded. */
+const SUBPATHS: Record<string, string> = {
+  mongock: 'MongockBuilder',
+  'mongock/sqlite': 'sqliteDriver',
+  'mongock/mongodb': 'mongoDriver',
+  'mongock/postgres': 'postgresDriver',
+  'mongock/mysql': 'mysqlDriver',
+  'mongock/nestjs': 'MongockModule',
+};
+
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+
+describe('the built package from ESM and CommonJS', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+  }, 180_000);
+
+  for (const [subpath, name] of Object.entries(SUBPATHS)) {
+    it(`imports ${subpath} with import and with require`, () => {
+      expect(node(['--input-type=module', '-e', `import * as m from '${subpath}'; console.log(typeof m.${name})`]).trim()).toBe('function');
+      expect(node(['-e', `console.log(typeof require('${subpath}').${name})`]).trim()).toBe('function');
+    });
+  }
+
+  describe('migrating from CommonJS with TypeScript and ESM change units', () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'mongock-cjs-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('loads the example migrations through require("mongock")', () => {
+      const script = `
+        const { MongockBuilder, silentLogger } = require('mongock');
+        const { sqliteDriver } = require('mongock/sqlite');
+        new MongockBuilder().setDriver(sqliteDriver({ filename: ${JSON.stringify(join(dir, 'cjs.db'))} }))
+          .addMigrationScanPath('examples/sqlite/migrations').setLogger(silentLogger).buildRunner().execute()
+          .then((r) => console.log(JSON.stringify(r.items.map((i) => i.changeId))), (e) => { console.error(e); process.exit(1); });`;
+      expect(JSON.parse(node(['-e', script]))).toEqual(['create-clients_before', 'create-clients', 'index-client-names', 'activate-clients']);
+    });
+  });
+});
