@@ -36,6 +36,11 @@ export interface DriverSettings {
  */
 export interface Driver<TContext extends object = object> {
   readonly name: string;
+  /**
+   * What the driver can offer at best, known before connecting (config validation uses it). The
+   * connection's own `capabilities` say what the deployment offers (a MongoDB standalone server
+   * has no transactions although the MongoDB driver has them).
+   */
   readonly capabilities: DriverCapabilities;
   /** Opens what the run needs. Creates nothing in the database. */
   connect(settings: DriverSettings): Promise<DriverConnection<TContext>>;

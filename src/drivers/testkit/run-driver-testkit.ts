@@ -137,7 +137,11 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
           },
           rollback: (ctx) => fixture.deleteMarkers(ctx, `fails-${transactional}`),
         });
-      for (const transactional of driver.capabilities.transactions ? [true, false] : [false]) {
+      // What this deployment offers is known once connected (a MongoDB standalone has no transactions).
+      const probe = await driver.connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
+      const hasTransactions = probe.capabilities.transactions;
+      await probe.close();
+      for (const transactional of hasTransactions ? [true, false] : [false]) {
         const error = await runner(fixture.driver(), marker('ok', '001'), failing(transactional), marker('after', '003'))
           .execute()
           .catch((e: unknown) => e);

@@ -1,0 +1,272 @@
+import type { Db, MongoClient, MongoClientOptions, ReadConcernLike, ReadPreferenceLike, TransactionOptions, WriteConcernSettings } from 'mongodb';
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import {
+  collectionNameProblem,
+  databaseNameProblem,
+  detectTopology,
+  loadMongoClient,
+  type MongoCollectionSettings,
+  type MongooseConnectionLike,
+  toDriverError,
+} from './mongodb-client.ts';
+import { guardDb, type MongoChangeContext } from './mongodb-context.ts';
+import { MongoHistory } from './mongodb-history.ts';
+import { lost, MongoLock } from './mongodb-lock.ts';
+
+/**
+ * Where the driver finds its database: give exactly one of `client`, `uri` or `connection`.
+ *
+ * - `client` + `databaseName`: your `MongoClient` (connected or not); Mongock never closes it.
+ * - `uri` (+ `databaseName`, unless the URI names the database): Mongock opens a client for each
+ *   operation and closes it; `clientOptions` are passed to it.
+ * - `connection`: a Mongoose connection; its native client and database are used, never closed.
+ */
+export interface MongoDriverOptions {
+  readonly client?: MongoClient;
+  readonly uri?: string;
+  readonly connection?: MongooseConnectionLike;
+  readonly databaseName?: string;
+  readonly clientOptions?: MongoClientOptions;
+  /** Read concern for Mongock's own collections (history, lock). Default `majority`. */
+  readonly readConcern?: ReadConcernLike;
+  /** Write concern for Mongock's own collections. Default `{ w: 'majority', journal: true }`. */
+  readonly writeConcern?: WriteConcernSettings;
+  /** Read preference for Mongock's own collections. Default `primary`. */
+  readonly readPreference?: ReadPreferenceLike;
+  /** Options of each change transaction. Default `{ readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' }`. */
+  readonly transactionOptions?: TransactionOptions;
+}
+
+export const DEFAULT_COLLECTION_SETTINGS: MongoCollectionSettings = Object.freeze({
+  readConcern: Object.freeze({ level: 'majority' as const }),
+  writeConcern: Object.freeze({ w: 'majority' as const, journal: true }),
+  readPreference: 'primary' as const,
+});
+
+export const DEFAULT_TRANSACTION_OPTIONS: TransactionOptions = Object.freeze({
+  readConcern: { level: 'snapshot' as const },
+  writeConcern: { w: 'majority' as const },
+  readPreference: 'primary' as const,
+});
+
+/**
+ * Before connecting, the driver cannot know whether the deployment has transactions; the
+ * connection tells (`DriverConnection.capabilities`): a replica set or a sharded cluster has
+ * them, a standalone server (and FerretDB) has not.
+ */
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: false, legacyImport: true });
+
+/**
+ * The MongoDB driver, on the official `mongodb` package (v6). History in `mongockChangeLog` with
+ * Java Mongock 5's document shape and index; a lease lock in `mongockLock` with a fencing counter
+ * and expiry judged by the server's clock; on a replica set or sharded cluster each change unit
+ * runs in a transaction with its history entry and a fenced update of the lock document.
+ *
+ * @example
+ * ```ts
+ * import { MongoClient } from 'mongodb';
+ * import { MongockBuilder } from 'mongock';
+ * import { mongoDriver } from 'mongock/mongodb';
+ *
+ * const client = new MongoClient(process.env.MONGODB_URI!);
+ * const runner = new MongockBuilder()
+ *   .setDriver(mongoDriver({ client, databaseName: 'app' }))
+ *   .addMigrationScanPath('./migrations')
+ *   .buildRunner();
+ * await runner.execute();
+ * ```
+ */
+export function mongoDriver(options: MongoDriverOptions): Driver<MongoChangeContext> {
+  const frozen = validate(options);
+  return Object.freeze({
+    name: 'mongodb',
+    capabilities: CAPABILITIES,
+    async connect(settings: DriverSettings): Promise<DriverConnection<MongoChangeContext>> {
+      return MongoConnection.open(frozen, settings);
+    },
+  });
+}
+
+function validate(options: MongoDriverOptions): MongoDriverOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('mongoDriver needs an options object.');
+  const sources = [options.client, options.uri, options.connection].filter((source) => source !== undefined).length;
+  if (sources !== 1) {
+    throw invalid(
+      'mongoDriver needs exactly one of { client, databaseName } (a MongoClient), { uri, databaseName } (Mongock opens and closes the client) or { connection } (a Mongoose connection).',
+    );
+  }
+  if (options.uri !== undefined && (typeof options.uri !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.uri))) {
+    throw invalid(`mongoDriver: uri must be a MongoDB connection string (mongodb:// or mongodb+srv://); got ${JSON.stringify(options.uri)}.`);
+  }
+  const databaseName = options.databaseName ?? (options.uri === undefined ? undefined : databaseInUri(options.uri));
+  if (databaseName === undefined && options.connection === undefined) {
+    throw invalid("mongoDriver needs a databaseName (the database your change units migrate), e.g. mongoDriver({ client, databaseName: 'app' }).");
+  }
+  if (databaseName !== undefined) checkDatabaseName(databaseName);
+  return Object.freeze({ ...options, ...(databaseName === undefined ? {} : { databaseName }) });
+}
+
+function checkDatabaseName(name: unknown): void {
+  const problem = typeof name === 'string' ? databaseNameProblem(name) : 'it is not a string';
+  if (problem !== undefined) throw invalid(`mongoDriver: database name ${JSON.stringify(name)} is not valid: ${problem}. Choose another databaseName.`);
+}
+
+/** The database named in a connection string's path, if any. */
+function databaseInUri(uri: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(uri);
+  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+}
+
+function invalid(message: string): MongockError {
+  return new MongockError('INVALID_CONFIG', message);
+}
+
+class MongoConnection implements DriverConnection<MongoChangeContext> {
+  readonly capabilities: DriverCapabilities;
+  readonly lock: MongoLock;
+  readonly #client: MongoClient;
+  readonly #db: Db;
+  readonly #owned: boolean;
+  readonly #history: MongoHistory;
+  readonly #transactionOptions: TransactionOptions;
+  #closed = false;
+
+  static async open(options: MongoDriverOptions, settings: DriverSettings): Promise<MongoConnection> {
+    for (const [option, name] of [
+      ['migrationRepositoryName', settings.migrationRepositoryName],
+      ['lockRepositoryName', settings.lockRepositoryName],
+    ] as const) {
+      const problem = collectionNameProblem(name);
+      if (problem !== undefined) throw invalid(`${option} ${JSON.stringify(name)} is not a valid MongoDB collection name: ${problem}.`);
+    }
+    const { client, databaseName, owned } = await resolveClient(options);
+    try {
+      await client.connect();
+      const db = client.db(databaseName);
+      const topology = await detectTopology(db);
+      settings.logger.debug(`MongoDB: connected to database '${databaseName}' on a ${topology.kind} deployment (transactions: ${topology.transactions}).`);
+      return new MongoConnection(client, db, owned, topology.transactions, options, settings);
+    } catch (error) {
+      if (owned) await client.close().catch(() => undefined);
+      throw toDriverError(error, `connecting to database '${databaseName}'`);
+    }
+  }
+
+  private constructor(client: MongoClient, db: Db, owned: boolean, transactions: boolean, options: MongoDriverOptions, settings: DriverSettings) {
+    this.#client = client;
+    this.#db = db;
+    this.#owned = owned;
+    this.capabilities = Object.freeze({ ...CAPABILITIES, transactions });
+    const collections: MongoCollectionSettings = {
+      readConcern: options.readConcern ?? DEFAULT_COLLECTION_SETTINGS.readConcern,
+      writeConcern: options.writeConcern ?? DEFAULT_COLLECTION_SETTINGS.writeConcern,
+      readPreference: options.readPreference ?? DEFAULT_COLLECTION_SETTINGS.readPreference,
+    };
+    this.#history = new MongoHistory(db, settings.migrationRepositoryName, collections);
+    this.lock = new MongoLock(db, settings.lockRepositoryName, collections);
+    this.#transactionOptions = options.transactionOptions ?? DEFAULT_TRANSACTION_OPTIONS;
+  }
+
+  async readHistory(): Promise<ChangeEntry[]> {
+    try {
+      return await this.#history.read();
+    } catch (error) {
+      throw toDriverError(error, 'reading the history');
+    }
+  }
+
+  async prepareHistory(): Promise<void> {
+    try {
+      await this.#history.create();
+    } catch (error) {
+      throw toDriverError(error, 'creating the history index');
+    }
+  }
+
+  async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MongoChangeContext>) => Promise<T>): Promise<T> {
+    const db = guardDb(this.#db, options.guard);
+    const { lease } = options;
+    if (!options.transactional) {
+      return work({
+        context: Object.freeze({ db, client: this.#client, session: undefined }),
+        saveEntry: async (entry) => {
+          // No transaction: check (and extend) the lease just before the write. A pause between
+          // the two is the documented limit of non-transactional runs.
+          if (!(await this.lock.fence(lease))) throw lost(lease);
+          await this.#history.save(entry);
+        },
+      });
+    }
+    const session = this.#client.startSession();
+    await this.lock.beginTransaction(lease);
+    let committed = false;
+    try {
+      const result = await session.withTransaction(async () => {
+        // First write of the transaction: it claims the lock document, so a runner trying to take
+        // the lock over waits for this transaction to end, and a lost lease aborts before any work.
+        if (!(await this.lock.fence(lease, session))) throw lost(lease);
+        const value = await work({
+          context: Object.freeze({ db, client: this.#client, session }),
+          saveEntry: (entry) => this.#history.save(entry, session),
+        });
+        // And at commit time, in the same transaction: the lease is still ours, or nothing commits.
+        if (!(await this.lock.fence(lease, session))) throw lost(lease);
+        return value;
+      }, this.#transactionOptions);
+      committed = true;
+      return result;
+    } finally {
+      this.lock.endTransaction();
+      await session.endSession().catch(() => undefined);
+      // Renewals were answered from memory during the transaction; an aborted one wrote nothing,
+      // so extend the lease now (owner- and fence-checked) as the core's deadline assumes.
+      if (!committed) await this.lock.fence(lease).catch(() => false);
+    }
+  }
+
+  async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
+    const problem = collectionNameProblem(origin);
+    if (problem !== undefined) throw invalid(`legacyMigration origin ${JSON.stringify(origin)} is not a valid MongoDB collection name: ${problem}.`);
+    try {
+      return await this.#db
+        .collection(origin)
+        .find({}, { sort: { _id: 1 }, promoteLongs: true })
+        .toArray();
+    } catch (error) {
+      throw toDriverError(error, `reading legacy history from '${origin}'`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) await this.#client.close();
+  }
+}
+
+async function resolveClient(options: MongoDriverOptions): Promise<{ client: MongoClient; databaseName: string; owned: boolean }> {
+  if (options.client !== undefined) return { client: options.client, databaseName: options.databaseName!, owned: false };
+  if (options.connection !== undefined) {
+    const connection = options.connection;
+    if (connection.db === undefined && typeof connection.asPromise === 'function') {
+      try {
+        await connection.asPromise();
+      } catch (error) {
+        throw toDriverError(error, 'opening the Mongoose connection');
+      }
+    }
+    const databaseName = options.databaseName ?? connection.db?.databaseName ?? connection.name;
+    if (databaseName === undefined)
+      throw invalid('mongoDriver({ connection }): the Mongoose connection is not open and names no database; open it first or pass databaseName.');
+    checkDatabaseName(databaseName);
+    return { client: connection.getClient(), databaseName, owned: false };
+  }
+  const MongoClient = loadMongoClient();
+  try {
+    return { client: new MongoClient(options.uri!, options.clientOptions), databaseName: options.databaseName!, owned: true };
+  } catch (error) {
+    throw new MongockError('INVALID_CONFIG', `mongoDriver: the MongoDB client refused the URI or its options: ${(error as Error).message}.`, { cause: error });
+  }
+}

@@ -1,0 +1,269 @@
+import type { ClientSession, Collection, Db, Document } from 'mongodb';
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import { type MongoCollectionSettings, serverTime, toDriverError } from './mongodb-client.ts';
+import { ensureUniqueIndex } from './mongodb-indexes.ts';
+
+/** The single lock document's key, as Java Mongock's `DEFAULT_KEY`. */
+export const LOCK_KEY = 'DEFAULT_KEY';
+export const LOCK_HELD = 'LOCK_HELD';
+/** Ours: a released lock keeps its document (so the fence never goes back); Java reads it as expired. */
+export const LOCK_RELEASED = 'LOCK_RELEASED';
+const LOCK_INDEX = Object.freeze({ name: 'key_1', keys: Object.freeze({ key: 1 }) });
+const DUPLICATE_KEY = 11000;
+const TYPE_MISMATCH = 14;
+
+/**
+ * The lock document, Java Mongock's four fields first:
+ * `{ key: 'DEFAULT_KEY', status: 'LOCK_HELD' | 'LOCK_RELEASED', owner, expiresAt, fence, hostname, acquiredAt, leaseMs, inProgress }`.
+ */
+interface LockDocument {
+  readonly status: string | null;
+  readonly owner: string | null;
+  readonly expiresAt: Date | null;
+  readonly fence: number;
+  readonly hostname: string | null;
+  readonly acquiredAt: Date | null;
+  readonly inProgress: InProgressChange | null;
+}
+
+/**
+ * A lease document in the lock collection (`mongockLock`), taken atomically by an upsert on the
+ * unique `key` (a duplicate-key error means another owner holds a live lease), with expiry judged
+ * by the server's clock. `fence` grows with every grant; renew, release, the in-progress marker
+ * and every history write check owner and fence, and a transactional change updates the document
+ * inside its own transaction, so a holder whose lease was taken over cannot commit.
+ */
+export class MongoLock implements LockPrimitive {
+  readonly #db: Db;
+  readonly #collection: Collection;
+  #indexReady = false;
+  #leaseMs = 0;
+  /** The lease whose change transaction currently owns the lock document (see {@link MongoLock.beginTransaction}). */
+  #transactionLease: LockLease | undefined;
+  #renewing: Promise<boolean> | undefined;
+
+  constructor(db: Db, name: string, settings: MongoCollectionSettings) {
+    this.#db = db;
+    this.#collection = db.collection(name, settings);
+  }
+
+  async tryAcquire(request: LockRequest): Promise<LockAttempt> {
+    await this.#ensureIndex();
+    const now = await serverTime(this.#db);
+    let after: Document | null;
+    try {
+      after = await this.#collection.findOneAndUpdate(
+        { key: LOCK_KEY, $or: [{ owner: null }, { status: { $ne: LOCK_HELD } }, { expiresAt: { $lte: now } }] },
+        {
+          $set: {
+            status: LOCK_HELD,
+            owner: request.owner,
+            expiresAt: new Date(now.getTime() + request.leaseMs),
+            hostname: request.hostname,
+            acquiredAt: now,
+            leaseMs: request.leaseMs,
+          },
+          $inc: { fence: 1 },
+        },
+        { upsert: true, returnDocument: 'after', includeResultMetadata: false, promoteLongs: true },
+      );
+    } catch (error) {
+      // The unique index turns "someone else's live lease" into a duplicate-key error on the upsert.
+      if (codeOf(error) === DUPLICATE_KEY) return { acquired: false, holder: await this.inspect() };
+      if (codeOf(error) === TYPE_MISMATCH) throw this.#malformed(`its 'fence' is not a number (${describeError(error)})`, error);
+      throw toDriverError(error, `taking the lock in '${this.#collection.collectionName}'`);
+    }
+    if (after === null) return { acquired: false, holder: await this.inspect() };
+    const parsed = parseLockDocument(after);
+    if (typeof parsed === 'string') {
+      // Taken, but the document is not ours to trust: give it back before reporting.
+      await this.#collection
+        .updateOne({ key: LOCK_KEY, owner: request.owner }, { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now } })
+        .catch(() => undefined);
+      throw this.#malformed(parsed);
+    }
+    this.#leaseMs = request.leaseMs;
+    return { acquired: true, lease: { owner: request.owner, fence: parsed.fence }, interrupted: parsed.inProgress };
+  }
+
+  async renew(lease: LockLease, leaseMs: number): Promise<boolean> {
+    this.#leaseMs = leaseMs;
+    if (this.#transactionLease !== undefined && sameLease(this.#transactionLease, lease)) {
+      // A change transaction owns the lock document: a write from outside would wait for it to
+      // commit (and the change may be waiting for this renewal). The transaction writes the lease
+      // itself, owner- and fence-checked, and nobody can take it over while the transaction holds it.
+      return true;
+    }
+    this.#renewing = (async () => {
+      const now = await serverTime(this.#db);
+      const result = await this.#collection.updateOne(
+        { key: LOCK_KEY, owner: lease.owner, fence: lease.fence, status: LOCK_HELD, expiresAt: { $gt: now } },
+        { $set: { expiresAt: new Date(now.getTime() + leaseMs), leaseMs } },
+      );
+      return result.matchedCount === 1;
+    })();
+    try {
+      return await this.#renewing;
+    } finally {
+      this.#renewing = undefined;
+    }
+  }
+
+  async release(lease: LockLease): Promise<boolean> {
+    const now = await serverTime(this.#db);
+    const result = await this.#collection.updateOne(
+      { key: LOCK_KEY, owner: lease.owner, fence: lease.fence },
+      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
+    const result = await this.#collection.updateOne({ key: LOCK_KEY, owner: lease.owner, fence: lease.fence }, { $set: { inProgress: change } });
+    if (result.matchedCount !== 1) throw lost(lease);
+  }
+
+  async inspect(): Promise<LockHolder | null> {
+    const document = await this.#collection.findOne({ key: LOCK_KEY }, { promoteLongs: true });
+    if (document === null) return null;
+    const parsed = parseLockDocument(document);
+    if (typeof parsed === 'string') throw this.#malformed(parsed);
+    if (parsed.owner === null && parsed.inProgress === null) return null;
+    const now = await serverTime(this.#db);
+    const live = parsed.owner !== null && parsed.status === LOCK_HELD && parsed.expiresAt !== null && parsed.expiresAt > now;
+    return {
+      owner: parsed.owner ?? '',
+      hostname: parsed.hostname ?? '',
+      acquiredAt: parsed.acquiredAt,
+      expiresAt: parsed.owner === null ? null : parsed.expiresAt,
+      expired: !live,
+      inProgress: parsed.inProgress,
+    };
+  }
+
+  async forceRelease(): Promise<boolean> {
+    const document = await this.#collection.findOne({ key: LOCK_KEY }, { promoteLongs: true });
+    if (document === null) return false;
+    const now = await serverTime(this.#db);
+    const parsed = parseLockDocument(document);
+    if (typeof parsed === 'string') {
+      // A document in a shape we do not know: replace it by a released lock (keeping a numeric fence).
+      const fence = typeof document.fence === 'number' ? document.fence : 0;
+      await this.#collection.replaceOne({ _id: document._id }, { key: LOCK_KEY, status: LOCK_RELEASED, owner: null, expiresAt: now, fence, inProgress: null });
+      return true;
+    }
+    if (parsed.owner === null && parsed.inProgress === null) return false;
+    await this.#collection.updateOne(
+      { _id: document._id },
+      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null, inProgress: null } },
+    );
+    return true;
+  }
+
+  /**
+   * The fencing write: extends the lease only if `lease` still owns the lock (same owner and
+   * fence), inside `session`'s transaction when given. Returns false when the lease is lost.
+   */
+  async fence(lease: LockLease, session?: ClientSession): Promise<boolean> {
+    const now = await serverTime(this.#db);
+    const result = await this.#collection.updateOne(
+      { key: LOCK_KEY, owner: lease.owner, fence: lease.fence },
+      { $set: { fencedAt: now, ...(this.#leaseMs > 0 ? { expiresAt: new Date(now.getTime() + this.#leaseMs) } : {}) } },
+      session === undefined ? {} : { session },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Marks the start of a change transaction that will write the lock document first: from now on
+   * `renew` answers from memory (a write from outside would wait for the transaction). Waits for
+   * a renewal already on its way so that it cannot collide with the transaction's first write.
+   */
+  async beginTransaction(lease: LockLease): Promise<void> {
+    this.#transactionLease = lease;
+    await this.#renewing?.catch(() => undefined);
+  }
+
+  endTransaction(): void {
+    this.#transactionLease = undefined;
+  }
+
+  async #ensureIndex(): Promise<void> {
+    if (this.#indexReady) return;
+    try {
+      await ensureUniqueIndex(this.#collection, LOCK_INDEX);
+    } catch (error) {
+      throw toDriverError(error, `creating the unique index on '${this.#collection.collectionName}'`);
+    }
+    this.#indexReady = true;
+  }
+
+  #malformed(problem: string, cause?: unknown): MongockError {
+    const where = `${this.#db.databaseName}.${this.#collection.collectionName}`;
+    return new MongockError(
+      'DRIVER_ERROR',
+      `The lock document in '${where}' has an unexpected shape: ${problem}. It was not written by this version of Mongock (or was edited by hand), so nothing was run. ` +
+        `Make sure no other runner is migrating, then run \`mongock unlock --force\` (runner.unlock({ force: true })), which replaces it, or delete it: db.${this.#collection.collectionName}.deleteOne({ key: '${LOCK_KEY}' }).`,
+      cause === undefined ? {} : { cause },
+    );
+  }
+}
+
+export function lost(lease: LockLease): MongockError {
+  return new MongockError(
+    'LOCK_LOST',
+    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the MongoDB lock (its lease ran out and another runner took it); the write was refused.`,
+  );
+}
+
+function sameLease(a: LockLease, b: LockLease): boolean {
+  return a.owner === b.owner && a.fence === b.fence;
+}
+
+function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads a lock document written by us or by Java Mongock; returns what is wrong with it otherwise. */
+function parseLockDocument(document: Document): LockDocument | string {
+  const { status, owner, expiresAt, fence, hostname, acquiredAt, inProgress } = document;
+  if (status != null && typeof status !== 'string') return `'status' is a ${typeOf(status)}, expected a string`;
+  if (owner != null && typeof owner !== 'string') return `'owner' is a ${typeOf(owner)}, expected a string or null`;
+  if (expiresAt != null && !(expiresAt instanceof Date)) return `'expiresAt' is a ${typeOf(expiresAt)}, expected a date`;
+  if (owner != null && !(expiresAt instanceof Date)) return `it has an owner but no 'expiresAt' date`;
+  if (fence != null && !(typeof fence === 'number' && Number.isInteger(fence))) return `'fence' is a ${typeOf(fence)}, expected an integer`;
+  if (hostname != null && typeof hostname !== 'string') return `'hostname' is a ${typeOf(hostname)}, expected a string`;
+  if (acquiredAt != null && !(acquiredAt instanceof Date)) return `'acquiredAt' is a ${typeOf(acquiredAt)}, expected a date`;
+  const marker = parseInProgress(inProgress);
+  if (typeof marker === 'string') return marker;
+  return {
+    status: status ?? null,
+    owner: owner ?? null,
+    expiresAt: expiresAt ?? null,
+    fence: fence ?? 0,
+    hostname: hostname ?? null,
+    acquiredAt: acquiredAt ?? null,
+    inProgress: marker,
+  };
+}
+
+function parseInProgress(value: unknown): InProgressChange | null | string {
+  if (value == null) return null;
+  if (typeof value !== 'object') return `'inProgress' is a ${typeOf(value)}, expected an object or null`;
+  const { changeId, author, executionId, startedAt, hostname } = value as Record<string, unknown>;
+  if (typeof changeId !== 'string' || typeof author !== 'string' || typeof executionId !== 'string' || !(startedAt instanceof Date)) {
+    return `'inProgress' lacks changeId, author, executionId or startedAt`;
+  }
+  return { changeId, author, executionId, startedAt, hostname: typeof hostname === 'string' ? hostname : '' };
+}
+
+function typeOf(value: unknown): string {
+  if (value instanceof Date) return 'date';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
