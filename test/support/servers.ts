@@ -11,3 +11,6 @@ export const POSTGRES_LIMITED_URL =
 export const MYSQL_URL = process.env.MONGOCK_TEST_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33069/mongock_test';
 
 export const FERRETDB_URL = process.env.MONGOCK_TEST_FERRETDB_URL ?? 'mongodb://127.0.0.1:27027/';
+
+/** The MariaDB user with SELECT on mongock_test only (provisioned by scripts/mariadb.sh). */
+export const MYSQL_LIMITED_URL = process.env.MONGOCK_TEST_MYSQL_LIMITED_URL ?? 'mysql://mongock_limited:mongock_limited@127.0.0.1:33069/mongock_test';

@@ -1,0 +1,201 @@
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import {
+  connectError,
+  loadMysql2,
+  type MysqlConnection,
+  type MysqlOwnedConnection,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  type MysqlPromisable,
+} from './mysql-client.ts';
+import { GuardedMysqlHandle, type MysqlChangeContext, TransactionWatch } from './mysql-context.ts';
+import { MysqlHistory } from './mysql-history.ts';
+import { MysqlLock } from './mysql-lock.ts';
+import { MysqlSession } from './mysql-session.ts';
+import { tableName } from './mysql-sql.ts';
+
+/**
+ * Where the MySQL/MariaDB driver gets its connection; give exactly one. Each run (execute, undo,
+ * status...) uses one connection for everything: from `uri` Mongock opens it and ends it; from
+ * `pool` it borrows one and gives it back; a `connection` is used as is and left open (do not use
+ * it elsewhere while Mongock runs). The database is the connection's current one (`DATABASE()`).
+ */
+export interface MysqlDriverOptions {
+  /** `mysql://user:password@host:3306/database` (anything `mysql2.createConnection` accepts). */
+  readonly uri?: string;
+  /** A `mysql2/promise` pool (or a callback-style `mysql2` pool: its `.promise()` is used). */
+  readonly pool?: MysqlPool | MysqlPromisable<MysqlPool>;
+  /** A `mysql2/promise` connection (or a callback-style one). */
+  readonly connection?: MysqlConnection | MysqlPromisable<MysqlConnection>;
+}
+
+/**
+ * DML commits with its history entry; DDL commits implicitly (see `transactionalDdl`); the lock is
+ * a session lock (`GET_LOCK`), not a lease.
+ */
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: false, legacyImport: false });
+
+/**
+ * The MySQL/MariaDB driver (mysql2). A unit's DML and its history entry commit in one
+ * transaction; DDL commits implicitly on these servers, so units that change the schema say
+ * `transactional: false` (their rollback method runs on failure, and a crash in the middle is
+ * reported by the next run). The lock is `GET_LOCK` on the run's dedicated connection: it dies
+ * with the connection, and losing the connection stops the run with `LOCK_LOST`.
+ *
+ * @example
+ * ```ts
+ * import { MongockBuilder } from 'mongock';
+ * import { mysqlDriver } from 'mongock/mysql';
+ * await new MongockBuilder()
+ *   .setDriver(mysqlDriver({ uri: process.env.DATABASE_URL! }))
+ *   .addMigrationScanPath('./migrations')
+ *   .buildRunner()
+ *   .execute();
+ * ```
+ */
+export function mysqlDriver(options: MysqlDriverOptions): Driver<MysqlChangeContext> {
+  const given = typeof options === 'object' && options !== null ? [options.uri, options.pool, options.connection].filter((value) => value !== undefined) : [];
+  if (given.length !== 1) {
+    throw new MongockError(
+      'INVALID_CONFIG',
+      'mysqlDriver needs exactly one of { uri } (mysql://user:password@host:3306/database), { pool } (a mysql2 pool) or { connection } (a mysql2 connection).',
+    );
+  }
+  if (options.uri !== undefined && (typeof options.uri !== 'string' || options.uri.length === 0)) {
+    throw new MongockError('INVALID_CONFIG', 'mysqlDriver({ uri }) needs a non-empty connection string such as mysql://user:password@host:3306/database.');
+  }
+  const frozen = Object.freeze({ ...options });
+  return Object.freeze({
+    name: 'mysql',
+    capabilities: CAPABILITIES,
+    async connect(settings: DriverSettings): Promise<DriverConnection<MysqlChangeContext>> {
+      return MysqlDriverConnection.open(frozen, settings);
+    },
+  });
+}
+
+/** How the run's connection was obtained, hence how it is given back. */
+type Source =
+  | { readonly kind: 'uri'; readonly connection: MysqlOwnedConnection }
+  | { readonly kind: 'pool'; readonly connection: MysqlPoolConnection }
+  | { readonly kind: 'connection'; readonly connection: MysqlConnection };
+
+class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
+  readonly capabilities = CAPABILITIES;
+  readonly lock: MysqlLock;
+  readonly #source: Source;
+  readonly #session: MysqlSession;
+  readonly #history: MysqlHistory;
+  readonly #settings: DriverSettings;
+  #closed = false;
+
+  static async open(options: MysqlDriverOptions, settings: DriverSettings): Promise<MysqlDriverConnection> {
+    const source = await obtain(options);
+    const silence = () => undefined;
+    // An 'error' event without a listener would crash the process before the session listens.
+    source.connection.on('error', silence);
+    try {
+      return new MysqlDriverConnection(source, await MysqlSession.open(source.connection), settings);
+    } catch (error) {
+      await giveBack(source, true);
+      throw error;
+    } finally {
+      if (source.kind !== 'uri') source.connection.removeListener('error', silence);
+    }
+  }
+
+  private constructor(source: Source, session: MysqlSession, settings: DriverSettings) {
+    this.#source = source;
+    this.#session = session;
+    this.#settings = settings;
+    this.#history = new MysqlHistory(session, tableName(settings.migrationRepositoryName));
+    this.lock = new MysqlLock(session, tableName(settings.lockRepositoryName), settings.logger);
+  }
+
+  async readHistory(): Promise<ChangeEntry[]> {
+    return this.#history.read();
+  }
+
+  async prepareHistory(): Promise<void> {
+    await this.#history.create();
+  }
+
+  async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MysqlChangeContext>) => Promise<T>): Promise<T> {
+    const session = this.#session;
+    if (!options.transactional) {
+      const context: MysqlChangeContext = { sql: new GuardedMysqlHandle(session, options.guard, null), connection: session.connection };
+      return work({
+        context,
+        saveEntry: async (entry) => {
+          await this.lock.fence(options.lease);
+          await this.#history.save(entry);
+        },
+      });
+    }
+    const watch = new TransactionWatch(session, this.#settings.logger);
+    const context: MysqlChangeContext = { sql: new GuardedMysqlHandle(session, options.guard, watch), connection: session.connection };
+    await session.run('START TRANSACTION');
+    try {
+      const result = await work({ context, saveEntry: (entry) => this.#history.save(entry) });
+      await watch.verifyOpen();
+      // Fencing: commit only while this session still holds the lock. If the connection dies
+      // after this check, COMMIT fails with it and the server rolls the transaction back.
+      await this.lock.fence(options.lease);
+      await session.run('COMMIT');
+      return result;
+    } catch (error) {
+      await session.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const released = await this.lock.dispose();
+    const broken = !released || this.#session.lostCause !== undefined;
+    this.#session.detach();
+    await giveBack(this.#source, broken);
+  }
+}
+
+async function obtain(options: MysqlDriverOptions): Promise<Source> {
+  if (options.uri !== undefined) {
+    const mysql = loadMysql2();
+    try {
+      return { kind: 'uri', connection: await mysql.createConnection(options.uri) };
+    } catch (cause) {
+      throw connectError(cause);
+    }
+  }
+  if (options.pool !== undefined) {
+    const pool = promised(options.pool);
+    try {
+      return { kind: 'pool', connection: await pool.getConnection() };
+    } catch (cause) {
+      throw connectError(cause);
+    }
+  }
+  return { kind: 'connection', connection: promised(options.connection!) };
+}
+
+/** The promise view of a callback-style mysql2 object. */
+function promised<T extends object>(value: T | MysqlPromisable<T>): T {
+  return typeof (value as Partial<MysqlPromisable<T>>).promise === 'function' ? (value as MysqlPromisable<T>).promise() : (value as T);
+}
+
+/** Ends, returns or leaves the connection according to who owns it; a broken one never goes back to a pool. */
+async function giveBack(source: Source, broken: boolean): Promise<void> {
+  if (source.kind === 'pool') {
+    if (broken) source.connection.destroy();
+    else source.connection.release();
+  } else if (source.kind === 'uri') {
+    if (broken) {
+      source.connection.destroy();
+      return;
+    }
+    await source.connection.end().catch(() => source.connection.destroy());
+  }
+}

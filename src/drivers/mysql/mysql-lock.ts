@@ -1,0 +1,273 @@
+import { MongockError } from '../../errors/mongock-error.ts';
+import type { Logger } from '../../runner/logger.ts';
+import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import { ER, errorCode } from './mysql-client.ts';
+import { accessError } from './mysql-history.ts';
+import type { MysqlSession } from './mysql-session.ts';
+import { fromDatetime, lockName, quoteIdentifier } from './mysql-sql.ts';
+
+/** The single row's key in the lock table, as Java Mongock's `DEFAULT_KEY`. */
+const LOCK_KEY = 'DEFAULT_KEY';
+
+/**
+ * The lock table's DDL. The lock itself is `GET_LOCK`; this table only says who holds it (for
+ * `status` and wait messages), keeps the fence counter, and keeps the in-progress marker of a
+ * non-transactional change, which must outlive the session that wrote it.
+ */
+export function lockTableDdl(qualifiedName: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualifiedName} (
+  lock_key VARCHAR(64) NOT NULL,
+  owner VARCHAR(255) NULL,
+  hostname VARCHAR(255) NULL,
+  connection_id BIGINT UNSIGNED NULL,
+  acquired_at DATETIME(3) NULL,
+  fence BIGINT NOT NULL DEFAULT 0,
+  in_progress JSON NULL,
+  PRIMARY KEY (lock_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+interface LockRow {
+  owner: string | null;
+  hostname: string | null;
+  connection_id: number | string | null;
+  acquired_at: string | null;
+  fence: number | string;
+  in_progress: unknown;
+}
+
+/**
+ * MySQL/MariaDB's session lock. `GET_LOCK(name, 0)` is one attempt that never queues, so the
+ * core's retry loop governs waiting and a waiter that gives up leaves nothing behind; the lock
+ * lives on the run's dedicated connection and dies with it (the core is told through
+ * `request.onLost`). `IS_USED_LOCK(name)` says whether a live session really holds it, so a row
+ * left by a crashed holder reads as `expired`.
+ */
+export class MysqlLock implements LockPrimitive {
+  readonly #session: MysqlSession;
+  readonly #logger: Logger;
+  readonly #tableName: string;
+  readonly #table: string;
+  /** The `GET_LOCK` name (server-wide, so it names the database and the table). */
+  readonly name: string;
+  #lease: LockLease | undefined;
+  #stopWatching: (() => void) | undefined;
+
+  constructor(session: MysqlSession, tableName: string, logger: Logger) {
+    this.#session = session;
+    this.#logger = logger;
+    this.#tableName = tableName;
+    this.#table = `${quoteIdentifier(session.database)}.${quoteIdentifier(tableName)}`;
+    this.name = lockName(session.database, tableName);
+  }
+
+  async tryAcquire(request: LockRequest): Promise<LockAttempt> {
+    // GET_LOCK is re-entrant per session; a second grant here would need two releases.
+    if (this.#lease !== undefined) return { acquired: false, holder: await this.inspect() };
+    const [row] = await this.#session.rows<{ got: number | null }>('SELECT GET_LOCK(?, 0) AS got', [this.name]);
+    if (row?.got === 0) return { acquired: false, holder: await this.inspect() };
+    if (row?.got !== 1) {
+      throw new MongockError(
+        'DRIVER_ERROR',
+        `GET_LOCK('${this.name}') failed (returned ${String(row?.got)}): the server could not take the lock. Check its error log.`,
+      );
+    }
+    try {
+      await this.#createTable();
+      const [previous] = await this.#read();
+      const fence = Number(previous?.fence ?? 0) + 1;
+      const values = [request.owner, request.hostname, fence];
+      await this.#session.run(
+        `INSERT INTO ${this.#table} (lock_key, owner, hostname, connection_id, acquired_at, fence, in_progress)
+         VALUES (?, ?, ?, CONNECTION_ID(), UTC_TIMESTAMP(3), ?, NULL)
+         ON DUPLICATE KEY UPDATE owner = ?, hostname = ?, connection_id = CONNECTION_ID(), acquired_at = UTC_TIMESTAMP(3), fence = ?`,
+        [LOCK_KEY, ...values, ...values],
+      );
+      const lease: LockLease = { owner: request.owner, fence };
+      this.#lease = lease;
+      this.#stopWatching = this.#session.onLost((cause) => request.onLost(cause));
+      return { acquired: true, lease, interrupted: parseInProgress(previous?.in_progress ?? null) };
+    } catch (error) {
+      // Leave nothing behind: a failed bootstrap must not keep the lock for the rest of the session.
+      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Session locks do not expire: the lease holds while this connection holds the lock. */
+  async renew(lease: LockLease): Promise<boolean> {
+    return this.owns(lease) && (await this.#heldHere());
+  }
+
+  async release(lease: LockLease): Promise<boolean> {
+    if (!this.owns(lease)) return false;
+    this.#forget();
+    if (this.#session.lostCause !== undefined) return false;
+    let clearFailed: unknown;
+    try {
+      await this.#session.run(
+        `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, connection_id = NULL, acquired_at = NULL WHERE lock_key = ? AND owner = ? AND fence = ?`,
+        [LOCK_KEY, lease.owner, lease.fence],
+      );
+    } catch (error) {
+      clearFailed = error;
+    }
+    // The session lock is released even when its row could not be cleared (the row then reads as expired).
+    const [row] = await this.#session.rows<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [this.name]);
+    if (clearFailed !== undefined) throw clearFailed;
+    return row?.released === 1;
+  }
+
+  async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
+    if (!this.owns(lease)) throw lockLost(lease, 'this runner does not hold the lock');
+    const value = change === null ? null : JSON.stringify(change);
+    const result = await this.#session.run(`UPDATE ${this.#table} SET in_progress = ? WHERE lock_key = ? AND owner = ? AND fence = ?`, [
+      value,
+      LOCK_KEY,
+      lease.owner,
+      lease.fence,
+    ]);
+    if (result.affectedRows === 1) return;
+    // Without CLIENT_FOUND_ROWS an unchanged row counts 0: look before calling it lost.
+    const [row] = await this.#read();
+    if (row?.owner !== lease.owner || Number(row.fence) !== lease.fence)
+      throw lockLost(lease, 'the lock table no longer names it (was the lock forcibly released?)');
+  }
+
+  async inspect(): Promise<LockHolder | null> {
+    const [used] = await this.#session.rows<{ holder: number | string | null }>('SELECT IS_USED_LOCK(?) AS holder', [this.name]);
+    const holderConnection = used?.holder == null ? null : Number(used.holder);
+    let row: LockRow | undefined;
+    try {
+      [row] = await this.#read();
+    } catch (error) {
+      if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'lock', this.#session.database, this.#tableName);
+    }
+    const inProgress = parseInProgress(row?.in_progress ?? null);
+    if (holderConnection === null) {
+      if (row === undefined || (row.owner === null && inProgress === null)) return null;
+      // Nobody holds the session lock: whoever the row names is gone (its session ended).
+      return { ...describeRow(row), expired: true, inProgress };
+    }
+    if (row !== undefined && row.owner !== null && Number(row.connection_id) === holderConnection) {
+      return { ...describeRow(row), expired: false, inProgress };
+    }
+    // Held, but the row does not name the holder yet (it is between GET_LOCK and its write).
+    return { owner: `MySQL connection ${holderConnection}`, hostname: 'unknown', acquiredAt: null, expiresAt: null, expired: false, inProgress };
+  }
+
+  /**
+   * Clears the holder and the in-progress marker. A session lock cannot be taken from a live
+   * session: if one still holds it, its row is kept, a warning says how to end that session
+   * (`KILL <id>`), and false is returned.
+   */
+  async forceRelease(): Promise<boolean> {
+    if (this.#lease !== undefined) {
+      this.#forget();
+      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]);
+    }
+    const [used] = await this.#session.rows<{ holder: number | string | null }>('SELECT IS_USED_LOCK(?) AS holder', [this.name]);
+    const holderConnection = used?.holder == null ? null : Number(used.holder);
+    let changed: number;
+    try {
+      const result =
+        holderConnection === null
+          ? await this.#session.run(
+              `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, connection_id = NULL, acquired_at = NULL, in_progress = NULL
+               WHERE lock_key = ? AND (owner IS NOT NULL OR in_progress IS NOT NULL)`,
+              [LOCK_KEY],
+            )
+          : await this.#session.run(`UPDATE ${this.#table} SET in_progress = NULL WHERE lock_key = ? AND in_progress IS NOT NULL`, [LOCK_KEY]);
+      changed = result.affectedRows;
+    } catch (error) {
+      if (errorCode(error).errno === ER.NO_SUCH_TABLE) return false;
+      throw accessError(error, 'write', 'lock', this.#session.database, this.#tableName);
+    }
+    if (holderConnection !== null) {
+      this.#logger.warn(
+        `The lock '${this.name}' is held by the live MySQL/MariaDB connection ${holderConnection}; a session lock ends only with its session. ` +
+          `Stop that process, or end the session with \`KILL ${holderConnection}\`.`,
+      );
+      return false;
+    }
+    return changed > 0;
+  }
+
+  /** Whether `lease` is the one this connection was granted. */
+  owns(lease: LockLease): boolean {
+    return this.#lease !== undefined && this.#lease.owner === lease.owner && this.#lease.fence === lease.fence;
+  }
+
+  /** Throws LOCK_LOST unless `lease` is ours and this session still holds the lock (the fence of every commit). */
+  async fence(lease: LockLease): Promise<void> {
+    if (!this.owns(lease)) throw lockLost(lease, 'this runner does not hold the lock');
+    if (!(await this.#heldHere())) throw lockLost(lease, `IS_USED_LOCK('${this.name}') no longer names this connection`);
+  }
+
+  /** Releases a lock still held when the connection goes away (a run that did not release it). */
+  async dispose(): Promise<boolean> {
+    if (this.#lease === undefined) return true;
+    this.#forget();
+    if (this.#session.lostCause !== undefined) return false;
+    try {
+      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #forget(): void {
+    this.#lease = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+  }
+
+  async #heldHere(): Promise<boolean> {
+    const [row] = await this.#session.rows<{ ours: number | null }>('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS ours', [this.name]);
+    return row?.ours === 1;
+  }
+
+  async #createTable(): Promise<void> {
+    try {
+      await this.#session.rows(`SELECT 1 FROM ${this.#table} LIMIT 0`);
+      return;
+    } catch (error) {
+      if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'lock', this.#session.database, this.#tableName);
+    }
+    try {
+      await this.#session.run(lockTableDdl(this.#table));
+    } catch (error) {
+      throw accessError(error, 'create', 'lock', this.#session.database, this.#tableName);
+    }
+  }
+
+  #read(): Promise<LockRow[]> {
+    return this.#session.rows<LockRow>(
+      `SELECT owner, hostname, connection_id, CAST(acquired_at AS CHAR) AS acquired_at, fence, in_progress FROM ${this.#table} WHERE lock_key = ?`,
+      [LOCK_KEY],
+    );
+  }
+}
+
+export function lockLost(lease: LockLease, reason: string): MongockError {
+  return new MongockError(
+    'LOCK_LOST',
+    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the MySQL/MariaDB lock (${reason}); the write was refused.`,
+  );
+}
+
+function describeRow(row: LockRow): Omit<LockHolder, 'expired' | 'inProgress'> {
+  return {
+    owner: row.owner ?? '',
+    hostname: row.hostname ?? '',
+    acquiredAt: row.acquired_at === null ? null : fromDatetime(row.acquired_at),
+    expiresAt: null,
+  };
+}
+
+function parseInProgress(value: unknown): InProgressChange | null {
+  if (value === null || value === undefined) return null;
+  const raw = (typeof value === 'string' ? JSON.parse(value) : value) as InProgressChange & { startedAt: string };
+  return { ...raw, startedAt: new Date(raw.startedAt) };
+}

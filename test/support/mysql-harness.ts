@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/index.ts';
+import type { DriverFixture, DriverHarness } from '../../src/drivers/testkit/index.ts';
+import { MYSQL_URL } from './servers.ts';
+
+/** A database of its own for one test, dropped afterwards, plus an admin pool to look inside. */
+export interface MysqlTestDatabase {
+  readonly database: string;
+  /** MYSQL_URL pointed at this database. */
+  readonly uri: string;
+  readonly admin: mysql.Pool;
+  /** `database`.`name`. */
+  table(name: string): string;
+  /** Rows of a query run by the admin pool. */
+  rows<T>(sql: string, values?: unknown[]): Promise<T[]>;
+  /** Which connection holds the Mongock lock of this database (default lock table), or null. */
+  lockHolder(table?: string): Promise<number | null>;
+  drop(): Promise<void>;
+}
+
+/** MYSQL_URL with another database. */
+export function mysqlUrlFor(database: string, base = MYSQL_URL): string {
+  const url = new URL(base);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function createTestDatabase(prefix = 'mongock_t'): Promise<MysqlTestDatabase> {
+  const database = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+  try {
+    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
+  } catch (error) {
+    await admin.end();
+    throw new Error(
+      `MySQL/MariaDB test server not reachable at ${MYSQL_URL} (${(error as Error).message}). Start it with \`bash scripts/test-servers.sh up\` or set MONGOCK_TEST_MYSQL_URL.`,
+      { cause: error },
+    );
+  }
+  const rows = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => (await admin.query(sql, values))[0] as T[];
+  return {
+    database,
+    uri: mysqlUrlFor(database),
+    admin,
+    table: (name) => `\`${database}\`.\`${name}\``,
+    rows,
+    async lockHolder(table = 'mongock_lock') {
+      const [row] = await rows<{ holder: number | null }>('SELECT IS_USED_LOCK(?) AS holder', [`mongock:${database}.${table}`]);
+      return row?.holder ?? null;
+    },
+    async drop() {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** The driver testkit on a real MariaDB/MySQL server: a fresh database per test, markers in `db`.markers. */
+export const mysqlHarness: DriverHarness<MysqlChangeContext> = {
+  name: 'mysql',
+  async setup(): Promise<DriverFixture<MysqlChangeContext>> {
+    const db = await createTestDatabase();
+    const markers = db.table('markers');
+    await db.admin.query(`CREATE TABLE ${markers} (name VARCHAR(255) NOT NULL) ENGINE=InnoDB`);
+    return {
+      driver: () => mysqlDriver({ uri: db.uri }),
+      insertMarker: async ({ sql }, name) => void (await sql.run('INSERT INTO markers (name) VALUES (?)', [name])),
+      deleteMarkers: async ({ sql }, name) => void (await sql.run('DELETE FROM markers WHERE name = ?', [name])),
+      countMarkers: async (name) => Number((await db.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM ${markers} WHERE name = ?`, [name]))[0]!.n),
+      teardown: () => db.drop(),
+    };
+  },
+};
