@@ -147,19 +147,13 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
       return result;
     } catch (error) {
       if (session.alive) await session.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      // "current transaction is aborted": the real cause is an earlier error the change swallowed.
+      throw sqlState(error) === '25P02' ? abortedTransaction(error) : error;
     }
   }
 
   async #fence(lease: LockLease): Promise<void> {
-    let held: boolean;
-    try {
-      held = await this.lock.holds(lease);
-    } catch (error) {
-      if (sqlState(error) === '25P02') throw abortedTransaction(error);
-      throw error;
-    }
-    if (!held) throw lost(lease);
+    if (!(await this.lock.holds(lease))) throw lost(lease);
   }
 }
 
