@@ -1,0 +1,385 @@
+import type { Db, MongoClient } from 'mongodb';
+import mongoose from 'mongoose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { defineChangeUnit, isMongockError, MongockBuilder, MongockError, silentLogger } from '../../src/index.ts';
+import { freshDatabase } from '../support/mongodb-harness.ts';
+import { FERRETDB_URL } from '../support/servers.ts';
+
+const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 };
+const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
+const onLost = () => {};
+
+let fresh: Awaited<ReturnType<typeof freshDatabase>>;
+let db: Db;
+let client: MongoClient;
+beforeEach(async () => {
+  fresh = await freshDatabase();
+  ({ db, client } = fresh);
+});
+afterEach(async () => {
+  await fresh.drop();
+});
+
+const counter = (id: string, extra: Record<string, unknown> = {}) =>
+  defineChangeUnit<MongoChangeContext>({
+    id,
+    order: id,
+    author: 'dev',
+    execute: async ({ db, session }) => void (await db.collection('effects').updateOne({ _id: id as never }, { $inc: { n: 1 } }, { upsert: true, session })),
+    rollback: async ({ db, session }) => void (await db.collection('effects').deleteOne({ _id: id as never }, { session })),
+    ...extra,
+  });
+
+const runner = (...units: ReturnType<typeof counter>[]) =>
+  new MongockBuilder()
+    .setDriver(mongoDriver({ client, databaseName: fresh.name }))
+    .addChangeUnits(...units)
+    .setLockConfig(QUICK)
+    .setLogger(silentLogger);
+
+async function effects(): Promise<Record<string, number>> {
+  const docs = await db.collection<{ _id: string; n: number }>('effects').find().toArray();
+  return Object.fromEntries(docs.map((doc) => [doc._id, doc.n]));
+}
+
+describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
+  it('reports the deployment: no transactions on a standalone server; lease lock, no transactional DDL, legacy import', async () => {
+    const connection = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
+    try {
+      expect(connection.capabilities).toEqual({ transactions: false, lease: true, transactionalDdl: false, legacyImport: true });
+      expect(await connection.readHistory()).toEqual([]);
+      expect(await connection.lock.inspect()).toBeNull();
+      // Reading creates nothing.
+      expect(await db.listCollections().toArray()).toEqual([]);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('rejects transactional: true before anything runs', async () => {
+    const error = await runner(counter('a'))
+      .setTransactional(true)
+      .buildRunner()
+      .execute()
+      .catch((e: unknown) => e);
+    expect(isMongockError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toMatch(/cannot run transactions/);
+    expect(await db.listCollections().toArray()).toEqual([]);
+  });
+
+  it("writes Java Mongock 5's history shape and indexes, and keeps the released lock document with its fence", async () => {
+    const failing = defineChangeUnit<MongoChangeContext>({
+      id: 'fails',
+      order: 'z',
+      author: 'dev',
+      failFast: false,
+      execute: () => {
+        throw new Error('boom');
+      },
+      rollback: () => {},
+    });
+    await runner(counter('a'), failing).withMetadata({ release: '1.0' }).buildRunner().execute();
+    const history = db.collection('mongockChangeLog');
+    const executed = await history.findOne({ changeId: 'a' }, { projection: { _id: 0 } });
+    expect(Object.keys(executed!)).toEqual([
+      'executionId',
+      'changeId',
+      'author',
+      'timestamp',
+      'state',
+      'type',
+      'changeLogClass',
+      'changeSetMethod',
+      'metadata',
+      'executionMillis',
+      'executionHostname',
+      'errorTrace',
+      'systemChange',
+      'checksum',
+    ]);
+    expect(executed).toMatchObject({ state: 'EXECUTED', type: 'EXECUTION', metadata: { release: '1.0' }, systemChange: false, errorTrace: null });
+    expect(executed!.timestamp).toBeInstanceOf(Date);
+    // executionMillis is a BSON int64 (Java's long), errorTrace a JSON string.
+    expect(await history.countDocuments({ executionMillis: { $type: 'long' } })).toBe(2);
+    const failed = await history.findOne({ changeId: 'fails' });
+    expect(failed!.state).toBe('FAILED');
+    expect(JSON.parse(failed!.errorTrace as string)['execution-error']).toMatch(/boom/);
+    const indexes = await history.indexes();
+    expect(indexes.find((index) => index.name === 'executionId_1_author_1_changeId_1')).toMatchObject({
+      unique: true,
+      key: { executionId: 1, author: 1, changeId: 1 },
+    });
+    const lockIndexes = await db.collection('mongockLock').indexes();
+    expect(lockIndexes.find((index) => index.name === 'key_1')).toMatchObject({ unique: true, key: { key: 1 } });
+    const lock = await db.collection('mongockLock').findOne({ key: 'DEFAULT_KEY' });
+    expect(lock).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 1, inProgress: null });
+    expect(lock!.expiresAt).toBeInstanceOf(Date);
+
+    await runner(counter('a'), counter('b')).buildRunner().execute();
+    expect((await db.collection('mongockLock').findOne({ key: 'DEFAULT_KEY' }))!.fence).toBe(2);
+    expect(await db.collection('mongockLock').countDocuments()).toBe(1);
+  });
+
+  it('reads history written by Java Mongock 3/4/5 and mongobee-era documents (no state, no type, Long millis, no checksum)', async () => {
+    const { Long } = await import('mongodb');
+    await db.collection('mongockChangeLog').insertMany([
+      // Mongock 3: no state, no type.
+      {
+        executionId: 'java-1',
+        changeId: 'a',
+        author: 'dev',
+        timestamp: new Date('2020-01-01'),
+        changeLogClass: 'com.acme.A',
+        changeSetMethod: 'run',
+        executionMillis: Long.fromNumber(12),
+        metadata: null,
+      },
+      // Mongock 5: full shape, no checksum.
+      {
+        executionId: 'java-2',
+        changeId: 'b',
+        author: 'dev',
+        timestamp: new Date('2021-01-01'),
+        state: 'EXECUTED',
+        type: 'EXECUTION',
+        changeLogClass: 'com.acme.B',
+        changeSetMethod: 'execution',
+        metadata: { from: 'java' },
+        executionMillis: Long.fromNumber(7),
+        executionHostname: 'jvm-host',
+        errorTrace: null,
+        systemChange: false,
+      },
+      // Java rolled c back: it runs again here.
+      { executionId: 'java-2', changeId: 'c', author: 'dev', timestamp: new Date('2021-01-01'), state: 'EXECUTED', type: 'EXECUTION' },
+      { executionId: 'java-3', changeId: 'c', author: 'dev', timestamp: new Date('2021-02-01'), state: 'ROLLED_BACK', type: 'EXECUTION' },
+    ]);
+    const result = await runner(counter('a'), counter('b'), counter('c')).buildRunner().execute();
+    expect(result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId)).toEqual(['c']);
+    expect(await effects()).toEqual({ c: 1 });
+    const status = await runner(counter('a'), counter('b'), counter('c')).buildRunner().status();
+    expect(status.units.map((unit) => [unit.changeId, unit.state])).toEqual([
+      ['a', 'executed'],
+      ['b', 'executed'],
+      ['c', 'executed'],
+    ]);
+  });
+
+  it('hands change units a lock-guarded Db: collections, cursors, bulk operations and iteration all check the lock first', async () => {
+    const connection = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
+    try {
+      const attempt = await connection.lock.tryAcquire({ owner: 'me', leaseMs: 10_000, hostname: 'h', onLost });
+      if (!attempt.acquired) throw new Error('lock not acquired');
+      let checks = 0;
+      let lost = false;
+      const guard = {
+        ensure: async () => {
+          checks++;
+          if (lost) throw new MongockError('LOCK_LOST', 'lost for the test');
+        },
+      };
+      await connection.runInScope({ transactional: false, lease: attempt.lease, guard }, async ({ context }) => {
+        expect(context.session).toBeUndefined();
+        expect(context.client).toBe(client);
+        const users = context.db.collection('users');
+        expect(checks).toBe(0); // getting a collection is not a database call
+        await users.insertMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+        expect(checks).toBe(1);
+        expect((await users.find({}).sort({ n: -1 }).limit(2).toArray()).map((doc) => doc.n)).toEqual([3, 2]);
+        expect(checks).toBe(2);
+        const seen: number[] = [];
+        for await (const doc of users.find({}).sort({ n: 1 })) seen.push(doc.n as number);
+        expect(seen).toEqual([1, 2, 3]);
+        expect(checks).toBeGreaterThanOrEqual(5);
+        const bulk = users.initializeUnorderedBulkOp();
+        bulk.insert({ n: 4 });
+        const before = checks;
+        await bulk.execute();
+        expect(checks).toBe(before + 1);
+        expect(context.db.databaseName).toBe(fresh.name);
+        lost = true;
+        await expect(users.insertOne({ n: 5 })).rejects.toMatchObject({ code: 'LOCK_LOST' });
+        await expect(users.find({}).toArray()).rejects.toMatchObject({ code: 'LOCK_LOST' });
+        await expect(context.db.createCollection('other')).rejects.toMatchObject({ code: 'LOCK_LOST' });
+        await expect(context.db.admin().ping()).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      });
+      expect(await db.collection('users').countDocuments()).toBe(4);
+      expect(await connection.lock.release(attempt.lease)).toBe(true);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('fences every write: a holder whose lease ran out and was taken over can neither record, mark, renew nor release', async () => {
+    const a = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
+    const b = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
+    try {
+      const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 3_000, hostname: 'host-a', onLost });
+      if (!first.acquired) throw new Error('not acquired');
+      expect((await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 3_000, hostname: 'host-b', onLost })).acquired).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 3_300));
+      expect((await b.lock.inspect())?.expired).toBe(true);
+      const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost });
+      if (!second.acquired) throw new Error('expired lock not taken over');
+      expect(second.lease.fence).toBe(first.lease.fence + 1);
+
+      await a.prepareHistory();
+      const guard = { ensure: async () => {} };
+      const entry = {
+        executionId: 'x',
+        changeId: 'late',
+        author: 'dev',
+        timestamp: new Date(),
+        state: 'EXECUTED' as const,
+        type: 'EXECUTION' as const,
+        changeLogClass: 'x',
+        changeSetMethod: 'execute',
+        metadata: null,
+        executionMillis: 1,
+        executionHostname: 'host-a',
+        errorTrace: null,
+        systemChange: false,
+      };
+      const refused = await a.runInScope({ transactional: false, lease: first.lease, guard }, (scope) => scope.saveEntry(entry)).catch((e: unknown) => e);
+      expect(isMongockError(refused, 'LOCK_LOST')).toBe(true);
+      expect(await db.collection('mongockChangeLog').countDocuments()).toBe(0);
+      await expect(a.lock.markInProgress(first.lease, null)).rejects.toMatchObject({ code: 'LOCK_LOST' });
+      expect(await a.lock.renew(first.lease, 3_000)).toBe(false);
+      // The old holder's release never touches the new owner's lock.
+      expect(await a.lock.release(first.lease)).toBe(false);
+      expect(await db.collection('mongockLock').findOne({ key: 'DEFAULT_KEY' })).toMatchObject({
+        owner: 'owner-b',
+        status: 'LOCK_HELD',
+        fence: second.lease.fence,
+      });
+      expect((await a.lock.inspect())?.owner).toBe('owner-b');
+      expect(await b.lock.release(second.lease)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps the in-progress marker of a non-transactional change across release, reports it, and clears it on forced unlock', async () => {
+    const connection = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
+    try {
+      const attempt = await connection.lock.tryAcquire({ owner: 'crashed', leaseMs: 3_000, hostname: 'h', onLost });
+      if (!attempt.acquired) throw new Error('not acquired');
+      await connection.lock.markInProgress(attempt.lease, { changeId: 'b', author: 'dev', executionId: 'e1', startedAt: new Date(), hostname: 'h' });
+      expect(await connection.lock.release(attempt.lease)).toBe(true);
+      expect((await connection.lock.inspect())?.inProgress?.changeId).toBe('b');
+    } finally {
+      await connection.close();
+    }
+    const error = await runner(counter('a'), counter('b'))
+      .buildRunner()
+      .execute()
+      .catch((e: unknown) => e);
+    expect(isMongockError(error, 'CHANGE_INTERRUPTED')).toBe(true);
+    expect((error as MongockError).changeId).toBe('b');
+    expect(await effects()).toEqual({});
+    const unlocked = await runner(counter('a'), counter('b')).buildRunner().unlock({ force: true });
+    expect(unlocked.released).toBe(true);
+    await runner(counter('a'), counter('b')).buildRunner().execute();
+    expect(await effects()).toEqual({ a: 1, b: 1 });
+  });
+
+  it('rolls back a failed non-transactional unit through its rollback method and records ROLLED_BACK', async () => {
+    const failing = defineChangeUnit<MongoChangeContext>({
+      id: 'half',
+      order: '2',
+      author: 'dev',
+      execute: async ({ db }) => {
+        await db.collection('effects').insertOne({ _id: 'half' as never, n: 1 });
+        throw new Error('second write failed');
+      },
+      rollback: async ({ db }) => void (await db.collection('effects').deleteOne({ _id: 'half' as never })),
+    });
+    const error = await runner(counter('1'), failing)
+      .buildRunner()
+      .execute()
+      .catch((e: unknown) => e);
+    expect(isMongockError(error, 'CHANGE_FAILED')).toBe(true);
+    expect(await effects()).toEqual({ '1': 1 });
+    const entry = await db.collection('mongockChangeLog').findOne({ changeId: 'half' });
+    expect(entry).toMatchObject({ state: 'ROLLED_BACK' });
+    expect(JSON.parse(entry!.errorTrace as string)['execution-error']).toMatch(/second write failed/);
+  });
+
+  it('accepts { uri, databaseName } (owning the client) and a Mongoose connection', async () => {
+    await new MongockBuilder()
+      .setDriver(mongoDriver({ uri: FERRETDB_URL, databaseName: fresh.name }))
+      .addChangeUnits(counter('via-uri'))
+      .setLockConfig(QUICK)
+      .setLogger(silentLogger)
+      .buildRunner()
+      .execute();
+    const connection = mongoose.createConnection(FERRETDB_URL, { dbName: fresh.name });
+    try {
+      await connection.asPromise();
+      await new MongockBuilder()
+        .setDriver(mongoDriver({ connection }))
+        .addChangeUnits(counter('via-mongoose'))
+        .setLockConfig(QUICK)
+        .setLogger(silentLogger)
+        .buildRunner()
+        .execute();
+      // Mongock did not close the connection it was given.
+      expect(connection.readyState).toBe(1);
+      expect(await connection.db!.collection('effects').countDocuments()).toBe(2);
+    } finally {
+      await connection.close();
+    }
+    expect(await effects()).toEqual({ 'via-uri': 1, 'via-mongoose': 1 });
+    // Nor the client it was given.
+    expect(await client.db(fresh.name).command({ ping: 1 })).toMatchObject({ ok: 1 });
+  });
+});
+
+describe('legacy history import on FerretDB', () => {
+  it("imports mongobee's dbchangelog once, so its changes do not run again", async () => {
+    await db.collection('dbchangelog').insertMany([
+      { changeId: 'a', author: 'dev', timestamp: new Date('2018-05-01'), changeLogClass: 'com.acme.Changelog', changeSetMethod: 'first' },
+      { changeId: 'b', author: 'dev', timestamp: new Date('2018-05-02'), changeLogClass: 'com.acme.Changelog', changeSetMethod: 'second' },
+    ]);
+    const build = () => runner(counter('a'), counter('b'), counter('c')).setLegacyMigration({ collection: 'dbchangelog' }).buildRunner();
+    const first = await build().execute();
+    expect(first.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId)).toEqual(['c']);
+    expect(await effects()).toEqual({ c: 1 });
+    const imported = await db
+      .collection('mongockChangeLog')
+      .find({ changeId: { $in: ['a', 'b'] } })
+      .toArray();
+    expect(imported.map((doc) => [doc.changeId, doc.author, doc.state, doc.changeLogClass])).toEqual([
+      ['a', 'dev', 'EXECUTED', 'com.acme.Changelog'],
+      ['b', 'dev', 'EXECUTED', 'com.acme.Changelog'],
+    ]);
+    // A new record in the old collection afterwards is not imported: the import ran once.
+    await db.collection('dbchangelog').insertOne({ changeId: 'late', author: 'dev', timestamp: new Date() });
+    const second = await build().execute();
+    expect(second.status).toBe('up-to-date');
+    expect(await db.collection('mongockChangeLog').countDocuments({ changeId: 'mongock-legacy-migration' })).toBe(1);
+    expect(await db.collection('mongockChangeLog').countDocuments({ changeId: 'late' })).toBe(0);
+  });
+
+  it("imports migrate-mongo's changelog with a mapping (fileName → changeId, appliedAt → timestamp, default author)", async () => {
+    await db.collection('changelog').insertMany([
+      { fileName: '20200101-add-users.js', appliedAt: new Date('2020-01-01T10:00:00Z'), migrationBlock: 1 },
+      { fileName: '20200202-add-index.js', appliedAt: new Date('2020-02-02T10:00:00Z'), migrationBlock: 2 },
+    ]);
+    const units = ['20200101-add-users.js', '20200202-add-index.js', '20200303-new.js'].map((id) => counter(id, { author: undefined }));
+    const build = () =>
+      runner(...units)
+        .setLegacyMigration({ collection: 'changelog', mapping: { changeId: 'fileName', timestamp: 'appliedAt' } })
+        .buildRunner();
+    const result = await build().execute();
+    expect(result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId)).toEqual(['20200303-new.js']);
+    const imported = await db.collection('mongockChangeLog').findOne({ changeId: '20200101-add-users.js' });
+    expect(imported).toMatchObject({ author: 'default_author', state: 'EXECUTED', metadata: { 'migration-type': 'legacy' } });
+    expect(imported!.timestamp).toEqual(new Date('2020-01-01T10:00:00Z'));
+    expect((await build().execute()).status).toBe('up-to-date');
+    expect(await db.collection('mongockChangeLog').countDocuments({ changeId: 'mongock-legacy-migration' })).toBe(1);
+    expect(await effects()).toEqual({ '20200303-new.js': 1 });
+  });
+});
