@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CliError } from './cli-error.ts';
+
+/** Looked for in this order, in the working directory and then each parent. */
+export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([
+  'mongock.config.ts',
+  'mongock.config.mts',
+  'mongock.config.cts',
+  'mongock.config.js',
+  'mongock.config.mjs',
+  'mongock.config.cjs',
+  'mongock.config.json',
+]);
+
+/** `--config`, else `MONGOCK_CONFIG`, else the first config file found upward from `cwd`. */
+export function findConfigFile(cwd: string, explicit: string | undefined): string {
+  if (explicit !== undefined) {
+    const file = resolve(cwd, explicit);
+    if (!existsSync(file)) throw new CliError('CONFIG', `Config file ${file} does not exist.`, { hint: 'Check --config / MONGOCK_CONFIG.', file });
+    return file;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const file = join(dir, name);
+      if (existsSync(file)) return file;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new CliError('CONFIG', `No Mongock config file found in ${resolve(cwd)} or its parents (looked for ${CONFIG_FILE_NAMES.join(', ')}).`, {
+    hint: 'Create one with `mongock init`, or pass --config <file>.',
+  });
+}
+
+// A real `import()` in both builds: bundlers would turn it into `require()` in CommonJS.
+const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
+type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+
+/** Imports a config file (TypeScript through tsx, zero setup) and returns its default export, awaited and called if it is a function. */
+export async function importConfigFile(file: string): Promise<Record<string, unknown>> {
+  let exported: unknown;
+  try {
+    const ext = extname(file);
+    if (ext === '.json') {
+      exported = JSON.parse(await readFile(file, 'utf8'));
+    } else {
+      const namespace =
+        ext === '.ts' || ext === '.mts' || ext === '.cts'
+          ? await nativeImport('tsx/esm/api').then((api) => (api.tsImport as TsImport)(pathToFileURL(file).href, import.meta.url))
+          : await nativeImport(pathToFileURL(file).href);
+      exported = namespace.default ?? namespace;
+      // CommonJS through tsx arrives as { default: module.exports } once more.
+      if (isPlainRecord(exported) && 'default' in exported && Object.keys(exported).length === 1) exported = exported.default;
+    }
+    if (typeof exported === 'function') exported = await (exported as () => unknown)();
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new CliError('CONFIG', `Could not load config file ${file}: ${reason}`, {
+      hint: 'Fix the file; it must `export default defineConfig({ ... })` (or `module.exports =` in CommonJS).',
+      file,
+      cause,
+    });
+  }
+  if (!isPlainRecord(exported)) {
+    throw new CliError('CONFIG', `Config file ${file} does not export a configuration object (got ${exported === null ? 'null' : typeof exported}).`, {
+      hint: "Use `export default defineConfig({ driver, migrationScanPath })` from 'mongock'.",
+      file,
+    });
+  }
+  return exported;
+}
+
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,108 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { extname, join, relative, resolve } from 'node:path';
+import { silentLogger } from '../index.ts';
+import { CliError } from './cli-error.ts';
+import type { Command } from './command.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+import { type LoadedConfig, loadConfig, runnerFor } from './open-runner.ts';
+import { detectProject, type Language, type ModuleKind } from './project.ts';
+import { builtInUnitTemplate, fillTemplate, type UnitStyle } from './templates.ts';
+
+/** `mongock create <name>`: scaffolds the next change unit. */
+export const createCommand: Command = {
+  name: 'create',
+  summary: 'Scaffold a change unit file with the next order',
+  usage: 'create <name> [--lang ts|js] [--style decorator|define] [options]',
+  description:
+    'Writes <dir>/<order>_<name>.<ext> (first migrationScanPath of the config, or --dir). The order is the highest numeric\n' +
+    'order found plus one, zero-padded. Templates: --template <file>, else .mongock/templates/change-unit[.<style>].<ext>\n' +
+    'next to the config, else the built-in one; placeholders {{id}} {{order}} {{author}} {{className}}.',
+  maxPositionals: 1,
+  options: {
+    dir: { type: 'string', value: '<folder>', description: 'Where to write it (default: the first migrationScanPath)' },
+    lang: { type: 'string', value: '<ts|js>', description: 'TypeScript or JavaScript (default: from the config file / tsconfig.json)' },
+    style: { type: 'string', value: '<style>', description: 'decorator (TypeScript default) or define (defineChangeUnit)' },
+    author: { type: 'string', value: '<name>', description: 'Author (default: defaultAuthor of the config, else the OS user)' },
+    template: { type: 'string', value: '<file>', description: 'Template file to fill instead of the default one' },
+  },
+  examples: ['mongock create add-status-field', 'mongock create seed-users --lang js --style define'],
+  async run(context) {
+    const { io, out, values, positionals } = context;
+    const name = positionals[0];
+    if (name === undefined)
+      throw new CliError('USAGE', 'create needs a name, e.g. `mongock create add-status-field`.', { hint: 'See `mongock create --help`.' });
+    const id = name
+      .trim()
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .toLowerCase();
+    if (id === '') throw new CliError('USAGE', `'${name}' has no letters or digits to make a change id from.`);
+    const explicitDir = values.dir as string | undefined;
+    let loaded: LoadedConfig | undefined;
+    try {
+      loaded = await loadConfig(context);
+    } catch (error) {
+      // Without a config, --dir is enough to scaffold.
+      if (explicitDir === undefined || (error as { code?: string }).code !== 'CONFIG') throw error;
+    }
+    const dir = explicitDir !== undefined ? resolve(io.cwd, explicitDir) : loaded?.scanPaths[0];
+    if (dir === undefined) throw new CliError('CONFIG', 'The config has no migrationScanPath; pass --dir <folder>.');
+    const project = detectProject(loaded?.dir ?? io.cwd);
+    const configExt = loaded === undefined ? '' : extname(loaded.file);
+    const language = ((values.lang as string | undefined) ??
+      (['.ts', '.mts', '.cts'].includes(configExt) ? 'ts' : configExt === '' ? project.language : 'js')) as Language;
+    if (language !== 'ts' && language !== 'js') throw new CliError('USAGE', `--lang must be ts or js; got '${String(language)}'.`);
+    const style = ((values.style as string | undefined) ?? (language === 'ts' ? 'decorator' : 'define')) as UnitStyle;
+    if (style !== 'decorator' && style !== 'define') throw new CliError('USAGE', `--style must be decorator or define; got '${String(style)}'.`);
+    if (style === 'decorator' && language === 'js') throw new CliError('USAGE', 'Decorators need TypeScript; use --style define for JavaScript.');
+    const module: ModuleKind = configExt === '.mjs' ? 'esm' : configExt === '.cjs' ? 'cjs' : project.module;
+    const ext = language === 'ts' ? 'ts' : configExt === '.mjs' ? 'mjs' : configExt === '.cjs' ? 'cjs' : 'js';
+
+    await mkdir(dir, { recursive: true });
+    const orders: string[] = readdirSync(dir)
+      .map((file) => /^(\d+)[_-]/.exec(file)?.[1])
+      .filter((order): order is string => order !== undefined);
+    const runner = loaded === undefined ? undefined : runnerFor(context, loaded, silentLogger);
+    if (runner !== undefined) for (const unit of (await runner.validate()).units) if (/^\d+$/.test(unit.order)) orders.push(unit.order);
+    const highest = orders.reduce((max, order) => Math.max(max, Number(order)), 0);
+    const width = Math.max(4, ...orders.map((order) => order.length));
+    const order = String(highest + 1).padStart(width, '0');
+    const file = join(dir, `${order}_${id}.${ext}`);
+    if (existsSync(file)) throw new CliError('USAGE', `${file} already exists.`);
+
+    const templateFile = pickTemplate(values.template as string | undefined, io.cwd, loaded?.dir ?? io.cwd, style, ext);
+    const template = templateFile === undefined ? builtInUnitTemplate(language, module, style) : await readFile(templateFile, 'utf8');
+    const author = (values.author as string | undefined) ?? (loaded?.config.defaultAuthor as string | undefined) ?? safeUser();
+    const className = id.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase()).replace(/^(\d)/, '_$1');
+    await writeFile(file, fillTemplate(template, { id, order, author, className }));
+
+    // Load it back through the runner, so a broken template fails here rather than at deploy.
+    const created = runner === undefined ? undefined : (await runnerFor(context, loaded!).validate()).units.find((unit) => unit.changeId === id);
+    if (runner !== undefined && created === undefined)
+      out.warn(`${file} was written, but no change unit '${id}' was loaded from it (profiles, system versions or the template?).`);
+    out.json({ command: 'create', ok: true, file, changeId: id, order, author, language, style, state: 'pending', template: templateFile ?? 'built-in' });
+    out.print(`Created ${relative(io.cwd, file)}`);
+    out.print(`${out.colors.yellow('pending')}  ${order}  ${id}  (${author})`);
+    return EXIT_CODES.ok;
+  },
+};
+
+function pickTemplate(explicit: string | undefined, cwd: string, configDir: string, style: UnitStyle, ext: string): string | undefined {
+  if (explicit !== undefined) {
+    const file = resolve(cwd, explicit);
+    if (!existsSync(file)) throw new CliError('USAGE', `Template ${file} does not exist.`);
+    return file;
+  }
+  const folder = join(configDir, '.mongock', 'templates');
+  return [join(folder, `change-unit.${style}.${ext}`), join(folder, `change-unit.${ext}`)].find((file) => existsSync(file));
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username || 'default_author';
+  } catch {
+    return 'default_author';
+  }
+}

@@ -1,0 +1,117 @@
+import type { LockHolder, UnitStatus } from '../index.ts';
+import type { Command, CommandContext } from './command.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
+import { formatDuration, renderTable } from './table.ts';
+
+/** `mongock status` (alias `list`): every unit and its state, read-only. */
+export const statusCommand: Command = {
+  name: 'status',
+  aliases: ['list'],
+  summary: 'Show every change unit and its state; takes no lock, writes nothing',
+  usage: 'status [--check] [options]',
+  description:
+    'States: executed, pending, failed, rolled-back; "changed" marks an executed unit whose code changed since it ran (checksum).\n' +
+    'With --check, exits 4 when anything is pending or failed (a deploy gate).',
+  options: {
+    check: { type: 'boolean', description: 'Exit 4 when any change unit is pending or failed' },
+  },
+  examples: ['mongock status', 'mongock status --check --quiet', 'mongock list --json'],
+  async run(context) {
+    const runner = runnerFor(context, await loadConfig(context));
+    const status = await runner.status();
+    const pending = status.units.filter((unit) => unit.state === 'pending' || unit.state === 'rolled-back').length;
+    const failed = status.units.filter((unit) => unit.state === 'failed').length;
+    const changed = status.units.filter((unit) => unit.changed).length;
+    const gate = context.values.check === true && pending + failed > 0;
+    context.out.json({
+      command: 'status',
+      ok: !gate,
+      counts: { total: status.units.length, pending, failed, changed, executed: status.units.filter((unit) => unit.state === 'executed').length },
+      units: status.units.map((unit) => ({
+        order: unit.order,
+        changeId: unit.changeId,
+        author: unit.author,
+        state: unit.state,
+        changed: unit.changed,
+        runAlways: unit.runAlways,
+        executedAt: unit.executedAt?.toISOString() ?? null,
+        executionMillis: unit.executionMillis,
+        executionHostname: unit.executionHostname,
+        checksum: unit.checksum,
+        recordedChecksum: unit.recordedChecksum,
+        source: unit.source ?? null,
+      })),
+      lock: lockJson(status.lock),
+    });
+    printStatus(context, status.units, status.lock, { pending, failed, changed });
+    return gate ? EXIT_CODES.pending : EXIT_CODES.ok;
+  },
+};
+
+export function lockJson(lock: LockHolder | null): unknown {
+  if (lock === null) return null;
+  return {
+    owner: lock.owner,
+    hostname: lock.hostname,
+    acquiredAt: lock.acquiredAt?.toISOString() ?? null,
+    expiresAt: lock.expiresAt?.toISOString() ?? null,
+    expired: lock.expired,
+    inProgress: lock.inProgress === null ? null : { ...lock.inProgress, startedAt: lock.inProgress.startedAt.toISOString() },
+  };
+}
+
+export function describeLock(lock: LockHolder): string {
+  const until = lock.expiresAt === null ? '' : `, ${lock.expired ? 'expired' : 'expires'} ${lock.expiresAt.toISOString()}`;
+  const since = lock.acquiredAt === null ? '' : ` since ${lock.acquiredAt.toISOString()}`;
+  const progress = lock.inProgress === null ? '' : `; interrupted change '${lock.inProgress.changeId}' (execution ${lock.inProgress.executionId})`;
+  return `held by ${lock.owner} on ${lock.hostname}${since}${until}${progress}`;
+}
+
+function printStatus(
+  { out, io }: CommandContext,
+  units: readonly UnitStatus[],
+  lock: LockHolder | null,
+  counts: { pending: number; failed: number; changed: number },
+): void {
+  const { colors } = out;
+  const state = (unit: UnitStatus): string => {
+    const base =
+      unit.state === 'executed'
+        ? colors.green('executed')
+        : unit.state === 'pending'
+          ? colors.yellow('pending')
+          : unit.state === 'failed'
+            ? colors.red('failed')
+            : colors.yellow('rolled-back');
+    return unit.changed ? `${base} ${colors.red('(changed)')}` : base;
+  };
+  if (units.length === 0) out.print('No change units found.');
+  else
+    out.print(
+      renderTable(
+        ['order', 'change', 'author', 'state', 'executed at', 'duration', 'host'],
+        units.map((unit) => [
+          unit.order,
+          unit.changeId,
+          unit.author,
+          state(unit),
+          unit.executedAt?.toISOString() ?? '-',
+          unit.executedAt === null ? '-' : formatDuration(unit.executionMillis),
+          unit.executionHostname ?? '-',
+        ]),
+        colors.bold,
+      ),
+    );
+  out.info('');
+  out.info(
+    `${units.length} change unit${units.length === 1 ? '' : 's'}: ${units.length - counts.pending - counts.failed} executed, ${counts.pending} pending, ${counts.failed} failed${counts.changed > 0 ? `, ${counts.changed} changed since executed` : ''}.`,
+  );
+  if (counts.changed > 0) {
+    for (const unit of units.filter((item) => item.changed))
+      out.warn(
+        `'${unit.changeId}' (${displayPath(unit.source, io.cwd)}) changed since it was executed (checksum ${unit.recordedChecksum} -> ${unit.checksum}). If intended: mongock validate --accept ${unit.changeId}`,
+      );
+  }
+  out.info(lock === null ? 'Lock: free.' : `Lock: ${describeLock(lock)}.`);
+}
