@@ -24,7 +24,8 @@ export async function ensureUniqueIndex(collection: Collection, index: UniqueInd
     } catch (error) {
       if (await hasEquivalent(collection, index).catch(() => false)) return;
       const code = (error as { code?: unknown }).code;
-      if (code === DUPLICATE_KEY) {
+      // FerretDB (SQLite backend) reports the same problem as a bare SQLite constraint failure.
+      if (code === DUPLICATE_KEY || /UNIQUE constraint failed/i.test((error as Error).message)) {
         throw new MongockError(
           'DRIVER_ERROR',
           `Cannot create the unique index ${index.name} on '${collection.collectionName}': the collection holds several documents with the same ${describeKeys(index)}. ` +

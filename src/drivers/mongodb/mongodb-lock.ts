@@ -70,11 +70,11 @@ export class MongoLock implements LockPrimitive {
       );
     } catch (error) {
       // The unique index turns "someone else's live lease" into a duplicate-key error on the upsert.
-      if (codeOf(error) === DUPLICATE_KEY) return { acquired: false, holder: await this.inspect() };
+      if (codeOf(error) === DUPLICATE_KEY) return { acquired: false, holder: await this.#holder(true) };
       if (codeOf(error) === TYPE_MISMATCH) throw this.#malformed(`its 'fence' is not a number (${describeError(error)})`, error);
       throw toDriverError(error, `taking the lock in '${this.#collection.collectionName}'`);
     }
-    if (after === null) return { acquired: false, holder: await this.inspect() };
+    if (after === null) return { acquired: false, holder: await this.#holder(true) };
     const parsed = parseLockDocument(after);
     if (typeof parsed === 'string') {
       // Taken, but the document is not ours to trust: give it back before reporting.
@@ -124,11 +124,20 @@ export class MongoLock implements LockPrimitive {
     if (result.matchedCount !== 1) throw lost(lease);
   }
 
+  /** Who holds the lock. A document in an unexpected shape is reported as a live holder (only `unlock --force` clears it). */
   async inspect(): Promise<LockHolder | null> {
+    return this.#holder(false);
+  }
+
+  async #holder(strict: boolean): Promise<LockHolder | null> {
     const document = await this.#collection.findOne({ key: LOCK_KEY }, { promoteLongs: true });
     if (document === null) return null;
     const parsed = parseLockDocument(document);
-    if (typeof parsed === 'string') throw this.#malformed(parsed);
+    if (typeof parsed === 'string') {
+      if (strict) throw this.#malformed(parsed);
+      const owner = typeof document.owner === 'string' ? document.owner : '(unknown)';
+      return { owner, hostname: `(unexpected lock document: ${parsed})`, acquiredAt: null, expiresAt: null, expired: false, inProgress: null };
+    }
     if (parsed.owner === null && parsed.inProgress === null) return null;
     const now = await serverTime(this.#db);
     const live = parsed.owner !== null && parsed.status === LOCK_HELD && parsed.expiresAt !== null && parsed.expiresAt > now;
