@@ -35,28 +35,29 @@ export class MongockModule {
   static forRoot<TContext extends object>(options: MongockModuleRootOptions<TContext>): DynamicModule {
     const { imports, ...rest } = options;
     const moduleOptions: MongockModuleOptions = Object.freeze(rest as MongockModuleOptions);
-    return MongockModule.#module(imports ?? [], [{ provide: MONGOCK_OPTIONS, useValue: moduleOptions }]);
+    return dynamicModule(imports ?? [], [{ provide: MONGOCK_OPTIONS, useValue: moduleOptions }]);
   }
 
   /** Configures the module from other providers (`ConfigService`, settings): `useFactory`, `useClass` or `useExisting`. */
   static forRootAsync(options: MongockModuleAsyncOptions): DynamicModule {
-    return MongockModule.#module(options.imports ?? [], [...asyncOptionsProviders(options), ...(options.extraProviders ?? [])]);
+    return dynamicModule(options.imports ?? [], [...asyncOptionsProviders(options), ...(options.extraProviders ?? [])]);
   }
+}
 
-  static #module(imports: NonNullable<DynamicModule['imports']>, optionsProviders: Provider[]): DynamicModule {
-    const lifecycle: FactoryProvider<MongockLifecycle> = {
-      provide: MongockLifecycle,
-      useFactory: (options: MongockModuleOptions, runner: MongockRunner) => new MongockLifecycle(options, runner),
-      inject: [MONGOCK_OPTIONS, MongockRunner],
-    };
-    return {
-      module: MongockModule,
-      global: true,
-      imports: [...imports],
-      providers: [...optionsProviders, mongockRunnerProvider, { provide: MONGOCK_RUNNER, useExisting: MongockRunner }, lifecycle],
-      exports: [MONGOCK_OPTIONS, MongockRunner, MONGOCK_RUNNER],
-    };
-  }
+// Outside the class so the bundler keeps the class's name (Nest logs it).
+function dynamicModule(imports: NonNullable<DynamicModule['imports']>, optionsProviders: Provider[]): DynamicModule {
+  const lifecycle: FactoryProvider<MongockLifecycle> = {
+    provide: MongockLifecycle,
+    useFactory: (options: MongockModuleOptions, runner: MongockRunner) => new MongockLifecycle(options, runner),
+    inject: [MONGOCK_OPTIONS, MongockRunner],
+  };
+  return {
+    module: MongockModule,
+    global: true,
+    imports: [...imports],
+    providers: [...optionsProviders, mongockRunnerProvider, { provide: MONGOCK_RUNNER, useExisting: MongockRunner }, lifecycle],
+    exports: [MONGOCK_OPTIONS, MongockRunner, MONGOCK_RUNNER],
+  };
 }
 
 function asyncOptionsProviders(options: MongockModuleAsyncOptions): Provider[] {
