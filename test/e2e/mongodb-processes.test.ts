@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { silentLogger } from '../../src/index.ts';
+import { freshDatabase } from '../support/mongodb-harness.ts';
+import { projectRoot, startScript, waitForOutput } from '../support/processes.ts';
+import { FERRETDB_URL } from '../support/servers.ts';
+
+const SCRIPT = 'test/e2e/processes/mongodb-runner.ts';
+const CLOCK_PRELOAD = pathToFileURL(join(projectRoot, 'test/e2e/processes/mongodb-clock-offset.mjs')).href;
+const UNITS = ['u1', 'u2', 'u3', 'u4', 'u5'];
+const ALL_ONCE = Object.fromEntries(UNITS.map((id) => [id, 20]));
+const LEASE_MS = 3_000;
+const TEN_MINUTES = 10 * 60_000;
+
+interface Outcome {
+  status?: string;
+  executed?: string[];
+  error?: string;
+  changeId?: string;
+  message?: string;
+  clock: number;
+}
+
+describe('MongoDB driver with real OS processes on FerretDB', () => {
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
+  beforeEach(async () => {
+    fresh = await freshDatabase();
+  });
+  afterEach(async () => {
+    await fresh.drop();
+  });
+
+  const start = (args: string[] = [], env: NodeJS.ProcessEnv = {}) => startScript(SCRIPT, [FERRETDB_URL, fresh.name, ...args], env);
+  const outcome = (stdout: string): Outcome => JSON.parse(stdout.trim().split('\n').pop()!);
+
+  /** The side-effect counter: documents each unit inserted, whatever the history says. */
+  async function effects(): Promise<Record<string, number>> {
+    const groups = await fresh.db
+      .collection('effects')
+      .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$unit', n: { $sum: 1 } } }])
+      .toArray();
+    return Object.fromEntries(groups.map((group) => [group._id, group.n]).sort());
+  }
+
+  async function executedEntries(): Promise<Array<[string, string]>> {
+    const entries = await fresh.db.collection('mongockChangeLog').find({ state: 'EXECUTED' }).sort({ changeId: 1 }).toArray();
+    return entries.map((entry) => [entry.changeId as string, entry.executionHostname as string]);
+  }
+
+  const lockDocument = () => fresh.db.collection('mongockLock').findOne({ key: 'DEFAULT_KEY' });
+
+  it('16 processes started at once on an empty database apply every unit exactly once', async () => {
+    const children = Array.from({ length: 16 }, (_, i) => start([`name=p${i}`]));
+    const results = await Promise.all(children.map((child) => child.finished));
+    for (const result of results) expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(await effects()).toEqual(ALL_ONCE);
+    const applied = results.flatMap((result) => outcome(result.stdout).executed ?? []);
+    expect(applied.sort()).toEqual(UNITS);
+    expect((await executedEntries()).map(([id]) => id)).toEqual(UNITS);
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null });
+  }, 120_000);
+
+  it('SIGKILL mid-unit: the next process takes the lock over once the lease ran out, reports the interrupted unit, and after unlock --force the run finishes', async () => {
+    const victim = start(['name=victim', 'hang-in=u3']);
+    await waitForOutput(victim, 'MIDWAY');
+    victim.kill('SIGKILL');
+    expect((await victim.finished).signal).toBe('SIGKILL');
+    const killedAt = Date.now();
+    expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
+
+    // Without a transaction (FerretDB), u3 may be half-applied: the taker must not run anything.
+    const taker = await start(['name=taker']).finished;
+    const tookOverAfter = Date.now() - killedAt;
+    expect(taker.code).toBe(1);
+    expect(outcome(taker.stdout)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
+    expect(outcome(taker.stdout).message).toMatch(/Change 'u3' by 'e2e' was interrupted/);
+    console.info(`SIGKILL: the next process took the lock over and stopped ${tookOverAfter} ms after the kill (lease ${LEASE_MS} ms).`);
+    expect(tookOverAfter).toBeLessThan(LEASE_MS + 3_000);
+    expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
+
+    // The operator checks the data (here: what u3's rollback does) and clears the marker.
+    await fresh.db.collection('effects').deleteMany({ unit: 'u3' });
+    const connection = await mongoDriver({ client: fresh.client, databaseName: fresh.name }).connect({
+      migrationRepositoryName: 'mongockChangeLog',
+      lockRepositoryName: 'mongockLock',
+      logger: silentLogger,
+    });
+    expect(await connection.lock.forceRelease()).toBe(true);
+    await connection.close();
+
+    const rerun = await start(['name=rerun']).finished;
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(outcome(rerun.stdout).executed).toEqual(['u3', 'u4', 'u5']);
+    expect(await effects()).toEqual(ALL_ONCE);
+  }, 120_000);
+
+  it('SIGSTOP between units past the lease: another process takes over and finishes; the resumed holder records nothing and exits LOCK_LOST', async () => {
+    const paused = start(['name=paused', 'pause-after=u2']);
+    await waitForOutput(paused, 'PAUSED');
+    paused.kill('SIGSTOP');
+    try {
+      const taker = await start(['name=taker']).finished;
+      expect(taker.code, taker.stdout).toBe(0);
+      expect(outcome(taker.stdout).executed).toEqual(['u3', 'u4', 'u5']);
+      const afterTaker = await lockDocument();
+      expect(afterTaker).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2 });
+    } finally {
+      paused.kill('SIGCONT');
+    }
+    const resumed = await paused.finished;
+    expect(resumed.code).toBe(1);
+    expect(outcome(resumed.stdout)).toMatchObject({ error: 'LOCK_LOST' });
+    expect(await effects()).toEqual(ALL_ONCE);
+    const entries = await executedEntries();
+    expect(entries.map(([id]) => id)).toEqual(UNITS);
+    expect(entries.filter(([, host]) => host.endsWith('-paused')).map(([id]) => id)).toEqual(['u1', 'u2']);
+    // The resumed holder's release did not touch the lock the taker had released after it (fence 2).
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2, inProgress: null });
+  }, 120_000);
+
+  it('SIGSTOP mid-unit past the lease: the taker reports the interrupted unit; the resumed holder writes and records nothing more and exits LOCK_LOST', async () => {
+    const paused = start(['name=paused', 'slow-in=u3']);
+    await waitForOutput(paused, 'SLOW');
+    paused.kill('SIGSTOP');
+    let frozen: Record<string, number>;
+    try {
+      frozen = await effects();
+      const taker = await start(['name=taker']).finished;
+      expect(taker.code).toBe(1);
+      expect(outcome(taker.stdout)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
+    } finally {
+      paused.kill('SIGCONT');
+    }
+    const resumed = await paused.finished;
+    expect(resumed.code).toBe(1);
+    expect(outcome(resumed.stdout)).toMatchObject({ error: 'LOCK_LOST' });
+    // Its next guarded write after SIGCONT was refused, and no entry for u3 exists.
+    expect(await effects()).toEqual(frozen);
+    expect((await executedEntries()).map(([id]) => id)).toEqual(['u1', 'u2']);
+    expect(await fresh.db.collection('mongockChangeLog').countDocuments({ changeId: 'u3' })).toBe(0);
+    expect((await lockDocument())!.inProgress).toMatchObject({ changeId: 'u3', author: 'e2e' });
+  }, 120_000);
+
+  it('a process whose clock is 10 minutes fast does not steal a live lock (expiry is judged by the server clock)', async () => {
+    const connection = await mongoDriver({ client: fresh.client, databaseName: fresh.name }).connect({
+      migrationRepositoryName: 'mongockChangeLog',
+      lockRepositoryName: 'mongockLock',
+      logger: silentLogger,
+    });
+    try {
+      const held = await connection.lock.tryAcquire({ owner: 'live-holder', leaseMs: 30_000, hostname: 'elsewhere', onLost: () => {} });
+      expect(held.acquired).toBe(true);
+      const fast = await start(['name=fast', 'quit=2000'], { NODE_OPTIONS: `--import ${CLOCK_PRELOAD}`, MONGOCK_TEST_CLOCK_OFFSET_MS: String(TEN_MINUTES) })
+        .finished;
+      const result = outcome(fast.stdout);
+      // The child's wall clock really was 10 minutes ahead.
+      expect(result.clock - Date.now()).toBeGreaterThan(TEN_MINUTES - 60_000);
+      expect(fast.code).toBe(1);
+      expect(result).toMatchObject({ error: 'LOCK_NOT_ACQUIRED' });
+      expect(await effects()).toEqual({});
+      expect(await lockDocument()).toMatchObject({ owner: 'live-holder', status: 'LOCK_HELD' });
+      if (held.acquired) await connection.lock.release(held.lease);
+    } finally {
+      await connection.close();
+    }
+  }, 60_000);
+
+  it('a process whose clock is 10 minutes slow does not respect a dead lock: it takes it over at once and finishes', async () => {
+    // A lock whose lease ran out a second ago by the server's clock.
+    const hello = await fresh.db.command({ hello: 1 });
+    const serverNow = (hello.localTime as Date).getTime();
+    await fresh.db.collection('mongockLock').insertOne({
+      key: 'DEFAULT_KEY',
+      status: 'LOCK_HELD',
+      owner: 'dead-holder',
+      expiresAt: new Date(serverNow - 1_000),
+      fence: 7,
+      hostname: 'gone',
+      acquiredAt: new Date(serverNow - 61_000),
+      leaseMs: 60_000,
+      inProgress: null,
+    });
+    const slow = await start(['name=slow', 'quit=2000'], { NODE_OPTIONS: `--import ${CLOCK_PRELOAD}`, MONGOCK_TEST_CLOCK_OFFSET_MS: String(-TEN_MINUTES) })
+      .finished;
+    const result = outcome(slow.stdout);
+    expect(Date.now() - result.clock).toBeGreaterThan(TEN_MINUTES - 60_000);
+    expect(slow.code, slow.stdout).toBe(0);
+    expect(result.executed).toEqual(UNITS);
+    expect(await effects()).toEqual(ALL_ONCE);
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 8 });
+  }, 60_000);
+});

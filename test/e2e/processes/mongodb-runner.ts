@@ -1,0 +1,72 @@
+// A separate OS process that migrates one MongoDB database (FerretDB in the suite).
+// Usage: mongodb-runner.ts <uri> <databaseName> [name=value...]
+//   name=<id>          serviceIdentifier (recorded in executionHostname)
+//   lease=<ms>         lockConfig.acquiredForMs (default 3000); quit=<ms> quitTryingAfterMs (default 60000)
+//   hang-in=<id>       that unit writes half its documents, prints MIDWAY and waits forever (SIGKILL test)
+//   slow-in=<id>       that unit writes half its documents, prints SLOW, then writes one more every 200 ms
+//                      through the guarded db (SIGSTOP mid-unit test)
+//   pause-after=<id>   when that unit has finished, prints PAUSED and blocks the event loop for 1.5 s
+//                      (the parent sends SIGSTOP meanwhile: the holder stops between two units)
+// Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter.
+// Prints one JSON line at the end: { status, executed, clock } or { error, changeId, message, clock }.
+
+import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
+import { defineChangeUnit, isMongockError, MongockBuilder, silentLogger } from '../../../src/index.ts';
+
+const [uri, databaseName, ...rest] = process.argv.slice(2);
+const options = Object.fromEntries(rest.map((arg) => arg.split('=') as [string, string]));
+const ROWS = 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const units = ['u1', 'u2', 'u3', 'u4', 'u5'].map((id, index) =>
+  defineChangeUnit<MongoChangeContext>({
+    id,
+    order: String(index + 1).padStart(3, '0'),
+    author: 'e2e',
+    async execute({ db }) {
+      const effects = db.collection('effects');
+      for (let i = 0; i < ROWS; i++) {
+        await effects.insertOne({ unit: id, i, pid: process.pid });
+        if (i === ROWS / 2 && id === options['hang-in']) {
+          process.stdout.write('MIDWAY\n');
+          await new Promise(() => {}); // never resolves: the parent sends SIGKILL
+        }
+        if (i >= ROWS / 2 && id === options['slow-in']) {
+          if (i === ROWS / 2) process.stdout.write('SLOW\n');
+          await sleep(200);
+        }
+      }
+    },
+    async rollback({ db }) {
+      await db.collection('effects').deleteMany({ unit: id });
+    },
+  }),
+);
+
+const runner = new MongockBuilder()
+  .setDriver(mongoDriver({ uri: uri!, databaseName: databaseName!, clientOptions: { serverSelectionTimeoutMS: 5_000 } }))
+  .addChangeUnits(...units)
+  .setLogger(silentLogger)
+  .setServiceIdentifier(options.name ?? String(process.pid))
+  .setLockConfig({ acquiredForMs: Number(options.lease ?? 3_000), tryFrequencyMs: 100, quitTryingAfterMs: Number(options.quit ?? 60_000) })
+  .buildRunner();
+
+if (options['pause-after'] !== undefined) {
+  runner.on('unit-finished', ({ item }) => {
+    if (item.changeId !== options['pause-after']) return;
+    process.stdout.write('PAUSED\n');
+    // Block synchronously so that the run cannot move on before the parent's SIGSTOP lands.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+  });
+}
+
+try {
+  const result = await runner.execute();
+  const executed = result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId);
+  process.stdout.write(`${JSON.stringify({ status: result.status, executed, clock: Date.now() })}\n`);
+} catch (error) {
+  const code = isMongockError(error) ? error.code : 'UNEXPECTED';
+  const changeId = isMongockError(error) ? error.changeId : undefined;
+  process.stdout.write(`${JSON.stringify({ error: code, changeId, message: (error as Error).message, clock: Date.now() })}\n`);
+  process.exitCode = 1;
+}
