@@ -115,6 +115,7 @@ describe('PostgreSQL with real OS processes', () => {
       const finished = await victim.finished;
       const stopped = outcome(finished);
       expect(stopped.error?.code, finished.stdout + finished.stderr).toBe('LOCK_LOST');
+      expect(stopped.error?.message).toMatch(/terminating connection due to administrator command/);
       expect(finished.code).toBe(2);
       expect(await counts()).toEqual({});
       expect(await history()).toEqual([]);

@@ -13,6 +13,7 @@ export class PostgresSession {
   readonly #release: (broken: boolean) => Promise<void>;
   readonly #keepListeners: boolean;
   #dead: unknown;
+  #diedHolding = false;
   #onLost: ((cause: unknown) => void) | undefined;
   #closed = false;
   readonly #onError = (error: Error) => this.#die(error);
@@ -42,9 +43,10 @@ export class PostgresSession {
       return { rows: result.rows as T[], rowCount: result.rowCount, command: result.command };
     } catch (error) {
       // pg rejects the running query before it emits `error`; report the loss first so that the
-      // caller's catch already sees the lock as lost.
-      if (isSessionFatal(error)) this.#die(error);
-      throw error;
+      // caller's catch already sees the lock as lost, and say so in the error itself.
+      if (!isSessionFatal(error)) throw error;
+      this.#die(error);
+      throw this.#deadError();
     }
   }
 
@@ -76,6 +78,7 @@ export class PostgresSession {
   #die(cause: unknown): void {
     if (this.#dead !== undefined || this.#closed) return;
     this.#dead = cause;
+    this.#diedHolding = this.#onLost !== undefined;
     const onLost = this.#onLost;
     this.#onLost = undefined;
     onLost?.(cause);
@@ -83,8 +86,13 @@ export class PostgresSession {
 
   #deadError(): MongockError {
     const reason = this.#dead instanceof Error ? this.#dead.message : String(this.#dead);
-    return new MongockError('LOCK_LOST', `The PostgreSQL connection that held the Mongock lock is gone (${reason}); stopping. Run again to finish.`, {
-      cause: this.#dead,
-    });
+    if (!this.#diedHolding) {
+      return new MongockError('DRIVER_ERROR', `The PostgreSQL connection was lost (${reason}). Check the server and run again.`, { cause: this.#dead });
+    }
+    return new MongockError(
+      'LOCK_LOST',
+      `The PostgreSQL connection that held the Mongock lock is gone (${reason}); the server released the lock and rolled back the open transaction. Stopping; run again to finish.`,
+      { cause: this.#dead },
+    );
   }
 }
