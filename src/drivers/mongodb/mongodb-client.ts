@@ -7,9 +7,10 @@ import { MongockError } from '../../errors/mongock-error.ts';
  * an optional peer): its native client and database.
  */
 export interface MongooseConnectionLike {
-  getClient(): MongoClient;
+  /** A `MongoClient`, possibly from Mongoose's own copy of the `mongodb` package (hence not typed as ours). */
+  getClient(): unknown;
   /** The native `Db`; undefined until the connection has opened. */
-  readonly db?: Db | undefined;
+  readonly db?: { readonly databaseName: string } | undefined;
   readonly name?: string | undefined;
   /** 1 when connected (Mongoose's `readyState`). */
   readonly readyState?: number;

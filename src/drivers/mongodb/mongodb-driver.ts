@@ -261,7 +261,8 @@ async function resolveClient(options: MongoDriverOptions): Promise<{ client: Mon
     if (databaseName === undefined)
       throw invalid('mongoDriver({ connection }): the Mongoose connection is not open and names no database; open it first or pass databaseName.');
     checkDatabaseName(databaseName);
-    return { client: connection.getClient(), databaseName, owned: false };
+    // Mongoose may bundle another copy of the mongodb package: the driver uses its client structurally.
+    return { client: connection.getClient() as MongoClient, databaseName, owned: false };
   }
   const MongoClient = loadMongoClient();
   try {
