@@ -337,6 +337,54 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
   });
 });
 
+describe('what the MongoDB driver relies on, checked on this server', () => {
+  it('FerretDB: no pipeline updates and no $expr comparisons (so no $$NOW in filters), but hello.localTime and $currentDate give server time', async () => {
+    const probe = db.collection('probe');
+    await probe.updateOne({ _id: 2 as never }, { $currentDate: { at: true } }, { upsert: true });
+    const hello = await db.command({ hello: 1 });
+    expect(hello.localTime).toBeInstanceOf(Date);
+    const { at } = (await probe.findOne({ _id: 2 as never }))!;
+    expect(Math.abs((at as Date).getTime() - (hello.localTime as Date).getTime())).toBeLessThan(5_000);
+    await expect(probe.updateOne({ _id: 1 as never }, [{ $set: { at: '$$NOW' } }], { upsert: true })).rejects.toThrow();
+    await expect(probe.find({ $expr: { $lt: ['$at', '$$NOW'] } }).toArray()).rejects.toThrow(/not implemented/);
+    // $$NOW is not evaluated in aggregation either: it comes back as the literal string.
+    expect((await probe.aggregate([{ $project: { now: '$$NOW' } }]).toArray())[0]!.now).toBe('$$NOW');
+    expect(hello.setName).toBeUndefined();
+  });
+
+  it("uses majority read and write concern on Mongock's own collections by default, and the configured ones otherwise", async () => {
+    const { MongoClient } = await import('mongodb');
+    const watched = new MongoClient(FERRETDB_URL, { monitorCommands: true });
+    const seen: Array<{ name: string; collection: unknown; writeConcern: unknown; readConcern: unknown }> = [];
+    watched.on('commandStarted', (event) => {
+      const command = event.command as Record<string, unknown>;
+      seen.push({ name: event.commandName, collection: command[event.commandName], writeConcern: command.writeConcern, readConcern: command.readConcern });
+    });
+    try {
+      const run = (options: { writeConcern?: { w: number }; readConcern?: { level: 'local' } }) =>
+        new MongockBuilder()
+          .setDriver(mongoDriver({ client: watched, databaseName: fresh.name, ...options }))
+          .addChangeUnits(counter(`u${seen.length}`))
+          .setLockConfig(QUICK)
+          .setLogger(silentLogger)
+          .buildRunner()
+          .execute();
+      await run({});
+      const ours = (name: string) =>
+        seen.filter((command) => command.collection === 'mongockLock' || command.collection === 'mongockChangeLog').filter((c) => c.name === name);
+      expect(ours('update').length).toBeGreaterThan(0);
+      for (const command of [...ours('update'), ...ours('findAndModify')]) expect(command.writeConcern).toEqual({ w: 'majority', j: true });
+      for (const command of ours('find')) expect(command.readConcern).toEqual({ level: 'majority' });
+      seen.length = 0;
+      await run({ writeConcern: { w: 1 }, readConcern: { level: 'local' } });
+      for (const command of ours('update')) expect(command.writeConcern).toEqual({ w: 1 });
+      for (const command of ours('find')) expect(command.readConcern).toEqual({ level: 'local' });
+    } finally {
+      await watched.close();
+    }
+  });
+});
+
 describe('legacy history import on FerretDB', () => {
   it("imports mongobee's dbchangelog once, so its changes do not run again", async () => {
     await db.collection('dbchangelog').insertMany([
