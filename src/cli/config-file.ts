@@ -51,12 +51,19 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
         ext === '.ts' || ext === '.mts' || ext === '.cts'
           ? await nativeImport('tsx/esm/api').then((api) => (api.tsImport as TsImport)(pathToFileURL(file).href, import.meta.url))
           : await nativeImport(pathToFileURL(file).href);
-      exported = namespace.default ?? namespace;
+      if (!('default' in namespace)) {
+        throw new CliError('CONFIG', `Config file ${file} has no default export, so it does not export a configuration object.`, {
+          hint: "Use `export default defineConfig({ driver, migrationScanPath })` from 'mongock'.",
+          file,
+        });
+      }
+      exported = namespace.default;
       // CommonJS through tsx arrives as { default: module.exports } once more.
       if (isPlainRecord(exported) && 'default' in exported && Object.keys(exported).length === 1) exported = exported.default;
     }
     if (typeof exported === 'function') exported = await (exported as () => unknown)();
   } catch (cause) {
+    if (cause instanceof CliError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new CliError('CONFIG', `Could not load config file ${file}: ${reason}`, {
       hint: 'Fix the file; it must `export default defineConfig({ ... })` (or `module.exports =` in CommonJS).',

