@@ -139,6 +139,31 @@ describe('postgres driver', () => {
       expect(states.rows).toEqual([{ state: 'FAILED' }]);
     });
 
+    it("transactionStrategy 'execution': a later unit's failure takes every unit of the run back, DDL included", async () => {
+      const table = defineChangeUnit<PostgresChangeContext>({
+        id: 'table',
+        order: '001',
+        author: 'pg',
+        execute: async ({ sql }) => void (await sql.query(`CREATE TABLE ${db.table('whole_run')} (id int)`)),
+        rollback: async () => {},
+      });
+      const failing = marker('fails', '002', {
+        execute: async ({ sql }: PostgresChangeContext) => {
+          await sql.query(`INSERT INTO ${db.table('markers')} (name) VALUES ('fails')`);
+          throw new Error('second unit fails');
+        },
+      });
+      const error = await runner(options, [table, marker('m', '001b'), failing], (b) => b.setTransactionStrategy('execution'))
+        .execute()
+        .catch((e: unknown) => e);
+      expect(isMongockError(error, 'CHANGE_FAILED'), String(error)).toBe(true);
+      expect(await tables()).not.toContain('whole_run');
+      expect(await count('m')).toBe(0);
+      expect(await count('fails')).toBe(0);
+      const states = await db.admin.query(`SELECT change_id, state FROM ${db.table('mongock_change_log')} ORDER BY id`);
+      expect(states.rows).toEqual([{ change_id: 'fails', state: 'FAILED' }]);
+    });
+
     it('runs CREATE INDEX CONCURRENTLY in a transactional: false unit, and refuses it inside a transaction', async () => {
       const cic = (id: string, transactional: boolean): Unit =>
         defineChangeUnit<PostgresChangeContext>({
@@ -350,6 +375,12 @@ describe('postgres driver', () => {
         const { rows } = await client.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
         expect(rows[0].n).toBe('0');
         expect(client.listenerCount('error')).toBe(0);
+        // A caller that closes without releasing does not leave the lock on the user's session.
+        const connection = await postgresDriver({ client, schema: db.schema }).connect(SETTINGS);
+        expect((await connection.lock.tryAcquire({ owner: 'o', leaseMs: 1000, hostname: 'h', onLost: () => {} })).acquired).toBe(true);
+        await connection.close();
+        expect(await db.advisoryLocks()).toEqual([]);
+        expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       } finally {
         await client.end();
       }

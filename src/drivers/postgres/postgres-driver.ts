@@ -128,9 +128,9 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
 
   async close(): Promise<void> {
     // The runner always releases; a lock still held here (a caller that forgot) must not stay
-    // with a pooled connection, so such a connection is destroyed rather than given back.
-    const stillHeld = this.lock.holding;
-    await this.#session.close(stillHeld);
+    // with a pooled or user's connection: release it, or destroy a pooled one rather than give it back.
+    const released = await this.lock.abandon();
+    await this.#session.close(!released);
   }
 
   /** BEGIN … fence check … COMMIT, rolling back on any error. */

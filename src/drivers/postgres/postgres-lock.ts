@@ -159,9 +159,18 @@ export class PostgresLock implements LockPrimitive {
     return rows[0]?.held === true;
   }
 
-  /** Whether this connection currently holds the lock (whatever the lease). */
-  get holding(): boolean {
-    return this.#held !== undefined;
+  /**
+   * Lets go of a lock still held when the connection closes (a caller that never released):
+   * true when the session no longer holds it, false when that could not be confirmed.
+   */
+  async abandon(): Promise<boolean> {
+    const lease = this.#held;
+    if (lease === undefined) return true;
+    try {
+      return await this.release(lease);
+    } catch {
+      return false;
+    }
   }
 
   #isHeld(lease: LockLease): boolean {
