@@ -135,7 +135,7 @@ describe('MySQL/MariaDB with real OS processes', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
       // Nothing of the waiter remains: its session is gone and the lock is still only the blocker's.
       const holder = await db.lockHolder();
-      const [own] = await db.rows<{ id: number }>('SELECT connection_id AS id FROM ' + db.table('mongock_lock'));
+      const [own] = await db.rows<{ id: number }>(`SELECT connection_id AS id FROM ${db.table('mongock_lock')}`);
       expect(holder).toBe(Number(own!.id));
       expect(await blocker.lock.release(attempt.lease)).toBe(true);
       expect(await db.lockHolder()).toBeNull();

@@ -1,14 +1,17 @@
 import { createRequire } from 'node:module';
 import { MongockError } from '../../errors/mongock-error.ts';
 
-/** The `query` options of mysql2 that Mongock sets (a subset of mysql2's `QueryOptions`). */
-export interface MysqlQueryOptions {
+/**
+ * The `query` options of mysql2 that Mongock sets (a subset of mysql2's `QueryOptions`; Mongock
+ * also sets `typeCast: true` on its own statements, left out here so that mysql2's wider
+ * `TypeCast` type still fits).
+ */
+export type MysqlQueryOptions = {
   readonly sql: string;
   readonly values?: unknown;
   readonly rowsAsArray?: boolean;
   readonly nestTables?: boolean;
-  readonly typeCast?: boolean;
-}
+};
 
 /**
  * The parts of a mysql2 promise connection the driver uses (typed structurally, as Kysely does,

@@ -204,14 +204,12 @@ export class MysqlLock implements LockPrimitive {
     if (!(await this.#heldHere())) throw lockLost(lease, `IS_USED_LOCK('${this.name}') no longer names this connection`);
   }
 
-  /** Releases a lock still held when the connection goes away (a run that did not release it). */
+  /** Releases a lock still held when the connection goes away (a run that did not release it); false when it could not. */
   async dispose(): Promise<boolean> {
-    if (this.#lease === undefined) return true;
-    this.#forget();
-    if (this.#session.lostCause !== undefined) return false;
+    const lease = this.#lease;
+    if (lease === undefined) return true;
     try {
-      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]);
-      return true;
+      return await this.release(lease);
     } catch {
       return false;
     }
@@ -224,6 +222,7 @@ export class MysqlLock implements LockPrimitive {
   }
 
   async #heldHere(): Promise<boolean> {
+    if (this.#session.lostCause !== undefined) return false;
     const [row] = await this.#session.rows<{ ours: number | null }>('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS ours', [this.name]);
     return row?.ours === 1;
   }
