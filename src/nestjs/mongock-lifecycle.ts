@@ -1,4 +1,4 @@
-import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../errors/mongock-error.ts';
 import type { Logger } from '../runner/logger.ts';
 import type { MigrationResult } from '../runner/migration-result.ts';
@@ -20,7 +20,7 @@ interface ClosableDriver {
  * (`CHANGE_FAILED`, with the change id and the original error as `cause`), which stops the
  * application; an unhandled rejection in `main.ts` ends the process with exit code 1.
  */
-export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   readonly #options: MongockModuleOptions;
   readonly #runner: MongockRunner;
   readonly #logger: Logger;
@@ -41,12 +41,17 @@ export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   /**
-   * Waits for a start-up migration still in flight (so its lock is released, not left to
-   * expire), then closes the driver when it owns a client (`driver.close()`). Runs on
-   * `app.close()`, and on signals once `app.enableShutdownHooks()` is called.
+   * A shutdown that arrives while the start-up migration runs (a signal, with
+   * `app.enableShutdownHooks()`) waits for it here, in the first shutdown phase, so the unit
+   * finishes, its entry is recorded and the lock is released before the application closes
+   * its database clients (usually in `beforeApplicationShutdown`/`onApplicationShutdown`).
    */
-  async onApplicationShutdown(): Promise<void> {
+  async onModuleDestroy(): Promise<void> {
     await this.#startup?.catch(() => undefined);
+  }
+
+  /** Closes the driver when it owns a client (`driver.close()`); drivers that borrow yours leave it to you. */
+  async onApplicationShutdown(): Promise<void> {
     const driver = this.#options.driver as Partial<ClosableDriver>;
     if (typeof driver.close !== 'function') return;
     try {

@@ -56,7 +56,7 @@ function forRoot(options: Partial<MongockModuleOptions> & { filename: string; im
   const { filename, imports = [ex.CatalogModule], ...rest } = options;
   return ex.nest.MongockModule.forRoot({
     driver: ex.sqlite.sqliteDriver({ filename }),
-    changeUnits: ex.MIGRATIONS,
+    changeUnits: ex.SQLITE_MIGRATIONS,
     imports: imports as Type<unknown>[],
     ...rest,
   });
@@ -110,7 +110,10 @@ describe('MongockModule configuration styles (@nestjs/testing, SQLite)', () => {
 
   it('forRootAsync with useClass (MongockConfigService implements MongockOptionsFactory)', async () => {
     const filename = newDatabase();
-    const mongock = ex.nest.MongockModule.forRootAsync({ imports: [ex.SettingsModule, ex.CatalogModule], useClass: ex.MongockConfigService });
+    const mongock = ex.nest.MongockModule.forRootAsync({
+      imports: [ex.SettingsModule, ex.DatabaseModule, ex.CatalogModule],
+      useClass: ex.MongockConfigService,
+    });
     const app = await testingApp([shopModule(mongock)], shopSettings(filename));
     const url = await listen(app);
 
@@ -121,7 +124,12 @@ describe('MongockModule configuration styles (@nestjs/testing, SQLite)', () => {
   it('forRootAsync with useExisting reuses a provider the app already has', async () => {
     const filename = newDatabase();
     const OptionsModule = class OptionsModule {};
-    const options = { module: OptionsModule, imports: [ex.SettingsModule], providers: [ex.MongockConfigService], exports: [ex.MongockConfigService] };
+    const options = {
+      module: OptionsModule,
+      imports: [ex.SettingsModule, ex.DatabaseModule],
+      providers: [ex.MongockConfigService],
+      exports: [ex.MongockConfigService],
+    };
     const mongock = ex.nest.MongockModule.forRootAsync({
       imports: [options as unknown as Type<unknown>, ex.CatalogModule],
       useExisting: ex.MongockConfigService,
@@ -165,7 +173,7 @@ describe('MongockModule at bootstrap (real NestFactory)', () => {
     };
     process.env.DATABASE_FILE = filename;
     try {
-      const mongock = forRoot({ filename, changeUnits: [...ex.MIGRATIONS, slow] });
+      const mongock = forRoot({ filename, changeUnits: [...ex.SQLITE_MIGRATIONS, slow] });
       const app = await ex.core.NestFactory.create(shopModule(mongock), { logger: capture });
       cleanups.push(() => app.close());
       let listeningAt = 0;
@@ -194,7 +202,7 @@ describe('MongockModule at bootstrap (real NestFactory)', () => {
       },
       async rollback() {},
     });
-    const app = await testingApp([shopModule(forRoot({ filename, changeUnits: [...ex.MIGRATIONS, failing] }))], shopSettings(filename));
+    const app = await testingApp([shopModule(forRoot({ filename, changeUnits: [...ex.SQLITE_MIGRATIONS, failing] }))], shopSettings(filename));
 
     const error = await app.init().then(
       () => undefined,
@@ -235,7 +243,7 @@ describe('MongockModule at bootstrap (real NestFactory)', () => {
     const AuditModule = class AuditModule {};
     const audit = { module: AuditModule, providers: [{ provide: AuditUnit, useFactory: () => new AuditUnit('from-provider') }] };
 
-    const mongock = forRoot({ filename, changeUnits: [...ex.MIGRATIONS, AuditUnit] });
+    const mongock = forRoot({ filename, changeUnits: [...ex.SQLITE_MIGRATIONS, AuditUnit] });
     const app = await testingApp([shopModule(mongock), audit], shopSettings(filename));
     await app.init();
     expect(seen).toEqual(['from-provider']);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Type } from '@nestjs/common';
 import type * as NestCore from '@nestjs/core';
 import type * as NestTesting from '@nestjs/testing';
+import type * as MongockMongo from '../../../src/drivers/mongodb/index.ts';
 import type * as MongockSqlite from '../../../src/drivers/sqlite/index.ts';
 import type * as Mongock from '../../../src/index.ts';
 import type * as MongockNest from '../../../src/nestjs/index.ts';
@@ -25,12 +26,13 @@ const exampleMain = join(exampleDir, 'dist', 'main.js');
  * exist (`npm test` builds first).
  */
 export function prepareNestExample(): void {
-  for (const entry of ['index.cjs', 'nestjs.cjs', 'sqlite.cjs', 'nestjs.d.cts']) {
+  for (const entry of ['index.cjs', 'nestjs.cjs', 'sqlite.cjs', 'mongodb.cjs', 'nestjs.d.cts']) {
     if (!existsSync(join(projectRoot, 'dist', entry))) {
       throw new Error(`dist/${entry} is missing: the NestJS tests run the built package. Run \`npm run build\` (npm test does it first).`);
     }
   }
   linkMongock();
+  rmSync(join(exampleDir, 'dist'), { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', exampleDir], { encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`Compiling examples/nestjs failed:\n${tsc.stdout}${tsc.stderr}`);
 }
@@ -53,14 +55,17 @@ export interface NestExample {
   readonly mongock: typeof Mongock;
   readonly nest: typeof MongockNest;
   readonly sqlite: typeof MongockSqlite;
+  readonly mongodb: typeof MongockMongo;
   readonly AppModule: Type<unknown>;
   readonly SettingsModule: Type<unknown>;
   readonly CatalogModule: Type<unknown>;
+  readonly DatabaseModule: Type<unknown>;
   readonly AppSettings: Type<unknown>;
   readonly CatalogService: Type<unknown>;
   readonly MigrationsController: Type<unknown>;
   readonly MongockConfigService: Type<MongockNest.MongockOptionsFactory>;
-  readonly MIGRATIONS: readonly Mongock.ChangeUnitSource[];
+  readonly SQLITE_MIGRATIONS: readonly Mongock.ChangeUnitSource[];
+  readonly MONGODB_MIGRATIONS: readonly Mongock.ChangeUnitSource[];
 }
 
 export function loadNestExample(): NestExample {
@@ -72,19 +77,24 @@ export function loadNestExample(): NestExample {
     mongock: load('mongock'),
     nest: load('mongock/nestjs'),
     sqlite: load('mongock/sqlite'),
+    mongodb: load('mongock/mongodb'),
     AppModule: load<{ AppModule: Type<unknown> }>('./app.module').AppModule,
     SettingsModule: load<{ SettingsModule: Type<unknown> }>('./settings/settings.module').SettingsModule,
     CatalogModule: load<{ CatalogModule: Type<unknown> }>('./catalog/catalog.module').CatalogModule,
+    DatabaseModule: load<{ DatabaseModule: Type<unknown> }>('./database/database.module').DatabaseModule,
     AppSettings: load<{ AppSettings: Type<unknown> }>('./settings/app-settings').AppSettings,
     CatalogService: load<{ CatalogService: Type<unknown> }>('./catalog/catalog.service').CatalogService,
     MigrationsController: load<{ MigrationsController: Type<unknown> }>('./admin/migrations.controller').MigrationsController,
     MongockConfigService: load<{ MongockConfigService: Type<MongockNest.MongockOptionsFactory> }>('./mongock-config.service').MongockConfigService,
-    MIGRATIONS: load<{ MIGRATIONS: Mongock.ChangeUnitSource[] }>('./migrations').MIGRATIONS,
+    SQLITE_MIGRATIONS: load<{ SQLITE_MIGRATIONS: Mongock.ChangeUnitSource[] }>('./migrations/sqlite').SQLITE_MIGRATIONS,
+    MONGODB_MIGRATIONS: load<{ MONGODB_MIGRATIONS: Mongock.ChangeUnitSource[] }>('./migrations/mongodb').MONGODB_MIGRATIONS,
   };
 }
 
 /** What the example's AppSettings holds; tests override the provider with their own values. */
 export interface ShopSettings {
+  readonly mongodbUri: string | undefined;
+  readonly databaseName: string;
   readonly databaseFile: string;
   readonly profiles: readonly string[];
   readonly migrateOnStartup: boolean;
@@ -94,7 +104,17 @@ export interface ShopSettings {
 }
 
 export function shopSettings(databaseFile: string, overrides: Partial<ShopSettings> = {}): ShopSettings {
-  return { databaseFile, profiles: [], migrateOnStartup: true, currency: 'EUR', port: 0, host: '127.0.0.1', ...overrides };
+  return {
+    mongodbUri: undefined,
+    databaseName: 'shop',
+    databaseFile,
+    profiles: [],
+    migrateOnStartup: true,
+    currency: 'EUR',
+    port: 0,
+    host: '127.0.0.1',
+    ...overrides,
+  };
 }
 
 /** A temporary folder for one test's database files. */

@@ -8,7 +8,7 @@ export class CatalogController {
 
   /** Answered only once the migration that creates the table has run (see MongockModule). */
   @Get()
-  list(): Product[] {
+  list(): Promise<Product[]> {
     return this.products.findAll();
   }
 }

@@ -6,7 +6,11 @@ import { Injectable } from '@nestjs/common';
  */
 @Injectable()
 export class AppSettings {
-  /** SQLite file holding the shop's data and Mongock's history and lock tables. */
+  /** MongoDB connection string; when set the shop keeps its data (and Mongock its history and lock) there. */
+  readonly mongodbUri = process.env.SHOP_MONGODB_URI;
+  /** The MongoDB database. */
+  readonly databaseName = process.env.SHOP_DATABASE_NAME ?? 'shop';
+  /** Without SHOP_MONGODB_URI: the SQLite file holding the shop's data and Mongock's tables. */
   readonly databaseFile = process.env.DATABASE_FILE ?? 'shop.db';
   /** Mongock profiles: MONGOCK_PROFILES (comma-separated), else NODE_ENV, else none (= `default`). */
   readonly profiles = (process.env.MONGOCK_PROFILES ?? process.env.NODE_ENV ?? '')

@@ -1,6 +1,6 @@
 import { BeforeExecution, ChangeUnit, Execution, RollbackBeforeExecution, RollbackExecution } from 'mongock';
 import type { SqliteChangeContext } from 'mongock/sqlite';
-import { CatalogService } from '../catalog/catalog.service';
+import { CatalogService } from '../../catalog/catalog.service';
 
 /**
  * Creates the products table and seeds the starter products. Its constructor receives

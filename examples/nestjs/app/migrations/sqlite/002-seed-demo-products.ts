@@ -1,6 +1,6 @@
 import { ChangeUnit, Execution, Profile, RollbackExecution } from 'mongock';
 import type { SqliteChangeContext } from 'mongock/sqlite';
-import { CatalogService } from '../catalog/catalog.service';
+import { CatalogService } from '../../catalog/catalog.service';
 
 /** Demo data for development only: runs when the `dev` profile is active (NODE_ENV=dev). */
 @Profile('dev')
