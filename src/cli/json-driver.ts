@@ -77,10 +77,7 @@ export function secretsOf(value: unknown, found: string[] = []): string[] {
   if (isPlainRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (typeof item === 'string' && /pass(word)?|secret|token|pwd/i.test(key)) found.push(item);
-      else if (typeof item === 'string') {
-        const password = /^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/i.exec(item)?.[1];
-        if (password !== undefined) found.push(password, decodeURIComponent(password));
-      } else secretsOf(item, found);
+      else secretsOf(item, found);
     }
   }
   return found;
