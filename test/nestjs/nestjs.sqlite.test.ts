@@ -289,6 +289,39 @@ describe('runOnStartup: false, startupHook, lock, shutdown', () => {
     expect(executedIds.bind(null, filename)).toThrow(/no such table/);
   });
 
+  it('app.close() during the start-up migration waits for it: the unit is recorded and the lock released', async () => {
+    const filename = newDatabase();
+    let started!: () => void;
+    const unitStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow = ex.mongock.defineChangeUnit({
+      id: 'slow-backfill',
+      order: '004',
+      author: 'tests',
+      async execute() {
+        started();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      },
+      async rollback() {},
+    });
+    const app = await testingApp([shopModule(forRoot({ filename, changeUnits: [...ex.SQLITE_MIGRATIONS, slow] }))], shopSettings(filename));
+    const init = app.init();
+    await unitStarted;
+    await app.close();
+
+    expect(executedIds(filename)).toContain('slow-backfill');
+    const connection = await ex.sqlite
+      .sqliteDriver({ filename })
+      .connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: ex.mongock.silentLogger });
+    try {
+      expect(await connection.lock.inspect()).toBeNull();
+    } finally {
+      await connection.close();
+    }
+    await init;
+  });
+
   it('onApplicationShutdown closes a driver that owns a client (driver.close)', async () => {
     const filename = newDatabase();
     let closed = 0;
