@@ -68,7 +68,7 @@ describe('MySQL/MariaDB with real OS processes', () => {
     // u2's transaction died with its connection: none of its rows, no entry; u1 stays committed.
     expect(await countMarkers()).toEqual({ u1: ROWS });
     expect(await executedEntries()).toEqual(['create-markers', 'u1']);
-    expect(await db.lockHolder()).toBeNull();
+    expect(await db.lockFreed()).toBeNull();
 
     const rerun = await startScript(SCRIPT, [db.uri]).finished;
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);

@@ -16,6 +16,8 @@ export interface MysqlTestDatabase {
   rows<T>(sql: string, values?: unknown[]): Promise<T[]>;
   /** Which connection holds the Mongock lock of this database (default lock table), or null. */
   lockHolder(table?: string): Promise<number | null>;
+  /** Polls until nobody holds the lock (a KILLed session frees it a moment after the KILL returns); the holder left, or null. */
+  lockFreed(timeoutMs?: number): Promise<number | null>;
   drop(): Promise<void>;
 }
 
@@ -39,15 +41,25 @@ export async function createTestDatabase(prefix = 'mongock_t'): Promise<MysqlTes
     );
   }
   const rows = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => (await admin.query(sql, values))[0] as T[];
+  const lockHolder = async (table = 'mongock_lock'): Promise<number | null> => {
+    const [row] = await rows<{ holder: number | null }>('SELECT IS_USED_LOCK(?) AS holder', [`mongock:${database}.${table}`]);
+    return row?.holder ?? null;
+  };
   return {
     database,
     uri: mysqlUrlFor(database),
     admin,
     table: (name) => `\`${database}\`.\`${name}\``,
     rows,
-    async lockHolder(table = 'mongock_lock') {
-      const [row] = await rows<{ holder: number | null }>('SELECT IS_USED_LOCK(?) AS holder', [`mongock:${database}.${table}`]);
-      return row?.holder ?? null;
+    lockHolder,
+    async lockFreed(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      let holder = await lockHolder();
+      while (holder !== null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        holder = await lockHolder();
+      }
+      return holder;
     },
     async drop() {
       try {

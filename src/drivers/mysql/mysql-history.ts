@@ -175,7 +175,7 @@ export function accessError(error: unknown, action: 'read' | 'write' | 'create',
   const message = (error as Error).message;
   const fix =
     action === 'create'
-      ? `Grant CREATE for the first run (GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON \`${database}\`.* TO <user>), or have an administrator create the table with the DDL in docs/mysql.md.`
-      : `Grant the runner's user SELECT, INSERT, UPDATE and DELETE on \`${database}\`.* (GRANT SELECT, INSERT, UPDATE, DELETE ON \`${database}\`.* TO <user>).`;
+      ? `Grant CREATE for the first run (GRANT CREATE, SELECT, INSERT, UPDATE ON \`${database}\`.* TO <user>), or have an administrator create the table with the DDL in docs/mysql.md.`
+      : `Mongock needs SELECT, INSERT and UPDATE on its tables (GRANT SELECT, INSERT, UPDATE ON \`${database}\`.\`${table}\` TO <user>).`;
   return new MongockError('DRIVER_ERROR', `Cannot ${action} the Mongock ${what} table \`${database}\`.\`${table}\`: ${message}. ${fix}`, { cause: error });
 }
