@@ -119,13 +119,18 @@ export class LockManager implements LockGuard {
     return this.#lostCause !== undefined;
   }
 
+  /** The LOCK_LOST error describing why the lock was lost, or undefined while it is held. */
+  lostError(): MongockError | undefined {
+    const cause = this.#lostCause;
+    if (cause === undefined) return undefined;
+    if (cause instanceof MongockError && cause.code === 'LOCK_LOST') return cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new MongockError('LOCK_LOST', `The Mongock lock was lost (${reason}); stopping so that no change runs unguarded. Run again to finish.`, { cause });
+  }
+
   #throwIfLost(): void {
-    if (this.#lostCause !== undefined) {
-      const reason = this.#lostCause instanceof Error ? this.#lostCause.message : String(this.#lostCause);
-      throw new MongockError('LOCK_LOST', `The Mongock lock was lost (${reason}); stopping so that no change runs unguarded. Run again to finish.`, {
-        cause: this.#lostCause,
-      });
-    }
+    const error = this.lostError();
+    if (error !== undefined) throw error;
   }
 
   #markLost(cause: unknown): void {

@@ -135,10 +135,21 @@ export class Executor {
     const pendingResults: ItemResult[] = [];
     try {
       await connection.runInScope({ transactional: true, lease: lock.lease, guard: lock }, async (scope) => {
+        // The driver may run this callback again after a transient error: start clean each time.
+        pendingResults.length = 0;
         for (const plan of plans) {
           for (const item of plan.items) {
             if (item.executed && !plan.unit.model.runAlways) {
-              await this.#skipExecuted(item, scope);
+              if (this.#run.config.trackIgnored) await scope.saveEntry(this.#entry(item, 'IGNORED', -1, null));
+              pendingResults.push(
+                result(
+                  item,
+                  this.#run.config.trackIgnored ? 'ignored' : 'skipped',
+                  0,
+                  undefined,
+                  this.#run.config.trackIgnored ? undefined : 'already-executed',
+                ),
+              );
               continue;
             }
             failing = item;
@@ -348,8 +359,12 @@ function isLockLost(error: unknown, lock: LockManager): boolean {
 
 function lockLost(error: unknown, lock: LockManager): MongockError {
   if (isMongockError(error, 'LOCK_LOST')) return error;
-  const reason = lock.lost ? 'the lease could not be kept' : describeError(error);
-  return new MongockError('LOCK_LOST', `The Mongock lock was lost while a change was running (${reason}); stopping. Run again to finish.`, { cause: error });
+  return (
+    lock.lostError() ??
+    new MongockError('LOCK_LOST', `The Mongock lock was lost while a change was running (${describeError(error)}); stopping. Run again to finish.`, {
+      cause: error,
+    })
+  );
 }
 
 function failure(item: PlanItem, error: unknown, rollbackError: unknown): MongockError {

@@ -19,7 +19,7 @@ import {
   silentLogger,
 } from '../../src/index.ts';
 
-type Ctx = MemoryChangeContext & { log: Logger };
+type Ctx = MemoryChangeContext & { log: Logger; metadata: Readonly<Record<string, unknown>> };
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
