@@ -17,7 +17,6 @@
 export { MongockRunner } from '../runner/mongock-runner.ts';
 export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
 export { MongockModule } from './mongock.module.ts';
-export { MongockLifecycle } from './mongock-lifecycle.ts';
 export type {
   MongockModuleAsyncOptions,
   MongockModuleOptions,
