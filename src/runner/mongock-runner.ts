@@ -236,9 +236,13 @@ export class MongockRunner {
           }
         }
         if (updates.length === 0) {
-          throw new MongockError('INVALID_CONFIG', `Cannot accept the checksum of '${changeId}': no executed change unit has that id. See \`mongock status\`.`, {
-            changeId,
-          });
+          throw new MongockError(
+            'INVALID_CONFIG',
+            `Cannot accept the checksum of '${changeId}': no executed change unit has that id. See \`mongock status\`.`,
+            {
+              changeId,
+            },
+          );
         }
         const transactional = this.#transactional(connection);
         await connection.runInScope({ transactional, lease: lock.lease, guard: lock }, async (scope) => {
@@ -248,7 +252,8 @@ export class MongockRunner {
         const accepted = updates
           .filter(({ entry }) => entry.type === 'EXECUTION')
           .map(({ entry, checksum }) => ({ changeId: entry.changeId, author: entry.author, previous: entry.checksum ?? null, checksum }));
-        for (const item of accepted) this.#config.logger.info(`Accepted the new checksum of '${item.changeId}' by '${item.author}': ${item.previous ?? 'none'} -> ${item.checksum}.`);
+        for (const item of accepted)
+          this.#config.logger.info(`Accepted the new checksum of '${item.changeId}' by '${item.author}': ${item.previous ?? 'none'} -> ${item.checksum}.`);
         return { accepted };
       } finally {
         await lock.release();
@@ -276,7 +281,8 @@ export class MongockRunner {
     if (changed.length === 0) return;
     const list = changed.map((unit) => `'${unit.changeId}' by '${unit.author}'${unit.source === undefined ? '' : ` (${unit.source})`}`).join(', ');
     const message = `The code of executed change unit${changed.length === 1 ? '' : 's'} ${list} changed since ${changed.length === 1 ? 'it' : 'they'} ran (checksum differs from the history).`;
-    const fix = 'If the change is intended, record the new checksum with `mongock validate --accept <id>` (runner.acceptChecksum(id)); otherwise restore the code.';
+    const fix =
+      'If the change is intended, record the new checksum with `mongock validate --accept <id>` (runner.acceptChecksum(id)); otherwise restore the code.';
     if (policy === 'warn') {
       this.#config.logger.warn(`${message} ${fix}`);
       return;
@@ -285,7 +291,9 @@ export class MongockRunner {
       changeId: changed[0]!.changeId,
       author: changed[0]!.author,
       file: changed[0]!.source,
-      problems: changed.map((unit) => `${unit.changeId}: recorded ${unit.recordedChecksum}, now ${unit.checksum}${unit.source === undefined ? '' : ` (${unit.source})`}`),
+      problems: changed.map(
+        (unit) => `${unit.changeId}: recorded ${unit.recordedChecksum}, now ${unit.checksum}${unit.source === undefined ? '' : ` (${unit.source})`}`,
+      ),
     });
   }
 
