@@ -85,9 +85,10 @@ export class Executor {
           skippedChangeLogs.add(model.className);
           break;
         }
-        // Fail fast: undo what cannot be undone by a transaction, newest first.
+        // Fail fast: undo what cannot be undone by a transaction, newest first. A unit whose
+        // class could not even be instantiated ran nothing, so there is nothing of it to undo.
         const toUndo = config.transactionStrategy === 'execution' ? [...processedInRun, ...processedInUnit] : processedInUnit;
-        if (!transactional) toUndo.push(processed);
+        if (!transactional && !(error instanceof InstantiationError)) toUndo.push(processed);
         const rollbackError = await this.#rollbackAll(toUndo.reverse(), error);
         throw failure(item, error, rollbackError);
       }
@@ -278,7 +279,9 @@ export class Executor {
     let instance = this.#instances.get(unitClass);
     if (instance === undefined) {
       const factory = this.#run.config.changeUnitFactory;
-      instance = Promise.resolve(factory === undefined ? new (unitClass as new () => object)() : factory(unitClass));
+      instance = (async () => (factory === undefined ? new (unitClass as new () => object)() : await factory(unitClass)))().catch((cause: unknown) => {
+        throw new InstantiationError(unitClass.name, cause);
+      });
       this.#instances.set(unitClass, instance);
     }
     return instance;
@@ -331,6 +334,14 @@ export class Executor {
     if (index === -1) this.#results.push(next);
     else this.#results[index] = next;
     this.#run.events.emit('unit-finished', { item: next });
+  }
+}
+
+/** A change unit class could not be instantiated: none of its methods ran. */
+class InstantiationError extends Error {
+  constructor(className: string, cause: unknown) {
+    super(`Could not create an instance of change unit class ${className}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'InstantiationError';
   }
 }
 
