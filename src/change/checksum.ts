@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ChangeUnitModel } from './change-unit.ts';
@@ -19,13 +20,71 @@ import type { ChangeUnitModel } from './change-unit.ts';
  * code does (identifiers, literals, calls, operators) still counts. Rollback methods are not
  * hashed: fixing a rollback is not a change to what was applied.
  *
- * Output: the first 16 hex digits of the SHA-256 of the canonical texts joined by NUL.
- * When esbuild cannot be loaded or cannot parse the text, comments and whitespace are stripped
+ * Output: the first 16 hex digits of the SHA-256 of the canonical texts joined by NUL, then a
+ * dot and the same digest of the raw texts (`<canonical>.<raw>`). Only the canonical part
+ * decides whether code changed; the raw part lets a start-up with unchanged code skip the
+ * compiler. When esbuild cannot be loaded or cannot parse the text, comments and whitespace are stripped
  * instead ({@link normalise}), which is still blind to re-indentation but not to quote style.
  */
 export function computeChecksum(model: ChangeUnitModel): string {
-  const parts = [model.steps.execution, model.steps.before].map((step) => (step === undefined ? '' : canonicalSource(sourceOf(model, step.name))));
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+  return checksumsOf([model])[0]!;
+}
+
+/** What is recorded: `<canonical>.<raw>` (16 hex digits each; see {@link computeChecksum}). */
+const RECORDED = /^([0-9a-f]{16})(?:\.([0-9a-f]{16}))?$/;
+
+const cache = new WeakMap<ChangeUnitModel, string>();
+
+/**
+ * The recorded checksum of each model, computed in one compiler call for every model not seen
+ * before (one round trip to esbuild, however many units: this is on the per-unit path).
+ * The value is `<canonical>.<raw>`: the canonical hash decides; the hash of the raw text lets
+ * start-up skip the compiler when the code is byte-for-byte what was recorded ({@link sameCode}).
+ */
+export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
+  const missing = models.filter((model) => !cache.has(model));
+  if (missing.length > 0) {
+    const sources = missing.map(methodSources);
+    const canonical = canonicalSources(sources.flat());
+    let next = 0;
+    missing.forEach((model, index) => {
+      const parts = sources[index]!.map(() => canonical[next++]!);
+      cache.set(model, `${hash(parts)}.${hash(sources[index]!)}`);
+    });
+  }
+  return models.map((model) => cache.get(model)!);
+}
+
+/**
+ * Whether the code of each model is the code its history entry recorded: equal raw hashes
+ * answer at once (the common case, no compiler); the others are canonicalised together in one
+ * compiler call, so reformatting and recompiling are not changes. Checksums recorded without a
+ * raw part (older entries) compare canonically.
+ */
+export function sameCodes(pairs: readonly { readonly recorded: string; readonly model: ChangeUnitModel }[]): boolean[] {
+  const parsed = pairs.map(({ recorded }) => RECORDED.exec(recorded));
+  const fast = pairs.map(({ model }, i) => parsed[i] !== null && parsed[i]![2] !== undefined && parsed[i]![2] === hash(methodSources(model)));
+  checksumsOf(pairs.filter((_, i) => parsed[i] !== null && !fast[i]).map(({ model }) => model));
+  return pairs.map(({ model }, i) => fast[i]! || (parsed[i] !== null && parsed[i]![1] === checksumsOf([model])[0]!.slice(0, 16)));
+}
+
+/** {@link sameCodes} for one unit. */
+export function sameCode(recorded: string, model: ChangeUnitModel): boolean {
+  return sameCodes([{ recorded, model }])[0]!;
+}
+
+// One-shot hashing (Node 20.12+) is several times cheaper than a Hash object for short inputs,
+// and start-up hashes every executed unit's raw source.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+function hash(parts: readonly string[]): string {
+  const data = parts.join('\u0000');
+  return (oneShot === undefined ? createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex')).slice(0, 16);
+}
+
+/** The runtime source text of the execution and the before-step ('' when absent). */
+function methodSources(model: ChangeUnitModel): string[] {
+  return [model.steps.execution, model.steps.before].map((step) => (step === undefined ? '' : sourceOf(model, step.name)));
 }
 
 function sourceOf(model: ChangeUnitModel, name: string): string {
@@ -57,36 +116,59 @@ function loadEsbuild(): EsbuildTransform | null {
   return esbuild;
 }
 
-// `toString()` of a method is not an expression on its own: try it as an expression, then as
-// an object-literal method, then as a class method (static blocks, `#private` access...).
+// `toString()` of a method is not an expression on its own: it is wrapped as an expression, an
+// object-literal method or a class member, whichever the JavaScript engine can parse (a cheap
+// check that compiles nothing), so that one compiler call can print every source at once.
 const WRAPPERS: readonly (readonly [string, string])[] = [
   ['(', '\n);'],
   ['({', '\n});'],
   ['(class{', '\n});'],
 ];
+const SPLIT = '"__mongock_checksum_split__";';
 
-/** The canonical text of one function's source; see {@link computeChecksum}. */
-export function canonicalSource(source: string): string {
-  if (source === '') return '';
-  const compiler = loadEsbuild();
-  if (compiler !== null) {
-    for (const [open, close] of WRAPPERS) {
-      try {
-        const { code } = compiler.transformSync(`${open}${source}${close}`, {
-          loader: 'ts',
-          minifyWhitespace: true,
-          legalComments: 'none',
-          target: 'esnext',
-          charset: 'utf8',
-        });
-        return unwrapKeepNames(code.trim());
-      } catch {
-        // not this wrapper; try the next one
-      }
+function wrap(source: string): string {
+  for (const [open, close] of WRAPPERS) {
+    try {
+      new Function(`${open}${source}${close}`);
+      return `${open}${source}${close}`;
+    } catch {
+      // not this wrapper
     }
   }
-  return normalise(source);
+  return `(class{${source}\n});`;
 }
+
+/** The canonical text of each source, in order; see {@link computeChecksum}. */
+export function canonicalSources(sources: readonly string[]): string[] {
+  const compiler = loadEsbuild();
+  const present = sources.filter((source) => source !== '');
+  if (compiler !== null && present.length > 0) {
+    try {
+      const { code } = compiler.transformSync(present.map(wrap).join(`\n${SPLIT}\n`), TRANSFORM_OPTIONS);
+      const printed = code.trim().split(SPLIT);
+      if (printed.length === present.length) {
+        let next = 0;
+        return sources.map((source) => (source === '' ? '' : unwrapKeepNames(printed[next++]!.trim())));
+      }
+    } catch {
+      // some source does not parse: fall back below
+    }
+  }
+  return sources.map((source) => (source === '' ? '' : normalise(source)));
+}
+
+/** The canonical text of one function's source. */
+export function canonicalSource(source: string): string {
+  return canonicalSources([source])[0]!;
+}
+
+const TRANSFORM_OPTIONS = Object.freeze({
+  loader: 'ts',
+  minifyWhitespace: true,
+  legalComments: 'none',
+  target: 'esnext',
+  charset: 'utf8',
+});
 
 /**
  * Removes tsx's `keepNames` helpers from printed code: `__name(expr,"f")` becomes `expr`, and a

@@ -64,7 +64,14 @@ function methodStep(name: string): ChangeStep {
 
 function functionStep(name: string, fn: ((context: never) => unknown) | undefined): ChangeStep | undefined {
   if (fn === undefined) return undefined;
-  return { name, source: Function.prototype.toString.call(fn), invoke: async (_target, context) => await fn(context as never) };
+  return {
+    name,
+    // Read only when a checksum is computed: start-up with nothing pending never needs it.
+    get source() {
+      return Function.prototype.toString.call(fn);
+    },
+    invoke: async (_target, context) => await fn(context as never),
+  };
 }
 
 function fromChangeUnitClass(

@@ -28,10 +28,17 @@ export function compareSystemVersions(a: string, b: string): number {
   return compareQualifiers(aQualifier, bQualifier);
 }
 
+// Every unit of a project usually carries one of a handful of versions: parse each once.
+const parsed = new Map<string, [bigint[], string | undefined]>();
+
 function split(version: string): [bigint[], string | undefined] {
+  const known = parsed.get(version);
+  if (known !== undefined) return known;
   const dash = version.indexOf('-');
   const numbers = (dash === -1 ? version : version.slice(0, dash)).split('.').map((part) => BigInt(part));
-  return [numbers, dash === -1 ? undefined : version.slice(dash + 1).toLowerCase()];
+  const result: [bigint[], string | undefined] = [numbers, dash === -1 ? undefined : version.slice(dash + 1).toLowerCase()];
+  parsed.set(version, result);
+  return result;
 }
 
 function compareQualifiers(a: string | undefined, b: string | undefined): number {

@@ -6,7 +6,7 @@ import type { ChangeEntry, ChangeState } from '../history/change-entry.ts';
 import type { LockManager } from '../lock/lock-manager.ts';
 import type { EventBus } from './events.ts';
 import type { ItemOutcome, ItemResult } from './migration-result.ts';
-import type { PlanItem, UnitPlan } from './plan.ts';
+import { type PlanItem, primeChecksums, type UnitPlan } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
 /** Everything one run shares. */
@@ -50,6 +50,7 @@ export class Executor {
   /** Runs every pending unit in order; throws a `MongockError` on a fail-fast failure. */
   async run(plans: readonly UnitPlan[]): Promise<void> {
     const { config } = this.#run;
+    primeChecksums(plans);
     if (config.transactionStrategy === 'execution' && this.#run.transactional) return this.#runInOneTransaction(plans);
     const processedInRun: Processed[] = [];
     const skippedChangeLogs = new Set<string>();

@@ -13,7 +13,7 @@ import { EventBus, type MongockEventName, type MongockListener } from './events.
 import { Executor, type RunContext } from './executor.ts';
 import { importLegacyHistory, isLegacyImportPending } from './legacy-import.ts';
 import type { ItemResult, MigrationResult } from './migration-result.ts';
-import { planUnits, type UnitPlan, type UnitStatus, unitStatuses } from './plan.ts';
+import { changedUnits, planUnits, type UnitPlan, type UnitStatus, unitStatuses } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
 export interface ExecuteOptions {
@@ -106,8 +106,9 @@ export class MongockRunner {
       const result = await this.#withConnection(async (connection) => {
         const transactional = this.#transactional(connection);
         const history = await connection.readHistory();
-        this.#checkChecksums(units, history);
-        if (!hasPending(planUnits(scoped, history)) && !isLegacyImportPending(this.#config, history)) {
+        const plans = planUnits(units, history);
+        this.#checkChecksums(plans, history);
+        if (!hasPending(scoped === units ? plans : planUnits(scoped, history)) && !isLegacyImportPending(this.#config, history)) {
           logger.info('Nothing to migrate: every change unit is already executed.');
           return finish('up-to-date', []);
         }
@@ -274,11 +275,12 @@ export class MongockRunner {
   #warnings: readonly string[] = [];
 
   /** `onChecksumMismatch`: executed units whose code changed since they ran warn, fail, or pass. */
-  #checkChecksums(units: readonly SelectedUnit[], history: readonly ChangeEntry[]): void {
+  #checkChecksums(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): void {
     const policy = this.#config.onChecksumMismatch;
     if (policy === 'ignore') return;
-    const changed = unitStatuses(planUnits(units, history), history).filter((unit) => unit.changed);
-    if (changed.length === 0) return;
+    const changedPlans = changedUnits(plans, history);
+    if (changedPlans.length === 0) return;
+    const changed = unitStatuses(changedPlans, history);
     const list = changed.map((unit) => `'${unit.changeId}' by '${unit.author}'${unit.source === undefined ? '' : ` (${unit.source})`}`).join(', ');
     const message = `The code of executed change unit${changed.length === 1 ? '' : 's'} ${list} changed since ${changed.length === 1 ? 'it' : 'they'} ran (checksum differs from the history).`;
     const fix =

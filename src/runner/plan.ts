@@ -1,5 +1,5 @@
 import type { ChangeStep } from '../change/change-unit.ts';
-import { computeChecksum } from '../change/checksum.ts';
+import { checksumsOf, sameCodes } from '../change/checksum.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { ChangeEntry, ChangeType } from '../history/change-entry.ts';
 import { entryKey, executedKeys, latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
@@ -11,6 +11,7 @@ export interface PlanItem {
   readonly type: ChangeType;
   readonly step: ChangeStep;
   readonly rollback: ChangeStep | undefined;
+  /** Computed on first use (see `primeChecksums`): start-up with nothing pending never needs it. */
   readonly checksum: string;
   /** Already executed (then it only runs when `runAlways`, and is not re-recorded). */
   readonly executed: boolean;
@@ -29,31 +30,44 @@ export function planUnits(units: readonly SelectedUnit[], history: readonly Chan
   const executed = executedKeys(history);
   return units.map((unit) => {
     const { model, author } = unit;
-    const checksum = computeChecksum(model);
     const items: PlanItem[] = [];
     if (model.steps.before !== undefined) {
       const changeId = `${model.id}_before`;
-      items.push({
-        unit,
-        changeId,
-        type: 'BEFORE_EXECUTION',
-        step: model.steps.before,
-        rollback: model.steps.rollbackBefore,
-        checksum,
-        executed: executed.has(entryKey(changeId, author)),
-      });
+      items.push(planItem(unit, changeId, 'BEFORE_EXECUTION', model.steps.before, model.steps.rollbackBefore, executed.has(entryKey(changeId, author))));
     }
-    items.push({
-      unit,
-      changeId: model.id,
-      type: 'EXECUTION',
-      step: model.steps.execution,
-      rollback: model.steps.rollback,
-      checksum,
-      executed: executed.has(unit.key),
-    });
+    items.push(planItem(unit, model.id, 'EXECUTION', model.steps.execution, model.steps.rollback, executed.has(unit.key)));
     return { unit, items, pending: model.runAlways || items.some((item) => !item.executed) };
   });
+}
+
+function planItem(unit: SelectedUnit, changeId: string, type: ChangeType, step: ChangeStep, rollback: ChangeStep | undefined, executed: boolean): PlanItem {
+  return {
+    unit,
+    changeId,
+    type,
+    step,
+    rollback,
+    executed,
+    get checksum() {
+      return checksumsOf([unit.model])[0]!;
+    },
+  };
+}
+
+/** Computes, in one compiler call, the checksums of every unit that has something to run. */
+export function primeChecksums(plans: readonly UnitPlan[]): void {
+  checksumsOf(plans.filter((plan) => plan.pending).map((plan) => plan.unit.model));
+}
+
+/** Executed units whose code differs from what their deciding entry recorded. */
+export function changedUnits(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitPlan[] {
+  const decisive = latestDecisiveEntries(history);
+  const recorded = plans.flatMap((plan) => {
+    const checksum = plan.items[plan.items.length - 1]!.executed ? decisive.get(plan.unit.key)?.checksum : undefined;
+    return checksum == null ? [] : [{ plan, recorded: checksum, model: plan.unit.model }];
+  });
+  const same = sameCodes(recorded);
+  return recorded.filter((_, i) => !same[i]).map(({ plan }) => plan);
 }
 
 /** What `status` reports for one unit. */
@@ -77,9 +91,12 @@ export interface UnitStatus {
 
 /** Each unit's state from the history, for `status` and checksum checks. */
 export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitStatus[] {
+  checksumsOf(plans.map((plan) => plan.unit.model));
+  const changed = new Set(changedUnits(plans, history));
   const decisive = latestDecisiveEntries(history);
   const latest = latestEntries(history);
-  return plans.map(({ unit, items }) => {
+  return plans.map((plan) => {
+    const { unit, items } = plan;
     const execution = items[items.length - 1]!;
     const deciding = decisive.get(unit.key);
     const newest = latest.get(unit.key);
@@ -93,7 +110,7 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
       author: unit.author,
       order: unit.model.orderKey.filter((part) => part !== '').join('/'),
       state,
-      changed: recordedChecksum !== null && recordedChecksum !== execution.checksum,
+      changed: changed.has(plan),
       runAlways: unit.model.runAlways,
       executedAt: execution.executed ? (deciding?.timestamp ?? null) : null,
       executionMillis: execution.executed ? (deciding?.executionMillis ?? null) : null,

@@ -117,7 +117,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         expect(entry).toMatchObject({ state: 'EXECUTED', type: 'EXECUTION', changeSetMethod: 'execute', systemChange: false, metadata: { suite: 'testkit' } });
         expect(entry.timestamp).toBeInstanceOf(Date);
         expect(entry.executionMillis).toBeGreaterThanOrEqual(0);
-        expect(entry.checksum).toMatch(/^[0-9a-f]{16}$/);
+        expect(entry.checksum).toMatch(/^[0-9a-f]{16}\.[0-9a-f]{16}$/);
       } finally {
         await connection.close();
       }
