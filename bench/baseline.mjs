@@ -1,5 +1,6 @@
 // The floor for a start-up: open the database and read the history, nothing else.
 import { performance } from 'node:perf_hooks';
+
 const started = performance.now();
 const { default: Database } = await import('better-sqlite3');
 const db = new Database(process.argv[2]);

@@ -26,7 +26,11 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const applyRuns = [];
 for (let run = 0; run < 3; run++) {
   const filename = join(work, `apply-${run}.db`);
-  const runner = new MongockBuilder().setDriver(sqliteDriver({ filename })).addChangeUnits(...units).setLogger(silentLogger).buildRunner();
+  const runner = new MongockBuilder()
+    .setDriver(sqliteDriver({ filename }))
+    .addChangeUnits(...units)
+    .setLogger(silentLogger)
+    .buildRunner();
   const started = performance.now();
   const result = await runner.execute();
   applyRuns.push(performance.now() - started);
@@ -36,7 +40,7 @@ const applyMs = median(applyRuns);
 
 // (b) start-up with nothing pending vs. baseline, alternating, as separate processes.
 const filename = join(work, 'apply-0.db');
-const ROUNDS = 15;
+const ROUNDS = 25;
 const timeProcess = (script) => {
   const started = performance.now();
   const child = spawnSync(process.execPath, [join(here, script), filename], { encoding: 'utf8' });
@@ -56,7 +60,9 @@ const startupWall = median(startup.map((s) => s.wall));
 const baselineWall = median(baseline.map((s) => s.wall));
 const startupInside = median(startup.map((s) => s.inside));
 const baselineInside = median(baseline.map((s) => s.inside));
-const ratio = startupWall / baselineWall;
+// Each round runs the two back to back; the median of the per-round ratios cancels most of the
+// machine's drift between rounds (the figure the target is judged on).
+const ratio = median(startup.map((s, i) => s.wall / baseline[i].wall));
 const perUnit = applyMs / UNIT_COUNT;
 
 const fmt = (n) => n.toFixed(1);
@@ -68,7 +74,7 @@ SQLite driver (better-sqlite3, WAL, synchronous=NORMAL), a file on local disk.
 | measure | result | target | verdict |
 | --- | --- | --- | --- |
 | (a) apply ${UNIT_COUNT} no-op units, one transaction + history entry each (median of 3) | ${fmt(applyMs)} ms total, **${perUnit.toFixed(3)} ms per unit** | < 2 ms per unit | ${perUnit < 2 ? 'met' : 'MISSED'} |
-| (b) start-up, ${UNIT_COUNT} units applied, nothing pending: whole process (median of ${ROUNDS}) | ${fmt(startupWall)} ms | ≤ 1.3 × baseline | ${ratio <= 1.3 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×) |
+| (b) start-up, ${UNIT_COUNT} units applied, nothing pending: whole process (median of ${ROUNDS}) | ${fmt(startupWall)} ms | ≤ 1.3 × baseline | ${ratio <= 1.3 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×, median of per-round ratios) |
 | (b) baseline: a process that opens the database and reads the history (median of ${ROUNDS}) | ${fmt(baselineWall)} ms | | |
 | (b) inside the process, from first import to result: runner vs. baseline | ${fmt(startupInside)} ms vs. ${fmt(baselineInside)} ms | | |
 

@@ -1,5 +1,6 @@
 // One start-up of a service whose 1,000 units are all applied: build the runner and execute().
 import { performance } from 'node:perf_hooks';
+
 const started = performance.now();
 const { MongockBuilder, silentLogger } = await import('../dist/index.js');
 const { sqliteDriver } = await import('../dist/sqlite.js');

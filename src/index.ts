@@ -57,5 +57,14 @@ export {
   QUICK_LOCK_CONFIG,
   type TransactionStrategy,
 } from './runner/mongock-config.ts';
-export type { AcceptChecksumResult, ExecuteOptions, MigrationStatus, MongockRunner, UndoOptions, UndoResult, UnlockResult, ValidationReport } from './runner/mongock-runner.ts';
+export type {
+  AcceptChecksumResult,
+  ExecuteOptions,
+  MigrationStatus,
+  MongockRunner,
+  UndoOptions,
+  UndoResult,
+  UnlockResult,
+  ValidationReport,
+} from './runner/mongock-runner.ts';
 export type { UnitState, UnitStatus } from './runner/plan.ts';

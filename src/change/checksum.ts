@@ -1,6 +1,5 @@
-import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { builtins } from '../runtime/builtins.ts';
 import type { ChangeUnitModel } from './change-unit.ts';
 
 /**
@@ -49,7 +48,7 @@ export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
     let next = 0;
     missing.forEach((model, index) => {
       const parts = sources[index]!.map(() => canonical[next++]!);
-      cache.set(model, `${hash(parts)}.${hash(sources[index]!)}`);
+      cache.set(model, `${hash(parts)}.${rawHash(sources[index]!)}`);
     });
   }
   return models.map((model) => cache.get(model)!);
@@ -63,7 +62,7 @@ export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
  */
 export function sameCodes(pairs: readonly { readonly recorded: string; readonly model: ChangeUnitModel }[]): boolean[] {
   const parsed = pairs.map(({ recorded }) => RECORDED.exec(recorded));
-  const fast = pairs.map(({ model }, i) => parsed[i] !== null && parsed[i]![2] !== undefined && parsed[i]![2] === hash(methodSources(model)));
+  const fast = pairs.map(({ model }, i) => parsed[i] !== null && parsed[i]![2] !== undefined && parsed[i]![2] === rawHash(methodSources(model)));
   checksumsOf(pairs.filter((_, i) => parsed[i] !== null && !fast[i]).map(({ model }) => model));
   return pairs.map(({ model }, i) => fast[i]! || (parsed[i] !== null && parsed[i]![1] === checksumsOf([model])[0]!.slice(0, 16)));
 }
@@ -73,13 +72,27 @@ export function sameCode(recorded: string, model: ChangeUnitModel): boolean {
   return sameCodes([{ recorded, model }])[0]!;
 }
 
-// One-shot hashing (Node 20.12+) is several times cheaper than a Hash object for short inputs,
-// and start-up hashes every executed unit's raw source.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
+/** SHA-256, first 16 hex digits: the canonical part. */
 function hash(parts: readonly string[]): string {
-  const data = parts.join('\u0000');
-  return (oneShot === undefined ? createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex')).slice(0, 16);
+  return builtins.crypto().createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+}
+
+/**
+ * The raw part: a fast 64-bit non-cryptographic digest (two 32-bit multiplicative hashes). It is
+ * only a shortcut for "byte-for-byte the same code", so start-up need not load `crypto`.
+ */
+function rawHash(parts: readonly string[]): string {
+  const text = parts.join('\u0000');
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The runtime source text of the execution and the before-step ('' when absent). */

@@ -62,16 +62,28 @@ function methodStep(name: string): ChangeStep {
   };
 }
 
+/** A plain function step. A class, so that creating one per unit at start-up is cheap. */
+class FunctionStep implements ChangeStep {
+  readonly name: string;
+  readonly #fn: (context: never) => unknown;
+
+  constructor(name: string, fn: (context: never) => unknown) {
+    this.name = name;
+    this.#fn = fn;
+  }
+
+  /** Read only when a checksum is computed: start-up with nothing pending never needs it. */
+  get source(): string {
+    return Function.prototype.toString.call(this.#fn);
+  }
+
+  async invoke(_target: object | undefined, context: object): Promise<unknown> {
+    return await this.#fn(context as never);
+  }
+}
+
 function functionStep(name: string, fn: ((context: never) => unknown) | undefined): ChangeStep | undefined {
-  if (fn === undefined) return undefined;
-  return {
-    name,
-    // Read only when a checksum is computed: start-up with nothing pending never needs it.
-    get source() {
-      return Function.prototype.toString.call(fn);
-    },
-    invoke: async (_target, context) => await fn(context as never),
-  };
+  return typeof fn === 'function' ? new FunctionStep(name, fn) : undefined;
 }
 
 function fromChangeUnitClass(
@@ -159,39 +171,54 @@ function fromChangeLogClass(
 }
 
 function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | undefined, where: string, units: ChangeUnitModel[], problems: string[]): void {
+  const { id, order, author, execute, rollback, before, rollbackBefore } = definition;
+  const valid =
+    typeof id === 'string' &&
+    id.trim() !== '' &&
+    typeof order === 'string' &&
+    order.trim() !== '' &&
+    (author === undefined || typeof author === 'string') &&
+    typeof execute === 'function' &&
+    typeof rollback === 'function' &&
+    (before === undefined ? rollbackBefore === undefined : typeof before === 'function' && typeof rollbackBefore === 'function');
+  // The messages are built only for an invalid unit: this runs for every unit at every start-up.
+  if (!valid) definitionProblems(definition, where, problems);
+  if (typeof execute !== 'function') return;
+  units.push({
+    id: String(id),
+    author: author ?? '',
+    orderKey: [String(order ?? '')],
+    systemVersion: definition.systemVersion ?? DEFAULT_SYSTEM_VERSION,
+    runAlways: definition.runAlways ?? false,
+    transactional: definition.transactional,
+    failFast: definition.failFast ?? true,
+    profiles: definition.profiles ?? [],
+    form: 'definition',
+    className: file === undefined ? 'defineChangeUnit' : file,
+    steps: {
+      execution: new FunctionStep('execute', execute),
+      rollback: functionStep('rollback', rollback),
+      before: functionStep('before', before),
+      rollbackBefore: functionStep('rollbackBefore', rollbackBefore),
+      unitClass: undefined,
+    },
+    source: file,
+    changeLogFailFast: true,
+  });
+}
+
+function definitionProblems(definition: ChangeUnitDefinition<never>, where: string, problems: string[]): void {
   const label = `change unit '${String(definition.id ?? '?')}' (defineChangeUnit)${where}`;
   checkIdentity(label, definition.id, definition.order, definition.author, problems);
   for (const key of ['execute', 'rollback', 'before', 'rollbackBefore'] as const) {
     const value = definition[key];
     if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function.`);
   }
-  if (typeof definition.execute !== 'function') problems.push(`${label} has no execute() function; it is required.`);
-  if (typeof definition.rollback !== 'function') problems.push(`${label} has no rollback() function; it is required.`);
+  if (definition.execute === undefined) problems.push(`${label} has no execute() function; it is required.`);
+  if (definition.rollback === undefined) problems.push(`${label} has no rollback() function; it is required.`);
   if (definition.before !== undefined && definition.rollbackBefore === undefined)
     problems.push(`${label} has before() without rollbackBefore(); it is required with before().`);
   if (definition.before === undefined && definition.rollbackBefore !== undefined) problems.push(`${label} has rollbackBefore() without before().`);
-  if (typeof definition.execute !== 'function') return;
-  units.push({
-    id: String(definition.id),
-    author: definition.author ?? '',
-    orderKey: [String(definition.order ?? '')],
-    systemVersion: definition.systemVersion ?? DEFAULT_SYSTEM_VERSION,
-    runAlways: definition.runAlways ?? false,
-    transactional: definition.transactional,
-    failFast: definition.failFast ?? true,
-    profiles: [...(definition.profiles ?? [])],
-    form: 'definition',
-    className: file === undefined ? 'defineChangeUnit' : file,
-    steps: {
-      execution: functionStep('execute', definition.execute)!,
-      rollback: functionStep('rollback', definition.rollback),
-      before: functionStep('before', definition.before),
-      rollbackBefore: functionStep('rollbackBefore', definition.rollbackBefore),
-      unitClass: undefined,
-    },
-    source: file,
-    changeLogFailFast: true,
-  });
 }
 
 function checkIdentity(label: string, id: unknown, order: unknown, author: unknown, problems: string[]): void {

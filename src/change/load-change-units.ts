@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
+import { builtins } from '../runtime/builtins.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
 
 /** The module files a scan path loads. `.d.ts` files are skipped. */
@@ -12,6 +12,7 @@ const DECLARATION = /\.d\.[cm]?ts$/;
 /** Every module file under `dir`, recursively, sorted so that loading is deterministic. */
 export async function listModuleFiles(dir: string): Promise<string[]> {
   const root = resolve(dir);
+  const { readdir, stat } = builtins.fs();
   const info = await stat(root).catch((cause: unknown) => {
     throw new MongockError('INVALID_CONFIG', `Migration scan path '${dir}' (resolved to ${root}) does not exist or cannot be read. Fix migrationScanPath.`, {
       file: root,

@@ -3,6 +3,8 @@ import type { ChangeEntry, ChangeState } from './change-entry.ts';
 /** States that say nothing about whether a change is applied: Mongock skips them when deciding. */
 const UNDECISIVE: ReadonlySet<ChangeState> = new Set(['IGNORED', 'FAILED', 'ROLLBACK_FAILED']);
 
+const decisiveCache = new WeakMap<readonly ChangeEntry[], Map<string, ChangeEntry>>();
+
 /** The key a change is known by in the history: identity is (changeId, author). */
 export function entryKey(changeId: string, author: string): string {
   return `${author}\u0000${changeId}`;
@@ -14,7 +16,11 @@ export function entryKey(changeId: string, author: string): string {
  * Returns that deciding entry for every key that has one.
  */
 export function latestDecisiveEntries(history: readonly ChangeEntry[]): Map<string, ChangeEntry> {
+  // Planning asks several times about the same history read: answer from a cache.
+  const known = decisiveCache.get(history);
+  if (known !== undefined) return known;
   const latest = new Map<string, ChangeEntry>();
+  decisiveCache.set(history, latest);
   for (const entry of history) {
     if (UNDECISIVE.has(entry.state)) continue;
     const key = entryKey(entry.changeId, entry.author);

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { Logger } from '../runner/logger.ts';

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { ChangeStep } from '../change/change-unit.ts';
 import type { DriverConnection, Scope } from '../drivers/driver.ts';
 import { describeError, isMongockError, MongockError } from '../errors/mongock-error.ts';

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
@@ -43,7 +42,7 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
     }
     const executed = executedKeys(history);
     const known = new Set(history.map((entry) => entryKey(entry.changeId, entry.author)));
-    const executionId = `legacy_migration-${new Date().toISOString()}-${randomInt(0, 999)}`;
+    const executionId = `legacy_migration-${new Date().toISOString()}-${Math.floor(Math.random() * 999)}`;
     const entries: ChangeEntry[] = [];
     for (const record of records) {
       const changeId = pick(record, mapping.changeId);

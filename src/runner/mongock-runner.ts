@@ -1,6 +1,3 @@
-import { randomInt, randomUUID } from 'node:crypto';
-import { hostname as osHostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
 import { loadScanPaths } from '../change/load-change-units.ts';
 import { describeUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
@@ -9,11 +6,12 @@ import { describeError, isMongockError, MongockError } from '../errors/mongock-e
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, latestDecisiveEntries } from '../history/is-executed.ts';
 import { LockManager } from '../lock/lock-manager.ts';
+import { builtins } from '../runtime/builtins.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
 import { Executor, type RunContext } from './executor.ts';
 import { importLegacyHistory, isLegacyImportPending } from './legacy-import.ts';
 import type { ItemResult, MigrationResult } from './migration-result.ts';
-import { changedUnits, planUnits, type UnitPlan, type UnitStatus, unitStatuses } from './plan.ts';
+import { anyPending, changedUnits, planUnits, type UnitPlan, type UnitStatus, unitStatuses } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
 export interface ExecuteOptions {
@@ -106,9 +104,8 @@ export class MongockRunner {
       const result = await this.#withConnection(async (connection) => {
         const transactional = this.#transactional(connection);
         const history = await connection.readHistory();
-        const plans = planUnits(units, history);
-        this.#checkChecksums(plans, history);
-        if (!hasPending(scoped === units ? plans : planUnits(scoped, history)) && !isLegacyImportPending(this.#config, history)) {
+        this.#checkChecksums(units, history);
+        if (!anyPending(scoped, history) && !isLegacyImportPending(this.#config, history)) {
           logger.info('Nothing to migrate: every change unit is already executed.');
           return finish('up-to-date', []);
         }
@@ -275,12 +272,12 @@ export class MongockRunner {
   #warnings: readonly string[] = [];
 
   /** `onChecksumMismatch`: executed units whose code changed since they ran warn, fail, or pass. */
-  #checkChecksums(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): void {
+  #checkChecksums(units: readonly SelectedUnit[], history: readonly ChangeEntry[]): void {
     const policy = this.#config.onChecksumMismatch;
     if (policy === 'ignore') return;
-    const changedPlans = changedUnits(plans, history);
-    if (changedPlans.length === 0) return;
-    const changed = unitStatuses(changedPlans, history);
+    const changedList = changedUnits(units, history);
+    if (changedList.length === 0) return;
+    const changed = unitStatuses(planUnits(changedList, history), history);
     const list = changed.map((unit) => `'${unit.changeId}' by '${unit.author}'${unit.source === undefined ? '' : ` (${unit.source})`}`).join(', ');
     const message = `The code of executed change unit${changed.length === 1 ? '' : 's'} ${list} changed since ${changed.length === 1 ? 'it' : 'they'} ran (checksum differs from the history).`;
     const fix =
@@ -365,7 +362,7 @@ export class MongockRunner {
       primitive: connection.lock,
       config: this.#config.lockConfig,
       lease: connection.capabilities.lease,
-      owner: randomUUID(),
+      owner: builtins.crypto().randomUUID(),
       hostname: this.#hostname(),
       logger: this.#config.logger,
       onWaiting: (holder, waitedMs) => this.#events.emit('lock-waiting', { holder: holder?.owner ?? null, waitedMs }),
@@ -374,7 +371,7 @@ export class MongockRunner {
 
   #hostname(): string {
     const id = this.#config.serviceIdentifier;
-    return id === undefined ? osHostname() : `${osHostname()}-${id}`;
+    return id === undefined ? builtins.os().hostname() : `${builtins.os().hostname()}-${id}`;
   }
 
   #report(result: MigrationResult): void {
@@ -384,10 +381,6 @@ export class MongockRunner {
       `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
     );
   }
-}
-
-function hasPending(plans: readonly UnitPlan[]): boolean {
-  return plans.some((plan) => plan.pending);
 }
 
 function upTo(units: readonly SelectedUnit[], id: string): readonly SelectedUnit[] {
@@ -432,5 +425,5 @@ function interruptedError(change: { changeId: string; author: string; startedAt:
 
 /** Mongock's execution id: local time plus a random suffix. */
 function newExecutionId(): string {
-  return `${new Date().toISOString()}-${randomInt(0, 999)}`;
+  return `${new Date().toISOString()}-${Math.floor(Math.random() * 999)}`;
 }

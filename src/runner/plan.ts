@@ -41,17 +41,23 @@ export function planUnits(units: readonly SelectedUnit[], history: readonly Chan
 }
 
 function planItem(unit: SelectedUnit, changeId: string, type: ChangeType, step: ChangeStep, rollback: ChangeStep | undefined, executed: boolean): PlanItem {
-  return {
-    unit,
-    changeId,
-    type,
-    step,
-    rollback,
-    executed,
-    get checksum() {
-      return checksumsOf([unit.model])[0]!;
-    },
-  };
+  return new LazyPlanItem(unit, changeId, type, step, rollback, executed);
+}
+
+/** A class rather than a literal with a getter: one is made per unit at every start-up. */
+class LazyPlanItem implements PlanItem {
+  constructor(
+    readonly unit: SelectedUnit,
+    readonly changeId: string,
+    readonly type: ChangeType,
+    readonly step: ChangeStep,
+    readonly rollback: ChangeStep | undefined,
+    readonly executed: boolean,
+  ) {}
+
+  get checksum(): string {
+    return checksumsOf([this.unit.model])[0]!;
+  }
 }
 
 /** Computes, in one compiler call, the checksums of every unit that has something to run. */
@@ -60,14 +66,26 @@ export function primeChecksums(plans: readonly UnitPlan[]): void {
 }
 
 /** Executed units whose code differs from what their deciding entry recorded. */
-export function changedUnits(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitPlan[] {
+export function changedUnits<T extends SelectedUnit>(units: readonly T[], history: readonly ChangeEntry[]): T[] {
   const decisive = latestDecisiveEntries(history);
-  const recorded = plans.flatMap((plan) => {
-    const checksum = plan.items[plan.items.length - 1]!.executed ? decisive.get(plan.unit.key)?.checksum : undefined;
-    return checksum == null ? [] : [{ plan, recorded: checksum, model: plan.unit.model }];
-  });
+  const recorded: { unit: T; recorded: string; model: SelectedUnit['model'] }[] = [];
+  for (const unit of units) {
+    const entry = decisive.get(unit.key);
+    if (entry?.state === 'EXECUTED' && entry.checksum != null) recorded.push({ unit, recorded: entry.checksum, model: unit.model });
+  }
   const same = sameCodes(recorded);
-  return recorded.filter((_, i) => !same[i]).map(({ plan }) => plan);
+  return recorded.filter((_, i) => !same[i]).map(({ unit }) => unit);
+}
+
+/** Whether any unit has something to run, without building plans (the start-up path). */
+export function anyPending(units: readonly SelectedUnit[], history: readonly ChangeEntry[]): boolean {
+  const executed = executedKeys(history);
+  return units.some(
+    (unit) =>
+      unit.model.runAlways ||
+      !executed.has(unit.key) ||
+      (unit.model.steps.before !== undefined && !executed.has(entryKey(`${unit.model.id}_before`, unit.author))),
+  );
 }
 
 /** What `status` reports for one unit. */
@@ -92,7 +110,12 @@ export interface UnitStatus {
 /** Each unit's state from the history, for `status` and checksum checks. */
 export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitStatus[] {
   checksumsOf(plans.map((plan) => plan.unit.model));
-  const changed = new Set(changedUnits(plans, history));
+  const changed = new Set(
+    changedUnits(
+      plans.map((plan) => plan.unit),
+      history,
+    ),
+  );
   const decisive = latestDecisiveEntries(history);
   const latest = latestEntries(history);
   return plans.map((plan) => {
@@ -110,7 +133,7 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
       author: unit.author,
       order: unit.model.orderKey.filter((part) => part !== '').join('/'),
       state,
-      changed: changed.has(plan),
+      changed: changed.has(plan.unit),
       runAlways: unit.model.runAlways,
       executedAt: execution.executed ? (deciding?.timestamp ?? null) : null,
       executionMillis: execution.executed ? (deciding?.executionMillis ?? null) : null,

@@ -48,6 +48,22 @@ export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeC
   });
 }
 
+/**
+ * Before the first write of a run (every write path starts by taking the lock): WAL lets `status`
+ * and other processes' start-up reads proceed while this one migrates, and synchronous=NORMAL is
+ * the documented safe pairing (durable across process crashes). A read-only start-up skips both.
+ * A database handed in by the user keeps its own settings.
+ */
+function preparePragmas(db: SqliteDatabase, owned: boolean): void {
+  if (!owned || db.memory) return;
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+  }
+}
+
 class SqliteConnection implements DriverConnection<SqliteChangeContext> {
   readonly capabilities = CAPABILITIES;
   readonly lock: SqliteLock;
@@ -68,16 +84,6 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
         { cause },
       );
     }
-    if (!db.memory) {
-      try {
-        // WAL lets `status` and start-up reads proceed while another process migrates;
-        // synchronous=NORMAL is the documented safe pairing (durable across process crashes).
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-      } catch (error) {
-        if (!isBusy(error)) throw error;
-      }
-    }
     return new SqliteConnection(db, true, settings);
   }
 
@@ -85,7 +91,7 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
     this.#db = db;
     this.#owned = owned;
     this.#history = new SqliteHistory(db, settings.migrationRepositoryName);
-    this.lock = new SqliteLock(db, settings.lockRepositoryName);
+    this.lock = new SqliteLock(db, settings.lockRepositoryName, () => preparePragmas(db, owned));
   }
 
   async readHistory(): Promise<ChangeEntry[]> {

@@ -25,12 +25,20 @@ export class SqliteLock implements LockPrimitive {
   readonly #db: SqliteDatabase;
   readonly #table: string;
 
-  constructor(db: SqliteDatabase, tableName: string) {
+  readonly #beforeFirstWrite: () => void;
+  #prepared = false;
+
+  constructor(db: SqliteDatabase, tableName: string, beforeFirstWrite: () => void = () => {}) {
     this.#db = db;
     this.#table = quoteIdentifier(tableName);
+    this.#beforeFirstWrite = beforeFirstWrite;
   }
 
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
+    if (!this.#prepared) {
+      this.#beforeFirstWrite();
+      this.#prepared = true;
+    }
     try {
       return this.#immediate(() => {
         this.#create();
