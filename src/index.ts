@@ -51,6 +51,7 @@ export {
   type ChecksumMismatchPolicy,
   DEFAULT_LOCK_CONFIG,
   defineConfig,
+  type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
   type MongockConfig,

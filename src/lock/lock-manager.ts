@@ -44,9 +44,11 @@ export class LockManager implements LockGuard {
 
   /**
    * Tries until `quitTryingAfterMs`. Returns the change a crashed holder left in progress (if
-   * any), or throws `LOCK_NOT_ACQUIRED` naming the current holder.
+   * any), or throws `LOCK_NOT_ACQUIRED` naming the current holder. Between attempts it asks
+   * `stillNeeded`: when the holder has meanwhile done all the work, waiting is pointless and the
+   * result is `'not-needed'` (the lock is not taken).
    */
-  async acquire(): Promise<InProgressChange | null> {
+  async acquire(stillNeeded?: () => Promise<boolean>): Promise<InProgressChange | null | 'not-needed'> {
     const { primitive, config, owner, hostname, logger } = this.#options;
     const started = performance.now();
     for (;;) {
@@ -78,6 +80,7 @@ export class LockManager implements LockGuard {
       this.#options.onWaiting?.(attempt.holder, waited);
       logger.info(`Waiting for the lock (${describeHolder(attempt.holder)}); retrying in ${config.tryFrequencyMs} ms.`);
       await sleep(config.tryFrequencyMs);
+      if (stillNeeded !== undefined && !(await stillNeeded())) return 'not-needed';
     }
   }
 

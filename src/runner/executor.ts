@@ -1,5 +1,5 @@
 import type { ChangeStep } from '../change/change-unit.ts';
-import type { DriverConnection, Scope } from '../drivers/driver.ts';
+import type { DriverConnection, InProgressChange, Scope } from '../drivers/driver.ts';
 import { describeError, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry, ChangeState } from '../history/change-entry.ts';
 import type { LockManager } from '../lock/lock-manager.ts';
@@ -94,6 +94,38 @@ export class Executor {
       }
       processedInRun.push(...processedInUnit);
     }
+  }
+
+  /**
+   * A previous run died in the middle of a change that ran outside a transaction (the lock's
+   * in-progress marker says which). If that change was recorded after all, only the marker is
+   * stale. Otherwise, with `onInterruptedChange: 'rollback'` and a rollback method, the change is
+   * rolled back and recorded ROLLED_BACK with the interruption as its error, so that this run
+   * applies it again; else the run stops with `CHANGE_INTERRUPTED` and the marker stays.
+   */
+  async recoverInterrupted(change: InProgressChange, plans: readonly UnitPlan[], interruptedError: (change: InProgressChange) => MongockError): Promise<void> {
+    const { config, lock, connection } = this.#run;
+    const item = plans.flatMap((plan) => plan.items).find((candidate) => candidate.changeId === change.changeId && candidate.unit.author === change.author);
+    const history = await connection.readHistory();
+    const recorded = history.some(
+      (entry) => entry.executionId === change.executionId && entry.changeId === change.changeId && entry.author === change.author && entry.state !== 'FAILED',
+    );
+    if (recorded) {
+      config.logger.warn(
+        `Change '${change.changeId}' by '${change.author}' was recorded before its run (${change.executionId}) died; clearing the stale in-progress marker.`,
+      );
+      await lock.markInProgress(null);
+      return;
+    }
+    if (config.onInterruptedChange === 'fail' || item === undefined || item.rollback === undefined) throw interruptedError(change);
+    const reason = `interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it`;
+    config.logger.warn(
+      `Change '${change.changeId}' by '${change.author}' was ${reason}; running its rollback method, then applying it again (onInterruptedChange: 'rollback').`,
+    );
+    // Recorded under the interrupted execution's id: the re-run's EXECUTED entry must not replace it.
+    const rollbackError = await this.#rollbackAll([{ item, startedAt: performance.now() }], new Error(reason), change.executionId);
+    if (rollbackError !== undefined) throw failure(item, new Error(reason), rollbackError);
+    await lock.markInProgress(null);
   }
 
   /** Rolls back executed units (given newest first): execution, then before-step, each recorded ROLLED_BACK. */
@@ -224,7 +256,7 @@ export class Executor {
   }
 
   /** Rolls back items newest first; stops at the first rollback that throws, as Mongock. */
-  async #rollbackAll(items: readonly Processed[], executionError: unknown): Promise<unknown> {
+  async #rollbackAll(items: readonly Processed[], executionError: unknown, executionId = this.#run.executionId): Promise<unknown> {
     for (const { item } of items) {
       if (item.rollback === undefined) {
         this.#run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
@@ -233,12 +265,12 @@ export class Executor {
       try {
         await this.#run.connection.runInScope({ transactional: false, lease: this.#run.lock.lease, guard: this.#run.lock }, async (scope) => {
           await this.#invoke(item.rollback!, item, scope);
-          await scope.saveEntry(this.#entry(item, 'ROLLED_BACK', -1, trace(executionError)));
+          await scope.saveEntry({ ...this.#entry(item, 'ROLLED_BACK', -1, trace(executionError)), executionId });
         });
         this.#replace(item, 'rolled-back');
       } catch (rollbackError) {
         if (isLockLost(rollbackError, this.#run.lock)) throw lockLost(rollbackError, this.#run.lock);
-        await this.#saveOutside(this.#entry(item, 'ROLLBACK_FAILED', -1, trace(executionError, rollbackError)));
+        await this.#saveOutside({ ...this.#entry(item, 'ROLLBACK_FAILED', -1, trace(executionError, rollbackError)), executionId });
         this.#replace(item, 'rollback-failed', rollbackError);
         return rollbackError;
       }

@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
+  type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
   type MongockConfig,
@@ -142,6 +143,10 @@ export class MongockBuilder<TContext extends object = object> {
   }
   setOnChecksumMismatch(policy: ChecksumMismatchPolicy): this {
     return this.#set('onChecksumMismatch', policy);
+  }
+  /** What to do with a change a crashed run left half-done outside a transaction (default `rollback`). */
+  setOnInterruptedChange(policy: InterruptedChangePolicy): this {
+    return this.#set('onInterruptedChange', policy);
   }
 
   setMigrationStartedListener(listener: Listener<'migration-started'>): this {

@@ -16,6 +16,15 @@ export interface LockConfig {
 /** `changeUnit`: one transaction per unit (default). `execution`: one for the whole run. */
 export type TransactionStrategy = 'changeUnit' | 'execution';
 
+/**
+ * What to do when a previous run died in the middle of a change that ran outside a transaction
+ * (found from the lock's in-progress marker): `rollback` runs that change's rollback method,
+ * records ROLLED_BACK (with the interruption as the error) and then applies it again, as Mongock
+ * does for any failed non-transactional change; `fail` stops with `CHANGE_INTERRUPTED` until an
+ * operator clears it with `mongock unlock --force`. A change without a rollback method always fails.
+ */
+export type InterruptedChangePolicy = 'rollback' | 'fail';
+
 /** What to do when an executed unit's code changed since it ran. */
 export type ChecksumMismatchPolicy = 'warn' | 'fail' | 'ignore';
 
@@ -81,6 +90,8 @@ export interface MongockConfig<TContext extends object = object> {
   readonly changeUnitFactory?: ChangeUnitFactory;
   /** Default `warn`. */
   readonly onChecksumMismatch?: ChecksumMismatchPolicy;
+  /** Default `rollback`. */
+  readonly onInterruptedChange?: InterruptedChangePolicy;
 }
 
 export const DEFAULT_MIGRATION_REPOSITORY_NAME = 'mongockChangeLog';

@@ -1,7 +1,7 @@
 import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
 import { loadScanPaths } from '../change/load-change-units.ts';
 import { describeUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
-import type { DriverConnection, LockHolder } from '../drivers/driver.ts';
+import type { DriverConnection, InProgressChange, LockHolder } from '../drivers/driver.ts';
 import { describeError, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, latestDecisiveEntries } from '../history/is-executed.ts';
@@ -110,10 +110,19 @@ export class MongockRunner {
           return finish('up-to-date', []);
         }
         const lock = this.#lockManager(connection);
+        let interrupted: InProgressChange | null;
         try {
-          const interrupted = await lock.acquire();
+          // While waiting, the holder may finish everything: then there is nothing to wait for.
+          const acquired = await lock.acquire(async () => {
+            const now = await connection.readHistory();
+            return anyPending(scoped, now) || isLegacyImportPending(this.#config, now);
+          });
+          if (acquired === 'not-needed') {
+            logger.info('Another instance applied every pending change unit while this one waited for the lock.');
+            return finish('up-to-date', []);
+          }
+          interrupted = acquired;
           this.#events.emit('lock-acquired', { owner: lock.lease.owner });
-          if (interrupted !== null) throw interruptedError(interrupted);
         } catch (error) {
           await lock.release();
           if (isMongockError(error, 'LOCK_NOT_ACQUIRED') && !this.#config.throwExceptionIfCannotObtainLock) {
@@ -130,8 +139,12 @@ export class MongockRunner {
             await importLegacyHistory(run, current);
             current = await connection.readHistory();
           }
-          // Re-plan under the lock: another instance may have applied units while we waited.
           executor = new Executor(run);
+          if (interrupted !== null) {
+            await executor.recoverInterrupted(interrupted, planUnits(units, current), (change) => interruptedError(change));
+            current = await connection.readHistory();
+          }
+          // Re-plan under the lock: another instance may have applied units while we waited.
           await executor.run(planUnits(scoped, current));
           await lock.ensure();
         } finally {
@@ -414,11 +427,12 @@ function selectForUndo(plans: readonly UnitPlan[], options: UndoOptions): UnitPl
   return targets.reverse();
 }
 
-function interruptedError(change: { changeId: string; author: string; startedAt: Date; hostname: string; executionId: string }): MongockError {
+function interruptedError(change: InProgressChange): MongockError {
   return new MongockError(
     'CHANGE_INTERRUPTED',
     `Change '${change.changeId}' by '${change.author}' was interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it, and it ran outside a transaction, so its effects may be partial. ` +
-      'Check the data (its rollback method may help), then clear the marker with `mongock unlock --force` (or runner.unlock({ force: true })); the unit runs again on the next migration.',
+      'Check the data (its rollback method may help), then clear the marker with `mongock unlock --force` (or runner.unlock({ force: true })); the unit runs again on the next migration. ' +
+      "With onInterruptedChange: 'rollback' (the default) and a rollback method, Mongock rolls such a change back and applies it again by itself.",
     { changeId: change.changeId, author: change.author },
   );
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_LOCK_REPOSITORY_NAME,
   DEFAULT_MIGRATION_REPOSITORY_NAME,
   DEFAULT_START_SYSTEM_VERSION,
+  type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
   MIN_LOCK_ACQUIRED_FOR_MS,
@@ -46,6 +47,7 @@ export interface ResolvedConfig {
   readonly logger: Logger;
   readonly changeUnitFactory: ChangeUnitFactory | undefined;
   readonly onChecksumMismatch: ChecksumMismatchPolicy;
+  readonly onInterruptedChange: InterruptedChangePolicy;
 }
 
 type Check = (value: unknown) => string | undefined;
@@ -98,6 +100,7 @@ const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   logger: isLogger,
   changeUnitFactory: isFunction,
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
+  onInterruptedChange: oneOf('rollback', 'fail'),
 };
 
 /** Context members the runner sets itself; a dependency of that name would be shadowed. */
@@ -171,6 +174,7 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
     logger: config.logger ?? consoleLogger(),
     changeUnitFactory: config.changeUnitFactory,
     onChecksumMismatch: config.onChecksumMismatch ?? 'warn',
+    onInterruptedChange: config.onInterruptedChange ?? 'rollback',
   });
 }
 

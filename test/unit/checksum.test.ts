@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collectChangeUnits } from '../../src/change/collect-change-units.ts';
 import { checksumsOf, sameCode } from '../../src/change/checksum.ts';
+import { collectChangeUnits } from '../../src/change/collect-change-units.ts';
 import { defineChangeUnit } from '../../src/index.ts';
 
 const model = (execute: () => unknown) =>

@@ -383,6 +383,7 @@ describe('runner', () => {
     database.now = () => realNow() + 10_000; // its lease ran out
     const runner = builder(database)
       .addChangeUnits(unit('half', '1', { transactional: false }))
+      .setOnInterruptedChange('fail')
       .buildRunner();
     const error = (await runner.execute().catch((e) => e)) as MongockError;
     expect(error.code).toBe('CHANGE_INTERRUPTED');
@@ -392,6 +393,36 @@ describe('runner', () => {
     expect((await runner.unlock()).released).toBe(true); // expired, so no force needed
     const result = await runner.execute();
     expect(result.executed).toBe(1);
+  });
+
+  it('by default rolls an interrupted non-transactional change back, records it, and applies it again', async () => {
+    const database = new MemoryDatabase();
+    database.data.set('half', 'partial');
+    await database.lock.tryAcquire({ owner: 'crashed', leaseMs: 3000, hostname: 'dead-host', onLost: () => {} });
+    await database.lock.markInProgress(
+      { owner: 'crashed', fence: 1 },
+      { changeId: 'half', author: 'dev', executionId: 'dead-run', startedAt: new Date(), hostname: 'dead-host' },
+    );
+    const realNow = database.now;
+    database.now = () => realNow() + 10_000;
+    const logger = recordingLogger();
+    const result = await builder(database)
+      .setLogger(logger)
+      .addChangeUnits(unit('half', '1', { transactional: false }))
+      .buildRunner()
+      .execute();
+    expect(result.items.map((i) => [i.changeId, i.outcome])).toEqual([
+      ['half', 'rolled-back'],
+      ['half', 'executed'],
+    ]);
+    expect(database.data.get('half')).toBe(1); // rollback deleted the partial value, the rerun wrote it once
+    expect(database.history.map((e) => [e.executionId === 'dead-run', e.state])).toEqual([
+      [true, 'ROLLED_BACK'],
+      [false, 'EXECUTED'],
+    ]);
+    expect(JSON.parse(database.history[0]!.errorTrace!)['execution-error']).toContain('interrupted');
+    expect(logger.lines.some((l) => l.startsWith('warn') && l.includes("Change 'half' by 'dev' was interrupted"))).toBe(true);
+    expect((await database.lock.inspect())?.inProgress ?? null).toBeNull();
   });
 
   it('imports legacy history once, so old changes do not run again', async () => {
