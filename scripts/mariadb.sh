@@ -34,6 +34,10 @@ readonly URL="mysql://${USER_NAME}@${HOST}:${PORT}/${DB}"
 log() { echo "[mariadb] $*" >&2; }
 die() { echo "[mariadb] ERROR: $*" >&2; exit 1; }
 
+readonly SERVER_NAME=mariadb
+# shellcheck source=scripts/lib/test-server-common.sh
+source "$SCRIPT_DIR/lib/test-server-common.sh"
+
 first_cmd() { local c; for c in "$@"; do command -v "$c" 2>/dev/null && return 0; done; return 1; }
 
 find_bins() {
@@ -60,12 +64,6 @@ probe() {
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 
-need_root() {
-  if [[ $EUID -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (or with sudo available)"
-    exec sudo -n -E "$0" "$@"
-  fi
-}
 
 choose_state_dir() {
   local base
@@ -91,36 +89,6 @@ installed() {
   [[ -n "$CLIENT" && -n "$ADMIN" && -n "$INSTALL_DB" && -n "$SERVER" ]] && id "$OS_USER" >/dev/null 2>&1
 }
 
-apt_install() {
-  local policy_created=0 rc=0 aptlog="/tmp/mongock-test-mariadb-apt.log"
-  # Keep the Debian maintainer scripts from starting the default server.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\n# temporary, created by mongock scripts/mariadb.sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_created=1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  local opts=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-  : > "$aptlog"
-  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt-cache show "$@" >/dev/null 2>&1; then
-    log "running apt-get update (output: $aptlog)"
-    apt-get update -q >>"$aptlog" 2>&1 || rc=$?
-  fi
-  if [[ $rc -eq 0 ]]; then
-    log "apt-get install $* (output: $aptlog)"
-    apt-get install "${opts[@]}" "$@" >>"$aptlog" 2>&1 9>&- || {
-      log "apt-get install failed; retrying after apt-get update"
-      apt-get update -q >>"$aptlog" 2>&1 && apt-get install "${opts[@]}" "$@" >>"$aptlog" 2>&1 9>&-
-    } || rc=$?
-  fi
-  if [[ $policy_created -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [[ $rc -ne 0 ]]; then
-    echo "----- last 40 lines of $aptlog -----" >&2
-    tail -n 40 "$aptlog" >&2 || true
-    echo "-------------------------------------" >&2
-  fi
-  return $rc
-}
 
 stop_default_server() {
   # If a package post-install started the stock server (port 3306), stop it.
