@@ -7,7 +7,7 @@ apt_install() {
   local policy_created=0 rc=0 aptlog="/tmp/mongock-test-${SERVER_NAME}-apt.log"
   # Keep the Debian maintainer scripts from starting the default server.
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\n# temporary, created by mongock scripts/${SERVER_NAME}.sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# temporary, created by mongock scripts/%s.sh\nexit 101\n' "$SERVER_NAME" > /usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     policy_created=1
   fi
