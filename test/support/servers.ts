@@ -5,8 +5,7 @@
 export const POSTGRES_URL = process.env.MONGOCK_TEST_POSTGRES_URL ?? 'postgres://mongock:mongock@127.0.0.1:54329/mongock_test';
 
 /** The PostgreSQL role without CREATE rights (provisioned by scripts/postgres.sh). */
-export const POSTGRES_LIMITED_URL =
-  process.env.MONGOCK_TEST_POSTGRES_LIMITED_URL ?? 'postgres://mongock_limited:mongock_limited@127.0.0.1:54329/mongock_test';
+export const POSTGRES_LIMITED_URL = process.env.MONGOCK_TEST_POSTGRES_LIMITED_URL ?? 'postgres://mongock_limited:mongock_limited@127.0.0.1:54329/mongock_test';
 
 export const MYSQL_URL = process.env.MONGOCK_TEST_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33069/mongock_test';
 

@@ -1,8 +1,9 @@
 // A separate OS process that migrates one SQLite file. Usage: sqlite-runner.ts <file> [hang-in=<id>]
 // Each unit inserts marker rows; `hang-in=<id>` makes that unit write half its rows, print
 // MIDWAY and wait forever (the parent then kills it).
-import { defineChangeUnit, MongockBuilder, silentLogger } from '../../../src/index.ts';
+
 import { type SqliteChangeContext, sqliteDriver } from '../../../src/drivers/sqlite/index.ts';
+import { defineChangeUnit, MongockBuilder, silentLogger } from '../../../src/index.ts';
 
 const [filename, option] = process.argv.slice(2);
 const hangIn = option?.startsWith('hang-in=') ? option.slice('hang-in='.length) : undefined;
