@@ -261,7 +261,7 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     }
   });
 
-  it('keeps the in-progress marker of a non-transactional change across release, reports it, and clears it on forced unlock', async () => {
+  it("keeps the in-progress marker of a non-transactional change across release, reports it with onInterruptedChange 'fail', and clears it on forced unlock", async () => {
     const connection = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
     try {
       const attempt = await connection.lock.tryAcquire({ owner: 'crashed', leaseMs: 3_000, hostname: 'h', onLost });
@@ -272,7 +272,9 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     } finally {
       await connection.close();
     }
+    // 'fail' keeps the marker until an operator clears it (the default rolls back and re-applies: test/e2e/mongodb-processes).
     const error = await runner(counter('a'), counter('b'))
+      .setOnInterruptedChange('fail')
       .buildRunner()
       .execute()
       .catch((e: unknown) => e);

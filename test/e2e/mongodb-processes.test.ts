@@ -17,6 +17,11 @@ const TEN_MINUTES = 10 * 60_000;
 interface Outcome {
   status?: string;
   executed?: string[];
+  rolledBack?: string[];
+  acquiredAt?: number;
+  warnings?: string[];
+  released?: boolean;
+  holder?: { inProgress?: { changeId: string } | null } | null;
   error?: string;
   changeId?: string;
   message?: string;
@@ -34,6 +39,28 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
 
   const start = (args: string[] = [], env: NodeJS.ProcessEnv = {}) => startScript(SCRIPT, [FERRETDB_URL, fresh.name, ...args], env);
   const outcome = (stdout: string): Outcome => JSON.parse(stdout.trim().split('\n').pop()!);
+  const executionIdOf = (stdout: string): string => /^EXECUTION (\S+)$/m.exec(stdout)![1]!;
+  const FAIL = { MONGOCK_TEST_ON_INTERRUPTED: 'fail' };
+
+  /** Kills a run in the middle of u3 (10 of its 20 documents written) and returns its executionId. */
+  async function killMidU3(): Promise<{ executionId: string; killedAt: number }> {
+    const victim = start(['name=victim', 'hang-in=u3']);
+    await waitForOutput(victim, 'MIDWAY');
+    victim.kill('SIGKILL');
+    const killed = await victim.finished;
+    expect(killed.signal).toBe('SIGKILL');
+    const killedAt = Date.now();
+    expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
+    const executionId = executionIdOf(killed.stdout);
+    expect((await lockDocument())!.inProgress).toMatchObject({ changeId: 'u3', author: 'e2e', executionId });
+    return { executionId, killedAt };
+  }
+
+  /** u3's history entries as [state, executionId, errorTrace mentions 'interrupted']. */
+  async function u3Entries(): Promise<Array<[string, string, boolean]>> {
+    const entries = await fresh.db.collection('mongockChangeLog').find({ changeId: 'u3' }).sort({ timestamp: 1 }).toArray();
+    return entries.map((entry) => [entry.state as string, entry.executionId as string, String(entry.errorTrace ?? '').includes('interrupted')]);
+  }
 
   /** The side-effect counter: documents each unit inserted, whatever the history says. */
   async function effects(): Promise<Record<string, number>> {
@@ -62,38 +89,51 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
     expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null });
   }, 120_000);
 
-  it('SIGKILL mid-unit: the next process takes the lock over once the lease ran out, reports the interrupted unit, and after unlock --force the run finishes', async () => {
-    const victim = start(['name=victim', 'hang-in=u3']);
-    await waitForOutput(victim, 'MIDWAY');
-    victim.kill('SIGKILL');
-    expect((await victim.finished).signal).toBe('SIGKILL');
-    const killedAt = Date.now();
-    expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
+  it('SIGKILL mid-unit: a new process takes over within the lease and finishes (it rolls the half-applied unit back and applies it again)', async () => {
+    const { executionId, killedAt } = await killMidU3();
 
-    // Without a transaction (FerretDB), u3 may be half-applied: the taker must not run anything.
+    // Without a transaction (FerretDB), u3 is half-applied: the taker runs u3's rollback, then u3 again.
     const taker = await start(['name=taker']).finished;
-    const tookOverAfter = Date.now() - killedAt;
-    expect(taker.code).toBe(1);
-    expect(outcome(taker.stdout)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
-    expect(outcome(taker.stdout).message).toMatch(/Change 'u3' by 'e2e' was interrupted/);
-    console.info(`SIGKILL: the next process took the lock over and stopped ${tookOverAfter} ms after the kill (lease ${LEASE_MS} ms).`);
-    expect(tookOverAfter).toBeLessThan(LEASE_MS + 3_000);
-    expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
-
-    // The operator checks the data (here: what u3's rollback does) and clears the marker.
-    await fresh.db.collection('effects').deleteMany({ unit: 'u3' });
-    const connection = await mongoDriver({ client: fresh.client, databaseName: fresh.name }).connect({
-      migrationRepositoryName: 'mongockChangeLog',
-      lockRepositoryName: 'mongockLock',
-      logger: silentLogger,
-    });
-    expect(await connection.lock.forceRelease()).toBe(true);
-    await connection.close();
-
-    const rerun = await start(['name=rerun']).finished;
-    expect(rerun.code, rerun.stdout).toBe(0);
-    expect(outcome(rerun.stdout).executed).toEqual(['u3', 'u4', 'u5']);
+    const result = outcome(taker.stdout);
+    expect(taker.code, taker.stdout + taker.stderr).toBe(0);
+    const tookOverAfter = result.acquiredAt! - killedAt;
+    console.info(`SIGKILL: the next process took the lock over ${tookOverAfter} ms after the kill (lease ${LEASE_MS} ms) and finished.`);
+    expect(tookOverAfter).toBeLessThan(LEASE_MS + 2_000);
+    expect(result).toMatchObject({ status: 'completed', rolledBack: ['u3'], executed: ['u3', 'u4', 'u5'] });
+    expect(result.warnings!.filter((w) => w.includes("Change 'u3' by 'e2e' was interrupted"))).toHaveLength(1);
+    // The side-effect counter: every unit's documents exactly once, none left from the dead run's half of u3.
     expect(await effects()).toEqual(ALL_ONCE);
+    // The dead run's u3 is recorded ROLLED_BACK under its own executionId; the taker's re-run EXECUTED under another.
+    const entries = await u3Entries();
+    expect(entries).toEqual([
+      ['ROLLED_BACK', executionId, true],
+      ['EXECUTED', expect.not.stringMatching(executionId), false],
+    ]);
+    expect((await executedEntries()).map(([id]) => id)).toEqual(UNITS);
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null });
+  }, 120_000);
+
+  it("SIGKILL mid-unit with onInterruptedChange 'fail': CHANGE_INTERRUPTED (touching nothing) until unlock --force, then the run finishes", async () => {
+    await killMidU3();
+    for (const attempt of [1, 2]) {
+      const refused = await start([`name=refused${attempt}`], FAIL).finished;
+      expect(refused.code).toBe(1);
+      expect(outcome(refused.stdout)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
+      expect(outcome(refused.stdout).message).toMatch(/Change 'u3' by 'e2e' was interrupted.*unlock --force/);
+      expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
+    }
+    expect(await fresh.db.collection('mongockChangeLog').countDocuments({ changeId: 'u3' })).toBe(0);
+
+    // The operator checks the data (here: does what u3's rollback does) and clears the marker.
+    await fresh.db.collection('effects').deleteMany({ unit: 'u3' });
+    const unlocked = outcome((await start(['unlock']).finished).stdout);
+    expect(unlocked).toMatchObject({ status: 'unlocked', released: true, holder: { inProgress: { changeId: 'u3' } } });
+
+    const rerun = await start(['name=rerun'], FAIL).finished;
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(outcome(rerun.stdout)).toMatchObject({ executed: ['u3', 'u4', 'u5'], rolledBack: [] });
+    expect(await effects()).toEqual(ALL_ONCE);
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null });
   }, 120_000);
 
   it('SIGSTOP between units past the lease: another process takes over and finishes; the resumed holder records nothing and exits LOCK_LOST', async () => {
@@ -120,27 +160,33 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
     expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2, inProgress: null });
   }, 120_000);
 
-  it('SIGSTOP mid-unit past the lease: the taker reports the interrupted unit; the resumed holder writes and records nothing more and exits LOCK_LOST', async () => {
+  it('SIGSTOP mid-unit past the lease: the taker rolls the unit back and finishes; the resumed holder writes and records nothing more and exits LOCK_LOST', async () => {
     const paused = start(['name=paused', 'slow-in=u3']);
     await waitForOutput(paused, 'SLOW');
     paused.kill('SIGSTOP');
-    let frozen: Record<string, number>;
     try {
-      frozen = await effects();
       const taker = await start(['name=taker']).finished;
-      expect(taker.code).toBe(1);
-      expect(outcome(taker.stdout)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
+      expect(taker.code, taker.stdout + taker.stderr).toBe(0);
+      expect(outcome(taker.stdout)).toMatchObject({ status: 'completed', rolledBack: ['u3'], executed: ['u3', 'u4', 'u5'] });
+      expect(await effects()).toEqual(ALL_ONCE);
     } finally {
       paused.kill('SIGCONT');
     }
     const resumed = await paused.finished;
     expect(resumed.code).toBe(1);
     expect(outcome(resumed.stdout)).toMatchObject({ error: 'LOCK_LOST' });
-    // Its next guarded write after SIGCONT was refused, and no entry for u3 exists.
-    expect(await effects()).toEqual(frozen);
-    expect((await executedEntries()).map(([id]) => id)).toEqual(['u1', 'u2']);
-    expect(await fresh.db.collection('mongockChangeLog').countDocuments({ changeId: 'u3' })).toBe(0);
-    expect((await lockDocument())!.inProgress).toMatchObject({ changeId: 'u3', author: 'e2e' });
+    // Its next guarded write after SIGCONT was refused: u3's documents are the taker's 20, none of the paused process's.
+    expect(await effects()).toEqual(ALL_ONCE);
+    expect(await fresh.db.collection('effects').countDocuments({ pid: paused.pid })).toBe(40); // u1 and u2 only
+    const entries = await executedEntries();
+    expect(entries.map(([id]) => id)).toEqual(UNITS);
+    expect(entries.filter(([, host]) => host.endsWith('-paused')).map(([id]) => id)).toEqual(['u1', 'u2']);
+    expect(await u3Entries()).toEqual([
+      ['ROLLED_BACK', executionIdOf(resumed.stdout), true],
+      ['EXECUTED', expect.not.stringMatching(executionIdOf(resumed.stdout)), false],
+    ]);
+    // The resumed holder's release did not touch the lock the taker had released after it (fence 2).
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2, inProgress: null });
   }, 120_000);
 
   it('a process whose clock is 10 minutes fast does not steal a live lock (expiry is judged by the server clock)', async () => {

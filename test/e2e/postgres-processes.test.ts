@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postgresDriver } from '../../src/drivers/postgres/index.ts';
-import { silentLogger } from '../../src/runner/logger.ts';
+import { defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
 import { type Finished, startScript, waitForOutput } from '../support/processes.ts';
 import { POSTGRES_URL } from '../support/servers.ts';
@@ -12,7 +12,7 @@ const SCRIPT = 'test/e2e/processes/postgres-runner.ts';
 const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
 
 interface Outcome {
-  readonly result?: { status: string; executed: string[]; waited: boolean };
+  readonly result?: { status: string; executed: string[]; rolledBack: string[]; waited: boolean; warnings: string[] };
   readonly error?: { code: string; message: string };
 }
 
@@ -45,6 +45,13 @@ describe('PostgreSQL with real OS processes', () => {
   const history = async (): Promise<Array<{ change_id: string; state: string }>> =>
     (await db.admin.query(`SELECT change_id, state FROM ${db.table('mongock_change_log')} ORDER BY id`)).rows;
   const advisoryHolderPid = async (): Promise<number | null> => (await db.advisoryLocks()).find((l) => l.granted)?.pid ?? null;
+  /** A runner in this process, for status and unlock (what `mongock status` / `unlock --force` call). */
+  const runnerFor = () =>
+    new MongockBuilder()
+      .setDriver(postgresDriver({ connectionString: POSTGRES_URL, schema: db.schema }))
+      .addChangeUnits(defineChangeUnit({ id: 'x', order: '1', author: 'e2e', execute: () => {}, rollback: () => {} }))
+      .setLogger(silentLogger)
+      .buildRunner();
   const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -126,30 +133,58 @@ describe('PostgreSQL with real OS processes', () => {
     }, 60_000);
   }
 
-  it('SIGKILL in a non-transactional unit is reported as interrupted until `unlock --force`', async () => {
+  /** Kills a run inside the non-transactional unit after its one marker; returns the dead run's executionId and pid. */
+  async function killInNontx(): Promise<{ executionId: string; pid: number }> {
     const victim = startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'nontx', PG_HANG: 'forever' });
     await waitForOutput(victim, 'IN_UNIT');
     victim.kill('SIGKILL');
-    await victim.finished;
+    const killed = await victim.finished;
+    expect(killed.signal).toBe('SIGKILL');
     expect(await counts()).toEqual({ nontx: 1 }); // no transaction: what it wrote stays
+    expect(await markerPids()).toEqual([victim.pid]);
+    return { executionId: /^EXECUTION (\S+)$/m.exec(killed.stdout)![1]!, pid: victim.pid! };
+  }
+  const markerPids = async (): Promise<number[]> =>
+    (await db.admin.query(`SELECT pid FROM ${db.table('markers')} ORDER BY pid`)).rows.map((r: { pid: number }) => r.pid);
+  const entries = async (): Promise<Array<{ change_id: string; state: string; execution_id: string; error_trace: string | null }>> =>
+    (await db.admin.query(`SELECT change_id, state, execution_id, error_trace FROM ${db.table('mongock_change_log')} ORDER BY "timestamp", state DESC`)).rows;
 
-    const refused = outcome(await startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'nontx' }).finished);
-    expect(refused.error?.code).toBe('CHANGE_INTERRUPTED');
-    expect(refused.error?.message).toContain('nontx');
+  it('SIGKILL in a non-transactional unit: by default the next run rolls it back (ROLLED_BACK under the dead execution) and applies it again', async () => {
+    const dead = await killInNontx();
+    const next = startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'nontx' });
+    const recovered = outcome(await next.finished);
+    expect(recovered.result).toMatchObject({ status: 'completed', rolledBack: ['nontx'], executed: ['nontx'] });
+    expect(recovered.result!.warnings.filter((w) => w.includes("Change 'nontx' by 'e2e' was interrupted"))).toHaveLength(1);
+    // The side-effect counter: the dead run's marker was removed by the rollback; the one left is the re-run's.
     expect(await counts()).toEqual({ nontx: 1 });
+    expect(await markerPids()).toEqual([next.pid]);
+    const recorded = await entries();
+    expect(recorded.map((e) => [e.change_id, e.state, e.execution_id === dead.executionId])).toEqual([
+      ['nontx', 'ROLLED_BACK', true],
+      ['nontx', 'EXECUTED', false],
+    ]);
+    expect(recorded[0]!.error_trace).toContain('interrupted');
+    const status = await runnerFor().status();
+    expect(status.lock?.inProgress ?? null).toBeNull();
+  }, 60_000);
 
-    const { MongockBuilder } = await import('../../src/runner/mongock-builder.ts');
-    const unlock = await new MongockBuilder()
-      .setDriver(postgresDriver({ connectionString: POSTGRES_URL, schema: db.schema }))
-      .addChangeUnits({ id: 'x', order: '1', author: 'e2e', execute: () => {}, rollback: () => {} } as never)
-      .setLogger(silentLogger)
-      .buildRunner()
-      .unlock({ force: true });
+  it("SIGKILL in a non-transactional unit with onInterruptedChange 'fail' is reported as CHANGE_INTERRUPTED until `unlock --force`", async () => {
+    await killInNontx();
+    const failing = { ...env, PG_SCENARIO: 'nontx', MONGOCK_TEST_ON_INTERRUPTED: 'fail' };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = outcome(await startScript(SCRIPT, [], failing).finished);
+      expect(refused.error?.code).toBe('CHANGE_INTERRUPTED');
+      expect(refused.error?.message).toContain('nontx');
+      expect(await counts()).toEqual({ nontx: 1 });
+    }
+    expect(await history()).toEqual([]);
+
+    const unlock = await runnerFor().unlock({ force: true });
     expect(unlock.holder?.inProgress?.changeId).toBe('nontx');
     expect(unlock.released).toBe(true);
     await db.admin.query(`DELETE FROM ${db.table('markers')}`); // the operator repaired the half-applied change
-    const rerun = outcome(await startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'nontx' }).finished);
-    expect(rerun.result).toMatchObject({ status: 'completed', executed: ['nontx'] });
+    const rerun = outcome(await startScript(SCRIPT, [], failing).finished);
+    expect(rerun.result).toMatchObject({ status: 'completed', executed: ['nontx'], rolledBack: [] });
     expect(await counts()).toEqual({ nontx: 1 });
   }, 60_000);
 

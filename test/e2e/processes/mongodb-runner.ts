@@ -7,11 +7,15 @@
 //                      through the guarded db (SIGSTOP mid-unit test)
 //   pause-after=<id>   when that unit has finished, prints PAUSED and blocks the event loop for 1.5 s
 //                      (the parent sends SIGSTOP meanwhile: the holder stops between two units)
-// Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter.
-// Prints one JSON line at the end: { status, executed, clock } or { error, changeId, message, clock }.
+//   unlock             runs runner.unlock({ force: true }) (what `mongock unlock --force` does) instead
+// MONGOCK_TEST_ON_INTERRUPTED=fail|rollback sets onInterruptedChange (default: the runner's, 'rollback').
+// Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter; its rollback
+// deletes that unit's documents, so a rollback and a re-run leave them exactly once.
+// Prints `EXECUTION <executionId>` when the run starts, and one JSON line at the end:
+// { status, executed, rolledBack, acquiredAt, warnings, clock } or { error, changeId, message, warnings, clock }.
 
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
-import { defineChangeUnit, isMongockError, MongockBuilder, silentLogger } from '../../../src/index.ts';
+import { defineChangeUnit, type InterruptedChangePolicy, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
 
 const [uri, databaseName, ...rest] = process.argv.slice(2);
 const options = Object.fromEntries(rest.map((arg) => arg.split('=') as [string, string]));
@@ -43,13 +47,24 @@ const units = ['u1', 'u2', 'u3', 'u4', 'u5'].map((id, index) =>
   }),
 );
 
-const runner = new MongockBuilder()
+// Only warnings are kept: they are how the runner reports an interrupted change it recovers from.
+const warnings: string[] = [];
+const logger: Logger = { debug: () => {}, info: () => {}, warn: (message) => void warnings.push(message), error: () => {} };
+
+const builder = new MongockBuilder()
   .setDriver(mongoDriver({ uri: uri!, databaseName: databaseName!, clientOptions: { serverSelectionTimeoutMS: 5_000 } }))
   .addChangeUnits(...units)
-  .setLogger(silentLogger)
+  .setLogger(logger)
   .setServiceIdentifier(options.name ?? String(process.pid))
-  .setLockConfig({ acquiredForMs: Number(options.lease ?? 3_000), tryFrequencyMs: 100, quitTryingAfterMs: Number(options.quit ?? 60_000) })
-  .buildRunner();
+  .setLockConfig({ acquiredForMs: Number(options.lease ?? 3_000), tryFrequencyMs: 100, quitTryingAfterMs: Number(options.quit ?? 60_000) });
+const policy = process.env.MONGOCK_TEST_ON_INTERRUPTED;
+if (policy !== undefined) builder.setOnInterruptedChange(policy as InterruptedChangePolicy);
+const runner = builder.buildRunner();
+runner.on('migration-started', ({ executionId }) => void process.stdout.write(`EXECUTION ${executionId}\n`));
+let acquiredAt: number | undefined;
+runner.on('lock-acquired', () => {
+  acquiredAt = Date.now();
+});
 
 if (options['pause-after'] !== undefined) {
   runner.on('unit-finished', ({ item }) => {
@@ -61,12 +76,18 @@ if (options['pause-after'] !== undefined) {
 }
 
 try {
-  const result = await runner.execute();
-  const executed = result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId);
-  process.stdout.write(`${JSON.stringify({ status: result.status, executed, clock: Date.now() })}\n`);
+  if ('unlock' in options) {
+    const unlocked = await runner.unlock({ force: true });
+    process.stdout.write(`${JSON.stringify({ status: 'unlocked', released: unlocked.released, holder: unlocked.holder, clock: Date.now() })}\n`);
+  } else {
+    const result = await runner.execute();
+    const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
+    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), acquiredAt, warnings, clock: Date.now() };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  }
 } catch (error) {
   const code = isMongockError(error) ? error.code : 'UNEXPECTED';
   const changeId = isMongockError(error) ? error.changeId : undefined;
-  process.stdout.write(`${JSON.stringify({ error: code, changeId, message: (error as Error).message, clock: Date.now() })}\n`);
+  process.stdout.write(`${JSON.stringify({ error: code, changeId, message: (error as Error).message, warnings, clock: Date.now() })}\n`);
   process.exitCode = 1;
 }

@@ -9,12 +9,15 @@
 //   PG_GATE=<file>             print READY, then wait until this file exists (start many at once)
 //   PG_QUIT_AFTER_MS           lockConfig.quitTryingAfterMs (default 60000)
 //   PG_OWNER_HOST              serviceIdentifier, to tell processes apart in messages
-// Prints one line `RESULT {status, executed, waited}` or `ERROR {code, message}` (exit code 2).
+//   MONGOCK_TEST_ON_INTERRUPTED=fail|rollback  onInterruptedChange (default: the runner's, 'rollback')
+// Every unit's rollback deletes its markers, so a rollback and a re-run leave them exactly once.
+// Prints `EXECUTION <executionId>` when the run starts, then one line
+// `RESULT {status, executed, rolledBack, waited, warnings}` or `ERROR {code, message}` (exit code 2).
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type PostgresChangeContext, postgresDriver } from '../../../src/drivers/postgres/index.ts';
-import { defineChangeUnit, MongockBuilder, silentLogger } from '../../../src/index.ts';
+import { defineChangeUnit, type InterruptedChangePolicy, type Logger, MongockBuilder } from '../../../src/index.ts';
 
 const url = process.env.PG_URL!;
 const schema = process.env.PG_SCHEMA!;
@@ -94,21 +97,28 @@ if (gate !== undefined) {
   while (!existsSync(gate)) await sleep(5);
 }
 
+// Only warnings are kept: they are how the runner reports an interrupted change it recovers from.
+const warnings: string[] = [];
+const logger: Logger = { debug: () => {}, info: () => {}, warn: (message) => void warnings.push(message), error: () => {} };
+
 try {
   const builder = new MongockBuilder()
     .setDriver(postgresDriver({ connectionString: url, schema }))
     .addChangeUnits(...units())
-    .setLogger(silentLogger)
+    .setLogger(logger)
     .setLockConfig({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: Number(process.env.PG_QUIT_AFTER_MS ?? 60_000) });
   if (process.env.PG_OWNER_HOST !== undefined) builder.setServiceIdentifier(process.env.PG_OWNER_HOST);
+  const policy = process.env.MONGOCK_TEST_ON_INTERRUPTED;
+  if (policy !== undefined) builder.setOnInterruptedChange(policy as InterruptedChangePolicy);
   const runner = builder.buildRunner();
+  runner.on('migration-started', ({ executionId }) => void process.stdout.write(`EXECUTION ${executionId}\n`));
   let waited = false;
   runner.on('lock-waiting', () => {
     waited = true;
   });
   const result = await runner.execute();
-  const executed = result.items.filter((i) => i.outcome === 'executed').map((i) => i.changeId);
-  process.stdout.write(`RESULT ${JSON.stringify({ status: result.status, executed, waited })}\n`);
+  const ids = (outcome: string) => result.items.filter((i) => i.outcome === outcome).map((i) => i.changeId);
+  process.stdout.write(`RESULT ${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), waited, warnings })}\n`);
 } catch (error) {
   const { code, message } = error as { code?: string; message: string };
   process.stdout.write(`ERROR ${JSON.stringify({ code, message })}\n`);
