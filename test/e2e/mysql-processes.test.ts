@@ -77,22 +77,17 @@ describe('MySQL/MariaDB with real OS processes', () => {
     console.info(`KILL of the lock's connection: the run stopped ${reaction} ms later`);
   }, 120_000);
 
-  it('SIGKILL in the middle of a non-transactional unit: the next run reports CHANGE_INTERRUPTED; after unlock --force a rerun completes', async () => {
+  /** Kills a run halfway through u3 (non-transactional); returns the dead run's executionId and pid. */
+  async function killMidU3(): Promise<{ executionId: string; pid: number }> {
     db = await createTestDatabase();
     const victim = startScript(SCRIPT, [db.uri, 'hang-in=u3']);
     await waitForOutput(victim, 'MIDWAY');
     victim.kill('SIGKILL');
-    expect((await victim.finished).signal).toBe('SIGKILL');
-    // u3 runs outside a transaction: its first half is in the database, and that is reported, not hidden.
+    const killed = await victim.finished;
+    expect(killed.signal).toBe('SIGKILL');
+    // u3 runs outside a transaction: its first half is in the database.
     expect(await countMarkers()).toEqual({ u1: ROWS, u2: ROWS, u3: ROWS / 2 });
-
-    const refused = await startScript(SCRIPT, [db.uri]).finished;
-    expect(refused.code).toBe(1);
-    expect(verdict(refused)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
-    expect(verdict(refused).message).toContain('unlock --force');
-    expect(await countMarkers()).toEqual({ u1: ROWS, u2: ROWS, u3: ROWS / 2 });
-    expect(await db.lockHolder()).toBeNull();
-
+    const executionId = /^EXECUTION (\S+)$/m.exec(killed.stdout)![1]!;
     // status (lock.inspect) shows the marker without taking the lock.
     const reader = await mysqlDriver({ uri: db.uri }).connect({
       migrationRepositoryName: 'mongockChangeLog',
@@ -100,19 +95,68 @@ describe('MySQL/MariaDB with real OS processes', () => {
       logger: silentLogger,
     });
     try {
-      expect(await reader.lock.inspect()).toMatchObject({ expired: true, inProgress: { changeId: 'u3', author: 'e2e' } });
+      expect(await reader.lock.inspect()).toMatchObject({ expired: true, inProgress: { changeId: 'u3', author: 'e2e', executionId } });
     } finally {
       await reader.close();
     }
+    return { executionId, pid: victim.pid! };
+  }
+
+  const u3Pids = async (): Promise<number[]> =>
+    (await db!.rows<{ pid: number }>(`SELECT DISTINCT pid FROM ${db!.table('markers')} WHERE name = 'u3'`)).map((row) => Number(row.pid));
+
+  it('SIGKILL in the middle of a non-transactional unit: by default the next run rolls it back (ROLLED_BACK under the dead execution), applies it again and finishes', async () => {
+    const dead = await killMidU3();
+    const next = startScript(SCRIPT, [db!.uri]);
+    const recovered = await next.finished;
+    expect(recovered.code, recovered.stdout + recovered.stderr).toBe(0);
+    expect(verdict(recovered)).toMatchObject({ status: 'completed', rolledBack: ['u3'], executed: ['u3', 'u4'] });
+    expect((verdict(recovered).warnings as string[]).filter((w) => w.includes("Change 'u3' by 'e2e' was interrupted"))).toHaveLength(1);
+    // The side-effect counter: every unit's rows exactly once; u3's are all the re-run's (the rollback removed the dead run's half).
+    expect(await countMarkers()).toEqual(FULL);
+    expect(await u3Pids()).toEqual([next.pid]);
+    const u3 = await db!.rows<{ state: string; execution_id: string; error_trace: string | null }>(
+      `SELECT state, execution_id, error_trace FROM ${db!.table('mongock_change_log')} WHERE change_id = 'u3' ORDER BY \`timestamp\`, state DESC`,
+    );
+    expect(u3.map((e) => [e.state, e.execution_id === dead.executionId])).toEqual([
+      ['ROLLED_BACK', true],
+      ['EXECUTED', false],
+    ]);
+    expect(u3[0]!.error_trace).toContain('interrupted');
+    expect(await executedEntries()).toEqual([...ALL].sort());
+    expect(await db!.lockHolder()).toBeNull();
+    const reader = await mysqlDriver({ uri: db!.uri }).connect({
+      migrationRepositoryName: 'mongockChangeLog',
+      lockRepositoryName: 'mongockLock',
+      logger: silentLogger,
+    });
+    try {
+      expect((await reader.lock.inspect())?.inProgress ?? null).toBeNull();
+    } finally {
+      await reader.close();
+    }
+  }, 120_000);
+
+  it("SIGKILL in the middle of a non-transactional unit with onInterruptedChange 'fail': CHANGE_INTERRUPTED until unlock --force; then a rerun completes", async () => {
+    await killMidU3();
+    const FAIL = { MONGOCK_TEST_ON_INTERRUPTED: 'fail' };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = await startScript(SCRIPT, [db!.uri], FAIL).finished;
+      expect(refused.code).toBe(1);
+      expect(verdict(refused)).toMatchObject({ error: 'CHANGE_INTERRUPTED', changeId: 'u3' });
+      expect(verdict(refused).message).toContain('unlock --force');
+      expect(await countMarkers()).toEqual({ u1: ROWS, u2: ROWS, u3: ROWS / 2 });
+      expect(await db!.lockHolder()).toBeNull();
+    }
 
     // The operator checks the data (here: removes the partial rows), then clears the marker.
-    await db.admin.query(`DELETE FROM ${db.table('markers')} WHERE name = 'u3'`);
-    const unlocked = await startScript(SCRIPT, [db.uri, 'unlock']).finished;
-    expect(verdict(unlocked)).toMatchObject({ status: 'unlocked', released: true });
+    await db!.admin.query(`DELETE FROM ${db!.table('markers')} WHERE name = 'u3'`);
+    const unlocked = await startScript(SCRIPT, [db!.uri, 'unlock']).finished;
+    expect(verdict(unlocked)).toMatchObject({ status: 'unlocked', released: true, holder: { inProgress: { changeId: 'u3' } } });
 
-    const rerun = await startScript(SCRIPT, [db.uri]).finished;
+    const rerun = await startScript(SCRIPT, [db!.uri], FAIL).finished;
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
-    expect(verdict(rerun).executed).toEqual(['u3', 'u4']);
+    expect(verdict(rerun)).toMatchObject({ executed: ['u3', 'u4'], rolledBack: [] });
     expect(await countMarkers()).toEqual(FULL);
   }, 120_000);
 

@@ -5,10 +5,13 @@
 //                  (the parent KILLs the lock's connection meanwhile)
 //   quit-after=<ms> gives up waiting for the lock after <ms>
 //   unlock         runs runner.unlock({ force: true }) instead of migrating
-// Prints one JSON line on stdout: { status, executed } or { error, changeId, message }.
+// MONGOCK_TEST_ON_INTERRUPTED=fail|rollback sets onInterruptedChange (default: the runner's, 'rollback').
+// Each data unit's rollback deletes its marker rows, so a rollback and a re-run leave them exactly once.
+// Prints `EXECUTION <executionId>` when a run starts, and one JSON line at the end:
+// { status, executed, rolledBack, warnings } or { error, changeId, message, warnings }.
 
 import { type MysqlChangeContext, mysqlDriver } from '../../../src/drivers/mysql/index.ts';
-import { defineChangeUnit, isMongockError, MongockBuilder, silentLogger } from '../../../src/index.ts';
+import { defineChangeUnit, type InterruptedChangePolicy, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
 
 const [uri, option = ''] = process.argv.slice(2);
 const [mode, value] = option.split('=');
@@ -57,12 +60,19 @@ const dataUnit = (id: string, order: string, transactional: boolean) =>
     },
   });
 
-const runner = new MongockBuilder()
+// Only warnings are kept: they are how the runner reports an interrupted change it recovers from.
+const warnings: string[] = [];
+const logger: Logger = { debug: () => {}, info: () => {}, warn: (message) => void warnings.push(message), error: () => {} };
+
+const builder = new MongockBuilder()
   .setDriver(mysqlDriver({ uri: uri! }))
   .addChangeUnits(createMarkers, dataUnit('u1', '001', true), dataUnit('u2', '002', true), dataUnit('u3', '003', false), dataUnit('u4', '004', true))
-  .setLogger(silentLogger)
-  .setLockConfig({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: mode === 'quit-after' ? Number(value) : 120_000 })
-  .buildRunner();
+  .setLogger(logger)
+  .setLockConfig({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: mode === 'quit-after' ? Number(value) : 120_000 });
+const policy = process.env.MONGOCK_TEST_ON_INTERRUPTED;
+if (policy !== undefined) builder.setOnInterruptedChange(policy as InterruptedChangePolicy);
+const runner = builder.buildRunner();
+runner.on('migration-started', ({ executionId }) => void process.stdout.write(`EXECUTION ${executionId}\n`));
 
 try {
   if (mode === 'unlock') {
@@ -70,12 +80,12 @@ try {
     process.stdout.write(`${JSON.stringify({ status: 'unlocked', released: unlocked.released, holder: unlocked.holder })}\n`);
   } else {
     const result = await runner.execute();
-    const executed = result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId);
-    process.stdout.write(`${JSON.stringify({ status: result.status, executed })}\n`);
+    const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
+    process.stdout.write(`${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), warnings })}\n`);
   }
 } catch (error) {
   const code = isMongockError(error) ? error.code : 'UNEXPECTED';
   const changeId = isMongockError(error) ? (error.changeId ?? null) : null;
-  process.stdout.write(`${JSON.stringify({ error: code, changeId, message: (error as Error).message })}\n`);
+  process.stdout.write(`${JSON.stringify({ error: code, changeId, message: (error as Error).message, warnings })}\n`);
   process.exit(1);
 }
