@@ -78,10 +78,12 @@ SQLite driver (better-sqlite3, WAL, synchronous=NORMAL), a file on local disk.
 | (b) baseline: a process that opens the database and reads the history (median of ${ROUNDS}) | ${fmt(baselineWall)} ms | | |
 | (b) inside the process, from first import to result: runner vs. baseline | ${fmt(startupInside)} ms vs. ${fmt(baselineInside)} ms | | |
 
-Round trips on the start-up path with nothing pending: open, \`PRAGMA journal_mode\`, \`PRAGMA synchronous\`,
-one \`SELECT\` of the history, close. No lock is taken and nothing is written.
+Round trips on the start-up path with nothing pending: open, one \`SELECT\` of the history, close.
+No lock is taken, nothing is written, no pragma is set, and neither \`crypto\` nor the checksum
+compiler is loaded (unchanged code is recognised by the raw part of its recorded checksum).
 Per applied unit: \`BEGIN IMMEDIATE\`, \`SAVEPOINT\`, the unit's own statements, one history upsert,
-one fenced lock-row update, \`RELEASE\`, \`COMMIT\`.
+one fenced lock-row update, \`RELEASE\`, \`COMMIT\`; the checksums of all pending units are computed
+in one compiler call before the first unit runs.
 `;
 writeFileSync(join(here, 'RESULTS.md'), results);
 rmSync(work, { recursive: true, force: true });
