@@ -61,10 +61,13 @@ export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
  * raw part (older entries) compare canonically.
  */
 export function sameCodes(pairs: readonly { readonly recorded: string; readonly model: ChangeUnitModel }[]): boolean[] {
-  const parsed = pairs.map(({ recorded }) => RECORDED.exec(recorded));
-  const fast = pairs.map(({ model }, i) => parsed[i] !== null && parsed[i]![2] !== undefined && parsed[i]![2] === rawHash(methodSources(model)));
-  checksumsOf(pairs.filter((_, i) => parsed[i] !== null && !fast[i]).map(({ model }) => model));
-  return pairs.map(({ model }, i) => fast[i]! || (parsed[i] !== null && parsed[i]![1] === checksumsOf([model])[0]!.slice(0, 16)));
+  const canonical = pairs.map(({ recorded }) => (RECORDED.test(recorded) ? recorded.slice(0, 16) : undefined));
+  // `<canonical>.<raw>`: compare the raw part with plain string operations (start-up path).
+  const fast = pairs.map(
+    ({ recorded, model }, i) => canonical[i] !== undefined && recorded.length === 33 && recorded.slice(17) === rawHash(methodSources(model)),
+  );
+  checksumsOf(pairs.filter((_, i) => canonical[i] !== undefined && !fast[i]).map(({ model }) => model));
+  return pairs.map(({ model }, i) => fast[i]! || (canonical[i] !== undefined && canonical[i] === checksumsOf([model])[0]!.slice(0, 16)));
 }
 
 /** {@link sameCodes} for one unit. */

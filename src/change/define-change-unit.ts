@@ -26,10 +26,13 @@ export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
   readonly rollback: ChangeFunction<TContext>;
 }
 
-const DEFINITION = Symbol.for('mongock.definition');
+const REGISTRY = Symbol.for('mongock.definitions');
+const registryHolder = globalThis as { [REGISTRY]?: WeakSet<object> };
+registryHolder[REGISTRY] ??= new WeakSet<object>();
+const definitions = registryHolder[REGISTRY];
 
 /**
- * Declares a change unit without decorators. The returned object is frozen and recognised by
+ * Declares a change unit without decorators. The object is frozen, returned as is, and recognised by
  * `addChangeUnits` and by scan paths (as a default or named export).
  *
  * @example
@@ -42,10 +45,13 @@ const DEFINITION = Symbol.for('mongock.definition');
  * ```
  */
 export function defineChangeUnit<TContext = DefaultChangeContext>(definition: ChangeUnitDefinition<TContext>): ChangeUnitDefinition<TContext> {
-  return Object.freeze({ ...definition, [DEFINITION]: true });
+  // Registered rather than copied: a project defines hundreds of these at every start-up. The
+  // registry lives on globalThis so that the ESM and CommonJS builds recognise each other's.
+  definitions.add(definition);
+  return Object.isFrozen(definition) ? definition : Object.freeze(definition);
 }
 
 /** True for objects made by {@link defineChangeUnit}. */
 export function isChangeUnitDefinition(value: unknown): value is ChangeUnitDefinition {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DEFINITION] === true;
+  return typeof value === 'object' && value !== null && definitions.has(value);
 }

@@ -66,9 +66,16 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
       problems.push(`${describeUnit(clash)} has the id of the before-step of ${describeUnit(unit.model)} ('${unit.model.id}_before'). Rename it.`);
   }
 
-  const selected = resolved
-    .filter((unit) => isWithinSystemVersions(unit.model.systemVersion, options.startSystemVersion, options.endSystemVersion))
-    .sort(compareUnits);
+  // Units share a handful of versions: decide each version once.
+  const within = new Map<string, boolean>();
+  const inWindow = (version: string): boolean => {
+    let known = within.get(version);
+    if (known === undefined) within.set(version, (known = isWithinSystemVersions(version, options.startSystemVersion, options.endSystemVersion)));
+    return known;
+  };
+  const selected = resolved.filter((unit) => inWindow(unit.model.systemVersion));
+  // Scan paths usually list files in order already: check in one pass before sorting.
+  if (!selected.every((unit, i) => i === 0 || compareUnits(selected[i - 1]!, unit) <= 0)) selected.sort(compareUnits);
   return { units: selected, problems, warnings: orderWarnings(selected) };
 }
 

@@ -13,7 +13,7 @@ export const DEFAULT_END_SYSTEM_VERSION = '2147483647';
 const QUALIFIER_RANK: Readonly<Record<string, number>> = { alpha: 0, a: 0, beta: 1, b: 1, milestone: 2, m: 2, rc: 3, cr: 3, snapshot: 4 };
 
 export function isValidSystemVersion(version: unknown): version is string {
-  return typeof version === 'string' && VERSION.test(version);
+  return typeof version === 'string' && (parsed.has(version) || VERSION.test(version));
 }
 
 /** Negative when a < b, 0 when equal, positive when a > b. Both must be valid. */

@@ -1,5 +1,4 @@
-import type { ChangeEntry } from '../../history/change-entry.ts';
-import { normaliseEntry } from '../../history/is-executed.ts';
+import type { ChangeEntry, ChangeState } from '../../history/change-entry.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
 
@@ -40,29 +39,32 @@ export class SqliteHistory {
   read(): ChangeEntry[] {
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = this.#db.prepare(`SELECT * FROM ${this.#table} ORDER BY timestamp, rowid`).all() as Array<Record<string, unknown>>;
+      // SQLite turns the ISO text into epoch milliseconds far faster than Date parsing in JavaScript.
+      rows = this.#db
+        .prepare(`SELECT *, CAST(ROUND((julianday(timestamp) - 2440587.5) * 86400000) AS INTEGER) AS timestamp_ms FROM ${this.#table} ORDER BY rowid`)
+        .all() as Array<Record<string, unknown>>;
     } catch (error) {
       if (error instanceof Error && /no such table/i.test(error.message)) return [];
       throw error;
     }
-    return rows.map((row) =>
-      normaliseEntry({
-        executionId: row.execution_id,
-        changeId: row.change_id,
-        author: row.author,
-        timestamp: new Date(String(row.timestamp)),
-        state: row.state,
-        type: row.type,
-        changeLogClass: row.change_log_class,
-        changeSetMethod: row.change_set_method,
-        metadata: row.metadata == null ? null : JSON.parse(String(row.metadata)),
-        executionMillis: row.execution_millis,
-        executionHostname: row.execution_hostname,
-        errorTrace: row.error_trace,
-        systemChange: row.system_change === 1,
-        checksum: row.checksum,
-      }),
-    );
+    // Rows are only ever written by this driver, so they map straight to entries (the start-up
+    // path reads every one of them).
+    return rows.map((row) => ({
+      executionId: row.execution_id as string,
+      changeId: row.change_id as string,
+      author: row.author as string,
+      timestamp: new Date(row.timestamp_ms as number),
+      state: row.state as ChangeState,
+      type: row.type === 'BEFORE_EXECUTION' ? 'BEFORE_EXECUTION' : 'EXECUTION',
+      changeLogClass: (row.change_log_class as string | null) ?? '',
+      changeSetMethod: (row.change_set_method as string | null) ?? '',
+      metadata: row.metadata == null ? null : (JSON.parse(row.metadata as string) as Record<string, unknown>),
+      executionMillis: row.execution_millis as number,
+      executionHostname: (row.execution_hostname as string | null) ?? '',
+      errorTrace: (row.error_trace as string | null) ?? null,
+      systemChange: row.system_change === 1,
+      checksum: (row.checksum as string | null) ?? null,
+    }));
   }
 
   save(entry: ChangeEntry): void {
