@@ -69,9 +69,11 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
   // Units share a handful of versions: decide each version once.
   const within = new Map<string, boolean>();
   const inWindow = (version: string): boolean => {
-    let known = within.get(version);
-    if (known === undefined) within.set(version, (known = isWithinSystemVersions(version, options.startSystemVersion, options.endSystemVersion)));
-    return known;
+    const known = within.get(version);
+    if (known !== undefined) return known;
+    const decided = isWithinSystemVersions(version, options.startSystemVersion, options.endSystemVersion);
+    within.set(version, decided);
+    return decided;
   };
   const selected = resolved.filter((unit) => inWindow(unit.model.systemVersion));
   // Scan paths usually list files in order already: check in one pass before sorting.
