@@ -167,7 +167,9 @@ export function canonicalSources(sources: readonly string[]): string[] {
         return sources.map((source) => (source === '' ? '' : unwrapKeepNames(printed[next++]!.trim())));
       }
     } catch {
-      // some source does not parse: fall back below
+      // Some source does not parse: print each on its own, so that one unit's checksum never
+      // depends on which other units shared its batch.
+      if (present.length > 1) return sources.map((source) => canonicalSources([source])[0]!);
     }
   }
   return sources.map((source) => (source === '' ? '' : normalise(source)));

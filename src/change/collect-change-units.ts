@@ -180,6 +180,7 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     (author === undefined || typeof author === 'string') &&
     typeof execute === 'function' &&
     typeof rollback === 'function' &&
+    optionTypesValid(definition) &&
     (before === undefined ? rollbackBefore === undefined : typeof before === 'function' && typeof rollbackBefore === 'function');
   // The messages are built only for an invalid unit: this runs for every unit at every start-up.
   if (!valid) definitionProblems(definition, where, problems);
@@ -207,9 +208,31 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
   });
 }
 
+/** Plain JavaScript can pass anything: `transactional: 'false'` must not mean true. */
+function optionTypesValid(definition: ChangeUnitDefinition<never>): boolean {
+  const { runAlways, failFast, transactional, systemVersion, profiles } = definition;
+  return (
+    (runAlways === undefined || typeof runAlways === 'boolean') &&
+    (failFast === undefined || typeof failFast === 'boolean') &&
+    (transactional === undefined || typeof transactional === 'boolean') &&
+    (systemVersion === undefined || typeof systemVersion === 'string') &&
+    (profiles === undefined || (Array.isArray(profiles) && profiles.every((profile) => typeof profile === 'string')))
+  );
+}
+
 function definitionProblems(definition: ChangeUnitDefinition<never>, where: string, problems: string[]): void {
   const label = `change unit '${String(definition.id ?? '?')}' (defineChangeUnit)${where}`;
   checkIdentity(label, definition.id, definition.order, definition.author, problems);
+  for (const key of ['runAlways', 'failFast', 'transactional'] as const) {
+    const value = definition[key];
+    if (value !== undefined && typeof value !== 'boolean') problems.push(`${label}: '${key}' must be true or false; got ${JSON.stringify(value)}.`);
+  }
+  if (definition.systemVersion !== undefined && typeof definition.systemVersion !== 'string')
+    problems.push(`${label}: 'systemVersion' must be a string such as '1.2.0'.`);
+  const { profiles } = definition;
+  if (profiles !== undefined && !(Array.isArray(profiles) && profiles.every((profile) => typeof profile === 'string'))) {
+    problems.push(`${label}: 'profiles' must be an array of strings, e.g. ['dev'] or ['!prod'].`);
+  }
   for (const key of ['execute', 'rollback', 'before', 'rollbackBefore'] as const) {
     const value = definition[key];
     if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function.`);

@@ -31,6 +31,7 @@ export class LockManager implements LockGuard {
   #deadline = Number.POSITIVE_INFINITY;
   #lostCause: unknown;
   #renewing: Promise<void> | undefined;
+  #released = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LockManagerOptions) {
@@ -71,6 +72,8 @@ export class LockManager implements LockGuard {
       }
       const waited = performance.now() - started;
       if (waited + config.tryFrequencyMs > config.quitTryingAfterMs) {
+        // Giving up is wrong if the holder finished the work meanwhile: ask one last time.
+        if (stillNeeded !== undefined && !(await stillNeeded())) return 'not-needed';
         throw new MongockError(
           'LOCK_NOT_ACQUIRED',
           `Could not obtain the Mongock lock within ${config.quitTryingAfterMs} ms: ${describeHolder(attempt.holder)}. ` +
@@ -86,6 +89,10 @@ export class LockManager implements LockGuard {
 
   /** Throws `LOCK_LOST` if the lock is gone; renews a lease that is past a third of its life. */
   async ensure(): Promise<void> {
+    if (this.#released) {
+      // Work a change left running in the background after the run ended must not go on unguarded.
+      throw new MongockError('LOCK_LOST', 'The Mongock lock was released at the end of the run; a change kept using the database after it finished.');
+    }
     this.#throwIfLost();
     if (!this.#options.lease) return;
     if (performance.now() > this.#deadline) {
@@ -106,7 +113,9 @@ export class LockManager implements LockGuard {
   /** Stops renewing and releases the lock if still ours. Never throws: the run's outcome matters more. */
   async release(): Promise<void> {
     this.#stopTimer();
+    await this.#renewing;
     const lease = this.#lease;
+    if (lease !== undefined) this.#released = true;
     this.#lease = undefined;
     if (lease === undefined) return;
     try {

@@ -76,13 +76,15 @@ export class Executor {
           processedInUnit.push(processed);
           continue;
         }
-        if (!model.failFast) {
-          this.#run.config.logger.warn(`Change '${item.changeId}' failed and is not fail-fast; continuing: ${describeError(error)}`);
-          break;
-        }
-        if (model.form === 'change-set' && !model.changeLogFailFast) {
-          this.#run.config.logger.warn(`Change '${item.changeId}' failed; skipping the rest of ChangeLog ${model.className} (failFast: false).`);
-          skippedChangeLogs.add(model.className);
+        if (!model.failFast || (model.form === 'change-set' && !model.changeLogFailFast)) {
+          // Not fail-fast: FAILED is recorded, nothing is rolled back (Mongock), the marker can go.
+          if (!transactional) await this.#run.lock.markInProgress(null);
+          if (model.failFast) {
+            this.#run.config.logger.warn(`Change '${item.changeId}' failed; skipping the rest of ChangeLog ${model.className} (failFast: false).`);
+            skippedChangeLogs.add(model.className);
+          } else {
+            this.#run.config.logger.warn(`Change '${item.changeId}' failed and is not fail-fast; continuing: ${describeError(error)}`);
+          }
           break;
         }
         // Fail fast: undo what cannot be undone by a transaction, newest first. A unit whose
@@ -90,6 +92,7 @@ export class Executor {
         const toUndo = config.transactionStrategy === 'execution' ? [...processedInRun, ...processedInUnit] : processedInUnit;
         if (!transactional && !(error instanceof InstantiationError)) toUndo.push(processed);
         const rollbackError = await this.#rollbackAll(toUndo.reverse(), error);
+        if (rollbackError === undefined && !transactional) await this.#run.lock.markInProgress(null);
         throw failure(item, error, rollbackError);
       }
       processedInRun.push(...processedInUnit);
@@ -107,12 +110,20 @@ export class Executor {
     const { config, lock, connection } = this.#run;
     const item = plans.flatMap((plan) => plan.items).find((candidate) => candidate.changeId === change.changeId && candidate.unit.author === change.author);
     const history = await connection.readHistory();
-    const recorded = history.some(
-      (entry) => entry.executionId === change.executionId && entry.changeId === change.changeId && entry.author === change.author && entry.state !== 'FAILED',
+    // The dead run may have finished the step after all (EXECUTED), or finished rolling it back
+    // (ROLLED_BACK), and died before clearing the marker: then only the marker is stale. A FAILED
+    // or ROLLBACK_FAILED entry means the data is in between: roll back (again).
+    const settled = history.find(
+      (entry) =>
+        entry.executionId === change.executionId &&
+        entry.changeId === change.changeId &&
+        entry.author === change.author &&
+        (entry.state === 'EXECUTED' || entry.state === 'ROLLED_BACK') &&
+        entry.timestamp.getTime() >= change.startedAt.getTime(),
     );
-    if (recorded) {
+    if (settled !== undefined) {
       config.logger.warn(
-        `Change '${change.changeId}' by '${change.author}' was recorded before its run (${change.executionId}) died; clearing the stale in-progress marker.`,
+        `Change '${change.changeId}' by '${change.author}' was recorded ${settled.state} before its run (${change.executionId}) died; clearing the stale in-progress marker.`,
       );
       await lock.markInProgress(null);
       return;
@@ -136,10 +147,12 @@ export class Executor {
         const started = performance.now();
         const transactional = item.type === 'EXECUTION' && this.#run.transactional && plan.unit.model.transactional !== false;
         try {
+          if (!transactional) await this.#markStarted(item, this.#run.executionId);
           await this.#run.connection.runInScope({ transactional, lease: this.#run.lock.lease, guard: this.#run.lock }, async (scope) => {
             await this.#invoke(item.rollback!, item, scope);
             await scope.saveEntry(this.#entry(item, 'ROLLED_BACK', -1, null, item.rollback!.name));
           });
+          if (!transactional) await this.#run.lock.markInProgress(null);
           this.#record(item, 'rolled-back', performance.now() - started);
         } catch (error) {
           if (isLockLost(error, this.#run.lock)) throw lockLost(error, this.#run.lock);
@@ -163,7 +176,22 @@ export class Executor {
 
   /** `transactionStrategy: 'execution'`: every item and entry in one transaction. */
   async #runInOneTransaction(plans: readonly UnitPlan[]): Promise<void> {
-    const { connection, lock } = this.#run;
+    const { connection, lock, config } = this.#run;
+    // Before-steps stay outside the transaction (DDL), each recorded on its own, all before it.
+    const befores: Processed[] = [];
+    for (const plan of plans) {
+      const item = plan.items.find((candidate) => candidate.type === 'BEFORE_EXECUTION');
+      if (item === undefined || (item.executed && !plan.unit.model.runAlways)) continue;
+      const error = await this.#runItem(item, false);
+      if (error === undefined) {
+        befores.push({ item, startedAt: performance.now() });
+        continue;
+      }
+      const toUndo = error instanceof InstantiationError ? befores : [...befores, { item, startedAt: performance.now() }];
+      const rollbackError = await this.#rollbackAll(toUndo.reverse(), error);
+      if (rollbackError === undefined) await lock.markInProgress(null);
+      throw failure(item, error, rollbackError);
+    }
     let failing: PlanItem | undefined;
     const pendingResults: ItemResult[] = [];
     try {
@@ -173,18 +201,13 @@ export class Executor {
         for (const plan of plans) {
           for (const item of plan.items) {
             if (item.executed && !plan.unit.model.runAlways) {
-              if (this.#run.config.trackIgnored) await scope.saveEntry(this.#entry(item, 'IGNORED', -1, null));
+              if (config.trackIgnored) await scope.saveEntry(this.#entry(item, 'IGNORED', -1, null));
               pendingResults.push(
-                result(
-                  item,
-                  this.#run.config.trackIgnored ? 'ignored' : 'skipped',
-                  0,
-                  undefined,
-                  this.#run.config.trackIgnored ? undefined : 'already-executed',
-                ),
+                result(item, config.trackIgnored ? 'ignored' : 'skipped', 0, undefined, config.trackIgnored ? undefined : 'already-executed'),
               );
               continue;
             }
+            if (item.type === 'BEFORE_EXECUTION') continue; // ran above
             failing = item;
             this.#run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
             const started = performance.now();
@@ -197,10 +220,14 @@ export class Executor {
         failing = undefined;
       });
     } catch (error) {
-      if (failing === undefined || isLockLost(error, lock)) throw error;
+      if (isLockLost(error, lock)) throw lockLost(error, lock);
+      if (failing === undefined) throw error;
       await this.#saveOutside(this.#entry(failing, 'FAILED', -1, trace(error)));
       this.#record(failing, 'failed', 0, error);
-      throw failure(failing, error, undefined);
+      // The transaction took the executions back; the before-steps need their rollback methods.
+      const rollbackError = await this.#rollbackAll([...befores].reverse(), error);
+      if (rollbackError === undefined && befores.length > 0) await lock.markInProgress(null);
+      throw failure(failing, error, rollbackError);
     }
     for (const item of pendingResults) this.#push(item);
   }
@@ -227,13 +254,7 @@ export class Executor {
         return error;
       }
     }
-    await lock.markInProgress({
-      changeId: item.changeId,
-      author: item.unit.author,
-      executionId: this.#run.executionId,
-      startedAt: new Date(),
-      hostname: this.#run.hostname,
-    });
+    await this.#markStarted(item, this.#run.executionId);
     let failed: unknown;
     try {
       await connection.runInScope({ transactional: false, lease: lock.lease, guard: lock }, async (scope) => {
@@ -250,7 +271,8 @@ export class Executor {
       failed ??= error;
     }
     if (isLockLost(failed, lock)) throw lockLost(failed, lock);
-    await lock.markInProgress(null);
+    // On failure the marker stays until the failure is handled (rolled back, or not fail-fast).
+    if (failed === undefined) await lock.markInProgress(null);
     this.#record(item, failed === undefined ? 'executed' : 'failed', performance.now() - started, failed);
     return failed;
   }
@@ -263,6 +285,8 @@ export class Executor {
         continue;
       }
       try {
+        // A crash during a rollback must be found by the next run, as a crash during a change is.
+        await this.#markStarted(item, executionId);
         await this.#run.connection.runInScope({ transactional: false, lease: this.#run.lock.lease, guard: this.#run.lock }, async (scope) => {
           await this.#invoke(item.rollback!, item, scope);
           await scope.saveEntry({ ...this.#entry(item, 'ROLLED_BACK', -1, trace(executionError)), executionId });
@@ -276,6 +300,17 @@ export class Executor {
       }
     }
     return undefined;
+  }
+
+  /** Marks a step as running outside a transaction: a crash from here on is found by the next run. */
+  async #markStarted(item: PlanItem, executionId: string): Promise<void> {
+    await this.#run.lock.markInProgress({
+      changeId: item.changeId,
+      author: item.unit.author,
+      executionId,
+      startedAt: new Date(),
+      hostname: this.#run.hostname,
+    });
   }
 
   async #skipExecuted(item: PlanItem, scope?: Scope<object>): Promise<void> {

@@ -1,4 +1,4 @@
-import { MongockError } from '../errors/mongock-error.ts';
+import { isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
 import type { RunContext } from './executor.ts';
@@ -91,6 +91,7 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
     });
     config.logger.info(`Imported ${entries.length - 1} legacy history record(s) from '${legacy.origin}'.`);
   } catch (error) {
+    if (isMongockError(error, 'LOCK_LOST') || lock.lost) throw lock.lostError() ?? error;
     const reason = error instanceof Error ? error.message : String(error);
     if (legacy.failFast === false) {
       config.logger.warn(`Legacy history import from '${legacy.origin}' failed: ${reason}. Continuing (legacyMigration.failFast: false).`);

@@ -175,7 +175,11 @@ export class MongockRunner {
       const targets = select(await connection.readHistory());
       if (targets.length === 0) return { executionId, items: [] };
       const lock = this.#lockManager(connection);
-      await lock.acquire();
+      const interrupted = await lock.acquire();
+      if (interrupted !== null && interrupted !== 'not-needed') {
+        await lock.release();
+        throw interruptedError(interrupted);
+      }
       try {
         const run: RunContext = {
           config: this.#config,
@@ -234,7 +238,11 @@ export class MongockRunner {
     const units = await this.#units();
     return this.#withConnection(async (connection) => {
       const lock = this.#lockManager(connection);
-      await lock.acquire();
+      const interrupted = await lock.acquire();
+      if (interrupted !== null && interrupted !== 'not-needed') {
+        await lock.release();
+        throw interruptedError(interrupted);
+      }
       try {
         const history = await connection.readHistory();
         const plans = planUnits(units, history).filter((plan) => plan.unit.model.id === changeId);

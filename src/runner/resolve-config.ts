@@ -206,6 +206,25 @@ function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: strin
   }
   const origin = raw.origin ?? raw.collection;
   if (typeof origin !== 'string' || origin === '') problems.push("Option 'legacyMigration.origin' (or 'collection') must name the collection/table to import.");
+  for (const key of ['runAlways', 'failFast'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean') problems.push(`Option 'legacyMigration.${key}' must be true or false; got ${show(raw[key])}.`);
+  }
+  const expected = raw.changesCountExpectation;
+  if (expected !== undefined && !(typeof expected === 'number' && Number.isInteger(expected) && expected >= 0)) {
+    problems.push(`Option 'legacyMigration.changesCountExpectation' must be a whole number; got ${show(expected)}.`);
+  }
+  const mapping = raw.mapping;
+  if (mapping !== undefined) {
+    const fields = ['changeId', 'author', 'timestamp', 'changeLogClass', 'changeSetMethod', 'metadata'];
+    if (typeof mapping !== 'object' || mapping === null)
+      problems.push("Option 'legacyMigration.mapping' must be an object of field names, e.g. { changeId: 'fileName' }.");
+    else {
+      for (const [key, value] of Object.entries(mapping)) {
+        if (!fields.includes(key)) problems.push(`Unknown option 'legacyMigration.mapping.${key}'. Known: ${fields.join(', ')}.`);
+        else if (typeof value !== 'string' || value === '') problems.push(`Option 'legacyMigration.mapping.${key}' must name a field; got ${show(value)}.`);
+      }
+    }
+  }
   const { collection: _alias, ...rest } = raw;
   return Object.freeze({ ...rest, origin: String(origin) }) as LegacyMigrationConfig;
 }

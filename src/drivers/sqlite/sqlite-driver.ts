@@ -134,10 +134,16 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
       if (db.inTransaction) {
         // Undo the change but keep the lease alive: the write lock was ours until now, so
         // nobody could have taken it, and a failed change must not cost the lock.
-        db.exec('ROLLBACK TO mongock_change');
-        db.exec('RELEASE mongock_change');
-        this.lock.fenceAndRenew(options.lease);
-        db.exec('COMMIT');
+        try {
+          db.exec('ROLLBACK TO mongock_change');
+          db.exec('RELEASE mongock_change');
+          this.lock.fenceAndRenew(options.lease);
+          db.exec('COMMIT');
+        } catch {
+          // The change ended our savepoint itself (through the raw handle): drop everything; the
+          // original error is the one to report.
+          if (db.inTransaction) db.exec('ROLLBACK');
+        }
       }
       throw error;
     }
