@@ -174,12 +174,7 @@ export class MongockRunner {
       const select = (history: readonly ChangeEntry[]): UnitPlan[] => selectForUndo(planUnits(units, history), options);
       const targets = select(await connection.readHistory());
       if (targets.length === 0) return { executionId, items: [] };
-      const lock = this.#lockManager(connection);
-      const interrupted = await lock.acquire();
-      if (interrupted !== null && interrupted !== 'not-needed') {
-        await lock.release();
-        throw interruptedError(interrupted);
-      }
+      const lock = await this.#lockForMaintenance(connection);
       try {
         const run: RunContext = {
           config: this.#config,
@@ -237,12 +232,7 @@ export class MongockRunner {
   async acceptChecksum(changeId: string): Promise<AcceptChecksumResult> {
     const units = await this.#units();
     return this.#withConnection(async (connection) => {
-      const lock = this.#lockManager(connection);
-      const interrupted = await lock.acquire();
-      if (interrupted !== null && interrupted !== 'not-needed') {
-        await lock.release();
-        throw interruptedError(interrupted);
-      }
+      const lock = await this.#lockForMaintenance(connection);
       try {
         const history = await connection.readHistory();
         const plans = planUnits(units, history).filter((plan) => plan.unit.model.id === changeId);
@@ -365,6 +355,17 @@ export class MongockRunner {
     } finally {
       await connection.close();
     }
+  }
+
+  /** The lock for undo and checksum repair, which must not run over a half-applied change. */
+  async #lockForMaintenance(connection: DriverConnection<object>): Promise<LockManager> {
+    const lock = this.#lockManager(connection);
+    const interrupted = await lock.acquire();
+    if (interrupted !== null && interrupted !== 'not-needed') {
+      await lock.release();
+      throw interruptedError(interrupted);
+    }
+    return lock;
   }
 
   #transactional(connection: DriverConnection<object>): boolean {
