@@ -122,7 +122,9 @@ export class LockManager implements LockGuard {
       const released = await this.#options.primitive.release(lease);
       if (!released) this.#options.logger.warn(`Lock was no longer held by ${lease.owner} at release; left untouched.`);
     } catch (error) {
-      this.#options.logger.warn(`Could not release the lock: ${String(error)}. It expires on its own.`);
+      this.#options.logger.warn(
+        `Could not release the lock: ${String(error)}. ${this.#options.lease ? 'Its lease expires on its own.' : 'It ends with its database connection, which is closed rather than reused.'}`,
+      );
     }
   }
 

@@ -289,11 +289,14 @@ describe('MySQL/MariaDB driver', () => {
         if (!second.acquired) throw new Error('not acquired');
         expect(second.interrupted).toEqual(change);
         expect(second.lease.fence).toBeGreaterThan(first.lease.fence);
-        // A live holder keeps the lock; forceRelease from elsewhere clears only the marker.
+        // A live holder keeps the lock and its marker (its crash record): forceRelease changes nothing.
         expect(await a.lock.forceRelease()).toBe(false);
-        expect((await a.lock.inspect())?.inProgress).toBeNull();
+        expect((await a.lock.inspect())?.inProgress).toEqual(change);
         expect((await a.lock.inspect())?.owner).toBe('b');
         expect(await b.lock.release(second.lease)).toBe(true);
+        // Once nobody holds it, forceRelease clears the marker.
+        expect(await a.lock.forceRelease()).toBe(true);
+        expect(await a.lock.inspect()).toBeNull();
       } finally {
         await a.close();
         await b.close();

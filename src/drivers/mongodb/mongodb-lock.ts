@@ -2,6 +2,12 @@ import type { ClientSession, Collection, Db, Document } from 'mongodb';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { type MongoCollectionSettings, serverTime, toDriverError } from './mongodb-client.ts';
+
+/** How long one acquisition attempt may wait on the server (e.g. behind a holder's transaction). */
+const TRY_ACQUIRE_MAX_TIME_MS = 2_000;
+/** MongoDB's MaxTimeMSExpired. */
+const MAX_TIME_EXPIRED = 50;
+
 import { ensureUniqueIndex } from './mongodb-indexes.ts';
 
 /** The single lock document's key, as Java Mongock's `DEFAULT_KEY`. */
@@ -66,11 +72,12 @@ export class MongoLock implements LockPrimitive {
           },
           $inc: { fence: 1 },
         },
-        { upsert: true, returnDocument: 'after', includeResultMetadata: false, promoteLongs: true },
+        // A holder's open transaction keeps the document locked; one attempt must not wait for it.
+        { upsert: true, returnDocument: 'after', includeResultMetadata: false, promoteLongs: true, maxTimeMS: TRY_ACQUIRE_MAX_TIME_MS },
       );
     } catch (error) {
       // The unique index turns "someone else's live lease" into a duplicate-key error on the upsert.
-      if (codeOf(error) === DUPLICATE_KEY) return { acquired: false, holder: await this.#holder(true) };
+      if (codeOf(error) === DUPLICATE_KEY || codeOf(error) === MAX_TIME_EXPIRED) return { acquired: false, holder: await this.#holder(true) };
       if (codeOf(error) === TYPE_MISMATCH) throw this.#malformed(`its 'fence' is not a number (${describeError(error)})`, error);
       throw toDriverError(error, `taking the lock in '${this.#collection.collectionName}'`);
     }

@@ -51,6 +51,8 @@ export class MysqlLock implements LockPrimitive {
   /** The `GET_LOCK` name (server-wide, so it names the database and the table). */
   readonly name: string;
   #lease: LockLease | undefined;
+  /** Set when GET_LOCK granted, cleared only by a confirmed RELEASE_LOCK: then never pool this connection. */
+  #mayHold = false;
   #stopWatching: (() => void) | undefined;
 
   constructor(session: MysqlSession, tableName: string, logger: Logger) {
@@ -66,6 +68,7 @@ export class MysqlLock implements LockPrimitive {
     if (this.#lease !== undefined) return { acquired: false, holder: await this.inspect() };
     const [row] = await this.#session.rows<{ got: number | null }>('SELECT GET_LOCK(?, 0) AS got', [this.name]);
     if (row?.got === 0) return { acquired: false, holder: await this.inspect() };
+    if (row?.got === 1) this.#mayHold = true;
     if (row?.got !== 1) {
       throw new MongockError(
         'DRIVER_ERROR',
@@ -89,7 +92,7 @@ export class MysqlLock implements LockPrimitive {
       return { acquired: true, lease, interrupted: parseInProgress(previous?.in_progress ?? null) };
     } catch (error) {
       // Leave nothing behind: a failed bootstrap must not keep the lock for the rest of the session.
-      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]).catch(() => undefined);
+      await this.#releaseLock().catch(() => false);
       throw error;
     }
   }
@@ -113,9 +116,9 @@ export class MysqlLock implements LockPrimitive {
       clearFailed = error;
     }
     // The session lock is released even when its row could not be cleared (the row then reads as expired).
-    const [row] = await this.#session.rows<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [this.name]);
+    const released = await this.#releaseLock();
     if (clearFailed !== undefined) throw clearFailed;
-    return row?.released === 1;
+    return released;
   }
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
@@ -164,7 +167,7 @@ export class MysqlLock implements LockPrimitive {
   async forceRelease(): Promise<boolean> {
     if (this.#lease !== undefined) {
       this.#forget();
-      await this.#session.rows('SELECT RELEASE_LOCK(?)', [this.name]);
+      await this.#releaseLock();
     }
     const [used] = await this.#session.rows<{ holder: number | string | null }>('SELECT IS_USED_LOCK(?) AS holder', [this.name]);
     const holderConnection = used?.holder == null ? null : Number(used.holder);
@@ -177,7 +180,8 @@ export class MysqlLock implements LockPrimitive {
                WHERE lock_key = ? AND (owner IS NOT NULL OR in_progress IS NOT NULL)`,
               [LOCK_KEY],
             )
-          : await this.#session.run(`UPDATE ${this.#table} SET in_progress = NULL WHERE lock_key = ? AND in_progress IS NOT NULL`, [LOCK_KEY]);
+          : // A live holder's marker is its crash record: clearing it would hide a crash that follows.
+            { affectedRows: 0 };
       changed = result.affectedRows;
     } catch (error) {
       if (errorCode(error).errno === ER.NO_SUCH_TABLE) return false;
@@ -205,14 +209,23 @@ export class MysqlLock implements LockPrimitive {
   }
 
   /** Releases a lock still held when the connection goes away (a run that did not release it); false when it could not. */
+  /** Lets go of a lock still held at close: false when this connection may still hold it (destroy it, never pool it). */
   async dispose(): Promise<boolean> {
     const lease = this.#lease;
-    if (lease === undefined) return true;
     try {
-      return await this.release(lease);
+      if (lease !== undefined) await this.release(lease);
+      else if (this.#mayHold && this.#session.lostCause === undefined) await this.#releaseLock();
     } catch {
-      return false;
+      // reported below
     }
+    return !this.#mayHold;
+  }
+
+  /** RELEASE_LOCK, checked; only a confirmed release clears {@link #mayHold}. */
+  async #releaseLock(): Promise<boolean> {
+    const [row] = await this.#session.rows<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [this.name]);
+    if (row?.released === 1) this.#mayHold = false;
+    return row?.released === 1;
   }
 
   #forget(): void {

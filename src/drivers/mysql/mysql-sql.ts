@@ -17,7 +17,7 @@ export const DEFAULT_TABLE_NAMES: Readonly<Record<string, string>> = Object.free
 
 /** The table name for a configured repository name. */
 export function tableName(repositoryName: string): string {
-  return DEFAULT_TABLE_NAMES[repositoryName] ?? repositoryName;
+  return Object.hasOwn(DEFAULT_TABLE_NAMES, repositoryName) ? DEFAULT_TABLE_NAMES[repositoryName]! : repositoryName;
 }
 
 /** A Date as a UTC `DATETIME(3)` literal: the session's `time_zone` never shifts stored times. */

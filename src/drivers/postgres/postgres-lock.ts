@@ -34,6 +34,11 @@ export class PostgresLock implements LockPrimitive {
   readonly #table: string;
   readonly #key: AdvisoryKey;
   #held: LockLease | undefined;
+  /**
+   * Set as soon as the advisory lock is granted, cleared only by an unlock the server confirmed:
+   * while set, this connection must never go back to a pool (it may still hold the lock).
+   */
+  #mayHold = false;
 
   constructor(session: PostgresSession, schema: string, table: string, key: AdvisoryKey) {
     this.#session = session;
@@ -46,6 +51,7 @@ export class PostgresLock implements LockPrimitive {
     if (this.#held !== undefined) return { acquired: false, holder: await this.inspect() };
     const { rows } = await this.#session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.#key.key]);
     if (rows[0]?.locked !== true) return { acquired: false, holder: await this.inspect() };
+    this.#mayHold = true;
     try {
       await this.#createTable();
       const { rows: granted } = await this.#session.query<{ fence: string; in_progress: InProgressJson | string | null }>(
@@ -61,7 +67,7 @@ export class PostgresLock implements LockPrimitive {
       this.#session.watch(request.onLost);
       return { acquired: true, lease, interrupted: parseInProgress(granted[0]!.in_progress) };
     } catch (error) {
-      await this.#unlock().catch(() => undefined);
+      await this.#unlock().catch(() => false);
       throw error;
     }
   }
@@ -78,11 +84,17 @@ export class PostgresLock implements LockPrimitive {
     this.#session.unwatch();
     // A dead session's lock was already released by the server, with the connection.
     if (!this.#session.alive) return false;
-    await this.#session.query(
-      `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, backend_pid = NULL WHERE lock_key = $1 AND owner = $2 AND fence = $3`,
-      [LOCK_KEY, lease.owner, lease.fence],
-    );
-    return this.#unlock();
+    let unlocked = false;
+    try {
+      await this.#session.query(
+        `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, backend_pid = NULL WHERE lock_key = $1 AND owner = $2 AND fence = $3`,
+        [LOCK_KEY, lease.owner, lease.fence],
+      );
+    } finally {
+      // Whatever happened to the row, the session lock itself must go.
+      unlocked = await this.#unlock();
+    }
+    return unlocked;
   }
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
@@ -165,12 +177,13 @@ export class PostgresLock implements LockPrimitive {
    */
   async abandon(): Promise<boolean> {
     const lease = this.#held;
-    if (lease === undefined) return true;
     try {
-      return await this.release(lease);
+      if (lease !== undefined) await this.release(lease);
+      else if (this.#mayHold && this.#session.alive) await this.#unlock();
     } catch {
-      return false;
+      // reported below: the connection may still hold the lock
     }
+    return !this.#mayHold;
   }
 
   #isHeld(lease: LockLease): boolean {
@@ -179,7 +192,9 @@ export class PostgresLock implements LockPrimitive {
 
   async #unlock(): Promise<boolean> {
     const { rows } = await this.#session.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [this.#key.key]);
-    return rows[0]?.unlocked === true;
+    const unlocked = rows[0]?.unlocked === true;
+    if (unlocked) this.#mayHold = false;
+    return unlocked;
   }
 
   async #createTable(): Promise<void> {

@@ -71,6 +71,8 @@ export function sqlState(error: unknown): string | undefined {
 export function isSessionFatal(error: unknown): boolean {
   const code = sqlState(error);
   if (code !== undefined && (code.startsWith('08') || code.startsWith('57P0') || code === 'ECONNRESET' || code === 'EPIPE')) return true;
+  // A server error (a five-character SQLSTATE) is about the statement, whatever its text says.
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return false;
   const message = error instanceof Error ? error.message : '';
   return /Connection terminated|not queryable|connection error/i.test(message);
 }
