@@ -175,11 +175,6 @@ export function canonicalSources(sources: readonly string[]): string[] {
   return sources.map((source) => (source === '' ? '' : normalise(source)));
 }
 
-/** The canonical text of one function's source. */
-export function canonicalSource(source: string): string {
-  return canonicalSources([source])[0]!;
-}
-
 const TRANSFORM_OPTIONS = Object.freeze({
   loader: 'ts',
   minifyWhitespace: true,
@@ -193,7 +188,7 @@ const TRANSFORM_OPTIONS = Object.freeze({
  * statement `__name(f,"f");` disappears. Works on esbuild's minified output, whose strings are
  * the only places where parentheses and commas may appear unbalanced.
  */
-export function unwrapKeepNames(code: string): string {
+function unwrapKeepNames(code: string): string {
   const marker = '__name(';
   let out = '';
   let i = 0;
@@ -251,7 +246,7 @@ function skipString(code: string, start: number): number {
 }
 
 /** The fallback canonical form: comments and all whitespace outside string literals removed. */
-export function normalise(source: string): string {
+function normalise(source: string): string {
   let out = '';
   let i = 0;
   while (i < source.length) {
