@@ -4,8 +4,10 @@
 #
 # Usage: scripts/ferretdb.sh start|stop|status|url
 #
-#   start   build the server if needed and start it in the background;
-#           does nothing (exit 0) if the port already answers
+#   start   keep the server on the port when it is a working FerretDB (it reports a
+#           FerretDB version and a write in a scratch database succeeds); otherwise
+#           stop it (when it is a FerretDB whose files are gone, say) and start ours,
+#           building the binary if needed. Something else on the port: exit 1.
 #   stop    stop the server started by this script (via its pid file)
 #   status  print "running ..." (exit 0) or "not running" (exit 3)
 #   url     print the connection string, mongodb://127.0.0.1:<port>/
@@ -19,8 +21,10 @@
 # besides the loopback listener). Building it needs Go >= 1.24 and the Go
 # module proxy (only on the first build, or after go.mod changes).
 #
-# State (gitignored) lives in $ROOT/.test-servers/ferretdb/; everything but the
-# binary is per port, so servers on different FERRETDB_PORTs do not clash:
+# State lives outside every clone, in /var/tmp/mongock-test-servers/ferretdb/
+# ($MONGOCK_TEST_SERVERS_DIR overrides the base), shared by all clones on the machine
+# (deleting a clone never leaves a server running on deleted files); everything but
+# the binary is per port, so servers on different FERRETDB_PORTs do not clash:
 #   bin/ferretdb              built binary
 #   bin/ferretdb.sha256       hash of the sources it was built from
 #   data-<port>/              SQLite files (one per database)
@@ -35,7 +39,13 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 SRC_DIR="$SCRIPT_DIR/ferretdb"
-STATE_DIR="$ROOT/.test-servers/ferretdb"
+readonly SERVER_NAME=ferretdb
+# shellcheck source=scripts/lib/test-server-common.sh
+source "$SCRIPT_DIR/lib/test-server-common.sh"
+STATE_DIR="$(servers_base)/ferretdb"
+# Where this script kept its binary before state moved out of the clones: reused when its
+# sources match, to spare a build.
+LEGACY_BIN_DIR="$ROOT/.test-servers/ferretdb/bin"
 BIN_DIR="$STATE_DIR/bin"
 BIN="$BIN_DIR/ferretdb"
 HASH_FILE="$BIN_DIR/ferretdb.sha256"
@@ -64,11 +74,12 @@ port_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null
 }
 
-# True if process $1 runs our binary with "-listen $HOST:$PORT".
+# True if process $1 runs a FerretDB binary of this script (from any clone or layout) with
+# "-listen $HOST:$PORT".
 is_our_server() {
   local exe cmd
   exe="$(readlink "/proc/$1/exe" 2>/dev/null)" || return 1
-  [[ "${exe% (deleted)}" == "$BIN" ]] || return 1
+  [[ "$(basename "${exe% (deleted)}")" == ferretdb ]] || return 1
   cmd="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
   [[ "$cmd" == *" -listen $HOST:$PORT "* ]]
 }
@@ -96,6 +107,41 @@ our_pid() {
     fi
   done
   return 1
+}
+
+# True when the server on the port is a working FerretDB: it reports a FerretDB version and a
+# write in a scratch database succeeds. Sets PROBE_PROBLEM otherwise. Without node or the
+# clone's `mongodb` package (before `npm install`), falls back to checking that the listener is
+# our binary and that its data folder exists.
+PROBE_PROBLEM=""
+probe() {
+  PROBE_PROBLEM=""
+  if ! port_open; then
+    PROBE_PROBLEM="nothing answers on $HOST:$PORT"
+    return 1
+  fi
+  local rc=0 out=""
+  if command -v node >/dev/null 2>&1; then
+    out="$(node "$SCRIPT_DIR/lib/mongo-probe.mjs" "mongodb://$HOST:$PORT/" 2>&1)" || rc=$?
+  else
+    rc=4
+  fi
+  if ((rc == 0)); then return 0; fi
+  if ((rc != 4)); then
+    PROBE_PROBLEM="${out:-the probe failed}"
+    return 1
+  fi
+  local pid data
+  if ! pid="$(our_pid)"; then
+    PROBE_PROBLEM="the listener is not a FerretDB started by this script"
+    return 1
+  fi
+  data="$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n '/^-data$/{n;p;q}')"
+  if [[ -z "$data" || ! -d "$data" ]]; then
+    PROBE_PROBLEM="its data folder '${data:-?}' is gone"
+    return 1
+  fi
+  return 0
 }
 
 show_log_tail() {
@@ -146,6 +192,13 @@ build_if_needed() {
   if [[ "$want" == "$have" ]]; then
     return 0
   fi
+  if [[ -x "$LEGACY_BIN_DIR/ferretdb" && -f "$LEGACY_BIN_DIR/ferretdb.sha256" && "$(cat "$LEGACY_BIN_DIR/ferretdb.sha256")" == "$want" ]]; then
+    mkdir -p "$BIN_DIR"
+    cp -f "$LEGACY_BIN_DIR/ferretdb" "$BIN.tmp" && mv -f "$BIN.tmp" "$BIN"
+    printf '%s\n' "$want" >"$HASH_FILE"
+    log "reused the binary built in $LEGACY_BIN_DIR (same sources)"
+    return 0
+  fi
 
   log "building FerretDB server from $SRC_DIR (first build takes a few minutes) ..."
   mkdir -p "$BIN_DIR"
@@ -165,16 +218,16 @@ cmd_start() {
   local pid=""
   lock
 
-  if port_open; then
-    if pid="$(our_pid)"; then
-      log "already running (pid $pid) on $HOST:$PORT"
-    else
-      log "port $HOST:$PORT already answers (not started by this script, or pid file lost); nothing to do"
-    fi
+  if probe; then
+    log "already running and healthy on $HOST:$PORT (pid $(listener_pid "$PORT")); kept"
     return 0
   fi
+  if port_open; then
+    # Answers but does not work (its files were deleted with the clone that started it, say).
+    replace_listener "$PORT" ferretdb TERM "$PROBE_PROBLEM"
+  fi
 
-  if pid="$(our_pid)"; then
+  if pid="$(our_pid)" && ! port_open; then
     # Started earlier but not answering yet (or hung): wait for it below.
     log "server process $pid exists but $HOST:$PORT does not answer yet; waiting"
   else
@@ -196,8 +249,8 @@ cmd_start() {
 
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if port_open; then
-      log "FerretDB is up: mongodb://$HOST:$PORT/ (pid $pid, log $LOG_FILE)"
+    if probe; then
+      log "FerretDB is up: mongodb://$HOST:$PORT/ (pid $pid, data $DATA_DIR, log $LOG_FILE)"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -244,7 +297,7 @@ cmd_stop() {
 cmd_status() {
   local pid
   if pid="$(our_pid)"; then
-    if port_open; then
+    if probe; then
       echo "running (pid $pid, mongodb://$HOST:$PORT/)"
       return 0
     fi

@@ -11,10 +11,13 @@
 #            mongock_limited@127.0.0.1 / @localhost, password mongock_limited
 #                 SELECT ON mongock_test.* only
 #   Database: mongock_test (utf8mb4)
-# * State (data dir, log, socket, pid, my.cnf): $ROOT/.test-servers/mariadb/, or
-#   /var/tmp/mongock-test-servers/mariadb/ when the `mysql` OS user cannot reach
-#   the repository ($MONGOCK_TEST_SERVERS_DIR overrides the base dir).
-# * `start` is idempotent and returns in a few ms when the server already answers.
+# * State (data dir, log, socket, pid, my.cnf): /var/tmp/mongock-test-servers/mariadb-<port>/,
+#   outside every clone and shared by all of them ($MONGOCK_TEST_SERVERS_DIR
+#   overrides the base dir).
+# * `start` is idempotent: it keeps the server on the port when it works (login,
+#   provisioned users, and a write in the scratch database mongock_probe), and
+#   replaces a MariaDB that answers but does not work (one whose data folder was
+#   deleted, say). Anything else on the port is left alone and reported.
 #   Otherwise it installs the Debian packages if missing (apt-get, needs root),
 #   initialises the data dir once, starts mariadbd directly (no systemd), waits
 #   for it, and (re)creates the users/database.
@@ -51,15 +54,27 @@ find_bins() {
 
 # ---------------------------------------------------------------- helpers --
 
-# Quick "is our server up and provisioned" probe (TCP + password + database).
+readonly PROBE_DB=mongock_probe
+
+# Is the server on the port ours and working? Logs in as $USER_NAME, finds the provisioned users,
+# and writes in a scratch database ($PROBE_DB, created when missing): a server still listening on
+# a deleted data folder answers logins but cannot create a table. Sets PROBE_PROBLEM otherwise.
+PROBE_PROBLEM=""
 probe() {
-  local client
-  client="$(first_cmd mariadb mysql)" || return 1
-  local out
-  out="$("$client" --no-defaults --protocol=TCP -h "$HOST" -P "$PORT" -u "$USER_NAME" -p"$USER_PASS" \
-    --connect-timeout=3 -N -B -e "select count(distinct user) from mysql.user where user = '$LIMITED_NAME'" \
-    "$DB" 2>/dev/null)" || return 1
-  [[ "$out" == 1 ]]
+  PROBE_PROBLEM=""
+  local client out table="probe_$$_$RANDOM"
+  if ! client="$(first_cmd mariadb mysql)"; then PROBE_PROBLEM="the mariadb client is not installed"; return 1; fi
+  if ! out="$("$client" --no-defaults --protocol=TCP -h "$HOST" -P "$PORT" -u "$USER_NAME" -p"$USER_PASS" \
+    --connect-timeout=3 -N -B -e "select count(distinct user) from mysql.user where user = '$LIMITED_NAME'" "$DB" 2>&1)"; then
+    PROBE_PROBLEM="login as $USER_NAME to $DB failed: ${out%%$'\n'*}"
+    return 1
+  fi
+  if [[ "$out" != 1 ]]; then PROBE_PROBLEM="user $LIMITED_NAME is missing (not provisioned)"; return 1; fi
+  if ! out="$("$client" --no-defaults --protocol=TCP -h "$HOST" -P "$PORT" -u "$USER_NAME" -p"$USER_PASS" --connect-timeout=3 -N -B -e \
+    "CREATE DATABASE IF NOT EXISTS $PROBE_DB; CREATE TABLE $PROBE_DB.$table (at DATETIME) ENGINE=InnoDB; INSERT INTO $PROBE_DB.$table VALUES (NOW()); DROP TABLE $PROBE_DB.$table" 2>&1)"; then
+    PROBE_PROBLEM="a write in the scratch database $PROBE_DB failed: ${out%%$'\n'*}"
+    return 1
+  fi
 }
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
@@ -67,14 +82,9 @@ port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 
 choose_state_dir() {
   local base
-  if [[ -n "${MONGOCK_TEST_SERVERS_DIR:-}" ]]; then
-    base="$MONGOCK_TEST_SERVERS_DIR"
-  elif id "$OS_USER" >/dev/null 2>&1 && runuser -u "$OS_USER" -- test -x "$ROOT" 2>/dev/null; then
-    base="$ROOT/.test-servers"
-  else
-    base="/var/tmp/mongock-test-servers"
-  fi
-  STATE="$base/mariadb"
+  base="$(servers_base)"
+  mkdir -p "$base" && chmod 755 "$base"
+  STATE="$base/mariadb-$PORT"
   DATA="$STATE/data"
   LOGFILE="$STATE/mariadb.log"
   PIDFILE="$STATE/mariadbd.pid"
@@ -250,6 +260,7 @@ cmd_start() {
   exec 9>"$lock"
   flock -w 600 9 || die "timed out waiting for lock $lock"
   probe && exit 0     # someone else started it while we waited
+  local problem="$PROBE_PROBLEM"
 
   if ! installed; then
     log "installing MariaDB packages (apt-get)"
@@ -258,10 +269,14 @@ cmd_start() {
     stop_default_server
   fi
   choose_state_dir
+  if port_open && ! server_pid >/dev/null; then
+    # Answers but does not work as ours should (its data folder was deleted, say): replace it.
+    replace_listener "$PORT" 'mariadbd|mysqld' TERM "$problem"
+  fi
   init_datadir
   start_server
   provision
-  probe || fail "server started but TCP login as $USER_NAME to $DB fails"
+  probe || fail "server started but it does not work: $PROBE_PROBLEM"
   log "ready: $URL ($(server_version))"
 }
 

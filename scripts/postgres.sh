@@ -9,10 +9,13 @@
 # * Roles:   mongock / mongock                  (LOGIN SUPERUSER CREATEDB CREATEROLE)
 #            mongock_limited / mongock_limited  (LOGIN, no CREATE anywhere)
 #   Database: mongock_test (owner mongock)
-# * State (data dir, log, socket): $ROOT/.test-servers/postgres/, or
-#   /var/tmp/mongock-test-servers/postgres/ when the `postgres` OS user cannot
-#   reach the repository ($MONGOCK_TEST_SERVERS_DIR overrides the base dir).
-# * `start` is idempotent and returns in a few ms when the server already answers.
+# * State (data dir, log, socket): /var/tmp/mongock-test-servers/postgres-<port>/,
+#   outside every clone and shared by all of them ($MONGOCK_TEST_SERVERS_DIR
+#   overrides the base dir).
+# * `start` is idempotent: it keeps the server on the port when it works (login,
+#   provisioned roles, and a write in the scratch database mongock_probe), and
+#   replaces a PostgreSQL that answers but does not work (one whose data folder was
+#   deleted, say). Anything else on the port is left alone and reported.
 #   Otherwise it installs the Debian packages if missing (apt-get, needs root),
 #   initialises the data dir once, starts the server without systemd, waits for
 #   it, and (re)creates the roles/database.
@@ -38,14 +41,38 @@ source "$SCRIPT_DIR/lib/test-server-common.sh"
 
 # ---------------------------------------------------------------- helpers --
 
-# Quick "is our server up and provisioned" probe (TCP + password + database).
+readonly PROBE_DB=mongock_probe
+
+# Is the server on the port ours and working? Logs in as $USER_NAME, finds the provisioned roles,
+# and writes in a scratch database ($PROBE_DB, created when missing): a server still listening on
+# a deleted data folder answers logins but cannot create a table. Sets PROBE_PROBLEM otherwise.
+PROBE_PROBLEM=""
 probe() {
-  command -v psql >/dev/null 2>&1 || return 1
-  local out
-  out="$(PGPASSWORD="$USER_PASS" PGCONNECT_TIMEOUT=3 PGSSLMODE=disable \
-    psql -X -q -w -h "$HOST" -p "$PORT" -U "$USER_NAME" -d "$DB" -Atc \
-    "select count(*) from pg_roles where rolname = '$LIMITED_NAME'" 2>/dev/null)" || return 1
-  [[ "$out" == 1 ]]
+  PROBE_PROBLEM=""
+  if ! command -v psql >/dev/null 2>&1; then PROBE_PROBLEM="psql is not installed"; return 1; fi
+  local out table="probe_$$_$RANDOM"
+  if ! out="$(pg_tcp -d "$DB" -Atc "select count(*) from pg_roles where rolname = '$LIMITED_NAME'" 2>&1)"; then
+    PROBE_PROBLEM="login as $USER_NAME to $DB failed: ${out%%$'\n'*}"
+    return 1
+  fi
+  if [[ "$out" != 1 ]]; then PROBE_PROBLEM="role $LIMITED_NAME is missing (not provisioned)"; return 1; fi
+  if ! out="$(pg_tcp -d postgres -Atc "select 1 from pg_database where datname = '$PROBE_DB'" 2>&1)"; then
+    PROBE_PROBLEM="${out%%$'\n'*}"
+    return 1
+  fi
+  if [[ "$out" != 1 ]] && ! out="$(pg_tcp -d postgres -qc "create database $PROBE_DB" 2>&1)"; then
+    PROBE_PROBLEM="creating the scratch database $PROBE_DB failed: ${out%%$'\n'*}"
+    return 1
+  fi
+  if ! out="$(pg_tcp -d "$PROBE_DB" -q -v ON_ERROR_STOP=1 \
+    -c "create table $table (at timestamptz)" -c "insert into $table values (now())" -c "drop table $table" 2>&1)"; then
+    PROBE_PROBLEM="a write in the scratch database $PROBE_DB failed: ${out%%$'\n'*}"
+    return 1
+  fi
+}
+
+pg_tcp() {
+  PGPASSWORD="$USER_PASS" PGCONNECT_TIMEOUT=3 PGSSLMODE=disable psql -X -w -h "$HOST" -p "$PORT" -U "$USER_NAME" "$@"
 }
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
@@ -54,14 +81,9 @@ port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 # Select state dir (callable once the OS user exists).
 choose_state_dir() {
   local base
-  if [[ -n "${MONGOCK_TEST_SERVERS_DIR:-}" ]]; then
-    base="$MONGOCK_TEST_SERVERS_DIR"
-  elif id "$OS_USER" >/dev/null 2>&1 && runuser -u "$OS_USER" -- test -x "$ROOT" 2>/dev/null; then
-    base="$ROOT/.test-servers"
-  else
-    base="/var/tmp/mongock-test-servers"
-  fi
-  STATE="$base/postgres"
+  base="$(servers_base)"
+  mkdir -p "$base" && chmod 755 "$base"
+  STATE="$base/postgres-$PORT"
   DATA="$STATE/data"
   LOGFILE="$STATE/postgres.log"
   SOCKDIR="$STATE/run"
@@ -217,6 +239,7 @@ cmd_start() {
   exec 9>"$lock"
   flock -w 600 9 || die "timed out waiting for lock $lock"
   probe && exit 0     # someone else started it while we waited
+  local problem="$PROBE_PROBLEM"
 
   if ! installed; then
     log "installing PostgreSQL packages (apt-get)"
@@ -225,10 +248,14 @@ cmd_start() {
     installed || die "PostgreSQL still not usable after installation"
   fi
   choose_state_dir
+  if port_open && ! running; then
+    # Answers but does not work as ours should (its data folder was deleted, say): replace it.
+    replace_listener "$PORT" 'postgres|postmaster' INT "$problem"
+  fi
   init_datadir
   start_server
   provision
-  probe || fail "server started but TCP login as $USER_NAME to $DB fails"
+  probe || fail "server started but it does not work: $PROBE_PROBLEM"
   log "ready: $URL ($(server_version))"
 }
 
