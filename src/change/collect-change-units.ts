@@ -1,6 +1,7 @@
 import type { ChangeStep, ChangeUnitModel } from './change-unit.ts';
 import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
 import { type ChangeUnitDefinition, isChangeUnitDefinition } from './define-change-unit.ts';
+import { hasText } from './unit-order.ts';
 
 /** What `addChangeUnits` accepts: a decorated class or a `defineChangeUnit` object. */
 export type ChangeUnitSource = (abstract new (...args: never[]) => object) | ChangeUnitDefinition<never>;
@@ -147,6 +148,8 @@ function fromChangeLogClass(
   if (changeSets.length === 0) problems.push(`@ChangeLog class ${unitClass.name}${where} has no @ChangeSet methods.`);
   const strayRoles = marks.methods.filter((method) => method.role !== undefined);
   if (strayRoles.length > 0) problems.push(`@ChangeLog class ${unitClass.name}${where} uses @Execution-style decorators; those belong on a @ChangeUnit.`);
+  if (changeLog.order !== undefined && typeof changeLog.order !== 'string')
+    problems.push(`@ChangeLog class ${unitClass.name}${where} has an order that is not a string; give it a string order such as '001'.`);
   for (const method of changeSets) {
     const options = method.changeSet!;
     const label = `@ChangeSet '${String(options.id ?? '?')}' (${unitClass.name}.${method.name})${where}`;
@@ -155,7 +158,7 @@ function fromChangeLogClass(
     units.push({
       id: String(options.id),
       author: options.author ?? '',
-      orderKey: [changeLog.order ?? '', String(options.order ?? '')],
+      orderKey: [String(changeLog.order ?? ''), String(options.order ?? '')],
       systemVersion: options.systemVersion ?? DEFAULT_SYSTEM_VERSION,
       runAlways: options.runAlways ?? false,
       transactional: undefined,
@@ -174,9 +177,8 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
   const { id, order, author, execute, rollback, before, rollbackBefore } = definition;
   const valid =
     typeof id === 'string' &&
-    id.trim() !== '' &&
+    hasText(id) &&
     typeof order === 'string' &&
-    order.trim() !== '' &&
     (author === undefined || typeof author === 'string') &&
     typeof execute === 'function' &&
     typeof rollback === 'function' &&
@@ -245,7 +247,8 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
 }
 
 function checkIdentity(label: string, id: unknown, order: unknown, author: unknown, problems: string[]): void {
-  if (typeof id !== 'string' || id.trim() === '') problems.push(`${label} has no id; give it a non-empty string id.`);
-  if (typeof order !== 'string' || order.trim() === '') problems.push(`${label} has no order; give it a string order such as '001'.`);
+  // As in Java Mongock: an id must have text (Java's trim); an order may be empty (it sorts last).
+  if (typeof id !== 'string' || !hasText(id)) problems.push(`${label} has no id; give it a non-empty string id.`);
+  if (typeof order !== 'string') problems.push(`${label} has no order; give it a string order such as '001'.`);
   if (author !== undefined && typeof author !== 'string') problems.push(`${label}: author must be a string.`);
 }

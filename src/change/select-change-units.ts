@@ -2,6 +2,7 @@ import { entryKey } from '../history/is-executed.ts';
 import type { ChangeUnitModel } from './change-unit.ts';
 import { activeProfileSet, matchesProfiles } from './profiles.ts';
 import { isValidSystemVersion, isWithinSystemVersions } from './system-version.ts';
+import { compareChangeSetOrders, compareJavaStrings, compareUnitOrders, hasText } from './unit-order.ts';
 
 /** A unit chosen to take part in this run, with its author resolved. */
 export interface SelectedUnit {
@@ -32,8 +33,9 @@ export function describeUnit(model: ChangeUnitModel): string {
 
 /**
  * Mongock's selection and order: drop units outside the active profiles and the system-version
- * window, resolve authors, reject duplicate (id, author) pairs, and sort by `order` as strings
- * (ChangeLog order, then ChangeSet order; a missing order sorts last; ties by class name).
+ * window, resolve authors, reject duplicate (id, author) pairs, and sort as Java Mongock 5.5.1
+ * does (`unit-order.ts`): units by order as strings, a unit without an order after those with
+ * one, ties by class name; a legacy ChangeLog's change sets by their own order.
  */
 export function selectChangeUnits(units: readonly ChangeUnitModel[], options: SelectionOptions): Selection {
   const problems: string[] = [];
@@ -44,7 +46,7 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
   const resolved: SelectedUnit[] = [];
   for (const model of inProfile) {
     if (!isValidSystemVersion(model.systemVersion)) {
-      problems.push(`${describeUnit(model)} has an invalid systemVersion '${model.systemVersion}'; use dotted numbers such as '1.2.0'.`);
+      problems.push(`${describeUnit(model)} has a systemVersion that is not a string (${typeof model.systemVersion}); use a version such as '1.2.0'.`);
       continue;
     }
     const author = model.author === '' ? options.defaultAuthor : model.author;
@@ -78,24 +80,21 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
   const selected = resolved.filter((unit) => inWindow(unit.model.systemVersion));
   // Scan paths usually list files in order already: check in one pass before sorting.
   if (!selected.every((unit, i) => i === 0 || compareUnits(selected[i - 1]!, unit) <= 0)) selected.sort(compareUnits);
-  return { units: selected, problems, warnings: orderWarnings(selected) };
+  return { units: selected, problems, warnings: [...orderWarnings(selected), ...unorderedWarnings(selected)] };
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
+/**
+ * Java's two levels in one comparator: `ChangeLogComparator` on the unit (a ChangeUnit, or the
+ * ChangeLog of a change set), then, inside one ChangeLog, `ChangeSetComparator`. Ties Java leaves
+ * to the JVM (change sets with equal orders: `getDeclaredMethods` order) go by id here.
+ */
 function compareUnits(a: SelectedUnit, b: SelectedUnit): number {
-  const length = Math.max(a.model.orderKey.length, b.model.orderKey.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.model.orderKey[i] ?? '';
-    const y = b.model.orderKey[i] ?? '';
-    if (x === y) continue;
-    if (x === '') return 1; // Mongock: a unit with an order goes before one without
-    if (y === '') return -1;
-    return compareStrings(x, y);
-  }
-  return compareStrings(a.model.className, b.model.className) || compareStrings(a.model.id, b.model.id);
+  const byUnit = compareUnitOrders(
+    { order: a.model.orderKey[0] ?? '', className: a.model.className },
+    { order: b.model.orderKey[0] ?? '', className: b.model.className },
+  );
+  if (byUnit !== 0) return byUnit;
+  return compareChangeSetOrders(a.model.orderKey[1] ?? '', b.model.orderKey[1] ?? '') || compareJavaStrings(a.model.id, b.model.id);
 }
 
 const NUMERIC = /^\d+$/;
@@ -113,4 +112,14 @@ function orderWarnings(units: readonly SelectedUnit[]): string[] {
     }
   }
   return [];
+}
+
+/** Units without an order run after every unit with one, by class name: say so once. */
+function unorderedWarnings(units: readonly SelectedUnit[]): string[] {
+  const unordered = units.filter((unit) => !hasText(unit.model.orderKey[0] ?? ''));
+  if (unordered.length === 0) return [];
+  const names = [...new Set(unordered.map((unit) => unit.model.className))].join(', ');
+  return [
+    `Some change units have no order (${names}); they run after every unit with an order, by class name, as in Java Mongock. Give them an order such as '001'.`,
+  ];
 }

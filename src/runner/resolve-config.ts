@@ -62,7 +62,7 @@ const isStringList: Check = (v) =>
     : 'a string or an array of strings';
 const isStringArray: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings');
 const isArray: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
-const isVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version of dotted numbers such as '2.5.1'");
+const isVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version string such as '2.5.1' (compared as Maven versions)");
 const oneOf =
   (...values: string[]): Check =>
   (v) =>

@@ -116,12 +116,17 @@ describe('bad input is rejected before anything runs', () => {
     expectUntouched(database);
   });
 
-  it('invalid system versions, on a unit and in the options', async () => {
-    const { error, database } = await failure((b) => b.addChangeUnits(ok('v', '001', { systemVersion: 'one.two' })));
-    expect(error.message).toContain("invalid systemVersion 'one.two'");
+  it('invalid system versions (not strings: Maven reads every string), on a unit and in the options', async () => {
+    const { error, database } = await failure((b) => b.addChangeUnits(ok('v', '001', { systemVersion: 2.5 as never })));
+    expect(error.message).toContain("'systemVersion' must be a string");
     expectUntouched(database);
-    const builder = new MongockBuilder().setDriver(memoryDriver()).addChangeUnits(ok('a')).setStartSystemVersion('banana');
-    expect(() => builder.buildRunner()).toThrow(/Option 'startSystemVersion' must be a version/);
+    const builder = new MongockBuilder()
+      .setDriver(memoryDriver())
+      .addChangeUnits(ok('a'))
+      .setStartSystemVersion(1 as never);
+    expect(() => builder.buildRunner()).toThrow(/Option 'startSystemVersion' must be a version string/);
+    // Any string is a Maven version: 'banana' is accepted, as Java Mongock accepts it.
+    expect(() => new MongockBuilder().setDriver(memoryDriver()).addChangeUnits(ok('a')).setStartSystemVersion('banana').buildRunner()).not.toThrow();
   });
 
   it('unknown options and wrong types, all at once, naming each option', () => {
