@@ -42,8 +42,8 @@ export { type MemoryChangeContext, MemoryDatabase, type MemoryDriverOptions, mem
 export { describeError, isMongockError, MongockError, type MongockErrorCode } from './errors/mongock-error.ts';
 export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType } from './history/change-entry.ts';
 export { executedKeys, normaliseEntry } from './history/is-executed.ts';
+export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
 export type { MongockEventName, MongockEvents, MongockListener } from './runner/events.ts';
-export { consoleLogger, type Logger, type LogLevel, silentLogger } from './runner/logger.ts';
 export type { ItemOutcome, ItemResult, MigrationResult } from './runner/migration-result.ts';
 export { createRunner, MongockBuilder } from './runner/mongock-builder.ts';
 export {
@@ -68,4 +68,4 @@ export type {
   UnlockResult,
   ValidationReport,
 } from './runner/mongock-runner.ts';
-export type { UnitState, UnitStatus } from './runner/plan.ts';
+export type { UnitState, UnitStatus } from './runner/unit-status.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../runner/logger.ts';
+import type { Logger } from '../log/logger.ts';
 
 /**
  * The normalised shape of every change unit, whichever form it was written in (a `@ChangeUnit`

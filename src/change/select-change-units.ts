@@ -1,4 +1,4 @@
-import { entryKey } from '../history/is-executed.ts';
+import { entryKey } from './change-key.ts';
 import type { ChangeUnitModel } from './change-unit.ts';
 import { activeProfileSet, matchesProfiles } from './profiles.ts';
 import { isValidSystemVersion, isWithinSystemVersions } from './system-version.ts';

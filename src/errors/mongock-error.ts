@@ -26,9 +26,17 @@ export type MongockErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'DRIVER_ERROR';
 
+/**
+ * What the runner was doing when the error arose, as umzug's error carries its direction:
+ * applying a change (`execute`), rolling one back after a failure or an interruption
+ * (`rollback`), or rolling executed units back on request (`undo`).
+ */
+export type MongockOperation = 'execute' | 'rollback' | 'undo';
+
 /** Extra facts an error carries, all optional: which unit, which file, which problems. */
 export interface MongockErrorDetails {
   readonly changeId?: string;
+  readonly operation?: MongockOperation;
   readonly author?: string;
   readonly file?: string;
   readonly problems?: readonly string[];
@@ -53,6 +61,7 @@ export class MongockError extends Error {
   readonly changeId: string | undefined;
   readonly author: string | undefined;
   readonly file: string | undefined;
+  readonly operation: MongockOperation | undefined;
   readonly problems: readonly string[];
 
   constructor(code: MongockErrorCode, message: string, details: MongockErrorDetails = {}) {
@@ -61,6 +70,7 @@ export class MongockError extends Error {
     this.changeId = details.changeId;
     this.author = details.author;
     this.file = details.file;
+    this.operation = details.operation;
     this.problems = Object.freeze([...(details.problems ?? [])]);
   }
 }
@@ -70,8 +80,16 @@ export function isMongockError(error: unknown, code?: MongockErrorCode): error i
   return error instanceof MongockError && (code === undefined || error.code === code);
 }
 
-/** The message of anything thrown, for logs and history entries. */
-export function describeError(error: unknown): string {
+/** One line about anything thrown, without its stack: for messages and logs. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Everything known about anything thrown, stack included: for history entries' `errorTrace`. */
+export function errorStack(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** @deprecated The stack; use {@link errorStack} for traces and {@link errorMessage} for messages. */
+export const describeError: (error: unknown) => string = errorStack;

@@ -30,3 +30,6 @@ export interface ChangeEntry {
   readonly systemChange: boolean;
   readonly checksum?: string | null;
 }
+
+/** History collection/table, as Java Mongock names it. */
+export const DEFAULT_MIGRATION_REPOSITORY_NAME = 'mongockChangeLog';

@@ -1,14 +1,12 @@
+import { entryKey } from '../change/change-key.ts';
 import type { ChangeEntry, ChangeState } from './change-entry.ts';
+
+export { entryKey };
 
 /** States that say nothing about whether a change is applied: Mongock skips them when deciding. */
 const UNDECISIVE: ReadonlySet<ChangeState> = new Set(['IGNORED', 'FAILED', 'ROLLBACK_FAILED']);
 
 const decisiveCache = new WeakMap<readonly ChangeEntry[], Map<string, ChangeEntry>>();
-
-/** The key a change is known by in the history: identity is (changeId, author). */
-export function entryKey(changeId: string, author: string): string {
-  return `${author}\u0000${changeId}`;
-}
 
 /**
  * Mongock's rule: per (changeId, author), the newest entry that is not IGNORED, FAILED or

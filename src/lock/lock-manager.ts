@@ -1,7 +1,7 @@
-import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
-import type { Logger } from '../runner/logger.ts';
-import type { LockConfig } from '../runner/mongock-config.ts';
+import type { Logger } from '../log/logger.ts';
+import type { LockConfig } from './lock-config.ts';
+import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from './lock-primitive.ts';
 
 /** Fraction of the lease after which the holder renews (Mongock renews at a third). */
 const RENEW_AFTER_FRACTION = 1 / 3;

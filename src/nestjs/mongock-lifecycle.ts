@@ -1,6 +1,6 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../errors/mongock-error.ts';
-import type { Logger } from '../runner/logger.ts';
+import type { Logger } from '../log/logger.ts';
 import type { MigrationResult } from '../runner/migration-result.ts';
 import type { MongockRunner } from '../runner/mongock-runner.ts';
 import type { MongockModuleOptions } from './mongock-options.ts';

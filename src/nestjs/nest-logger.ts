@@ -1,5 +1,5 @@
 import { Logger as NestLogger } from '@nestjs/common';
-import type { Logger } from '../runner/logger.ts';
+import type { Logger } from '../log/logger.ts';
 import { MONGOCK_LOGGER_CONTEXT } from './mongock.constants.ts';
 
 /**

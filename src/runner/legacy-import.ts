@@ -1,7 +1,7 @@
 import { isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
-import type { RunContext } from './executor.ts';
+import { inScope, type RunContext } from './execution/run-context.ts';
 import type { LegacyField } from './mongock-config.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
@@ -86,7 +86,7 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
       errorTrace: null,
       systemChange: true,
     });
-    await connection.runInScope({ transactional: connection.capabilities.transactions, lease: lock.lease, guard: lock }, async (scope) => {
+    await inScope(run, connection.capabilities.transactions, async (scope) => {
       for (const entry of entries) await scope.saveEntry(entry);
     });
     config.logger.info(`Imported ${entries.length - 1} legacy history record(s) from '${legacy.origin}'.`);

@@ -29,3 +29,15 @@ export interface MigrationResult {
   readonly failed: number;
   readonly durationMs: number;
 }
+
+/** The frozen result of one `execute()`, counted from its items. */
+export function migrationResult(status: MigrationResult['status'], executionId: string, items: readonly ItemResult[], startedAt: number): MigrationResult {
+  return Object.freeze({
+    status,
+    executionId,
+    items: Object.freeze([...items]),
+    executed: items.filter((item) => item.outcome === 'executed').length,
+    failed: items.filter((item) => item.outcome !== 'executed' && item.outcome !== 'skipped' && item.outcome !== 'ignored').length,
+    durationMs: Math.round(performance.now() - startedAt),
+  });
+}

@@ -1,7 +1,7 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import type { Driver } from '../drivers/driver.ts';
+import type { Logger } from '../log/logger.ts';
 import type { MongockEvents } from './events.ts';
-import type { Logger } from './logger.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,

@@ -1,17 +1,8 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import { DEFAULT_END_SYSTEM_VERSION, DEFAULT_START_SYSTEM_VERSION } from '../change/system-version.ts';
 import type { Driver } from '../drivers/driver.ts';
-import type { Logger } from './logger.ts';
-
-/** Lock timings, in milliseconds (Mongock's `lockAcquiredForMillis` & co). */
-export interface LockConfig {
-  /** How long a lease lasts before it must be renewed. Default 60 000, minimum 3 000. */
-  readonly acquiredForMs: number;
-  /** How often to try again while another runner holds the lock. Default 1 000, minimum 100. */
-  readonly tryFrequencyMs: number;
-  /** How long to keep trying before giving up. Default 180 000; 0 tries once. */
-  readonly quitTryingAfterMs: number;
-}
+import type { LockConfig } from '../lock/lock-config.ts';
+import type { Logger } from '../log/logger.ts';
 
 /** `changeUnit`: one transaction per unit (default). `execution`: one for the whole run. */
 export type TransactionStrategy = 'changeUnit' | 'execution';
@@ -94,14 +85,16 @@ export interface MongockConfig<TContext extends object = object> {
   readonly onInterruptedChange?: InterruptedChangePolicy;
 }
 
-export const DEFAULT_MIGRATION_REPOSITORY_NAME = 'mongockChangeLog';
-export const DEFAULT_LOCK_REPOSITORY_NAME = 'mongockLock';
 export const DEFAULT_AUTHOR = 'default_author';
-export const DEFAULT_LOCK_CONFIG: LockConfig = Object.freeze({ acquiredForMs: 60_000, tryFrequencyMs: 1_000, quitTryingAfterMs: 180_000 });
-/** `setLockQuickConfig()`: short leases and waits, for tests and small services. */
-export const QUICK_LOCK_CONFIG: LockConfig = Object.freeze({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 });
-export const MIN_LOCK_ACQUIRED_FOR_MS = 3_000;
-export const MIN_LOCK_TRY_FREQUENCY_MS = 100;
+export { DEFAULT_MIGRATION_REPOSITORY_NAME } from '../history/change-entry.ts';
+export {
+  DEFAULT_LOCK_CONFIG,
+  DEFAULT_LOCK_REPOSITORY_NAME,
+  type LockConfig,
+  MIN_LOCK_ACQUIRED_FOR_MS,
+  MIN_LOCK_TRY_FREQUENCY_MS,
+  QUICK_LOCK_CONFIG,
+} from '../lock/lock-config.ts';
 export { DEFAULT_END_SYSTEM_VERSION, DEFAULT_START_SYSTEM_VERSION };
 
 /**

@@ -2,7 +2,7 @@ import type { ChangeStep } from '../change/change-unit.ts';
 import { checksumsOf, sameCodes } from '../change/checksum.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { ChangeEntry, ChangeType } from '../history/change-entry.ts';
-import { entryKey, executedKeys, latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
+import { entryKey, executedKeys, latestDecisiveEntries } from '../history/is-executed.ts';
 
 /** One thing the executor runs: a unit's before-step or its execution. */
 export interface PlanItem {
@@ -17,12 +17,22 @@ export interface PlanItem {
   readonly executed: boolean;
 }
 
+/**
+ * What a failure of a unit does to the run: `stop` it (fail fast: roll back and throw),
+ * `continue` with the next unit (`failFast: false`), or `skip-group`: skip the rest of the
+ * unit's group (a legacy ChangeLog whose own `failFast` is false).
+ */
+export type FailurePolicy = 'stop' | 'continue' | 'skip-group';
+
 export interface UnitPlan {
   readonly unit: SelectedUnit;
   /** Before-step first, then the execution. */
   readonly items: readonly PlanItem[];
   /** Something to run: an item not executed, or `runAlways`. */
   readonly pending: boolean;
+  readonly onFailure: FailurePolicy;
+  /** Units failing together: the ChangeSets of one legacy ChangeLog; undefined for the other forms. */
+  readonly group: string | undefined;
 }
 
 /** Pairs every selected unit with the history: what is executed and what must run. */
@@ -36,8 +46,15 @@ export function planUnits(units: readonly SelectedUnit[], history: readonly Chan
       items.push(planItem(unit, changeId, 'BEFORE_EXECUTION', model.steps.before, model.steps.rollbackBefore, executed.has(entryKey(changeId, author))));
     }
     items.push(planItem(unit, model.id, 'EXECUTION', model.steps.execution, model.steps.rollback, executed.has(unit.key)));
-    return { unit, items, pending: model.runAlways || items.some((item) => !item.executed) };
+    const group = model.form === 'change-set' ? model.className : undefined;
+    return { unit, items, pending: model.runAlways || items.some((item) => !item.executed), onFailure: failurePolicy(unit), group };
   });
+}
+
+/** The legacy ChangeLog rules, decided here so that the executor never asks which form a unit was written in. */
+function failurePolicy({ model }: SelectedUnit): FailurePolicy {
+  if (!model.failFast) return 'continue';
+  return model.form === 'change-set' && !model.changeLogFailFast ? 'skip-group' : 'stop';
 }
 
 function planItem(unit: SelectedUnit, changeId: string, type: ChangeType, step: ChangeStep, rollback: ChangeStep | undefined, executed: boolean): PlanItem {
@@ -86,61 +103,4 @@ export function anyPending(units: readonly SelectedUnit[], history: readonly Cha
       !executed.has(unit.key) ||
       (unit.model.steps.before !== undefined && !executed.has(entryKey(`${unit.model.id}_before`, unit.author))),
   );
-}
-
-/** What `status` reports for one unit. */
-export type UnitState = 'executed' | 'pending' | 'failed' | 'rolled-back';
-
-export interface UnitStatus {
-  readonly changeId: string;
-  readonly author: string;
-  readonly order: string;
-  readonly state: UnitState;
-  /** Executed, and its code's checksum differs from the one recorded. */
-  readonly changed: boolean;
-  readonly runAlways: boolean;
-  readonly executedAt: Date | null;
-  readonly executionMillis: number | null;
-  readonly executionHostname: string | null;
-  readonly checksum: string;
-  readonly recordedChecksum: string | null;
-  readonly source: string | undefined;
-}
-
-/** Each unit's state from the history, for `status` and checksum checks. */
-export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitStatus[] {
-  checksumsOf(plans.map((plan) => plan.unit.model));
-  const changed = new Set(
-    changedUnits(
-      plans.map((plan) => plan.unit),
-      history,
-    ),
-  );
-  const decisive = latestDecisiveEntries(history);
-  const latest = latestEntries(history);
-  return plans.map((plan) => {
-    const { unit, items } = plan;
-    const execution = items[items.length - 1]!;
-    const deciding = decisive.get(unit.key);
-    const newest = latest.get(unit.key);
-    let state: UnitState = 'pending';
-    if (execution.executed) state = 'executed';
-    else if (newest?.state === 'FAILED' || newest?.state === 'ROLLBACK_FAILED') state = 'failed';
-    else if (deciding?.state === 'ROLLED_BACK') state = 'rolled-back';
-    const recordedChecksum = execution.executed ? (deciding?.checksum ?? null) : null;
-    return {
-      changeId: unit.model.id,
-      author: unit.author,
-      order: unit.model.orderKey.filter((part) => part !== '').join('/'),
-      state,
-      changed: changed.has(plan.unit),
-      runAlways: unit.model.runAlways,
-      executedAt: execution.executed ? (deciding?.timestamp ?? null) : null,
-      executionMillis: execution.executed ? (deciding?.executionMillis ?? null) : null,
-      executionHostname: execution.executed ? (deciding?.executionHostname ?? null) : null,
-      checksum: execution.checksum,
-      recordedChecksum,
-      source: unit.model.source,
-    };
-  });
 }

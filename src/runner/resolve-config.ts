@@ -2,7 +2,7 @@ import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import { isValidSystemVersion } from '../change/system-version.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
-import { consoleLogger, type Logger } from './logger.ts';
+import { consoleLogger, type Logger } from '../log/logger.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,

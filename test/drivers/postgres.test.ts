@@ -4,7 +4,7 @@ import { defineChangeUnit } from '../../src/change/define-change-unit.ts';
 import type { DriverSettings } from '../../src/drivers/driver.ts';
 import { type PostgresChangeContext, type PostgresDriverOptions, postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { isMongockError, MongockError } from '../../src/errors/mongock-error.ts';
-import { silentLogger } from '../../src/runner/logger.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 import { MongockBuilder } from '../../src/runner/mongock-builder.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
 import { POSTGRES_LIMITED_URL, POSTGRES_URL } from '../support/servers.ts';

@@ -1,5 +1,5 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { Logger } from '../../runner/logger.ts';
+import type { Logger } from '../../log/logger.ts';
 import type { LockGuard } from '../driver.ts';
 import { type MysqlConnection, type MysqlResultHeader, SERVER_STATUS_IN_TRANS } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';

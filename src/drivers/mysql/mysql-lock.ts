@@ -1,5 +1,5 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { Logger } from '../../runner/logger.ts';
+import type { Logger } from '../../log/logger.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { ER, errorCode } from './mysql-client.ts';
 import { accessError } from './mysql-history.ts';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MongockError } from '../../errors/mongock-error.ts';
-import { DEFAULT_LOCK_REPOSITORY_NAME, DEFAULT_MIGRATION_REPOSITORY_NAME } from '../../runner/mongock-config.ts';
+import { DEFAULT_MIGRATION_REPOSITORY_NAME } from '../../history/change-entry.ts';
+import { DEFAULT_LOCK_REPOSITORY_NAME } from '../../lock/lock-config.ts';
 
 /** Quotes an identifier for PostgreSQL. */
 export function quoteIdentifier(name: string): string {

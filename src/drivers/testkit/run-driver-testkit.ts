@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineChangeUnit } from '../../change/define-change-unit.ts';
 import { isMongockError } from '../../errors/mongock-error.ts';
-import { silentLogger } from '../../runner/logger.ts';
+import { silentLogger } from '../../log/logger.ts';
 import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { MongockRunner } from '../../runner/mongock-runner.ts';
 import type { Driver } from '../driver.ts';

@@ -1,0 +1,73 @@
+import { errorMessage, isMongockError, MongockError, type MongockOperation } from './mongock-error.ts';
+
+/** The change an error is about, as the runner knows it. */
+export interface FailedChange {
+  readonly changeId: string;
+  readonly author: string;
+  /** The file the unit came from, when loaded from a scan path. */
+  readonly file: string | undefined;
+}
+
+/** A change that a crashed run left half-done outside a transaction (the lock's in-progress marker). */
+export interface InterruptedChangeFacts {
+  readonly changeId: string;
+  readonly author: string;
+  readonly executionId: string;
+  readonly hostname: string;
+  readonly startedAt: Date;
+}
+
+/**
+ * `LOCK_LOST`: the lock went away while `operation` was running. A `LOCK_LOST` error already
+ * built (by a driver's fencing check or the lock manager) is kept, and given the operation.
+ */
+export function lockLostError(cause: unknown, operation?: MongockOperation): MongockError {
+  if (isMongockError(cause, 'LOCK_LOST')) {
+    if (cause.operation !== undefined || operation === undefined) return cause;
+    return new MongockError('LOCK_LOST', cause.message, { ...details(cause), operation, cause: cause.cause });
+  }
+  return new MongockError('LOCK_LOST', `The Mongock lock was lost while a change was running (${errorMessage(cause)}); stopping. Run again to finish.`, {
+    operation,
+    cause,
+  });
+}
+
+/**
+ * `CHANGE_FAILED` when `change` threw during `operation`; `ROLLBACK_FAILED` when its rollback
+ * threw too, which leaves the database possibly half-changed.
+ */
+export function changeFailedError(change: FailedChange, error: unknown, rollbackError: unknown, operation: MongockOperation): MongockError {
+  const where = change.file === undefined ? '' : ` (${change.file})`;
+  const facts = { changeId: change.changeId, author: change.author, file: change.file, cause: error };
+  const failed = `Change '${change.changeId}' by '${change.author}'${where} failed: ${errorMessage(error)}`;
+  if (rollbackError === undefined) return new MongockError('CHANGE_FAILED', failed, { ...facts, operation });
+  return new MongockError(
+    'ROLLBACK_FAILED',
+    `${failed}; then its rollback failed too: ${errorMessage(rollbackError)}. The database may hold part of the change; check it before running again.`,
+    { ...facts, operation: 'rollback' },
+  );
+}
+
+/** `UNDO_FAILED`: `undo()` could not roll `change` back. */
+export function undoFailedError(change: FailedChange, error: unknown): MongockError {
+  return new MongockError(
+    'UNDO_FAILED',
+    `Rolling back '${change.changeId}' by '${change.author}' failed: ${errorMessage(error)}. Units rolled back before it stay rolled back.`,
+    { changeId: change.changeId, author: change.author, file: change.file, operation: 'undo', cause: error },
+  );
+}
+
+/** `CHANGE_INTERRUPTED`: a crashed run left `change` half-done and it cannot (or may not) be rolled back here. */
+export function interruptedChangeError(change: InterruptedChangeFacts): MongockError {
+  return new MongockError(
+    'CHANGE_INTERRUPTED',
+    `Change '${change.changeId}' by '${change.author}' was interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it, and it ran outside a transaction, so its effects may be partial. ` +
+      'Check the data (its rollback method may help), then clear the marker with `mongock unlock --force` (or runner.unlock({ force: true })); the unit runs again on the next migration. ' +
+      "With onInterruptedChange: 'rollback' (the default) and a rollback method, Mongock rolls such a change back and applies it again by itself.",
+    { changeId: change.changeId, author: change.author },
+  );
+}
+
+function details(error: MongockError) {
+  return { changeId: error.changeId, author: error.author, file: error.file, problems: error.problems };
+}

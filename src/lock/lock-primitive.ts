@@ -1,0 +1,60 @@
+// The database side of the lock, which every driver implements (re-exported by the driver contract).
+
+/** Checked by a driver's handles before each database call made by a change method. */
+export interface LockGuard {
+  ensure(): Promise<void>;
+}
+
+/** The database side of the distributed lock; the core's lock manager drives it. */
+export interface LockPrimitive {
+  /** One attempt. Never waits longer than a single round trip or statement. */
+  tryAcquire(request: LockRequest): Promise<LockAttempt>;
+  /** Extends a lease (owner- and fence-checked); false when the lease is no longer ours. */
+  renew(lease: LockLease, leaseMs: number): Promise<boolean>;
+  /** Releases the lock only if `lease` still owns it; false when it did not. */
+  release(lease: LockLease): Promise<boolean>;
+  /** Records (or clears, with null) the non-transactional change in progress, for crash detection. */
+  markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void>;
+  /** Who holds the lock now, read-only; null when nobody does. */
+  inspect(): Promise<LockHolder | null>;
+  /** Clears the lock and any in-progress marker regardless of owner (`mongock unlock --force`). */
+  forceRelease(): Promise<boolean>;
+}
+
+export interface LockRequest {
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly hostname: string;
+  /** Session-lock drivers call this when the lock's connection is lost. */
+  readonly onLost: (cause: unknown) => void;
+}
+
+export type LockAttempt =
+  | { readonly acquired: true; readonly lease: LockLease; readonly interrupted: InProgressChange | null }
+  | { readonly acquired: false; readonly holder: LockHolder | null };
+
+/** A granted lock. `fence` grows with every grant; writes check it. */
+export interface LockLease {
+  readonly owner: string;
+  readonly fence: number;
+}
+
+export interface LockHolder {
+  readonly owner: string;
+  readonly hostname: string;
+  readonly acquiredAt: Date | null;
+  /** Null for session locks, which do not expire. */
+  readonly expiresAt: Date | null;
+  /** Whether the holder's lease has run out by the database's clock. */
+  readonly expired: boolean;
+  readonly inProgress: InProgressChange | null;
+}
+
+/** A non-transactional change that had started and not finished, kept with the lock. */
+export interface InProgressChange {
+  readonly changeId: string;
+  readonly author: string;
+  readonly executionId: string;
+  readonly startedAt: Date;
+  readonly hostname: string;
+}

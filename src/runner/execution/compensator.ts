@@ -1,0 +1,145 @@
+import type { InProgressChange } from '../../drivers/driver.ts';
+import { changeFailedError, interruptedChangeError, undoFailedError } from '../../errors/error-builders.ts';
+import type { PlanItem, UnitPlan } from '../plan.ts';
+import type { ChangeInvoker } from './change-invoker.ts';
+import type { CrashMarker } from './crash-marker.ts';
+import { entryFor, errorTrace, saveOutside } from './entries.ts';
+import { inScope, isTransactional, type RunContext, throwIfLockLost } from './run-context.ts';
+import type { RunResults } from './run-results.ts';
+
+/** Why an item is rolled back: after a failure or an interruption (`rollback`), or on request (`undo`). */
+type Direction = 'rollback' | 'undo';
+
+interface Compensation {
+  readonly direction: Direction;
+  /** The failure being compensated; undefined for undo. */
+  readonly cause: unknown;
+  /** The execution the ROLLED_BACK entry is recorded under. */
+  readonly executionId: string;
+  readonly transactional: boolean;
+}
+
+/**
+ * The one rollback path, for fail-fast failures, interrupted-change recovery and `undo()`: each
+ * item's rollback method runs (under the crash marker when outside a transaction) and is recorded
+ * ROLLED_BACK, or ROLLBACK_FAILED when it throws, which stops the rollback, as in Mongock.
+ */
+export class Compensator {
+  readonly #run: RunContext;
+  readonly #invoker: ChangeInvoker;
+  readonly #results: RunResults;
+  readonly #marker: CrashMarker;
+
+  constructor(run: RunContext, invoker: ChangeInvoker, results: RunResults, marker: CrashMarker) {
+    this.#run = run;
+    this.#invoker = invoker;
+    this.#results = results;
+    this.#marker = marker;
+  }
+
+  /**
+   * Rolls back `items` (newest first) after `cause` failed; returns the error of the first rollback
+   * that threw. When all are rolled back, the failure is settled and the crash marker cleared.
+   */
+  async rollBack(items: readonly PlanItem[], cause: unknown, executionId = this.#run.executionId): Promise<unknown> {
+    for (const item of items) {
+      if (item.rollback === undefined) {
+        this.#run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
+        continue;
+      }
+      const error = await this.#rollBackOne(item, { direction: 'rollback', cause, executionId, transactional: false });
+      if (error !== undefined) return error;
+    }
+    await this.#marker.clear();
+    return undefined;
+  }
+
+  /** Rolls back executed units (given newest first): execution, then before-step. Throws `UNDO_FAILED`. */
+  async undo(plans: readonly UnitPlan[]): Promise<void> {
+    for (const plan of plans) {
+      for (const item of [...plan.items].reverse()) {
+        if (!item.executed || item.rollback === undefined) continue;
+        const compensation = {
+          direction: 'undo',
+          cause: undefined,
+          executionId: this.#run.executionId,
+          transactional: isTransactional(this.#run, item),
+        } as const;
+        const error = await this.#rollBackOne(item, compensation);
+        if (error !== undefined) throw undoFailedError(failedChange(item), error);
+      }
+    }
+  }
+
+  /**
+   * A previous run died in the middle of a change that ran outside a transaction (the lock's
+   * in-progress marker says which). If that change was recorded after all, only the marker is
+   * stale. Otherwise, with `onInterruptedChange: 'rollback'` and a rollback method, the change is
+   * rolled back and recorded ROLLED_BACK with the interruption as its error, so that this run
+   * applies it again; else the run stops with `CHANGE_INTERRUPTED` and the marker stays.
+   */
+  async recover(change: InProgressChange, plans: readonly UnitPlan[]): Promise<void> {
+    const { config, connection } = this.#run;
+    const item = plans.flatMap((plan) => plan.items).find((candidate) => candidate.changeId === change.changeId && candidate.unit.author === change.author);
+    const history = await connection.readHistory();
+    // The dead run may have finished the step (EXECUTED) or its rollback (ROLLED_BACK) and died
+    // before clearing the marker: only the marker is stale. FAILED or ROLLBACK_FAILED means the
+    // data is in between: roll back (again).
+    const settled = history.find(
+      (entry) =>
+        entry.executionId === change.executionId &&
+        entry.changeId === change.changeId &&
+        entry.author === change.author &&
+        (entry.state === 'EXECUTED' || entry.state === 'ROLLED_BACK') &&
+        entry.timestamp.getTime() >= change.startedAt.getTime(),
+    );
+    if (settled !== undefined) {
+      config.logger.warn(
+        `Change '${change.changeId}' by '${change.author}' was recorded ${settled.state} before its run (${change.executionId}) died; clearing the stale in-progress marker.`,
+      );
+      await this.#marker.clear();
+      return;
+    }
+    if (config.onInterruptedChange === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(change);
+    const reason = new Error(
+      `interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it`,
+    );
+    config.logger.warn(
+      `Change '${change.changeId}' by '${change.author}' was ${reason.message}; running its rollback method, then applying it again (onInterruptedChange: 'rollback').`,
+    );
+    // Recorded under the interrupted execution's id: the re-run's EXECUTED entry must not replace it.
+    const rollbackError = await this.rollBack([item], reason, change.executionId);
+    if (rollbackError !== undefined) throw changeFailedError(failedChange(item), reason, rollbackError, 'rollback');
+  }
+
+  /** Returns the rollback's error (recorded ROLLBACK_FAILED), undefined when it was rolled back. */
+  async #rollBackOne(item: PlanItem, compensation: Compensation): Promise<unknown> {
+    const { direction, cause, executionId, transactional } = compensation;
+    const rollback = item.rollback!;
+    // Mongock records a rollback after a failure under the execution method, an undo under the rollback method.
+    const method = direction === 'undo' ? rollback.name : item.step.name;
+    const started = performance.now();
+    const work = () =>
+      inScope(this.#run, transactional, async (scope) => {
+        await this.#invoker.invoke(rollback, item, scope);
+        await scope.saveEntry(entryFor(this.#run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId));
+      });
+    try {
+      // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
+      if (transactional) await work();
+      else await this.#marker.around(item, executionId, work);
+      this.#results.settle(item, 'rolled-back', performance.now() - started);
+      return undefined;
+    } catch (error) {
+      throwIfLockLost(error, this.#run.lock, direction);
+      await saveOutside(this.#run, entryFor(this.#run, item, 'ROLLBACK_FAILED', -1, errorTrace(cause, error), method, executionId));
+      this.#results.settle(item, 'rollback-failed', performance.now() - started, error);
+      return error;
+    }
+  }
+}
+
+/** The facts an error needs about an item. */
+export function failedChange(item: PlanItem): { changeId: string; author: string; file: string | undefined } {
+  return { changeId: item.changeId, author: item.unit.author, file: item.unit.model.source };
+}

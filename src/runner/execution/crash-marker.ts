@@ -1,0 +1,46 @@
+import type { PlanItem } from '../plan.ts';
+import type { RunContext } from './run-context.ts';
+
+/**
+ * The lock's in-progress marker, set and cleared only here. It says "the data of this item may
+ * be half-changed": set before a step or a rollback runs outside a transaction, cleared once the
+ * data is consistent again (the step recorded EXECUTED, its rollback ROLLED_BACK, or its failure
+ * accepted by `failFast: false`). A failure waiting for its rollback keeps it, so that a crash
+ * in between is found by the next run.
+ */
+export class CrashMarker {
+  readonly #run: RunContext;
+  #set: boolean;
+
+  /** `set`: a crashed run left a marker that this run settles. */
+  constructor(run: RunContext, set: boolean) {
+    this.#run = run;
+    this.#set = set;
+  }
+
+  async set(item: PlanItem, executionId: string): Promise<void> {
+    await this.#run.lock.markInProgress({
+      changeId: item.changeId,
+      author: item.unit.author,
+      executionId,
+      startedAt: new Date(),
+      hostname: this.#run.hostname,
+    });
+    this.#set = true;
+  }
+
+  /** Clears the marker if one is set (no round trip otherwise). */
+  async clear(): Promise<void> {
+    if (!this.#set) return;
+    await this.#run.lock.markInProgress(null);
+    this.#set = false;
+  }
+
+  /** Marks `item`, runs `work`, clears when it succeeded; when it throws, the marker stays. */
+  async around<T>(item: PlanItem, executionId: string, work: () => Promise<T>): Promise<T> {
+    await this.set(item, executionId);
+    const result = await work();
+    await this.clear();
+    return result;
+  }
+}

@@ -1,0 +1,57 @@
+import type { InProgressChange } from '../../drivers/driver.ts';
+import type { ItemResult } from '../migration-result.ts';
+import { primeChecksums, type UnitPlan } from '../plan.ts';
+import { ChangeInvoker } from './change-invoker.ts';
+import { Compensator } from './compensator.ts';
+import { CrashMarker } from './crash-marker.ts';
+import type { RunContext } from './run-context.ts';
+import { RunResults } from './run-results.ts';
+import { StepRunner } from './step-runner.ts';
+import { type ExecutionParts, runWithStrategy, strategyFor } from './strategies.ts';
+
+/**
+ * Runs planned units and records each item, for one operation holding the lock. Failure handling
+ * follows Mongock: a failed transactional item leaves nothing behind but its FAILED entry; a failed
+ * non-transactional item (and the before-steps of its unit) is rolled back through the rollback
+ * methods, newest first, recorded ROLLED_BACK or ROLLBACK_FAILED. With `failFast: false` the
+ * FAILED entry is kept and the run goes on.
+ */
+export class Executor {
+  readonly #parts: ExecutionParts;
+
+  /** `interrupted`: a crashed run left a crash marker that this run must settle. */
+  constructor(run: RunContext, interrupted: boolean) {
+    const invoker = new ChangeInvoker(run);
+    const results = new RunResults(run);
+    const marker = new CrashMarker(run, interrupted);
+    this.#parts = {
+      run,
+      invoker,
+      results,
+      marker,
+      steps: new StepRunner(run, invoker, results, marker),
+      compensator: new Compensator(run, invoker, results, marker),
+    };
+  }
+
+  get results(): readonly ItemResult[] {
+    return this.#parts.results.items;
+  }
+
+  /** Runs every pending unit in order; throws a `MongockError` on a fail-fast failure. */
+  run(plans: readonly UnitPlan[]): Promise<void> {
+    primeChecksums(plans);
+    const { run } = this.#parts;
+    return runWithStrategy(strategyFor(run.config, run.transactional), this.#parts, plans);
+  }
+
+  /** Settles the change a crashed run left in progress (see {@link Compensator.recover}). */
+  recover(change: InProgressChange, plans: readonly UnitPlan[]): Promise<void> {
+    return this.#parts.compensator.recover(change, plans);
+  }
+
+  /** Rolls back executed units, given newest first; throws `UNDO_FAILED`. */
+  undo(plans: readonly UnitPlan[]): Promise<void> {
+    return this.#parts.compensator.undo(plans);
+  }
+}

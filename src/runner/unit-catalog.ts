@@ -1,0 +1,66 @@
+import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
+import { loadScanPaths } from '../change/load-change-units.ts';
+import { describeUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
+import { MongockError } from '../errors/mongock-error.ts';
+import type { ResolvedConfig } from './resolve-config.ts';
+
+/**
+ * The runner's change units: loaded from the scan paths and the given sources, validated and
+ * ordered once per runner (every problem reported at once), with the warnings of the selection.
+ * A failed load is not cached: the next operation tries again.
+ */
+export class UnitCatalog {
+  readonly #config: ResolvedConfig;
+  #loaded: Promise<readonly SelectedUnit[]> | undefined;
+  #warnings: readonly string[] = [];
+
+  constructor(config: ResolvedConfig) {
+    this.#config = config;
+  }
+
+  units(): Promise<readonly SelectedUnit[]> {
+    this.#loaded ??= this.#load().catch((error: unknown) => {
+      this.#loaded = undefined;
+      throw error;
+    });
+    return this.#loaded;
+  }
+
+  /** What the last successful load warned about. */
+  get warnings(): readonly string[] {
+    return this.#warnings;
+  }
+
+  async #load(): Promise<readonly SelectedUnit[]> {
+    const config = this.#config;
+    const located: LocatedSource[] = [
+      ...(await loadScanPaths(config.migrationScanPaths)),
+      ...config.changeUnits.map((source) => ({ source, file: undefined })),
+    ];
+    const collected = collectChangeUnits(located);
+    const selection = selectChangeUnits(collected.units, config);
+    const problems = [...collected.problems, ...selection.problems, ...this.#strategyProblems(selection.units)];
+    if (problems.length > 0) {
+      const first = collected.units.find((unit) => problems[0]?.includes(`'${unit.id}'`));
+      throw new MongockError('INVALID_CHANGE_UNIT', `Invalid change units; nothing was run:\n  - ${problems.join('\n  - ')}`, {
+        problems,
+        changeId: first?.id,
+        file: first?.source,
+      });
+    }
+    for (const warning of selection.warnings) config.logger.warn(warning);
+    this.#warnings = selection.warnings;
+    if (selection.units.length === 0) config.logger.warn('No change units were found (check migrationScanPath, profiles and the system-version window).');
+    return selection.units;
+  }
+
+  #strategyProblems(units: readonly SelectedUnit[]): string[] {
+    if (this.#config.transactionStrategy !== 'execution') return [];
+    return units
+      .filter((unit) => unit.model.transactional === false)
+      .map(
+        (unit) =>
+          `${describeUnit(unit.model)} says transactional: false, which one transaction for the whole execution cannot honour. Use transactionStrategy 'changeUnit'.`,
+      );
+  }
+}

@@ -1,0 +1,61 @@
+import { checksumsOf } from '../change/checksum.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
+import { latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
+import { changedUnits, type UnitPlan } from './plan.ts';
+
+/** What `status` reports for one unit. */
+export type UnitState = 'executed' | 'pending' | 'failed' | 'rolled-back';
+
+export interface UnitStatus {
+  readonly changeId: string;
+  readonly author: string;
+  readonly order: string;
+  readonly state: UnitState;
+  /** Executed, and its code's checksum differs from the one recorded. */
+  readonly changed: boolean;
+  readonly runAlways: boolean;
+  readonly executedAt: Date | null;
+  readonly executionMillis: number | null;
+  readonly executionHostname: string | null;
+  readonly checksum: string;
+  readonly recordedChecksum: string | null;
+  readonly source: string | undefined;
+}
+
+/** Each unit's state from the history, for `status` and checksum checks. */
+export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitStatus[] {
+  checksumsOf(plans.map((plan) => plan.unit.model));
+  const changed = new Set(
+    changedUnits(
+      plans.map((plan) => plan.unit),
+      history,
+    ),
+  );
+  const decisive = latestDecisiveEntries(history);
+  const latest = latestEntries(history);
+  return plans.map((plan) => {
+    const { unit, items } = plan;
+    const execution = items[items.length - 1]!;
+    const deciding = decisive.get(unit.key);
+    const newest = latest.get(unit.key);
+    let state: UnitState = 'pending';
+    if (execution.executed) state = 'executed';
+    else if (newest?.state === 'FAILED' || newest?.state === 'ROLLBACK_FAILED') state = 'failed';
+    else if (deciding?.state === 'ROLLED_BACK') state = 'rolled-back';
+    const recordedChecksum = execution.executed ? (deciding?.checksum ?? null) : null;
+    return {
+      changeId: unit.model.id,
+      author: unit.author,
+      order: unit.model.orderKey.filter((part) => part !== '').join('/'),
+      state,
+      changed: changed.has(plan.unit),
+      runAlways: unit.model.runAlways,
+      executedAt: execution.executed ? (deciding?.timestamp ?? null) : null,
+      executionMillis: execution.executed ? (deciding?.executionMillis ?? null) : null,
+      executionHostname: execution.executed ? (deciding?.executionHostname ?? null) : null,
+      checksum: execution.checksum,
+      recordedChecksum,
+      source: unit.model.source,
+    };
+  });
+}
