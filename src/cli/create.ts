@@ -1,11 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { extname, join, relative, resolve } from 'node:path';
-import { silentLogger } from '../index.ts';
+import { type MongockRunner, silentLogger } from '../index.ts';
 import { CliError } from './cli-error.ts';
 import type { Command } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
+import { nextOrder, sortsAfterAll } from './next-order.ts';
 import { type LoadedConfig, loadConfig, runnerFor } from './open-runner.ts';
 import { detectProject, type Language, type ModuleKind } from './project.ts';
 import { builtInUnitTemplate, fillTemplate, type UnitStyle } from './templates.ts';
@@ -16,9 +17,12 @@ export const createCommand: Command = {
   summary: 'Scaffold a change unit file with the next order',
   usage: 'create <name> [--lang ts|js] [--style decorator|define] [options]',
   description:
-    'Writes <dir>/<order>_<name>.<ext> (first migrationScanPath of the config, or --dir). The order is the highest numeric\n' +
-    'order found plus one, zero-padded. Templates: --template <file>, else .mongock/templates/change-unit[.<style>].<ext>\n' +
-    'next to the config, else the built-in one; placeholders {{id}} {{order}} {{author}} {{className}}.',
+    'Writes <dir>/<order>_<name>.<ext> (first migrationScanPath of the config, or --dir). The order sorts after every\n' +
+    'existing unit as the runner compares orders (as strings): numeric orders of one width go up by one at that width,\n' +
+    'date stamps take the current stamp, anything else extends the greatest order; an order that would not run last\n' +
+    '(--order, or a unit without order) is refused unless --allow-confusing-ordering. Templates: --template <file>, else\n' +
+    '.mongock/templates/change-unit[.<style>].<ext> next to the config, else the built-in one; placeholders {{id}}\n' +
+    '{{order}} {{author}} {{className}}.',
   maxPositionals: 1,
   options: {
     dir: { type: 'string', value: '<folder>', description: 'Where to write it (default: the first migrationScanPath)' },
@@ -26,6 +30,8 @@ export const createCommand: Command = {
     style: { type: 'string', value: '<style>', description: 'decorator (TypeScript default) or define (defineChangeUnit)' },
     author: { type: 'string', value: '<name>', description: 'Author (default: defaultAuthor of the config, else the OS user)' },
     template: { type: 'string', value: '<file>', description: 'Template file to fill instead of the default one' },
+    order: { type: 'string', value: '<order>', description: 'Order to give it (default: one that sorts after every existing unit)' },
+    'allow-confusing-ordering': { type: 'boolean', description: 'Write it even if it would not run after every existing unit' },
   },
   examples: ['mongock create add-status-field', 'mongock create seed-users --lang js --style define'],
   async run(context) {
@@ -61,15 +67,26 @@ export const createCommand: Command = {
     const ext = language === 'ts' ? 'ts' : configExt === '.mjs' ? 'mjs' : configExt === '.cjs' ? 'cjs' : 'js';
 
     await mkdir(dir, { recursive: true });
-    const orders: string[] = readdirSync(dir)
-      .map((file) => /^(\d+)[_-]/.exec(file)?.[1])
-      .filter((order): order is string => order !== undefined);
     const runner = loaded === undefined ? undefined : runnerFor(context, loaded, silentLogger);
-    if (runner !== undefined) for (const unit of (await runner.validate()).units) if (/^\d+$/.test(unit.order)) orders.push(unit.order);
-    const highest = orders.reduce((max, order) => Math.max(max, Number(order)), 0);
-    const width = Math.max(4, ...orders.map((order) => order.length));
-    const order = String(highest + 1).padStart(width, '0');
-    const file = join(dir, `${order}_${id}.${ext}`);
+    const existing = await existingOrderKeys(dir, runner);
+    const allowConfusing = values['allow-confusing-ordering'] === true;
+    const explicitOrder = values.order as string | undefined;
+    if (explicitOrder !== undefined && explicitOrder.trim() === '') throw new CliError('USAGE', '--order needs a non-empty order, e.g. --order 0005.');
+    const order =
+      explicitOrder ??
+      nextOrder(
+        existing.map((unit) => unit.orderKey),
+        new Date(),
+      ).order;
+    if (
+      !allowConfusing &&
+      !sortsAfterAll(
+        order,
+        existing.map((unit) => unit.orderKey),
+      )
+    )
+      throw confusingOrder(order, existing);
+    const file = join(dir, `${safeFilePart(order)}_${id}.${ext}`);
     if (existsSync(file)) throw new CliError('USAGE', `${file} already exists.`);
 
     const templateFile = pickTemplate(values.template as string | undefined, io.cwd, loaded?.dir ?? io.cwd, style, ext);
@@ -78,10 +95,19 @@ export const createCommand: Command = {
     const className = id.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase()).replace(/^(\d)/, '_$1');
     await writeFile(file, fillTemplate(template, { id, order, author, className }));
 
-    // Load it back through the runner, so a broken template fails here rather than at deploy.
-    const created = runner === undefined ? undefined : (await runnerFor(context, loaded!).validate()).units.find((unit) => unit.changeId === id);
-    if (runner !== undefined && created === undefined)
+    // Load it back through the runner, so a broken template fails here rather than at deploy, and
+    // so that "runs last" is judged by the runner's own sort, not only by this file's reasoning.
+    const units = runner === undefined ? undefined : (await runnerFor(context, loaded!).validate()).units;
+    const created = units?.find((unit) => unit.changeId === id && unit.source === file);
+    if (units !== undefined && created === undefined)
       out.warn(`${file} was written, but no change unit '${id}' was loaded from it (profiles, system versions or the template?).`);
+    if (units !== undefined && created !== undefined && units.at(-1) !== created && !allowConfusing) {
+      await unlink(file);
+      const last = units.at(-1)!;
+      throw new CliError('USAGE', `Order '${order}' would run before '${last.changeId}' (order '${last.order}'); nothing was written.`, {
+        hint: 'Pass --order with a later order, or --allow-confusing-ordering to write it anyway.',
+      });
+    }
     out.json({ command: 'create', ok: true, file, changeId: id, order, author, language, style, state: 'pending', template: templateFile ?? 'built-in' });
     out.print(`Created ${relative(io.cwd, file)}`);
     out.print(`${out.colors.yellow('pending')}  ${order}  ${id}  (${author})`);
@@ -97,6 +123,49 @@ function pickTemplate(explicit: string | undefined, cwd: string, configDir: stri
   }
   const folder = join(configDir, '.mongock', 'templates');
   return [join(folder, `change-unit.${style}.${ext}`), join(folder, `change-unit.${ext}`)].find((file) => existsSync(file));
+}
+
+interface ExistingUnit {
+  readonly label: string;
+  readonly orderKey: readonly string[];
+}
+
+/** Every order already in the folder: file name prefixes (`0003_...`), and every unit the config loads. */
+async function existingOrderKeys(dir: string, runner: MongockRunner | undefined): Promise<ExistingUnit[]> {
+  const existing: ExistingUnit[] = readdirSync(dir)
+    .map((file) => ({ file, order: FILE_ORDER.exec(file)?.[1] }))
+    .filter((entry): entry is { file: string; order: string } => entry.order !== undefined)
+    .map(({ file, order }) => ({ label: file, orderKey: [order] }));
+  if (runner !== undefined) for (const unit of (await runner.validate()).units) existing.push({ label: `'${unit.changeId}'`, orderKey: unit.orderKey });
+  return existing;
+}
+
+const FILE_ORDER = /^(\d+)[_-]/;
+
+function confusingOrder(order: string, existing: readonly ExistingUnit[]): CliError {
+  const blocking = existing.filter((unit) => !sortsAfterAll(order, [unit.orderKey]));
+  // Name the unit that runs last: one without order, else the greatest order.
+  const unordered = blocking.find((unit) => (unit.orderKey[0] ?? '') === '');
+  if (unordered !== undefined) {
+    return new CliError(
+      'USAGE',
+      `Order '${order}' would not run last: ${unordered.label} has no order, and a unit without order runs after every unit with one. Nothing was written.`,
+      {
+        hint: 'Give that unit (or its ChangeLog) an order, or pass --allow-confusing-ordering.',
+      },
+    );
+  }
+  const last = blocking.reduce((max, unit) => (unit.orderKey.join('\0') > max.orderKey.join('\0') ? unit : max));
+  return new CliError(
+    'USAGE',
+    `Order '${order}' would not run last: it sorts before ${last.label} (order '${last.orderKey.filter(Boolean).join('/')}'), so it would run first on a fresh database. Nothing was written.`,
+    { hint: 'Pass a later --order, or --allow-confusing-ordering to write it anyway.' },
+  );
+}
+
+/** Orders are free text; the file name keeps only what is safe in a path. */
+function safeFilePart(order: string): string {
+  return order.replace(/[^A-Za-z0-9._-]+/g, '-');
 }
 
 function safeUser(): string {

@@ -31,7 +31,15 @@ export interface MigrationStatus {
 
 /** `runner.validate()`: the units that would take part, in order, with any warnings. */
 export interface ValidationReport {
-  readonly units: readonly { readonly changeId: string; readonly author: string; readonly order: string; readonly source: string | undefined }[];
+  readonly units: readonly {
+    readonly changeId: string;
+    readonly author: string;
+    /** Display form: `order`, or `changeLogOrder/changeSetOrder`. */
+    readonly order: string;
+    /** What the runner sorts by, compared as strings left to right: `[order]` or `[changeLogOrder, changeSetOrder]`. */
+    readonly orderKey: readonly string[];
+    readonly source: string | undefined;
+  }[];
   readonly warnings: readonly string[];
 }
 
@@ -130,6 +138,7 @@ export class MongockRunner {
         changeId: unit.model.id,
         author: unit.author,
         order: unit.model.orderKey.filter(Boolean).join('/'),
+        orderKey: unit.model.orderKey,
         source: unit.model.source,
       })),
       warnings: this.#catalog.warnings,
