@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { extname, join, relative, resolve } from 'node:path';
+import { hasText } from '../change/unit-order.ts';
 import { type MongockRunner, silentLogger } from '../index.ts';
 import { CliError } from './cli-error.ts';
 import type { Command } from './command.ts';
@@ -145,7 +146,7 @@ const FILE_ORDER = /^(\d+)[_-]/;
 function confusingOrder(order: string, existing: readonly ExistingUnit[]): CliError {
   const blocking = existing.filter((unit) => !sortsAfterAll(order, [unit.orderKey]));
   // Name the unit that runs last: one without order, else the greatest order.
-  const unordered = blocking.find((unit) => (unit.orderKey[0] ?? '') === '');
+  const unordered = blocking.find((unit) => !hasText(unit.orderKey[0] ?? ''));
   if (unordered !== undefined) {
     return new CliError(
       'USAGE',

@@ -1,7 +1,8 @@
 /**
  * The order `mongock create` gives a new unit: one that sorts after every existing unit, compared
- * as the runner compares orders (as strings, code unit by code unit, ChangeLog order first).
+ * as the runner compares orders (`change/unit-order.ts`: Java Mongock's comparator, as strings).
  */
+import { compareJavaStrings, compareUnitOrders, hasText } from '../change/unit-order.ts';
 
 /** Width of the first order in an empty folder: `0001`. */
 export const DEFAULT_ORDER_WIDTH = 4;
@@ -19,23 +20,22 @@ export interface NextOrder {
   readonly scheme: OrderScheme;
 }
 
-/** The runner's string comparison (`<` on strings), so that "sorts last" means what the runner will do. */
+/** Java Mongock's string comparison, which the runner uses (`String#compareTo`, UTF-16 code units). */
 function greater(a: string, b: string): boolean {
-  return a > b;
+  return compareJavaStrings(a, b) > 0;
 }
 
 /**
  * Whether a unit with order `order` runs after every unit whose order key is in `existing`
- * (`[unit order]` or `[ChangeLog order, ChangeSet order]`). An existing unit without an order runs
- * after every unit with one, so nothing can be placed after it.
+ * (`[unit order]` or `[ChangeLog order, ChangeSet order]`), by the runner's own unit comparator,
+ * whatever the class names: equal orders are decided by class name, and a unit without an order
+ * runs after every unit with one, so neither can be proven.
  */
 export function sortsAfterAll(order: string, existing: readonly (readonly string[])[]): boolean {
   return existing.every((key) => {
-    const first = key[0] ?? '';
-    if (first === '') return false;
-    // Equal first keys: the runner compares the second ones, where the new unit's missing one
-    // sorts last; with no second key either, class names decide, which proves nothing.
-    return greater(order, first) || (order === first && key.slice(1).some((part) => part !== ''));
+    const theirs = key[0] ?? '';
+    const mine = (className: string) => ({ order, className });
+    return compareUnitOrders(mine('A'), { order: theirs, className: 'B' }) > 0 && compareUnitOrders(mine('B'), { order: theirs, className: 'A' }) > 0;
   });
 }
 
@@ -46,7 +46,7 @@ export function sortsAfterAll(order: string, existing: readonly (readonly string
  * that extends another always sorts after it.
  */
 export function nextOrder(existing: readonly (readonly string[])[], now: Date): NextOrder {
-  const firsts = existing.map((key) => key[0] ?? '').filter((order) => order !== '');
+  const firsts = existing.map((key) => key[0] ?? '').filter(hasText);
   if (firsts.length === 0) return { order: '1'.padStart(DEFAULT_ORDER_WIDTH, '0'), scheme: 'first' };
   const greatest = firsts.reduce((max, order) => (greater(order, max) ? order : max));
   const widths = new Set(firsts.map((order) => order.length));

@@ -36,7 +36,7 @@ describe('the order `mongock create` picks sorts after every existing unit', () 
     expect(next('001', '002/001', '002/002')).toBe('003');
   });
 
-  it('every pick sorts after every input as the runner compares (string <)', () => {
+  it('every pick sorts after every input as the runner compares (string <, whatever the class names)', () => {
     const cases = [['001', '002', '003', '0004'], ['1', '2', '10'], ['999'], ['20261201', '3'], ['b', 'a_9', 'a10'], ['002/001', '001']];
     for (const orders of cases) {
       const order = next(...orders);
@@ -48,7 +48,9 @@ describe('the order `mongock create` picks sorts after every existing unit', () 
   it('an order that would run earlier, or a ChangeLog without order, cannot be last', () => {
     expect(sortsAfterAll('0004', keys('001', '002', '003'))).toBe(false);
     expect(sortsAfterAll('003', keys('001', '003'))).toBe(false); // a tie is decided by class names
-    expect(sortsAfterAll('002', keys('002/001'))).toBe(true); // the ChangeSet order goes first, the missing one last
+    expect(sortsAfterAll('002', keys('002/001'))).toBe(false); // same ChangeLog order: class names decide
+    expect(sortsAfterAll('003', keys('002/001'))).toBe(true);
+    expect(sortsAfterAll('999', [[' ', '001']])).toBe(false); // a blank ChangeLog order is no order
     expect(sortsAfterAll('999', [['', '001']])).toBe(false);
   });
 });
