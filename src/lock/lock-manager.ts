@@ -1,5 +1,6 @@
 import { MongockError } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { LockConfig } from './lock-config.ts';
 import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from './lock-primitive.ts';
 
@@ -17,6 +18,8 @@ export interface LockManagerOptions {
   readonly hostname: string;
   readonly logger: Logger;
   readonly onWaiting?: (holder: LockHolder | null, waitedMs: number) => void;
+  /** Default {@link systemClock}; tests pass a manual one. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -27,15 +30,17 @@ export interface LockManagerOptions {
 export class LockManager implements LockGuard {
   readonly #options: LockManagerOptions;
   #lease: LockLease | undefined;
-  /** performance.now() after which the lease must be considered lost. */
+  readonly #clock: Clock;
+  /** `clock.now()` after which the lease must be considered lost. */
   #deadline = Number.POSITIVE_INFINITY;
   #lostCause: unknown;
   #renewing: Promise<void> | undefined;
   #released = false;
-  #timer: NodeJS.Timeout | undefined;
+  #stopRenewal: (() => void) | undefined;
 
   constructor(options: LockManagerOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get lease(): LockLease {
@@ -51,9 +56,9 @@ export class LockManager implements LockGuard {
    */
   async acquire(stillNeeded?: () => Promise<boolean>): Promise<InProgressChange | null | 'not-needed'> {
     const { primitive, config, owner, hostname, logger } = this.#options;
-    const started = performance.now();
+    const started = this.#clock.now();
     for (;;) {
-      const attemptStart = performance.now();
+      const attemptStart = this.#clock.now();
       const attempt = await primitive.tryAcquire({
         owner,
         hostname,
@@ -70,7 +75,7 @@ export class LockManager implements LockGuard {
         logger.debug(`Lock acquired by ${owner} (fence ${attempt.lease.fence}).`);
         return attempt.interrupted;
       }
-      const waited = performance.now() - started;
+      const waited = this.#clock.now() - started;
       if (waited + config.tryFrequencyMs > config.quitTryingAfterMs) {
         // Giving up is wrong if the holder finished the work meanwhile: ask one last time.
         if (stillNeeded !== undefined && !(await stillNeeded())) return 'not-needed';
@@ -82,7 +87,7 @@ export class LockManager implements LockGuard {
       }
       this.#options.onWaiting?.(attempt.holder, waited);
       logger.info(`Waiting for the lock (${describeHolder(attempt.holder)}); retrying in ${config.tryFrequencyMs} ms.`);
-      await sleep(config.tryFrequencyMs);
+      await this.#clock.sleep(config.tryFrequencyMs);
       if (stillNeeded !== undefined && !(await stillNeeded())) return 'not-needed';
     }
   }
@@ -95,12 +100,12 @@ export class LockManager implements LockGuard {
     }
     this.#throwIfLost();
     if (!this.#options.lease) return;
-    if (performance.now() > this.#deadline) {
+    if (this.#clock.now() > this.#deadline) {
       this.#markLost(new Error('the lease ran out before it could be renewed (process paused or database unreachable)'));
       this.#throwIfLost();
     }
     const renewAt = this.#deadline - this.#options.config.acquiredForMs * (1 - SAFETY_MARGIN_FRACTION - RENEW_AFTER_FRACTION);
-    if (performance.now() >= renewAt) await this.#renew();
+    if (this.#clock.now() >= renewAt) await this.#renew();
     this.#throwIfLost();
   }
 
@@ -157,22 +162,21 @@ export class LockManager implements LockGuard {
   #scheduleRenewal(): void {
     this.#stopTimer();
     const every = Math.max(1, Math.floor(this.#options.config.acquiredForMs * RENEW_AFTER_FRACTION));
-    this.#timer = setInterval(() => {
+    this.#stopRenewal = this.#clock.repeat(every, () => {
       this.#renew().catch(() => undefined);
-    }, every);
-    this.#timer.unref();
+    });
   }
 
   #stopTimer(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopRenewal?.();
+    this.#stopRenewal = undefined;
   }
 
   async #renew(): Promise<void> {
     if (this.#renewing !== undefined) return this.#renewing;
     const lease = this.#lease;
     if (lease === undefined || this.lost) return;
-    const started = performance.now();
+    const started = this.#clock.now();
     this.#renewing = (async () => {
       try {
         if (started > this.#deadline) {
@@ -199,8 +203,4 @@ export function describeHolder(holder: LockHolder | null): string {
   const since = holder.acquiredAt === null ? '' : ` since ${holder.acquiredAt.toISOString()}`;
   const until = holder.expiresAt === null ? '' : `, lease until ${holder.expiresAt.toISOString()}`;
   return `held by ${holder.owner} on ${holder.hostname}${since}${until}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -50,55 +50,58 @@ export interface ResolvedConfig {
   readonly onInterruptedChange: InterruptedChangePolicy;
 }
 
+/** What a value of an option must be, when it is not: undefined when it is fine. */
 type Check = (value: unknown) => string | undefined;
 
-const isString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
-const isBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const isObject: Check = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'an object');
-const isFunction: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
-const isStringList: Check = (v) =>
+const nonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
+const aBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const anObject: Check = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'an object');
+const aFunction: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+const stringOrStrings: Check = (v) =>
   (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== ''))
     ? undefined
     : 'a string or an array of strings';
-const isStringArray: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings');
-const isArray: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
-const isVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version string such as '2.5.1' (compared as Maven versions)");
+const strings: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings');
+const anArray: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
+const aVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version string such as '2.5.1' (compared as Maven versions)");
 const oneOf =
   (...values: string[]): Check =>
   (v) =>
     values.includes(v as string) ? undefined : `one of ${values.map((x) => `'${x}'`).join(', ')}`;
-const isLogger: Check = (v) =>
+const aLogger: Check = (v) =>
   typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
     ? undefined
     : 'an object with debug, info, warn and error methods';
-const isDriver: Check = (v) =>
+const aDriver: Check = (v) =>
   typeof v === 'object' && v !== null && typeof (v as Driver).connect === 'function' && typeof (v as Driver).capabilities === 'object'
     ? undefined
     : "a driver (e.g. sqliteDriver({ filename }) from 'mongock/sqlite')";
 
+const fits = (check: Check, value: unknown): boolean => check(value) === undefined;
+
 const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
-  driver: isDriver,
-  migrationScanPath: isStringList,
-  changeUnits: isArray,
-  enabled: isBoolean,
-  migrationRepositoryName: isString,
-  lockRepositoryName: isString,
-  metadata: isObject,
-  throwExceptionIfCannotObtainLock: isBoolean,
-  lockConfig: isObject,
-  startSystemVersion: isVersion,
-  endSystemVersion: isVersion,
-  activeProfiles: isStringArray,
-  trackIgnored: isBoolean,
-  serviceIdentifier: isString,
-  transactional: isBoolean,
+  driver: aDriver,
+  migrationScanPath: stringOrStrings,
+  changeUnits: anArray,
+  enabled: aBoolean,
+  migrationRepositoryName: nonEmptyString,
+  lockRepositoryName: nonEmptyString,
+  metadata: anObject,
+  throwExceptionIfCannotObtainLock: aBoolean,
+  lockConfig: anObject,
+  startSystemVersion: aVersion,
+  endSystemVersion: aVersion,
+  activeProfiles: strings,
+  trackIgnored: aBoolean,
+  serviceIdentifier: nonEmptyString,
+  transactional: aBoolean,
   transactionStrategy: oneOf('changeUnit', 'execution'),
-  defaultAuthor: isString,
-  legacyMigration: isObject,
-  executionId: isString,
-  dependencies: isObject,
-  logger: isLogger,
-  changeUnitFactory: isFunction,
+  defaultAuthor: nonEmptyString,
+  legacyMigration: anObject,
+  executionId: nonEmptyString,
+  dependencies: anObject,
+  logger: aLogger,
+  changeUnitFactory: aFunction,
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
   onInterruptedChange: oneOf('rollback', 'fail'),
 };
@@ -136,11 +139,11 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
   const lockConfig = resolveLockConfig(config.lockConfig, problems);
   const legacyMigration = resolveLegacy(config.legacyMigration, problems);
   const driver = config.driver;
-  const driverHasTransactions = isDriver(driver) === undefined && driver.capabilities.transactions;
-  if (config.transactional === true && isDriver(driver) === undefined && !driverHasTransactions) {
+  const driverHasTransactions = fits(aDriver, driver) && driver.capabilities.transactions;
+  if (config.transactional === true && fits(aDriver, driver) && !driverHasTransactions) {
     problems.push(`Option 'transactional' is true, but the ${driver.name} driver cannot run transactions here. Remove the option (or set it to false).`);
   }
-  if (legacyMigration !== undefined && isDriver(driver) === undefined && !driver.capabilities.legacyImport) {
+  if (legacyMigration !== undefined && fits(aDriver, driver) && !driver.capabilities.legacyImport) {
     problems.push(`Option 'legacyMigration' is not supported by the ${driver.name} driver.`);
   }
   const scanPaths = typeof config.migrationScanPath === 'string' ? [config.migrationScanPath] : [...(config.migrationScanPath ?? [])];

@@ -1,63 +1,104 @@
 import { describe, expect, it } from 'vitest';
-import { defineChangeUnit, type MemoryChangeContext, MemoryDatabase, MongockBuilder, type MongockError, memoryDriver, silentLogger } from '../../src/index.ts';
+import { MemoryKeyValue } from '../../src/drivers/memory/memory-context.ts';
+import { MemoryDatabase } from '../../src/drivers/memory/memory-driver.ts';
+import type { Clock } from '../../src/lock/clock.ts';
+import { LockManager } from '../../src/lock/lock-manager.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 
 const LEASE = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 1_000 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('lock manager', () => {
+/** Time that moves only when the test says; renewal ticks fire as it passes them. */
+class ManualClock implements Clock {
+  time = 1_000_000;
+  readonly #repeats = new Set<{ every: number; next: number; tick: () => void }>();
+
+  now = (): number => this.time;
+
+  async sleep(ms: number): Promise<void> {
+    await this.advance(ms);
+  }
+
+  repeat(ms: number, tick: () => void): () => void {
+    const entry = { every: ms, next: this.time + ms, tick };
+    this.#repeats.add(entry);
+    return () => this.#repeats.delete(entry);
+  }
+
+  /** Moves time on; `ticks: false` is a blocked event loop (SIGSTOP): no renewal runs meanwhile. */
+  async advance(ms: number, { ticks = true } = {}): Promise<void> {
+    const end = this.time + ms;
+    while (ticks) {
+      const due = [...this.#repeats].filter((r) => r.next <= end).sort((a, b) => a.next - b.next)[0];
+      if (due === undefined) break;
+      this.time = due.next;
+      due.next += due.every;
+      due.tick();
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); // let the renewal's round trip finish
+    }
+    this.time = end;
+  }
+}
+
+function setup(config = LEASE) {
+  const clock = new ManualClock();
+  const database = new MemoryDatabase();
+  database.now = clock.now; // the database's clock moves with the process's here
+  const manager = (owner: string, onWaiting?: (holder: unknown, waited: number) => void) =>
+    new LockManager({ primitive: database.lock, config, lease: true, owner, hostname: 'host', logger: silentLogger, clock, onWaiting });
+  const competitor = () => database.lock.tryAcquire({ owner: 'competitor', leaseMs: config.acquiredForMs, hostname: 'elsewhere', onLost: () => {} });
+  return { clock, database, manager, competitor };
+}
+
+describe('lock manager (manual clock)', () => {
   it('renews the lease in the background while a long unit runs, so nobody else can take it', async () => {
-    const database = new MemoryDatabase();
-    let competitor: boolean | undefined;
-    const slow = defineChangeUnit<MemoryChangeContext>({
-      id: 'slow',
-      order: '1',
-      author: 'dev',
-      transactional: false,
-      async execute({ kv }) {
-        await sleep(4_000); // longer than the 3 s lease
-        const attempt = await database.lock.tryAcquire({ owner: 'competitor', leaseMs: 3_000, hostname: 'h', onLost: () => {} });
-        competitor = attempt.acquired;
-        await kv.set('slow', 'done');
-      },
-      rollback() {},
-    });
-    const result = await new MongockBuilder()
-      .setDriver(memoryDriver({ database }))
-      .addChangeUnits(slow)
-      .setLockConfig(LEASE)
-      .setLogger(silentLogger)
-      .buildRunner()
-      .execute();
-    expect(result.executed).toBe(1);
-    expect(competitor).toBe(false);
-    expect(database.data.get('slow')).toBe('done');
+    const { clock, database, manager, competitor } = setup();
+    const lock = manager('holder');
+    expect(await lock.acquire()).toBeNull();
+    await clock.advance(4_000); // longer than the 3 s lease
+    expect((await competitor()).acquired).toBe(false);
+    await expect(lock.ensure()).resolves.toBeUndefined();
+    await lock.release();
     expect(await database.lock.inspect()).toBeNull(); // released at the end
-  }, 15_000);
+  });
 
-  it('a holder paused past its lease stops by its local deadline, even if nobody took the lock', async () => {
-    const database = new MemoryDatabase();
-    const frozen = defineChangeUnit<MemoryChangeContext>({
-      id: 'frozen',
-      order: '1',
-      author: 'dev',
-      async execute({ kv }) {
-        const until = Date.now() + 3_200;
-        while (Date.now() < until) {} // the event loop is blocked: no renewal can run (like SIGSTOP)
-        await kv.set('frozen', 'written after the pause');
-      },
-      rollback() {},
-    });
-    const error = (await new MongockBuilder()
-      .setDriver(memoryDriver({ database }))
-      .addChangeUnits(frozen)
-      .setLockConfig(LEASE)
-      .setLogger(silentLogger)
-      .buildRunner()
-      .execute()
-      .catch((e) => e)) as MongockError;
-    expect(error.code).toBe('LOCK_LOST');
-    expect(error.message).toContain('lease ran out');
+  it('a holder paused past its lease stops by its local deadline, and its handles refuse to write', async () => {
+    const { clock, database, manager } = setup();
+    const lock = manager('holder');
+    await lock.acquire();
+    await clock.advance(3_200, { ticks: false }); // the event loop is blocked: no renewal can run
+    await expect(lock.ensure()).rejects.toMatchObject({ code: 'LOCK_LOST', message: expect.stringContaining('lease ran out') });
+    await expect(new MemoryKeyValue(database.data, lock).set('frozen', 'written after the pause')).rejects.toMatchObject({ code: 'LOCK_LOST' });
     expect(database.data.size).toBe(0);
-    expect(database.history).toEqual([]);
-  }, 15_000);
+    await lock.release();
+  });
+
+  it("without renewal the lease is the database's to give away: the competitor gets it", async () => {
+    const { clock, manager, competitor } = setup();
+    await manager('holder').acquire();
+    await clock.advance(3_000, { ticks: false });
+    expect((await competitor()).acquired).toBe(true);
+  });
+
+  it('waits tryFrequencyMs between attempts and gives up after quitTryingAfterMs, naming the holder', async () => {
+    const { clock, manager, competitor } = setup();
+    expect((await competitor()).acquired).toBe(true);
+    const waits: number[] = [];
+    const started = clock.now();
+    const error = await manager('waiter', (_holder, waited) => waits.push(waited))
+      .acquire()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOCK_NOT_ACQUIRED', message: expect.stringContaining('held by competitor on elsewhere') });
+    expect(waits.length).toBeGreaterThanOrEqual(9);
+    expect(waits.every((waited, i) => i === 0 || waited - waits[i - 1]! === LEASE.tryFrequencyMs)).toBe(true);
+    expect(clock.now() - started).toBeLessThanOrEqual(LEASE.quitTryingAfterMs);
+  });
+
+  it('stops waiting when the holder did the work meanwhile', async () => {
+    const { manager, competitor } = setup();
+    await competitor();
+    let asked = 0;
+    const result = await manager('waiter').acquire(async () => ++asked < 3);
+    expect(result).toBe('not-needed');
+    expect(asked).toBe(3);
+  });
 });
