@@ -3,6 +3,7 @@ import type { LockGuard, LockLease, LockPrimitive } from '../lock/lock-primitive
 import type { Logger } from '../log/logger.ts';
 
 export type {
+  ForceReleaseOptions,
   InProgressChange,
   LockAttempt,
   LockGuard,

@@ -11,7 +11,10 @@
  * - `CHANGE_INTERRUPTED`: a non-transactional change was interrupted by a crash in an earlier run.
  * - `UNDO_FAILED`: `undo()` could not roll a unit back.
  * - `CHECKSUM_MISMATCH`: an executed unit's code changed and the config says to fail.
- * - `DRIVER_ERROR`: the database refused or could not be reached.
+ * - `CHANGE_TIMEOUT`: a change unit (or its rollback) ran longer than its execution timeout.
+ * - `CORRUPT_RECORD`: a record in the lock or history store cannot be read (`unlock --force` clears a lock record).
+ * - `RUN_UNFINISHED`: the run was stopped before it settled (the CLI never reports it as success).
+ * - `DRIVER_ERROR`: the database refused or could not be reached (the message names the table or collection; `cause` is the client's error).
  */
 export type MongockErrorCode =
   | 'INVALID_CONFIG'
@@ -24,6 +27,9 @@ export type MongockErrorCode =
   | 'CHANGE_INTERRUPTED'
   | 'UNDO_FAILED'
   | 'CHECKSUM_MISMATCH'
+  | 'CHANGE_TIMEOUT'
+  | 'CORRUPT_RECORD'
+  | 'RUN_UNFINISHED'
   | 'DRIVER_ERROR';
 
 /**

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { LockConfig } from './lock-config.ts';
 import type { InProgressChange, LockGuard, LockHolder, LockLease, LockPrimitive } from './lock-primitive.ts';
+import { currentProcess } from './process-identity.ts';
 
 /** Fraction of the lease after which the holder renews (Mongock renews at a third). */
 const RENEW_AFTER_FRACTION = 1 / 3;
@@ -63,6 +64,9 @@ export class LockManager implements LockGuard {
         owner,
         hostname,
         leaseMs: config.acquiredForMs,
+        process: currentProcess(),
+        // A single attempt never outlasts the budget (SQLite's busy wait would otherwise take 5 s).
+        maxWaitMs: Math.max(0, Math.floor(config.quitTryingAfterMs - (attemptStart - started))),
         onLost: (cause) => this.#markLost(cause),
       });
       if (attempt.acquired) {

@@ -1,4 +1,5 @@
 // The database side of the lock, which every driver implements (re-exported by the driver contract).
+import type { ProcessIdentity } from './process-identity.ts';
 
 /** Checked by a driver's handles before each database call made by a change method. */
 export interface LockGuard {
@@ -15,16 +16,33 @@ export interface LockPrimitive {
   release(lease: LockLease): Promise<boolean>;
   /** Records (or clears, with null) the non-transactional change in progress, for crash detection. */
   markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void>;
-  /** Who holds the lock now, read-only; null when nobody does. */
+  /**
+   * Who holds the lock now, read-only; null when nobody does. A lease that is being renewed reads
+   * as live (`expired: false`), even while its holder's renewal waits inside a transaction. Never
+   * throws on what it reads: a record it cannot parse is reported in `LockHolder.problem`.
+   */
   inspect(): Promise<LockHolder | null>;
-  /** Clears the lock and any in-progress marker regardless of owner (`mongock unlock --force`). */
-  forceRelease(): Promise<boolean>;
+  /**
+   * Clears the lock and any in-progress marker (`mongock unlock`), whatever their content, even
+   * unreadable. With `onlyIfExpired` the holder's expiry (or death) is checked again in the same
+   * atomic write that clears, so a holder that renewed meanwhile keeps its lock. A session lock
+   * held by a live session is never cleared (only ending that session releases it).
+   */
+  forceRelease(options?: ForceReleaseOptions): Promise<boolean>;
+}
+
+export interface ForceReleaseOptions {
+  readonly onlyIfExpired?: boolean;
 }
 
 export interface LockRequest {
   readonly owner: string;
   readonly leaseMs: number;
   readonly hostname: string;
+  /** The requesting process (stored with the lease, so that a dead holder on the same host is taken over at once); null off Linux. */
+  readonly process?: ProcessIdentity | null;
+  /** The attempt must not block longer than this (what is left of `quitTryingAfterMs`). */
+  readonly maxWaitMs?: number;
   /** Session-lock drivers call this when the lock's connection is lost. */
   readonly onLost: (cause: unknown) => void;
 }
@@ -45,9 +63,15 @@ export interface LockHolder {
   readonly acquiredAt: Date | null;
   /** Null for session locks, which do not expire. */
   readonly expiresAt: Date | null;
-  /** Whether the holder's lease has run out by the database's clock. */
+  /** Whether the holder's lease has run out by the database's clock, or its process is known dead. */
   readonly expired: boolean;
   readonly inProgress: InProgressChange | null;
+  /** The holder's process, when the driver stores it. */
+  readonly process?: ProcessIdentity | null;
+  /** The holder ran on this host and its process is gone: its lock can be taken over at once. */
+  readonly gone?: boolean;
+  /** What is wrong with the lock record (unreadable in-progress marker, say) and how to clear it. */
+  readonly problem?: string;
 }
 
 /** A non-transactional change that had started and not finished, kept with the lock. */

@@ -1,5 +1,6 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { MongockError } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MongockEvents } from './events.ts';
 import {
@@ -13,7 +14,7 @@ import {
   type TransactionStrategy,
 } from './mongock-config.ts';
 import { MongockRunner } from './mongock-runner.ts';
-import { resolveConfig } from './resolve-config.ts';
+import { optionTypeProblems, resolveConfig } from './resolve-config.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
 type Listener<E extends keyof MongockEvents> = (payload: MongockEvents[E]) => void;
@@ -43,6 +44,10 @@ export class MongockBuilder<TContext extends object = object> {
 
   /** Starts from a plain config (e.g. a loaded `mongock.config.ts`); later setters override it. */
   setConfig(config: MongockConfig<TContext>): this {
+    if (typeof config !== 'object' || config === null) throw new MongockError('INVALID_CONFIG', 'Invalid Mongock configuration: expected an options object.');
+    // These three are merged with what the builder holds: their types are checked before anything is merged.
+    const problems = optionTypeProblems(config as unknown as Record<string, unknown>, ['migrationScanPath', 'changeUnits', 'dependencies']);
+    if (problems.length > 0) throw new MongockError('INVALID_CONFIG', `Invalid Mongock configuration:\n  - ${problems.join('\n  - ')}`, { problems });
     const { migrationScanPath, changeUnits, dependencies, ...rest } = config as MongockConfig<object>;
     Object.assign(this.#config, rest);
     if (migrationScanPath !== undefined) this.#scanPaths.push(...(typeof migrationScanPath === 'string' ? [migrationScanPath] : migrationScanPath));

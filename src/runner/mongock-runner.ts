@@ -167,13 +167,19 @@ export class MongockRunner {
     });
   }
 
-  /** Clears the lock when its lease has expired, or always with `force` (also clears an interrupted-change marker). */
+  /**
+   * Clears the lock when its lease has expired (or its holder's process is gone), or always with
+   * `force` (also clears an interrupted-change marker, even one that cannot be read). Without
+   * `force` the expiry is checked again in the very write that clears, so a holder that renewed
+   * in between keeps its lock.
+   */
   async unlock(options: { readonly force?: boolean } = {}): Promise<UnlockResult> {
     return this.#operation.withConnection(async (connection) => {
       const holder = await connection.lock.inspect();
       if (holder === null) return { holder, released: false };
-      if (!holder.expired && options.force !== true) return { holder, released: false };
-      return { holder, released: await connection.lock.forceRelease() };
+      const force = options.force === true;
+      if (!holder.expired && !force) return { holder, released: false };
+      return { holder, released: await connection.lock.forceRelease({ onlyIfExpired: !force }) };
     });
   }
 

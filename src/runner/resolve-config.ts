@@ -106,10 +106,29 @@ const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   onInterruptedChange: oneOf('rollback', 'fail'),
 };
 
+/** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms (a busy loop). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Context members the runner sets itself; a dependency of that name would be shadowed. */
 const RESERVED_CONTEXT_NAMES = ['log', 'metadata', 'executionId', 'changeId', 'author'];
 const LOCK_KEYS: readonly (keyof LockConfig)[] = ['acquiredForMs', 'tryFrequencyMs', 'quitTryingAfterMs'];
 const LEGACY_KEYS = ['origin', 'collection', 'mapping', 'changesCountExpectation', 'runAlways', 'failFast'];
+
+/**
+ * The problems of the given options' types only, for callers that must merge options before the
+ * whole config is validated (the builder's `setConfig`): a list merged by spreading a number
+ * would throw a raw `TypeError`, and a string spread into an object would pass unnoticed.
+ */
+export function optionTypeProblems(config: Readonly<Record<string, unknown>>, keys: readonly (keyof MongockConfig)[]): string[] {
+  const problems: string[] = [];
+  for (const key of keys) {
+    const value = config[key];
+    if (value === undefined) continue;
+    const expected = CHECKS[key](value);
+    if (expected !== undefined) problems.push(`Option '${key}' must be ${expected}; got ${show(value)}.`);
+  }
+  return problems;
+}
 
 /**
  * Validates a config and fills in defaults. Every problem is reported at once, each naming the
@@ -146,8 +165,9 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
   if (legacyMigration !== undefined && fits(aDriver, driver) && !driver.capabilities.legacyImport) {
     problems.push(`Option 'legacyMigration' is not supported by the ${driver.name} driver.`);
   }
-  const scanPaths = typeof config.migrationScanPath === 'string' ? [config.migrationScanPath] : [...(config.migrationScanPath ?? [])];
-  if (scanPaths.length === 0 && (config.changeUnits ?? []).length === 0 && problems.length === 0) {
+  const scanPaths =
+    typeof config.migrationScanPath === 'string' ? [config.migrationScanPath] : Array.isArray(config.migrationScanPath) ? [...config.migrationScanPath] : [];
+  if (scanPaths.length === 0 && (Array.isArray(config.changeUnits) ? config.changeUnits : []).length === 0 && problems.length === 0) {
     problems.push("No change units: set 'migrationScanPath' (a folder of change unit modules) or 'changeUnits'.");
   }
   if (problems.length > 0) {
@@ -194,8 +214,10 @@ function resolveLockConfig(given: Partial<LockConfig> | undefined, problems: str
   };
   for (const key of LOCK_KEYS) {
     const value = merged[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum[key]) {
-      problems.push(`Option 'lockConfig.${key}' must be a number of milliseconds >= ${minimum[key]}; got ${show(value)}.`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum[key] || value > MAX_TIMER_MS) {
+      problems.push(
+        `Option 'lockConfig.${key}' must be a whole number of milliseconds from ${minimum[key]} to ${MAX_TIMER_MS} (Node's timer limit, about 24.8 days); got ${show(value)}.`,
+      );
     }
   }
   return Object.freeze(merged);

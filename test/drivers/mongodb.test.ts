@@ -97,6 +97,8 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
       'errorTrace',
       'systemChange',
       'checksum',
+      // Ours, outside a transaction: the lock fence the entry was written under (Java ignores it).
+      'lockFence',
     ]);
     expect(executed).toMatchObject({ state: 'EXECUTED', type: 'EXECUTION', metadata: { release: '1.0' }, systemChange: false, errorTrace: null });
     expect(executed!.timestamp).toBeInstanceOf(Date);

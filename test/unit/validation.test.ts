@@ -148,7 +148,7 @@ describe('bad input is rejected before anything runs', () => {
       const e = error as MongockError;
       expect(e.problems).toHaveLength(4);
       expect(e.message).toContain("Option 'trackIgnored' must be true or false; got 'yes'");
-      expect(e.message).toContain("Option 'lockConfig.acquiredForMs' must be a number of milliseconds >= 3000; got 10");
+      expect(e.message).toContain("Option 'lockConfig.acquiredForMs' must be a whole number of milliseconds from 3000 to 2147483647");
       expect(e.message).toContain("Option 'transactionStrategy' must be one of 'changeUnit', 'execution'");
       expect(e.message).toContain("Unknown option 'colour'");
     }

@@ -1,5 +1,5 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 
 interface LockRecord {
   owner: string;
@@ -48,7 +48,8 @@ export class MemoryLock implements LockPrimitive {
     return this.#record === undefined && this.#inProgress === null ? null : this.#holder();
   }
 
-  async forceRelease(): Promise<boolean> {
+  async forceRelease(options: ForceReleaseOptions = {}): Promise<boolean> {
+    if (options.onlyIfExpired === true && this.#record !== undefined && this.#record.expiresAt > this.#now()) return false;
     const had = this.#record !== undefined || this.#inProgress !== null;
     this.#record = undefined;
     this.#inProgress = null;

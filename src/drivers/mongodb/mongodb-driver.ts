@@ -193,9 +193,10 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
         context: Object.freeze({ db, client: this.#client, session: undefined }),
         saveEntry: async (entry) => {
           // No transaction: check (and extend) the lease just before the write. A pause between
-          // the two is the documented limit of non-transactional runs.
+          // the two is the documented limit of non-transactional runs; the write carries the fence
+          // and never replaces an entry a newer holder wrote (see MongoHistory.save).
           if (!(await this.lock.fence(lease))) throw lost(lease);
-          await this.#history.save(entry);
+          if (!(await this.#history.save(entry, undefined, lease.fence))) throw lost(lease);
         },
       });
     }
@@ -209,7 +210,7 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
         if (!(await this.lock.fence(lease, session))) throw lost(lease);
         const value = await work({
           context: Object.freeze({ db, client: this.#client, session }),
-          saveEntry: (entry) => this.#history.save(entry, session),
+          saveEntry: async (entry) => void (await this.#history.save(entry, session)),
         });
         // And at commit time, in the same transaction: the lease is still ours, or nothing commits.
         if (!(await this.lock.fence(lease, session))) throw lost(lease);

@@ -10,6 +10,8 @@ export const HISTORY_INDEX: { readonly name: string; readonly keys: IndexSpecifi
   keys: Object.freeze({ executionId: 1, author: 1, changeId: 1 }),
 });
 
+const DUPLICATE_KEY = 11000;
+
 /**
  * The history collection (`mongockChangeLog`): one document per (executionId, author, changeId)
  * in Java Mongock 5's shape, so that either side reads the other's entries. `executionMillis` is
@@ -35,10 +37,31 @@ export class MongoHistory {
     await ensureUniqueIndex(this.#collection, HISTORY_INDEX);
   }
 
-  /** Replace-upsert by (executionId, author, changeId), as Java Mongock's `saveOrUpdate`; inside `session`'s transaction when given. */
-  async save(entry: ChangeEntry, session?: ClientSession): Promise<void> {
+  /**
+   * Replace-upsert by (executionId, author, changeId), as Java Mongock's `saveOrUpdate`; inside
+   * `session`'s transaction when given. With `fence` (writes outside a transaction, where the
+   * lease check and this write are two operations), the entry records the lock fence it was
+   * written under and never replaces one written under a newer fence: a holder resumed after its
+   * lease was taken over gets `false` (the unique index refuses the upsert) instead of
+   * overwriting the new holder's entry.
+   */
+  async save(entry: ChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
     const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
-    await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, ...(session === undefined ? {} : { session }) });
+    if (fence === undefined) {
+      await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, ...(session === undefined ? {} : { session }) });
+      return true;
+    }
+    try {
+      await this.#collection.replaceOne(
+        { ...key, $or: [{ lockFence: { $exists: false } }, { lockFence: { $lte: fence } }] },
+        { ...toDocument(entry), lockFence: fence },
+        { upsert: true },
+      );
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === DUPLICATE_KEY) return false;
+      throw error;
+    }
   }
 }
 

@@ -1,10 +1,13 @@
 import type { ClientSession, Collection, Db, Document } from 'mongodb';
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import { isProcessGone, type ProcessIdentity, parseProcessIdentity } from '../../lock/process-identity.ts';
+import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { type MongoCollectionSettings, serverTime, toDriverError } from './mongodb-client.ts';
 
 /** How long one acquisition attempt may wait on the server (e.g. behind a holder's transaction). */
 const TRY_ACQUIRE_MAX_TIME_MS = 2_000;
+/** A last attempt (budget nearly spent, or `quitTryingAfterMs: 0`) still gets a round trip's worth. */
+const TRY_ACQUIRE_MIN_TIME_MS = 500;
 /** MongoDB's MaxTimeMSExpired. */
 const MAX_TIME_EXPIRED = 50;
 
@@ -31,6 +34,7 @@ interface LockDocument {
   readonly hostname: string | null;
   readonly acquiredAt: Date | null;
   readonly inProgress: InProgressChange | null;
+  readonly holderProcess: ProcessIdentity | null;
 }
 
 /**
@@ -57,10 +61,29 @@ export class MongoLock implements LockPrimitive {
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
     await this.#ensureIndex();
     const now = await serverTime(this.#db);
+    const free = { $or: [{ owner: null }, { status: { $ne: LOCK_HELD } }, { expiresAt: { $lte: now } }] };
+    const taken = await this.#take(free, request, now, true);
+    if (taken !== undefined) return taken;
+    // A holder that ran on this host and whose process is gone (SIGKILL, crash) cannot renew:
+    // take its lease over at once, conditioned on its owner and fence so that nobody else's is.
+    const holder = await this.#holder(true);
+    if (holder?.gone === true) {
+      const document = await this.#collection.findOne({ key: LOCK_KEY }, { promoteLongs: true });
+      const parsed = document === null ? 'gone' : parseLockDocument(document);
+      if (typeof parsed !== 'string' && parsed.owner === holder.owner) {
+        const takenOver = await this.#take({ owner: parsed.owner, fence: parsed.fence }, request, now, false);
+        if (takenOver !== undefined) return takenOver;
+      }
+    }
+    return { acquired: false, holder: holder ?? (await this.#holder(true)) };
+  }
+
+  /** One conditional grant; undefined when `filter` matched no free lease. */
+  async #take(filter: Document, request: LockRequest, now: Date, upsert: boolean): Promise<LockAttempt | undefined> {
     let after: Document | null;
     try {
       after = await this.#collection.findOneAndUpdate(
-        { key: LOCK_KEY, $or: [{ owner: null }, { status: { $ne: LOCK_HELD } }, { expiresAt: { $lte: now } }] },
+        { key: LOCK_KEY, ...filter },
         {
           $set: {
             status: LOCK_HELD,
@@ -69,19 +92,26 @@ export class MongoLock implements LockPrimitive {
             hostname: request.hostname,
             acquiredAt: now,
             leaseMs: request.leaseMs,
+            holderProcess: request.process ?? null,
           },
           $inc: { fence: 1 },
         },
         // A holder's open transaction keeps the document locked; one attempt must not wait for it.
-        { upsert: true, returnDocument: 'after', includeResultMetadata: false, promoteLongs: true, maxTimeMS: TRY_ACQUIRE_MAX_TIME_MS },
+        {
+          upsert,
+          returnDocument: 'after',
+          includeResultMetadata: false,
+          promoteLongs: true,
+          maxTimeMS: Math.max(TRY_ACQUIRE_MIN_TIME_MS, Math.min(TRY_ACQUIRE_MAX_TIME_MS, request.maxWaitMs ?? TRY_ACQUIRE_MAX_TIME_MS)),
+        },
       );
     } catch (error) {
       // The unique index turns "someone else's live lease" into a duplicate-key error on the upsert.
-      if (codeOf(error) === DUPLICATE_KEY || codeOf(error) === MAX_TIME_EXPIRED) return { acquired: false, holder: await this.#holder(true) };
+      if (codeOf(error) === DUPLICATE_KEY || codeOf(error) === MAX_TIME_EXPIRED) return undefined;
       if (codeOf(error) === TYPE_MISMATCH) throw this.#malformed(`its 'fence' is not a number (${describeError(error)})`, error);
       throw toDriverError(error, `taking the lock in '${this.#collection.collectionName}'`);
     }
-    if (after === null) return { acquired: false, holder: await this.#holder(true) };
+    if (after === null) return undefined;
     const parsed = parseLockDocument(after);
     if (typeof parsed === 'string') {
       // Taken, but the document is not ours to trust: give it back before reporting.
@@ -147,7 +177,8 @@ export class MongoLock implements LockPrimitive {
     }
     if (parsed.owner === null && parsed.inProgress === null) return null;
     const now = await serverTime(this.#db);
-    const live = parsed.owner !== null && parsed.status === LOCK_HELD && parsed.expiresAt !== null && parsed.expiresAt > now;
+    const gone = parsed.owner !== null && parsed.holderProcess !== null && isProcessGone(parsed.holderProcess);
+    const live = parsed.owner !== null && parsed.status === LOCK_HELD && parsed.expiresAt !== null && parsed.expiresAt > now && !gone;
     return {
       owner: parsed.owner ?? '',
       hostname: parsed.hostname ?? '',
@@ -155,14 +186,17 @@ export class MongoLock implements LockPrimitive {
       expiresAt: parsed.owner === null ? null : parsed.expiresAt,
       expired: !live,
       inProgress: parsed.inProgress,
+      process: parsed.holderProcess,
+      gone,
     };
   }
 
-  async forceRelease(): Promise<boolean> {
+  async forceRelease(options: ForceReleaseOptions = {}): Promise<boolean> {
     const document = await this.#collection.findOne({ key: LOCK_KEY }, { promoteLongs: true });
     if (document === null) return false;
     const now = await serverTime(this.#db);
     const parsed = parseLockDocument(document);
+    if (typeof parsed === 'string' && options.onlyIfExpired === true) return false;
     if (typeof parsed === 'string') {
       // A document in a shape we do not know: replace it by a released lock (keeping a numeric fence).
       const fence = typeof document.fence === 'number' ? document.fence : 0;
@@ -170,11 +204,25 @@ export class MongoLock implements LockPrimitive {
       return true;
     }
     if (parsed.owner === null && parsed.inProgress === null) return false;
-    await this.#collection.updateOne(
-      { _id: document._id },
-      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null, inProgress: null } },
+    // Without force, the expiry is judged again by the write itself: a holder that renewed since
+    // it was read (or whose transaction held the document until it committed a renewal) keeps it.
+    const gone = parsed.owner !== null && parsed.holderProcess !== null && isProcessGone(parsed.holderProcess);
+    const stillExpired =
+      options.onlyIfExpired === true
+        ? {
+            $or: [
+              { owner: null },
+              { status: { $ne: LOCK_HELD } },
+              { expiresAt: { $lte: now } },
+              ...(gone ? [{ owner: parsed.owner, fence: parsed.fence }] : []),
+            ],
+          }
+        : {};
+    const result = await this.#collection.updateOne(
+      { _id: document._id, ...stillExpired },
+      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null, inProgress: null, holderProcess: null } },
     );
-    return true;
+    return result.matchedCount === 1;
   }
 
   /**
@@ -247,7 +295,7 @@ function describeError(error: unknown): string {
 
 /** Reads a lock document written by us or by Java Mongock; returns what is wrong with it otherwise. */
 function parseLockDocument(document: Document): LockDocument | string {
-  const { status, owner, expiresAt, fence, hostname, acquiredAt, inProgress } = document;
+  const { status, owner, expiresAt, fence, hostname, acquiredAt, inProgress, holderProcess } = document;
   if (status != null && typeof status !== 'string') return `'status' is a ${typeOf(status)}, expected a string`;
   if (owner != null && typeof owner !== 'string') return `'owner' is a ${typeOf(owner)}, expected a string or null`;
   if (expiresAt != null && !(expiresAt instanceof Date)) return `'expiresAt' is a ${typeOf(expiresAt)}, expected a date`;
@@ -265,6 +313,7 @@ function parseLockDocument(document: Document): LockDocument | string {
     hostname: hostname ?? null,
     acquiredAt: acquiredAt ?? null,
     inProgress: marker,
+    holderProcess: parseProcessIdentity(holderProcess) ?? null,
   };
 }
 

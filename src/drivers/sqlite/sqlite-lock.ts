@@ -1,5 +1,7 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import { corruptMarkerError, describeMarkerProblem, readInProgressMarker } from '../../lock/in-progress-marker.ts';
+import { isProcessGone, parseProcessIdentity } from '../../lock/process-identity.ts';
+import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import type { SqliteDatabase } from './sqlite-client.ts';
 import { LOCK_KEY, NOW_MS, quoteIdentifier } from './sqlite-sql.ts';
 
@@ -11,6 +13,7 @@ interface LockRow {
   lease_ms: number;
   fence: number;
   in_progress: string | null;
+  holder_process?: string | null;
   now: number;
 }
 
@@ -25,13 +28,17 @@ export class SqliteLock implements LockPrimitive {
   readonly #db: SqliteDatabase;
   readonly #table: string;
 
+  readonly #tableName: string;
   readonly #beforeFirstWrite: () => void;
+  readonly #busyTimeoutMs: number;
   #prepared = false;
 
   constructor(db: SqliteDatabase, tableName: string, beforeFirstWrite: () => void = () => {}) {
     this.#db = db;
     this.#table = quoteIdentifier(tableName);
+    this.#tableName = tableName;
     this.#beforeFirstWrite = beforeFirstWrite;
+    this.#busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
   }
 
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
@@ -40,22 +47,37 @@ export class SqliteLock implements LockPrimitive {
       this.#prepared = true;
     }
     try {
-      return this.#immediate(() => {
-        this.#create();
-        const row = this.#read();
-        if (row !== undefined && row.owner !== null && row.expires_at > row.now) return { acquired: false, holder: toHolder(row) };
-        const fence = (row?.fence ?? 0) + 1;
-        this.#db
-          .prepare(`INSERT INTO ${this.#table} (key, owner, hostname, acquired_at, expires_at, lease_ms, fence, in_progress)
-            VALUES (?, ?, ?, ${NOW_MS}, ${NOW_MS} + ?, ?, ?, NULL)
+      // One attempt waits for another process's write lock at most what is left of the budget.
+      return this.#withBusyTimeout(request.maxWaitMs, () =>
+        this.#immediate(() => {
+          this.#create();
+          const row = this.#read();
+          if (row !== undefined && row.owner !== null && row.expires_at > row.now && !holderGone(row)) return { acquired: false, holder: this.#toHolder(row) };
+          const marker = readInProgressMarker(row?.in_progress ?? null);
+          if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
+          const fence = (row?.fence ?? 0) + 1;
+          this.#db
+            .prepare(`INSERT INTO ${this.#table} (key, owner, hostname, acquired_at, expires_at, lease_ms, fence, in_progress, holder_process)
+            VALUES (?, ?, ?, ${NOW_MS}, ${NOW_MS} + ?, ?, ?, NULL, ?)
             ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, hostname = excluded.hostname, acquired_at = excluded.acquired_at,
-              expires_at = excluded.expires_at, lease_ms = excluded.lease_ms, fence = excluded.fence, in_progress = ${this.#table}.in_progress`)
-          .run(LOCK_KEY, request.owner, request.hostname, request.leaseMs, request.leaseMs, fence);
-        return { acquired: true, lease: { owner: request.owner, fence }, interrupted: parseInProgress(row?.in_progress ?? null) };
-      });
+              expires_at = excluded.expires_at, lease_ms = excluded.lease_ms, fence = excluded.fence, in_progress = ${this.#table}.in_progress,
+              holder_process = excluded.holder_process`)
+            .run(
+              LOCK_KEY,
+              request.owner,
+              request.hostname,
+              request.leaseMs,
+              request.leaseMs,
+              fence,
+              request.process == null ? null : JSON.stringify(request.process),
+            );
+          return { acquired: true, lease: { owner: request.owner, fence }, interrupted: marker.marker };
+        }),
+      );
     } catch (error) {
-      // Another process is writing (it holds SQLite's write lock past busy_timeout): it is busy, not broken.
-      if (isBusy(error)) return { acquired: false, holder: null };
+      // Another process is writing (it holds SQLite's write lock past the wait): it is busy, not
+      // broken. The row (readable meanwhile in WAL mode) names who holds the lease.
+      if (isBusy(error)) return { acquired: false, holder: this.#quietHolder() };
       throw error;
     }
   }
@@ -63,8 +85,12 @@ export class SqliteLock implements LockPrimitive {
   async renew(lease: LockLease, leaseMs: number): Promise<boolean> {
     if (this.#db.inTransaction) {
       // A change's transaction is open on this connection and holds the write lock, so nobody can
-      // take the lease meanwhile; the commit's fence check renews it.
-      return this.owns(lease);
+      // take the lease meanwhile. The renewal is written inside it (others see it at commit);
+      // until then `inspect` reads the held write lock as a live lease.
+      const renewed = this.#db
+        .prepare(`UPDATE ${this.#table} SET expires_at = ${NOW_MS} + ?, lease_ms = ? WHERE key = ? AND owner = ? AND fence = ?`)
+        .run(leaseMs, leaseMs, LOCK_KEY, lease.owner, lease.fence);
+      return renewed.changes === 1;
     }
     const result = this.#db
       .prepare(`UPDATE ${this.#table} SET expires_at = ${NOW_MS} + ?, lease_ms = ? WHERE key = ? AND owner = ? AND fence = ? AND expires_at > ${NOW_MS}`)
@@ -96,19 +122,33 @@ export class SqliteLock implements LockPrimitive {
       throw error;
     }
     if (row === undefined || (row.owner === null && row.in_progress === null)) return null;
-    return toHolder(row);
+    return this.#toHolder(row, true);
   }
 
-  async forceRelease(): Promise<boolean> {
+  async forceRelease(options: ForceReleaseOptions = {}): Promise<boolean> {
     try {
-      const result = this.#db
-        .prepare(
-          `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, expires_at = 0, in_progress = NULL WHERE key = ? AND (owner IS NOT NULL OR in_progress IS NOT NULL)`,
-        )
-        .run(LOCK_KEY);
-      return result.changes === 1;
+      // Under the write lock: a holder inside a change's transaction finishes (and renews) first,
+      // and the expiry is judged in the same transaction that clears.
+      return this.#immediate(() => {
+        const row = this.#read();
+        if (row === undefined || (row.owner === null && row.in_progress === null)) return false;
+        if (options.onlyIfExpired === true && row.owner !== null && row.expires_at > row.now && !holderGone(row)) return false;
+        const result = this.#db
+          .prepare(
+            `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, acquired_at = NULL, expires_at = 0, in_progress = NULL WHERE key = ? AND (owner IS NOT NULL OR in_progress IS NOT NULL)`,
+          )
+          .run(LOCK_KEY);
+        return result.changes === 1;
+      });
     } catch (error) {
       if (error instanceof Error && /no such table/i.test(error.message)) return false;
+      if (isBusy(error)) {
+        throw new MongockError(
+          'LOCK_NOT_ACQUIRED',
+          `The lock in SQLite table ${this.#where()} was not cleared: another process kept the database write lock for ${this.#busyTimeoutMs} ms (a holder inside a change's transaction is alive). Try again when it is done.`,
+          { cause: error },
+        );
+      }
       throw error;
     }
   }
@@ -138,8 +178,71 @@ export class SqliteLock implements LockPrimitive {
       expires_at INTEGER NOT NULL,
       lease_ms INTEGER NOT NULL,
       fence INTEGER NOT NULL,
-      in_progress TEXT
+      in_progress TEXT,
+      holder_process TEXT
     )`);
+    // Tables made by earlier versions lack the holder's process identity.
+    const columns = this.#db.prepare(`SELECT name FROM pragma_table_info(?)`).all(this.#tableName) as { name: string }[];
+    if (!columns.some((column) => column.name === 'holder_process')) this.#db.exec(`ALTER TABLE ${this.#table} ADD COLUMN holder_process TEXT`);
+  }
+
+  #where(): string {
+    return `'${this.#tableName}' (row key '${LOCK_KEY}')`;
+  }
+
+  /** The holder as stored; `status` asks `probeWriteLock` so that a holder renewing inside a transaction reads as live. */
+  #toHolder(row: LockRow, probeWriteLock = false): LockHolder {
+    const marker = readInProgressMarker(row.in_progress);
+    const process = parseProcessIdentity(row.holder_process) ?? null;
+    const gone = row.owner !== null && holderGone(row);
+    // A holder inside a change's transaction cannot write its renewal where others see it, but it
+    // holds SQLite's write lock meanwhile: that is a live lease.
+    const lapsed = row.owner === null || gone || (row.expires_at <= row.now && !(probeWriteLock && this.#writeLockedElsewhere()));
+    return {
+      owner: row.owner ?? '',
+      hostname: row.hostname ?? '',
+      acquiredAt: row.acquired_at === null ? null : new Date(row.acquired_at),
+      expiresAt: row.owner === null ? null : new Date(row.expires_at),
+      expired: lapsed,
+      inProgress: marker.marker,
+      process,
+      gone,
+      ...(marker.problem === undefined ? {} : { problem: describeMarkerProblem(`SQLite table ${this.#where()}`, marker.problem) }),
+    };
+  }
+
+  #quietHolder(): LockHolder | null {
+    try {
+      const row = this.#read();
+      return row === undefined || row.owner === null ? null : this.#toHolder(row);
+    } catch {
+      return null;
+    }
+  }
+
+  /** True when another connection holds the database write lock right now (probed without waiting, writing nothing). */
+  #writeLockedElsewhere(): boolean {
+    if (this.#db.inTransaction) return false;
+    try {
+      return this.#withBusyTimeout(0, () => {
+        this.#db.exec('BEGIN IMMEDIATE');
+        this.#db.exec('ROLLBACK');
+        return false;
+      });
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      return isBusy(error);
+    }
+  }
+
+  #withBusyTimeout<T>(maxWaitMs: number | undefined, work: () => T): T {
+    if (maxWaitMs === undefined || maxWaitMs >= this.#busyTimeoutMs) return work();
+    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(maxWaitMs))}`);
+    try {
+      return work();
+    } finally {
+      this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    }
   }
 
   #read(): LockRow | undefined {
@@ -168,19 +271,8 @@ export function isBusy(error: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
 
-function parseInProgress(value: string | null): InProgressChange | null {
-  if (value === null) return null;
-  const raw = JSON.parse(value) as InProgressChange & { startedAt: string };
-  return { ...raw, startedAt: new Date(raw.startedAt) };
-}
-
-function toHolder(row: LockRow): LockHolder {
-  return {
-    owner: row.owner ?? '',
-    hostname: row.hostname ?? '',
-    acquiredAt: row.acquired_at === null ? null : new Date(row.acquired_at),
-    expiresAt: row.owner === null ? null : new Date(row.expires_at),
-    expired: row.owner === null || row.expires_at <= row.now,
-    inProgress: parseInProgress(row.in_progress),
-  };
+/** The row's holder ran on this host and its process is gone (crashed, killed): take over at once. */
+function holderGone(row: LockRow): boolean {
+  const process = parseProcessIdentity(row.holder_process);
+  return process !== undefined && isProcessGone(process);
 }

@@ -1,0 +1,110 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_COLLECTION_SETTINGS } from '../../src/drivers/mongodb/mongodb-driver.ts';
+import { MongoHistory } from '../../src/drivers/mongodb/mongodb-history.ts';
+import type { ChangeEntry } from '../../src/index.ts';
+import { freshDatabase } from '../support/mongodb-harness.ts';
+import { FERRETDB_URL } from '../support/servers.ts';
+import { firstStartMs, lastJson, runWorker, startWorker, waitForOutput } from './support.ts';
+
+// Issue 18 on MongoDB (FerretDB: a standalone server, no transactions), with real processes:
+// a dead holder on this host is taken over at once (point 11), a live one is not even when a
+// dead one reused its pid, `status` says when a live lease ends, and the standalone window
+// between the fence check and the history write cannot overwrite a newer holder's entry (point 12).
+
+describe('MongoDB lock under hostile conditions (real processes, FerretDB)', () => {
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
+  beforeEach(async () => {
+    fresh = await freshDatabase();
+  });
+  afterEach(async () => {
+    await fresh.drop();
+  });
+  const target = () => `${FERRETDB_URL}|${fresh.name}`;
+  const effects = async () => {
+    const rows = await fresh.db
+      .collection('effects')
+      .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$unit', n: { $count: {} } } }])
+      .toArray();
+    return Object.fromEntries(rows.map((row) => [row._id, row.n]));
+  };
+
+  it('SIGKILL of the holder (60 s lease): the rerun on this host takes over at once (applying within 1 s of a run that waits for nobody)', async () => {
+    const units = [{ id: 'u1' }, { id: 'u2', hang: true }, { id: 'u3' }];
+    const victim = startWorker({ driver: 'mongodb', target: target(), action: 'migrate', units, lease: 60_000 });
+    await waitForOutput(victim, 'MIDWAY u2');
+    victim.kill('SIGKILL');
+    const killed = await victim.finished;
+    // The same start-up on an empty database, in the killed process: what this machine needs anyway.
+    const baseline = firstStartMs(killed.stdout);
+
+    const rerun = await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units: units.map(({ id }) => ({ id })), lease: 60_000 });
+    expect(lastJson(rerun.stdout), rerun.stderr).toMatchObject({ status: 'completed' });
+    const waited = firstStartMs(rerun.stdout);
+    console.log(`mongodb: rerun after SIGKILL started applying ${waited} ms after execute() (a first run here: ${baseline} ms)`);
+    // Not the dead holder's 60 s lease: at most 1 s more than a run that waits for nobody.
+    expect(waited - baseline).toBeLessThan(1_000);
+    expect(await effects()).toEqual({ u1: 10, u2: 10, u3: 10 });
+  }, 60_000);
+
+  it('a live holder is never taken over early (status says when its lease ends), even when a dead one reused its pid number', async () => {
+    expect((await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units: [{ id: 'seed' }] })).code).toBe(0);
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const identity = {
+      pid: process.pid,
+      bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      pidNamespace: readlinkSync('/proc/self/ns/pid'),
+      startTicks: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!,
+    };
+    const expiresAt = new Date(Date.now() + 60_000);
+    const setHolder = (startTicks: string) =>
+      fresh.db
+        .collection('mongockLock')
+        .updateOne(
+          { key: 'DEFAULT_KEY' },
+          { $set: { status: 'LOCK_HELD', owner: 'someone', hostname: 'here', expiresAt, holderProcess: { ...identity, startTicks } } },
+        );
+    const units = [{ id: 'seed' }, { id: 'next' }];
+
+    await setHolder(identity.startTicks);
+    const status = lastJson((await runWorker({ driver: 'mongodb', target: target(), action: 'status', units })).stdout);
+    expect(status.lock).toMatchObject({ owner: 'someone', expired: false, gone: false, expiresAt: expiresAt.toISOString() });
+    const blocked = await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units, quit: 1_000 });
+    expect(lastJson(blocked.stdout)).toMatchObject({ error: 'LOCK_NOT_ACQUIRED' });
+    expect(lastJson(blocked.stdout).message).toContain(`lease until ${expiresAt.toISOString()}`);
+
+    await setHolder(String(Number(identity.startTicks) + 1));
+    const takeover = await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units, quit: 1_000 });
+    expect(lastJson(takeover.stdout)).toMatchObject({ status: 'completed', executed: ['next'] });
+  }, 60_000);
+
+  it('standalone: a holder resumed between its fence check and its history write cannot replace the entry a newer holder wrote', async () => {
+    // The exact sequence, on the real server: (1) stale holder A (fence 1) passes its fence check
+    // and is paused; (2) B takes the lease over (fence 2) and records ROLLED_BACK for A's
+    // interrupted change under A's execution id; (3) A resumes and writes EXECUTED for that key.
+    const history = new MongoHistory(fresh.db, 'mongockChangeLog', DEFAULT_COLLECTION_SETTINGS);
+    await history.create();
+    const entry = (state: ChangeEntry['state'], host: string): ChangeEntry => ({
+      executionId: 'exec-A',
+      changeId: 'u3',
+      author: 'reliability',
+      timestamp: new Date(),
+      state,
+      type: 'EXECUTION',
+      changeLogClass: 'u3',
+      changeSetMethod: 'execute',
+      metadata: null,
+      executionMillis: 1,
+      executionHostname: host,
+      errorTrace: null,
+      systemChange: false,
+    });
+    expect(await history.save(entry('ROLLED_BACK', 'B'), undefined, 2)).toBe(true); // (2)
+    expect(await history.save(entry('EXECUTED', 'A'), undefined, 1)).toBe(false); // (3): refused, A stops with LOCK_LOST
+    const stored = await fresh.db.collection('mongockChangeLog').find({ executionId: 'exec-A' }).toArray();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ state: 'ROLLED_BACK', executionHostname: 'B', lockFence: 2 });
+    // The newer holder may still rewrite its own entry.
+    expect(await history.save(entry('ROLLED_BACK', 'B2'), undefined, 2)).toBe(true);
+  });
+});

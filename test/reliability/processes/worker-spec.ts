@@ -1,0 +1,23 @@
+/** What one reliability worker process does (test/reliability/processes/worker.ts). */
+export interface UnitSpec {
+  readonly id: string;
+  /** false: runs outside a transaction (in-progress marker). Default: the driver's. */
+  readonly transactional?: boolean;
+  readonly rows?: number;
+  /** Waits this long (an idle await) after half its rows. */
+  readonly sleepMs?: number;
+  /** After half its rows: prints MIDWAY and never settles. */
+  readonly hang?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface WorkerSpec {
+  readonly driver: 'sqlite' | 'mongodb' | 'postgres' | 'mysql';
+  /** SQLite file, MongoDB `uri|database`, PostgreSQL `url|schema`, MySQL uri. */
+  readonly target: string;
+  readonly action: 'migrate' | 'status' | 'unlock' | 'unlock-force';
+  readonly units: readonly UnitSpec[];
+  readonly lease?: number;
+  readonly quit?: number;
+  readonly executionTimeoutMs?: number;
+}
