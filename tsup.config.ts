@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 // One entry per public subpath; drivers stay out of the core bundle so that their database
@@ -12,6 +12,7 @@ export default defineConfig({
     postgres: 'src/drivers/postgres/index.ts',
     mysql: 'src/drivers/mysql/index.ts',
     nestjs: 'src/nestjs/index.ts',
+    dashboard: 'src/dashboard/index.ts',
     testkit: 'src/drivers/testkit/index.ts',
     cli: 'src/cli/index.ts',
     }).filter(([, file]) => existsSync(file)),
@@ -24,5 +25,7 @@ export default defineConfig({
   platform: 'node',
   shims: true,
   splitting: true,
-  external: ['better-sqlite3', 'mongodb', 'mongoose', 'pg', 'mysql2', 'tsx', 'vitest', /^@nestjs\//, 'reflect-metadata', 'rxjs'],
+  // The dashboard's page, script and styles are files the handler serves, next to the bundles.
+  onSuccess: async () => cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true }),
+  external: ['@opentelemetry/api', 'better-sqlite3', 'mongodb', 'mongoose', 'pg', 'mysql2', 'tsx', 'vitest', /^@nestjs\//, 'reflect-metadata', 'rxjs'],
 });

@@ -4,6 +4,7 @@ import { CliError, errorFacts } from './cli-error.ts';
 import type { Command } from './command.ts';
 import { COMMON_OPTIONS } from './common-options.ts';
 import { createCommand } from './create.ts';
+import { dashboardCommand } from './dashboard.ts';
 import { EXIT_CODES, type ExitCode, exitCodeFor } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { initCommand } from './init.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   statusCommand,
   validateCommand,
   unlockCommand,
+  dashboardCommand,
 ]);
 
 function findCommand(name: string): Command | undefined {

@@ -1,7 +1,7 @@
 import type { Logger } from '../index.ts';
+import { redact } from '../runtime/redact.ts';
 import { type Colors, pickColors } from './colors.ts';
 import type { CliIo, CliStream } from './io.ts';
-import { redact } from './redact.ts';
 
 export interface OutputFlags {
   readonly json: boolean;

@@ -15,6 +15,7 @@ import {
 } from './mongock-config.ts';
 import { MongockRunner } from './mongock-runner.ts';
 import { optionTypeProblems, resolveConfig } from './resolve-config.ts';
+import { traceRunner } from './runner-tracing.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
 type Listener<E extends keyof MongockEvents> = (payload: MongockEvents[E]) => void;
@@ -180,6 +181,7 @@ export class MongockBuilder<TContext extends object = object> {
   buildRunner(): MongockRunner {
     const runner = new MongockRunner(resolveConfig(this.toConfig() as MongockConfig<object>));
     for (const attach of this.#listeners) attach(runner);
+    traceRunner(runner);
     return runner;
   }
 

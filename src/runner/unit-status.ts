@@ -14,6 +14,9 @@ export interface UnitStatus {
   /** Executed, and its code's checksum differs from the one recorded. */
   readonly changed: boolean;
   readonly runAlways: boolean;
+  /** The unit's system version and profiles, for filters (the dashboard's unit table). */
+  readonly systemVersion: string;
+  readonly profiles: readonly string[];
   readonly executedAt: Date | null;
   readonly executionMillis: number | null;
   readonly executionHostname: string | null;
@@ -50,6 +53,8 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
       state,
       changed: changed.has(plan.unit),
       runAlways: unit.model.runAlways,
+      systemVersion: unit.model.systemVersion,
+      profiles: unit.model.profiles,
       executedAt: execution.executed ? (deciding?.timestamp ?? null) : null,
       executionMillis: execution.executed ? (deciding?.executionMillis ?? null) : null,
       executionHostname: execution.executed ? (deciding?.executionHostname ?? null) : null,

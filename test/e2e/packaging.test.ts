@@ -13,6 +13,7 @@ const SUBPATHS: Record<string, string> = {
   'mongock/postgres': 'postgresDriver',
   'mongock/mysql': 'mysqlDriver',
   'mongock/nestjs': 'MongockModule',
+  'mongock/dashboard': 'createDashboardHandler',
 };
 
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });

@@ -1,0 +1,219 @@
+import type { LockHolder } from '../drivers/driver.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
+import type { UnitState, UnitStatus } from '../runner/plan.ts';
+import { type ExecutionView, groupExecutions } from './group-executions.ts';
+
+/**
+ * What the dashboard knows of one database at one moment: the API's and the page's model. A
+ * configuration with many databases (tenants) is a list of these; nothing here assumes one.
+ */
+export interface DatabaseSnapshot {
+  readonly summary: DatabaseSummary;
+  readonly units: readonly UnitView[];
+  readonly executions: readonly ExecutionView[];
+  readonly durations: readonly DurationPoint[];
+  readonly lock: LockView | null;
+}
+
+/** The overview card: `failed` before `locked` before `pending` before `up-to-date`. */
+export type DatabaseState = 'up-to-date' | 'pending' | 'failed' | 'locked' | 'error';
+
+export interface DatabaseSummary {
+  readonly name: string;
+  readonly driver: string;
+  readonly state: DatabaseState;
+  readonly counts: UnitCounts;
+  readonly locked: boolean;
+  readonly lastRun: ExecutionView | null;
+  /** Why the database could not be read (`error`), passwords removed. */
+  readonly error: string | null;
+}
+
+export interface UnitCounts {
+  readonly total: number;
+  readonly executed: number;
+  readonly pending: number;
+  readonly failed: number;
+  readonly rolledBack: number;
+  /** Executed units whose code changed since they ran (checksum drift). */
+  readonly changed: number;
+}
+
+export interface UnitView {
+  readonly changeId: string;
+  readonly author: string;
+  readonly order: string;
+  readonly state: UnitState;
+  readonly changed: boolean;
+  readonly runAlways: boolean;
+  readonly systemVersion: string;
+  readonly profiles: readonly string[];
+  readonly executedAt: string | null;
+  readonly executionMillis: number | null;
+  readonly executionHostname: string | null;
+  readonly checksum: string;
+  readonly recordedChecksum: string | null;
+  /** A unit not executed: its newest FAILED, ROLLBACK_FAILED or ROLLED_BACK entry, with its error trace. */
+  readonly lastError: UnitError | null;
+}
+
+export interface UnitError {
+  readonly state: 'FAILED' | 'ROLLBACK_FAILED' | 'ROLLED_BACK';
+  readonly at: string;
+  readonly executionId: string;
+  readonly trace: string | null;
+}
+
+/** One point of the durations chart: an EXECUTED entry. */
+export interface DurationPoint {
+  readonly changeId: string;
+  readonly author: string;
+  readonly executionId: string;
+  readonly at: string;
+  readonly durationMs: number;
+}
+
+export interface LockView {
+  readonly owner: string;
+  readonly hostname: string;
+  readonly acquiredAt: string | null;
+  readonly expiresAt: string | null;
+  readonly expired: boolean;
+  /** Since `acquiredAt`, by this process's clock; null when the driver does not say. */
+  readonly heldForMs: number | null;
+  readonly inProgress: {
+    readonly changeId: string;
+    readonly author: string;
+    readonly executionId: string;
+    readonly startedAt: string;
+    readonly hostname: string;
+  } | null;
+}
+
+export interface SnapshotInput {
+  readonly name: string;
+  readonly driver: string;
+  readonly units: readonly UnitStatus[];
+  readonly history: readonly ChangeEntry[];
+  readonly lock: LockHolder | null;
+  readonly serviceIdentifier: string | undefined;
+  readonly now: Date;
+}
+
+const ERROR_STATES: ReadonlySet<string> = new Set(['FAILED', 'ROLLBACK_FAILED', 'ROLLED_BACK']);
+
+/** Builds the snapshot from what the runner's status and the history say. */
+export function buildSnapshot(input: SnapshotInput): DatabaseSnapshot {
+  const units = input.units.map((unit) => unitView(unit, input.history));
+  const executions = groupExecutions(input.history, input.serviceIdentifier);
+  const lock = lockView(input.lock, input.now);
+  const counts = countUnits(units);
+  return {
+    summary: {
+      name: input.name,
+      driver: input.driver,
+      state: databaseState(counts, lock !== null),
+      counts,
+      locked: lock !== null,
+      lastRun: executions[0] ?? null,
+      error: null,
+    },
+    units,
+    executions,
+    durations: durationPoints(input.history),
+    lock,
+  };
+}
+
+/** The card of a database that could not be read. */
+export function errorSummary(name: string, driver: string, error: string): DatabaseSummary {
+  return {
+    name,
+    driver,
+    state: 'error',
+    counts: { total: 0, executed: 0, pending: 0, failed: 0, rolledBack: 0, changed: 0 },
+    locked: false,
+    lastRun: null,
+    error,
+  };
+}
+
+function databaseState(counts: UnitCounts, locked: boolean): DatabaseState {
+  if (counts.failed > 0) return 'failed';
+  if (locked) return 'locked';
+  if (counts.pending + counts.rolledBack > 0) return 'pending';
+  return 'up-to-date';
+}
+
+function countUnits(units: readonly UnitView[]): UnitCounts {
+  const count = (state: UnitState): number => units.filter((unit) => unit.state === state).length;
+  return {
+    total: units.length,
+    executed: count('executed'),
+    pending: count('pending'),
+    failed: count('failed'),
+    rolledBack: count('rolled-back'),
+    changed: units.filter((unit) => unit.changed).length,
+  };
+}
+
+function unitView(unit: UnitStatus, history: readonly ChangeEntry[]): UnitView {
+  let lastError: ChangeEntry | undefined;
+  // An executed unit's earlier failures are history, shown in the timeline, not on the unit.
+  for (const entry of unit.state === 'executed' ? [] : history) {
+    if (entry.changeId !== unit.changeId || entry.author !== unit.author || !ERROR_STATES.has(entry.state)) continue;
+    if (lastError === undefined || entry.timestamp.getTime() >= lastError.timestamp.getTime()) lastError = entry;
+  }
+  return {
+    changeId: unit.changeId,
+    author: unit.author,
+    order: unit.order,
+    state: unit.state,
+    changed: unit.changed,
+    runAlways: unit.runAlways,
+    systemVersion: unit.systemVersion,
+    profiles: [...unit.profiles],
+    executedAt: unit.executedAt?.toISOString() ?? null,
+    executionMillis: unit.executionMillis,
+    executionHostname: unit.executionHostname,
+    checksum: unit.checksum,
+    recordedChecksum: unit.recordedChecksum,
+    lastError:
+      lastError === undefined
+        ? null
+        : {
+            state: lastError.state as UnitError['state'],
+            at: lastError.timestamp.toISOString(),
+            executionId: lastError.executionId,
+            trace: lastError.errorTrace,
+          },
+  };
+}
+
+function durationPoints(history: readonly ChangeEntry[]): DurationPoint[] {
+  return history
+    .filter((entry) => entry.state === 'EXECUTED' && entry.executionMillis >= 0 && !entry.systemChange)
+    .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime())
+    .map((entry) => ({
+      changeId: entry.changeId,
+      author: entry.author,
+      executionId: entry.executionId,
+      at: entry.timestamp.toISOString(),
+      durationMs: entry.executionMillis,
+    }));
+}
+
+/** The lock as the page shows it. */
+export function lockView(holder: LockHolder | null, now: Date): LockView | null {
+  if (holder === null) return null;
+  const progress = holder.inProgress;
+  return {
+    owner: holder.owner,
+    hostname: holder.hostname,
+    acquiredAt: holder.acquiredAt?.toISOString() ?? null,
+    expiresAt: holder.expiresAt?.toISOString() ?? null,
+    expired: holder.expired,
+    heldForMs: holder.acquiredAt === null ? null : Math.max(0, now.getTime() - holder.acquiredAt.getTime()),
+    inProgress: progress === null ? null : { ...progress, startedAt: progress.startedAt.toISOString() },
+  };
+}
