@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The whole test suite, on a fresh machine: start the real database servers (idempotent), check
-// that package-lock.json is one `npm ci` accepts, lint, typecheck and check the import layers
-// (scripts/check-layers.mjs), build the package (the CLI, ESM/CommonJS and process tests use the
-// built output), then run every test file. Extra arguments go to vitest, e.g. `npm test -- test/unit`.
+// The whole test suite, on a fresh machine: start the real database servers and install the
+// browser of the dashboard tests (both idempotent), check that package-lock.json is one `npm ci`
+// accepts, lint, typecheck and check the import layers (scripts/check-layers.mjs), build the
+// package (the CLI, ESM/CommonJS and process tests use the built output), then run every test
+// file. Extra arguments go to vitest, e.g. `npm test -- test/unit`.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ const run = (command, args, options = {}) => {
 };
 
 if (process.env.MONGOCK_SKIP_SERVERS !== '1') run('bash', ['scripts/test-servers.sh', 'up']);
+run('bash', ['scripts/browser.sh']);
 run('node', ['scripts/check-lockfile.mjs']);
 run('npx', ['biome', 'check', '.']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);

@@ -12,9 +12,9 @@ export const dashboardCommand: Command = {
   summary: 'Serve a read-only web dashboard of the history, the lock and pending units',
   usage: 'dashboard [--port <n>] [--host <address>] [--open] [--token <token>] [--allow-actions] [options]',
   description:
-    `Listens on ${DEFAULT_DASHBOARD_HOST}:${DEFAULT_DASHBOARD_PORT} until Ctrl-C. Any other host than loopback needs a token\n` +
-    '(--token or MONGOCK_DASHBOARD_TOKEN); open the page once as <url>?token=<token>. JSON API under /api, Prometheus metrics\n' +
-    'at /metrics. --allow-actions (needs the token) adds "Unlock now", which clears the lock like `mongock unlock --force`.',
+    `Listens on ${DEFAULT_DASHBOARD_HOST}:${DEFAULT_DASHBOARD_PORT} until Ctrl-C; any other host than loopback needs a token (--token or\n` +
+    'MONGOCK_DASHBOARD_TOKEN): open the page once as <url>?token=<token>. JSON API under /api, Prometheus metrics at /metrics.\n' +
+    '--allow-actions (needs the token) adds "Unlock now", which clears the lock as `mongock unlock --force` does. Docs: docs/dashboard.md',
   options: {
     port: { type: 'string', value: '<n>', description: `Port to listen on (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free one)` },
     host: { type: 'string', value: '<address>', description: `Address to bind (default ${DEFAULT_DASHBOARD_HOST}); beyond loopback a token is required` },

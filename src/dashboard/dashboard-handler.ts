@@ -6,7 +6,7 @@ import { API_SCHEMAS } from './api-schema.ts';
 import { type Asset, DashboardAssets } from './dashboard-assets.ts';
 import { DashboardDatabase, type DashboardTarget } from './dashboard-database.ts';
 import { type DashboardOptions, type ResolvedDashboardOptions, resolveDashboardOptions } from './dashboard-options.ts';
-import { type DatabaseSummary, lockView, errorSummary } from './database-snapshot.ts';
+import { type DatabaseSummary, errorSummary, lockView } from './database-snapshot.ts';
 import { METRICS_CONTENT_TYPE, type MetricsInput, renderMetrics } from './prometheus-metrics.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 

@@ -39,6 +39,11 @@ export interface UnitCounts {
   readonly changed: number;
 }
 
+/**
+ * One change unit. `state` is the runner's (`mongock status`), except that a unit whose last
+ * attempt failed is `failed` even where Mongock rolled it back (databases without transactions
+ * record that ROLLED_BACK, with the error): either way it runs again on the next migration.
+ */
 export interface UnitView {
   readonly changeId: string;
   readonly author: string;
@@ -164,11 +169,13 @@ function unitView(unit: UnitStatus, history: readonly ChangeEntry[]): UnitView {
     if (entry.changeId !== unit.changeId || entry.author !== unit.author || !ERROR_STATES.has(entry.state)) continue;
     if (lastError === undefined || entry.timestamp.getTime() >= lastError.timestamp.getTime()) lastError = entry;
   }
+  // Without transactions a failed unit is rolled back and recorded ROLLED_BACK with its error: its last attempt failed all the same.
+  const failedThenRolledBack = unit.state === 'rolled-back' && lastError?.state === 'ROLLED_BACK' && lastError.errorTrace !== null;
   return {
     changeId: unit.changeId,
     author: unit.author,
     order: unit.order,
-    state: unit.state,
+    state: failedThenRolledBack ? 'failed' : unit.state,
     changed: unit.changed,
     runAlways: unit.runAlways,
     systemVersion: unit.systemVersion,

@@ -2,8 +2,9 @@ import type { ChangeEntry } from '../history/change-entry.ts';
 
 /**
  * - `succeeded`: every entry EXECUTED (or IGNORED);
- * - `failed`: an entry FAILED or ROLLBACK_FAILED;
- * - `rolled-back`: entries ROLLED_BACK and none failed (an `undo`, or a failure whose rollback worked).
+ * - `failed`: an entry FAILED or ROLLBACK_FAILED, or ROLLED_BACK with an error (a failure Mongock
+ *   rolled back on a database without transactions);
+ * - `rolled-back`: entries ROLLED_BACK without an error (an `undo`) and none failed.
  */
 export type ExecutionOutcome = 'succeeded' | 'failed' | 'rolled-back';
 
@@ -20,7 +21,9 @@ export interface ExecutionView {
   readonly outcome: ExecutionOutcome;
   readonly entries: number;
   readonly executed: number;
+  /** Entries of failed attempts, rolled back or not. */
   readonly failed: number;
+  /** Entries of units rolled back on request (`undo`). */
   readonly rolledBack: number;
 }
 
@@ -45,8 +48,10 @@ function executionView(entries: readonly ChangeEntry[], serviceIdentifier: strin
     finished = Math.max(finished, at);
   }
   const count = (...states: string[]): number => entries.filter((entry) => states.includes(entry.state)).length;
-  const failed = count('FAILED', 'ROLLBACK_FAILED');
-  const rolledBack = count('ROLLED_BACK');
+  // A ROLLED_BACK entry with an error is a failure Mongock compensated (no transactions); without one, an undo.
+  const compensated = entries.filter((entry) => entry.state === 'ROLLED_BACK' && entry.errorTrace !== null).length;
+  const failed = count('FAILED', 'ROLLBACK_FAILED') + compensated;
+  const rolledBack = count('ROLLED_BACK') - compensated;
   const suffix = serviceIdentifier === undefined ? undefined : `-${serviceIdentifier}`;
   const host = first.executionHostname;
   const ownService = suffix !== undefined && host.endsWith(suffix) && host.length > suffix.length;

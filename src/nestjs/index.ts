@@ -18,6 +18,7 @@ export { MongockRunner } from '../runner/mongock-runner.ts';
 export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
 export { MongockModule } from './mongock.module.ts';
 export type {
+  MongockDashboardOptions,
   MongockModuleAsyncOptions,
   MongockModuleOptions,
   MongockModuleRootOptions,

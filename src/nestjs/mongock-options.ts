@@ -1,5 +1,12 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
+import type { DashboardOptions } from '../dashboard/dashboard-options.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
+
+/** `MongockModule`'s `dashboard` option: where to mount it on the application's HTTP server, and its options. */
+export interface MongockDashboardOptions extends Omit<DashboardOptions, 'path'> {
+  /** The mount path, e.g. `/mongock`. */
+  readonly path: string;
+}
 
 /**
  * When the module migrates on its own, like Mongock's `runnerType`:
@@ -31,6 +38,8 @@ export interface MongockModuleOptions<TContext extends object = object> extends 
   readonly runOnStartup?: boolean;
   /** Which Nest lifecycle hook migrates when `runOnStartup` is true. Default `onApplicationBootstrap`. */
   readonly startupHook?: MongockStartupHook;
+  /** Serves the dashboard (docs/dashboard.md) on the application's HTTP server under `path`. Default: not served. */
+  readonly dashboard?: MongockDashboardOptions;
 }
 
 /**

@@ -21,7 +21,7 @@ export function createMongockRunner(options: MongockModuleOptions, moduleRef: Mo
 /** Strips the module-only options and fills in the Nest defaults. */
 export function toRunnerConfig(options: MongockModuleOptions, moduleRef: ModuleRef): MongockConfig {
   checkModuleOptions(options);
-  const { runOnStartup: _runOnStartup, startupHook: _startupHook, ...config } = options;
+  const { runOnStartup: _runOnStartup, startupHook: _startupHook, dashboard: _dashboard, ...config } = options;
   return {
     ...config,
     logger: config.logger ?? nestLogger(),

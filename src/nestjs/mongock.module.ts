@@ -2,6 +2,7 @@ import type { DynamicModule, FactoryProvider, Provider } from '@nestjs/common';
 import { MongockError } from '../errors/mongock-error.ts';
 import { MongockRunner } from '../runner/mongock-runner.ts';
 import { MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
+import { mongockDashboardProvider } from './mongock-dashboard.ts';
 import { MongockLifecycle } from './mongock-lifecycle.ts';
 import type { MongockModuleAsyncOptions, MongockModuleOptions, MongockModuleRootOptions, MongockOptionsFactory } from './mongock-options.ts';
 import { mongockRunnerProvider } from './mongock-runner.provider.ts';
@@ -55,7 +56,7 @@ function dynamicModule(imports: NonNullable<DynamicModule['imports']>, optionsPr
     module: MongockModule,
     global: true,
     imports: [...imports],
-    providers: [...optionsProviders, mongockRunnerProvider, { provide: MONGOCK_RUNNER, useExisting: MongockRunner }, lifecycle],
+    providers: [...optionsProviders, mongockRunnerProvider, { provide: MONGOCK_RUNNER, useExisting: MongockRunner }, lifecycle, mongockDashboardProvider],
     exports: [MONGOCK_OPTIONS, MongockRunner, MONGOCK_RUNNER],
   };
 }

@@ -17,7 +17,8 @@
       if (value === false || value === null || value === undefined) continue;
       node.setAttribute(name, value === true ? '' : String(value));
     }
-    for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+    for (const child of children.flat(Number.POSITIVE_INFINITY))
+      if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
     return node;
   }
 

@@ -1,0 +1,290 @@
+import { Ajv } from 'ajv';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DashboardAssets } from '../../src/dashboard/dashboard-assets.ts';
+import { API_SCHEMAS, type ApiSchemaName, createDashboardHandler, type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
+import { postgresDriver } from '../../src/drivers/postgres/index.ts';
+import { silentLogger } from '../../src/index.ts';
+import { type DashboardDatabaseFixture, holdLock, postgresFixture, runWithAFailure, sqliteFixture, unitsWithAFailure } from './support/dashboard-fixture.ts';
+
+// The JSON API, /metrics and the security rules over real HTTP, on SQLite and PostgreSQL.
+
+const TOKEN = 'test-token-0123456789abcdef';
+/** docs/dashboard.md: "under 40 KB uncompressed". */
+const PAGE_WEIGHT_LIMIT = 40_000;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+ajv.addFormat('date-time', (text: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(text) && !Number.isNaN(Date.parse(text)));
+const validators = Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, schema]) => [name, ajv.compile(schema)]));
+
+function expectSchema(name: ApiSchemaName, body: unknown): void {
+  const validate = validators[name]!;
+  expect(validate(body), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
+  const response = await fetch(url, { headers, redirect: 'manual' });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+function metricValue(metrics: ReturnType<typeof parsePrometheusTextFormat>, name: string, database: string): number | undefined {
+  const found = metrics.find((metric) => metric.name === name)?.metrics.find((sample) => sample.labels?.database === database);
+  return found === undefined ? undefined : Number(found.value);
+}
+
+describe('the dashboard API on SQLite after a run with a failure', () => {
+  let fixture: DashboardDatabaseFixture;
+  let dashboard: RunningDashboard;
+
+  beforeAll(async () => {
+    fixture = await sqliteFixture();
+    await runWithAFailure(fixture.config);
+    // A second database that cannot be read: a PostgreSQL port nobody listens on.
+    const broken = {
+      driver: postgresDriver({ connectionString: 'postgres://nobody:hunter2secret@127.0.0.1:9/none', connectionTimeoutMs: 2_000 }),
+      changeUnits: unitsWithAFailure('x').slice(0, 1),
+      logger: silentLogger,
+    };
+    dashboard = await startDashboard(
+      {
+        databases: [
+          { name: 'app', config: fixture.config },
+          { name: 'broken', config: broken },
+        ],
+      },
+      { port: 0, cacheMs: 0 },
+    );
+  });
+
+  afterAll(async () => {
+    await dashboard?.close();
+    await fixture?.teardown();
+  });
+
+  it('every response matches its documented schema, and /api/schema serves those schemas', async () => {
+    const overview = JSON.parse((await get(`${dashboard.url}api/overview`)).body);
+    expectSchema('overview', overview);
+    expect(overview.databases.map((db: { name: string; state: string }) => [db.name, db.state])).toEqual([
+      ['app', 'failed'],
+      ['broken', 'error'],
+    ]);
+    expect(overview.databases[0].counts).toEqual({ total: 4, executed: 2, pending: 1, failed: 1, rolledBack: 0, changed: 0 });
+    const database = JSON.parse((await get(`${dashboard.url}api/databases/app`)).body);
+    expectSchema('database', database);
+    expect(database.units.find((unit: { changeId: string }) => unit.changeId === 'dedupe-orders').lastError.trace).toContain('duplicate keys');
+    expect(database.executions).toHaveLength(1);
+    expect(database.durations.map((point: { changeId: string }) => point.changeId)).toEqual(['create-clients', 'index-clients']);
+    expectSchema('lock', JSON.parse((await get(`${dashboard.url}api/databases/app/lock`)).body));
+    const held = await holdLock(fixture.config.driver);
+    try {
+      const lock = JSON.parse((await get(`${dashboard.url}api/databases/app/lock`)).body);
+      expectSchema('lock', lock);
+      expect(lock.lock.owner).toBe(held.owner);
+      expectSchema('database', JSON.parse((await get(`${dashboard.url}api/databases/app`)).body));
+    } finally {
+      await held.release();
+    }
+    const missing = await get(`${dashboard.url}api/databases/nope`);
+    expect(missing.status).toBe(404);
+    expectSchema('error', JSON.parse(missing.body));
+    const unreadable = await get(`${dashboard.url}api/databases/broken`);
+    expect(unreadable.status).toBe(502);
+    expectSchema('error', JSON.parse(unreadable.body));
+    expect(JSON.parse((await get(`${dashboard.url}api/schema`)).body)).toEqual(JSON.parse(JSON.stringify(API_SCHEMAS)));
+  });
+
+  it('a schema refuses what it does not document (the validation can fail)', () => {
+    expect(validators.lock!({ generatedAt: new Date().toISOString(), database: 'app', lock: null, extra: 1 })).toBe(false);
+    expect(validators.overview!({})).toBe(false);
+  });
+
+  it('/metrics parses as Prometheus text format with the counts, last run and lock held seconds', async () => {
+    const first = await get(`${dashboard.url}metrics`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const metrics = parsePrometheusTextFormat(first.body);
+    expect(metricValue(metrics, 'mongock_up', 'app')).toBe(1);
+    expect(metricValue(metrics, 'mongock_up', 'broken')).toBe(0);
+    expect(metricValue(metrics, 'mongock_units_pending', 'app')).toBe(1);
+    expect(metricValue(metrics, 'mongock_units_failed', 'app')).toBe(1);
+    expect(metricValue(metrics, 'mongock_units_executed', 'app')).toBe(2);
+    expect(metricValue(metrics, 'mongock_last_run_duration_seconds', 'app')).toBeGreaterThan(0.05);
+    expect(metricValue(metrics, 'mongock_lock_held', 'app')).toBe(0);
+    expect(metricValue(metrics, 'mongock_lock_held_seconds', 'app')).toBe(0);
+    expect(metrics.every((metric) => metric.type === 'GAUGE')).toBe(true);
+    const held = await holdLock(fixture.config.driver);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const during = parsePrometheusTextFormat((await get(`${dashboard.url}metrics`)).body);
+      expect(metricValue(during, 'mongock_lock_held', 'app')).toBe(1);
+      expect(metricValue(during, 'mongock_lock_held_seconds', 'app')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('is read-only: anything but GET on the API is refused with 405', async () => {
+    const response = await fetch(`${dashboard.url}api/databases/app`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('answers only to a loopback Host header when bound to loopback (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${dashboard.url}api/overview`, { headers: { Host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
+  it('serves every page asset itself with a strict CSP; the page weight stays small', async () => {
+    const page = await get(dashboard.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    );
+    expect(page.body).not.toMatch(/<script>|<script [^>]*>[^<]|\son[a-z]+=|style=/i);
+    const sources = [...page.body.matchAll(/(?:src|href)="([^"#]+)"/g)].map((match) => match[1]);
+    expect(sources.every((source) => !/^[a-z]+:|^\/\//i.test(source!))).toBe(true);
+    let total = 0;
+    for (const name of ['dashboard.js', 'dashboard.css', 'favicon.svg']) {
+      const asset = await fetch(`${dashboard.url}assets/${name}`, { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(asset.status, name).toBe(200);
+      total += (await asset.arrayBuffer()).byteLength;
+    }
+    const weight = new DashboardAssets().weight();
+    // fetch decompresses: these are the plain bytes of what the browser loads.
+    expect(weight.bytes).toBe(total + (await fetch(dashboard.url).then((r) => r.arrayBuffer())).byteLength);
+    expect(weight.gzipBytes).toBeLessThan(weight.bytes / 2);
+    // docs/dashboard.md states the weight; this keeps it honest.
+    expect(weight.bytes).toBeLessThan(PAGE_WEIGHT_LIMIT);
+  });
+});
+
+describe('dashboard security', () => {
+  let fixture: DashboardDatabaseFixture;
+
+  beforeAll(async () => {
+    fixture = await postgresFixture();
+    await runWithAFailure(fixture.config);
+  });
+
+  afterAll(async () => {
+    await fixture?.teardown();
+  });
+
+  it('refuses to listen beyond loopback without a token', async () => {
+    await expect(startDashboard(fixture.config, { host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('without a token'),
+    });
+    expect(() => createDashboardHandler(fixture.config, { token: 'short' })).toThrow(/at least 16/);
+    expect(() => createDashboardHandler(fixture.config, { allowActions: true })).toThrow(/need a token/);
+  });
+
+  it('a missing or wrong token gets 401 on the page, the API and /metrics; the right one passes, in a header or once in the URL', async () => {
+    const dashboard = await startDashboard(fixture.config, { port: 0, token: TOKEN });
+    try {
+      for (const path of ['', 'api/overview', 'api/databases/postgres', 'metrics']) {
+        expect((await get(`${dashboard.url}${path}`)).status, path).toBe(401);
+        expect((await get(`${dashboard.url}${path}`, { Authorization: 'Bearer wrong-token-0123456789' })).status, path).toBe(401);
+        expect((await get(`${dashboard.url}${path}`, { Authorization: `Bearer ${TOKEN}x` })).status, path).toBe(401);
+        expect((await get(`${dashboard.url}${path}`, { Authorization: `Bearer ${TOKEN}` })).status, path).toBe(200);
+      }
+      expect(JSON.parse((await get(`${dashboard.url}api/overview`)).body).error.code).toBe('UNAUTHORIZED');
+      expect((await get(`${dashboard.url}?token=nope`)).status).toBe(401);
+      const opened = await get(`${dashboard.url}?token=${TOKEN}`);
+      expect(opened.status).toBe(303);
+      expect(opened.headers.get('location')).toBe('/');
+      const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+      expect(cookie).not.toContain(TOKEN);
+      expect(opened.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+      expect((await get(`${dashboard.url}api/overview`, { Cookie: cookie })).status).toBe(200);
+      expect((await get(`${dashboard.url}api/overview`, { Cookie: `${cookie}0` })).status).toBe(401);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  // On SQLite, whose lease lock `unlock --force` can clear while its holder lives (a PostgreSQL session lock cannot be).
+  it('refuses actions without allowActions, and a cross-origin POST with them; a same-origin one clears the lock', async () => {
+    const sqlite = await sqliteFixture();
+    const readOnly = await startDashboard(sqlite.config, { port: 0, token: TOKEN, name: 'app' });
+    const actions = await startDashboard(sqlite.config, { port: 0, token: TOKEN, allowActions: true, cacheMs: 0, name: 'app' });
+    const held = await holdLock(sqlite.config.driver);
+    const post = (url: string, headers: Record<string, string>) => fetch(`${url}api/databases/app/unlock`, { method: 'POST', headers, body: '{}' });
+    try {
+      const refused = await post(readOnly.url, { Authorization: `Bearer ${TOKEN}`, Origin: new URL(readOnly.url).origin });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('ACTIONS_DISABLED');
+      const cookie = (await get(`${actions.url}?token=${TOKEN}`)).headers.get('set-cookie')!.split(';')[0]!;
+      const crossOrigin = await post(actions.url, { Cookie: cookie, Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site' });
+      expect(crossOrigin.status).toBe(403);
+      expect(((await crossOrigin.json()) as { error: { code: string } }).error.code).toBe('CROSS_ORIGIN');
+      expect((await post(actions.url, { Cookie: cookie })).status).toBe(403);
+      expect((await post(actions.url, { Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' })).status).toBe(403);
+      expect((await post(actions.url, { Origin: new URL(actions.url).origin })).status).toBe(401);
+      // Nothing of the above touched the lock.
+      expect(JSON.parse((await get(`${actions.url}api/databases/app/lock`, { Cookie: cookie })).body).lock.owner).toBe(held.owner);
+      const sameOrigin = await post(actions.url, { Cookie: cookie, Origin: new URL(actions.url).origin, 'Sec-Fetch-Site': 'same-origin' });
+      expect(sameOrigin.status).toBe(200);
+      const result = await sameOrigin.json();
+      expectSchema('unlock', result);
+      expect(result).toMatchObject({ database: 'app', released: true, holder: { owner: held.owner } });
+      expect(JSON.parse((await get(`${actions.url}api/databases/app/lock`, { Cookie: cookie })).body).lock).toBeNull();
+    } finally {
+      await held.release().catch(() => undefined);
+      await readOnly.close();
+      await actions.close();
+      await sqlite.teardown();
+    }
+  });
+
+  it('no response of any endpoint holds the database password, even when an error trace named the connection string', async () => {
+    const password = fixture.password!;
+    expect(fixture.connectionString).toContain(password);
+    const logged: string[] = [];
+    const logger = {
+      debug: (m: string) => logged.push(m),
+      info: (m: string) => logged.push(m),
+      warn: (m: string) => logged.push(m),
+      error: (m: string) => logged.push(m),
+    };
+    const dashboard = await startDashboard(fixture.config, { port: 0, token: TOKEN, allowActions: true, logger });
+    const bodies: string[] = [];
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    try {
+      for (const path of [
+        '',
+        'assets/dashboard.js',
+        'assets/dashboard.css',
+        'api/overview',
+        'api/schema',
+        'api/databases/postgres',
+        'api/databases/postgres/lock',
+        'metrics',
+        'api/nope',
+      ]) {
+        bodies.push((await get(`${dashboard.url}${path}`, auth)).body);
+        bodies.push((await get(`${dashboard.url}${path}`)).body);
+      }
+      const held = await holdLock(fixture.config.driver);
+      bodies.push((await get(`${dashboard.url}api/databases/postgres`, auth)).body);
+      const unlocked = await fetch(`${dashboard.url}api/databases/postgres/unlock`, { method: 'POST', headers: auth });
+      bodies.push(await unlocked.text());
+      await held.release().catch(() => undefined);
+    } finally {
+      await dashboard.close();
+    }
+    expect(bodies.some((body) => body.includes('duplicate keys'))).toBe(true);
+    expect(bodies.some((body) => body.includes('***@'))).toBe(true);
+    for (const body of bodies) expect(body).not.toContain(password);
+    expect(logged.some((line) => line.includes('Dashboard action: unlock'))).toBe(true);
+    for (const line of logged) expect(line).not.toContain(password);
+  });
+});

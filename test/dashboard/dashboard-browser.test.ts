@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
+import { FERRETDB_URL } from '../support/servers.ts';
+import { type ObservedBrowser, openBrowser } from './support/browser.ts';
+import {
+  type DashboardDatabaseFixture,
+  FAILURE_TEXT,
+  ferretFixture,
+  holdLock,
+  postgresFixture,
+  runWithAFailure,
+  sqliteFixture,
+} from './support/dashboard-fixture.ts';
+
+// A real browser (Debian's chromium through playwright-core) on the dashboard of each database
+// after a run where one unit failed: what a person sees, screenshots in test-artifacts/dashboard/.
+
+const FIXTURES: ReadonlyArray<[string, () => Promise<DashboardDatabaseFixture>]> = [
+  ['sqlite', sqliteFixture],
+  ['postgres', postgresFixture],
+  ['ferretdb', () => ferretFixture(FERRETDB_URL)],
+];
+
+describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) => {
+  let fixture: DashboardDatabaseFixture;
+  let dashboard: RunningDashboard;
+  let browser: ObservedBrowser;
+  let csp: string | undefined;
+
+  beforeAll(async () => {
+    fixture = await makeFixture();
+    await runWithAFailure(fixture.config);
+    dashboard = await startDashboard(fixture.config, { port: 0, name: label, refreshMs: 300, cacheMs: 100 });
+    browser = await openBrowser();
+    const response = await browser.page.goto(`${dashboard.url}#/overview`);
+    csp = response?.headers()['content-security-policy'];
+    await browser.page.waitForSelector('body[data-ready="overview"]');
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await fixture?.teardown();
+  });
+
+  it('overview: the database failed, with 2 executed, 1 pending, 1 failed and the last run', async () => {
+    const card = browser.page.locator(`[data-database="${label}"]`);
+    expect(await card.locator('h2 .badge').textContent()).toBe('failed');
+    const count = (name: string) => card.locator(`[data-count="${name}"] dd`).textContent();
+    expect(await count('executed')).toBe('2');
+    expect(await count('pending')).toBe('1');
+    expect(await count('failed')).toBe('1');
+    expect(await count('total')).toBe('4');
+    expect(await count('lock')).toBe('free');
+    expect(await card.textContent()).toMatch(/Last run .* failed/);
+    await browser.screenshot(`${label}-overview`);
+  });
+
+  it("units: the failed unit's error trace is visible, the others are not failed, and the filters narrow the table", async () => {
+    await browser.page.goto(`${dashboard.url}#/units/${label}`);
+    await browser.page.waitForSelector('body[data-ready="units"]');
+    const failed = browser.page.locator('tr[data-unit="dedupe-orders"]');
+    expect(await failed.getAttribute('data-state')).toBe('failed');
+    const trace = browser.page.locator('tr[data-trace-for="dedupe-orders"] pre').first();
+    expect(await trace.isVisible()).toBe(true);
+    expect(await trace.textContent()).toContain(FAILURE_TEXT);
+    expect(await browser.page.locator('tr[data-unit="create-clients"]').getAttribute('data-state')).toBe('executed');
+    expect(await browser.page.locator('tr[data-unit="archive-orders"]').getAttribute('data-state')).toBe('pending');
+    await browser.screenshot(`${label}-units`);
+    await browser.page.selectOption('select[data-filter="version"]', '2.0');
+    expect(await browser.page.locator('tbody tr[data-unit]').count()).toBe(2);
+    await browser.page.selectOption('select[data-filter="version"]', '');
+    await browser.page.selectOption('select[data-filter="state"]', 'executed');
+    expect(await browser.page.locator('tbody tr[data-unit]').count()).toBe(2);
+    await browser.page.selectOption('select[data-filter="state"]', '');
+  });
+
+  it('executions: the timeline lists the run with its host and outcome', async () => {
+    await browser.page.goto(`${dashboard.url}#/executions/${label}`);
+    await browser.page.waitForSelector('body[data-ready="executions"]');
+    const rows = browser.page.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toMatch(/failed/);
+    expect(await rows.first().textContent()).toContain('2 executed, 1 failed');
+    await browser.screenshot(`${label}-executions`);
+  });
+
+  it('durations: an SVG chart with one dot per executed unit, drawn by the page itself', async () => {
+    await browser.page.goto(`${dashboard.url}#/durations/${label}`);
+    await browser.page.waitForSelector('body[data-ready="durations"]');
+    expect(await browser.page.locator('svg.chart circle').count()).toBe(2);
+    expect(await browser.page.locator('svg.chart circle[data-unit="index-clients"] title').textContent()).toMatch(/^index-clients: \d+ ms/);
+    await browser.screenshot(`${label}-durations`);
+  });
+
+  it('lock: free, then the holder while the test holds the lock, then free again, refreshing by itself', async () => {
+    await browser.page.goto(`${dashboard.url}#/lock/${label}`);
+    await browser.page.waitForSelector('[data-lock="free"]');
+    const held = await holdLock(fixture.config.driver);
+    try {
+      await browser.page.waitForSelector('[data-lock="held"]', { timeout: 15_000 });
+      expect(await browser.page.locator('[data-fact="holder"]').textContent()).toBe(held.owner);
+      expect(await browser.page.locator('[data-fact="host"]').textContent()).toBe('test-host');
+      expect(await browser.page.locator('[data-fact="since"]').textContent()).not.toBe('–');
+      await browser.screenshot(`${label}-lock-held`);
+    } finally {
+      await held.release();
+    }
+    await browser.page.waitForSelector('[data-lock="free"]', { timeout: 15_000 });
+    await browser.screenshot(`${label}-lock-free`);
+  });
+
+  it('is usable with the keyboard: Tab reaches the navigation and Enter opens a page', async () => {
+    await browser.page.goto(`${dashboard.url}#/overview`);
+    await browser.page.waitForSelector('body[data-ready="overview"]');
+    let focused = '';
+    for (let i = 0; i < 12 && focused !== 'Executions'; i++) {
+      await browser.page.keyboard.press('Tab');
+      focused = await browser.page.evaluate<string>("document.activeElement?.textContent ?? ''");
+    }
+    expect(focused).toBe('Executions');
+    await browser.page.keyboard.press('Enter');
+    await browser.page.waitForSelector('body[data-ready="executions"]');
+    expect(await browser.page.locator('nav a[aria-current="page"]').textContent()).toBe('Executions');
+  });
+
+  it('has a strict CSP that the browser enforces, loads nothing from elsewhere, and logged no console error', async () => {
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    const origin = new URL(dashboard.url).origin;
+    expect(browser.requests.length).toBeGreaterThan(5);
+    expect(browser.requests.filter((url) => !url.startsWith(origin))).toEqual([]);
+    expect([...new Set(browser.requests.filter((url) => url.endsWith('.js')))]).toEqual([`${origin}/assets/dashboard.js`]);
+    expect(browser.errors).toEqual([]);
+    // An inline script injected into the page does not run: the policy is in force, not only sent.
+    const ran = await browser.page.evaluate(`(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inlineRan = true;';
+      document.body.append(script);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return window.__inlineRan === true;
+    })()`);
+    expect(ran).toBe(false);
+    expect(browser.errors).toEqual([expect.stringContaining('Content Security Policy')]);
+    browser.errors.length = 0;
+  });
+
+  it('no response the browser received holds the database password', async () => {
+    expect(browser.bodies.length).toBeGreaterThan(5);
+    if (fixture.password === null) {
+      expect(fixture.label).not.toBe('postgres');
+      return;
+    }
+    for (const body of browser.bodies) expect(body.text, body.url).not.toContain(fixture.password);
+    expect(browser.bodies.some((body) => body.text.includes(FAILURE_TEXT))).toBe(true);
+  });
+});

@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, cleanEnv, ensureBuilt, mongock, tempProject } from '../cli/cli-harness.ts';
+import { type DashboardDatabaseFixture, postgresFixture } from './support/dashboard-fixture.ts';
+
+// `mongock dashboard` as a real process on a PostgreSQL JSON config whose password comes from the
+// environment: the safety rules at start-up, the token, --open, and nothing secret in its output.
+
+const TOKEN = 'cli-token-0123456789abcdef';
+
+const UNITS = {
+  'migrations/0001_create-notes.mjs': `import { defineChangeUnit } from 'mongock';
+export default defineChangeUnit({ id: 'create-notes', order: '0001', author: 'ada',
+  async execute({ sql }) { await sql.query('SELECT 1'); },
+  async rollback() {} });
+`,
+  'migrations/0002_break.mjs': `import { defineChangeUnit } from 'mongock';
+export default defineChangeUnit({ id: 'break', order: '0002', author: 'ada',
+  async execute() { throw new Error('cannot reach ' + process.env.PG_URL); },
+  async rollback() {} });
+`,
+};
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): { stdout: string; stderr: string };
+  stop(): Promise<number | null>;
+}
+
+/** Starts `mongock dashboard ...` and waits for the line with its address. */
+function serve(args: readonly string[], cwd: string, env: Record<string, string>): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'dashboard', ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mongock dashboard did not start:\n${stdout}\n${stderr}`));
+    }, 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const found = /Mongock dashboard: (\S+)/.exec(stdout);
+      if (found === null) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        url: found[1]!,
+        output: () => ({ stdout, stderr }),
+        stop: () => {
+          child.kill('SIGTERM');
+          return closed;
+        },
+      });
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    void closed.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`mongock dashboard exited (${code}) before serving:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+describe('mongock dashboard', () => {
+  let fixture: DashboardDatabaseFixture;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    fixture = await postgresFixture();
+    dir = tempProject({
+      ...UNITS,
+      'mongock.config.json': JSON.stringify({
+        driver: { type: 'postgres', connectionString: '${PG_URL}', schema: fixture.schema },
+        migrationScanPath: 'migrations',
+      }),
+      'browser.sh': '#!/bin/sh\necho "$1" > opened.txt\n',
+    });
+    chmodSync(join(dir, 'browser.sh'), 0o755);
+    env = { PG_URL: fixture.connectionString! };
+    const migrated = await mongock(['migrate'], { cwd: dir, env });
+    expect(migrated.code).toBe(1);
+  }, 240_000);
+
+  afterAll(async () => {
+    await fixture?.teardown();
+  });
+
+  it('refuses a non-loopback bind without a token, actions without a token and a bad port (exit 2, nothing served)', async () => {
+    const open = await mongock(['dashboard', '--host', '0.0.0.0', '--port', '0'], { cwd: dir, env });
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('without a token');
+    const actions = await mongock(['dashboard', '--port', '0', '--allow-actions'], { cwd: dir, env });
+    expect(actions.code).toBe(2);
+    expect(actions.stderr).toContain('need a token');
+    const port = await mongock(['dashboard', '--port', 'eighty'], { cwd: dir, env });
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port must be a number');
+  });
+
+  it('serves beyond loopback with the token from MONGOCK_DASHBOARD_TOKEN, opens the browser, stops on SIGTERM, and never prints the password', async () => {
+    const served = await serve(['--host', '0.0.0.0', '--port', '0', '--open'], dir, {
+      ...env,
+      MONGOCK_DASHBOARD_TOKEN: TOKEN,
+      BROWSER: join(dir, 'browser.sh'),
+    });
+    const local = served.url.replace('0.0.0.0', '127.0.0.1');
+    try {
+      expect((await fetch(`${local}api/overview`)).status).toBe(401);
+      const overview = await fetch(`${local}api/overview`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(overview.status).toBe(200);
+      const body = await overview.text();
+      expect(JSON.parse(body).databases[0]).toMatchObject({ name: 'postgres', state: 'failed', counts: { executed: 1, failed: 1 } });
+      const database = await (await fetch(`${local}api/databases/postgres`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      expect(database).toContain('cannot reach postgres://');
+      expect(database).not.toContain(fixture.password!);
+      expect(body).not.toContain(fixture.password!);
+      for (let i = 0; i < 50 && !existsSync(join(dir, 'opened.txt')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readFileSync(join(dir, 'opened.txt'), 'utf8').trim()).toBe(served.url);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+    const { stdout, stderr } = served.output();
+    expect(stdout).toContain('Token required');
+    expect(`${stdout}${stderr}`).not.toContain(fixture.password!);
+    expect(`${stdout}${stderr}`).not.toContain(TOKEN);
+  });
+});
