@@ -1,5 +1,5 @@
 import type { DriverConnection, LockHolder } from '../drivers/driver.ts';
-import { silentLogger } from '../runner/logger.ts';
+import { silentLogger } from '../log/logger.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
 import type { MongockRunner, UnlockResult } from '../runner/mongock-runner.ts';

@@ -1,6 +1,6 @@
 import { MongockError } from '../errors/mongock-error.ts';
-import type { Logger } from '../runner/logger.ts';
-import { silentLogger } from '../runner/logger.ts';
+import type { Logger } from '../log/logger.ts';
+import { silentLogger } from '../log/logger.ts';
 import { redact } from '../runtime/redact.ts';
 
 /** How often the page refreshes the lock panel, by default. */

@@ -1,6 +1,6 @@
 import type { LockHolder } from '../drivers/driver.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
-import type { UnitState, UnitStatus } from '../runner/plan.ts';
+import type { UnitState, UnitStatus } from '../runner/unit-status.ts';
 import { type ExecutionView, groupExecutions } from './group-executions.ts';
 
 /**
