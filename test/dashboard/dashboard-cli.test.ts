@@ -75,6 +75,7 @@ describe('mongock dashboard', () => {
     dir = tempProject({
       ...UNITS,
       'mongock.config.json': JSON.stringify({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a JSON config's ${NAME} reads the environment
         driver: { type: 'postgres', connectionString: '${PG_URL}', schema: fixture.schema },
         migrationScanPath: 'migrations',
       }),
