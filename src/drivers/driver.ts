@@ -56,6 +56,12 @@ export interface Driver<TContext extends object = object> {
   readonly capabilities: DriverCapabilities;
   /** Opens what the run needs. Creates nothing in the database. */
   connect(settings: DriverSettings): Promise<DriverConnection<TContext>>;
+  /**
+   * Frees what the driver itself owns across operations (a long-lived client it created), for a
+   * host's shutdown (NestJS's `onApplicationShutdown` calls it). The bundled drivers have none:
+   * each operation opens and closes its own connection, and a client you pass in is yours.
+   */
+  close?(): Promise<void> | void;
 }
 
 /** One open connection for one runner operation (execute, undo, status). */

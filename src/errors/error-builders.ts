@@ -71,3 +71,15 @@ export function interruptedChangeError(change: InterruptedChangeFacts): MongockE
 function details(error: MongockError) {
   return { changeId: error.changeId, author: error.author, file: error.file, problems: error.problems };
 }
+
+/**
+ * `LOCK_LOST` raised by a driver's fencing check: the write of `lease`'s holder was refused because
+ * `lock` (e.g. 'the SQLite lock') is no longer theirs, for `reason` when the driver knows it.
+ */
+export function leaseLostError(lease: { readonly owner: string; readonly fence: number }, lock: string, reason?: string): MongockError {
+  const why = reason === undefined ? '' : ` (${reason})`;
+  return new MongockError(
+    'LOCK_LOST',
+    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds ${lock}${why}; the write was refused. Run again to finish.`,
+  );
+}

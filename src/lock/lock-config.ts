@@ -8,6 +8,9 @@ export interface LockConfig {
   readonly quitTryingAfterMs: number;
 }
 
+/** The key of the one lock record, as Java Mongock writes it. */
+export const LOCK_KEY = 'DEFAULT_KEY';
+
 /** Lock collection/table, as Java Mongock names it. */
 export const DEFAULT_LOCK_REPOSITORY_NAME = 'mongockLock';
 export const DEFAULT_LOCK_CONFIG: LockConfig = Object.freeze({ acquiredForMs: 60_000, tryFrequencyMs: 1_000, quitTryingAfterMs: 180_000 });

@@ -1,15 +1,10 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { describeError } from '../errors/mongock-error.ts';
+import { errorMessage } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MigrationResult } from '../runner/migration-result.ts';
 import type { MongockRunner } from '../runner/mongock-runner.ts';
 import type { MongockModuleOptions } from './mongock-options.ts';
 import { nestLogger } from './nest-logger.ts';
-
-/** A driver that owns a client (e.g. one it created from a URI) exposes `close()`. */
-interface ClosableDriver {
-  close(): Promise<void> | void;
-}
 
 /**
  * Runs the migration from the Nest lifecycle hook the options name, and cleans up at shutdown.
@@ -52,12 +47,12 @@ export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, O
 
   /** Closes the driver when it owns a client (`driver.close()`); drivers that borrow yours leave it to you. */
   async onApplicationShutdown(): Promise<void> {
-    const driver = this.#options.driver as Partial<ClosableDriver>;
-    if (typeof driver.close !== 'function') return;
+    const { driver } = this.#options;
+    if (driver.close === undefined) return;
     try {
       await driver.close();
     } catch (error) {
-      this.#logger.warn(`Closing the ${this.#options.driver.name} driver failed: ${describeError(error)}`);
+      this.#logger.warn(`Closing the ${this.#options.driver.name} driver failed: ${errorMessage(error)}`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { MongockError } from '../../errors/mongock-error.ts';
+import { leaseLostError } from '../../errors/error-builders.ts';
 import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 
 interface LockRecord {
@@ -59,7 +59,7 @@ export class MemoryLock implements LockPrimitive {
   /** The fencing check made at every commit. */
   assertOwner(lease: LockLease): void {
     if (!this.#owns(lease)) {
-      throw new MongockError('LOCK_LOST', `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds it; the write was refused.`);
+      throw leaseLostError(lease, 'the in-memory lock');
     }
   }
 

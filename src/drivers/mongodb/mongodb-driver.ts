@@ -1,4 +1,5 @@
 import type { Db, MongoClient, MongoClientOptions, ReadConcernLike, ReadPreferenceLike, TransactionOptions, WriteConcernSettings } from 'mongodb';
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
@@ -13,7 +14,7 @@ import {
 } from './mongodb-client.ts';
 import { guardDb, type MongoChangeContext } from './mongodb-context.ts';
 import { MongoHistory } from './mongodb-history.ts';
-import { lost, MongoLock } from './mongodb-lock.ts';
+import { LEASE_TAKEN, LOCK_NAME, MongoLock } from './mongodb-lock.ts';
 
 /**
  * Where the driver finds its database: give exactly one of `client`, `uri` or `connection`.
@@ -195,8 +196,8 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
           // No transaction: check (and extend) the lease just before the write. A pause between
           // the two is the documented limit of non-transactional runs; the write carries the fence
           // and never replaces an entry a newer holder wrote (see MongoHistory.save).
-          if (!(await this.lock.fence(lease))) throw lost(lease);
-          if (!(await this.#history.save(entry, undefined, lease.fence))) throw lost(lease);
+          if (!(await this.lock.fence(lease))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+          if (!(await this.#history.save(entry, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         },
       });
     }
@@ -207,13 +208,13 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
       const result = await session.withTransaction(async () => {
         // First write of the transaction: it claims the lock document, so a runner trying to take
         // the lock over waits for this transaction to end, and a lost lease aborts before any work.
-        if (!(await this.lock.fence(lease, session))) throw lost(lease);
+        if (!(await this.lock.fence(lease, session))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         const value = await work({
           context: Object.freeze({ db, client: this.#client, session }),
           saveEntry: async (entry) => void (await this.#history.save(entry, session)),
         });
         // And at commit time, in the same transaction: the lease is still ours, or nothing commits.
-        if (!(await this.lock.fence(lease, session))) throw lost(lease);
+        if (!(await this.lock.fence(lease, session))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         return value;
       }, this.#transactionOptions);
       committed = true;

@@ -1,4 +1,5 @@
 import type { ClientSession, Collection, Db, Document } from 'mongodb';
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import { isProcessGone, type ProcessIdentity, parseProcessIdentity } from '../../lock/process-identity.ts';
 import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
@@ -11,10 +12,15 @@ const TRY_ACQUIRE_MIN_TIME_MS = 500;
 /** MongoDB's MaxTimeMSExpired. */
 const MAX_TIME_EXPIRED = 50;
 
+/** The single lock document's key, as Java Mongock's `DEFAULT_KEY`. */
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import { ensureUniqueIndex } from './mongodb-indexes.ts';
 
-/** The single lock document's key, as Java Mongock's `DEFAULT_KEY`. */
-export const LOCK_KEY = 'DEFAULT_KEY';
+/** What this driver's lock is called in messages (the same constant in every driver folder). */
+export const LOCK_NAME = 'the MongoDB lock';
+/** Why a MongoDB fencing check fails: a lease is only ever lost that way. */
+export const LEASE_TAKEN = 'its lease ran out and another runner took it';
+
 export const LOCK_HELD = 'LOCK_HELD';
 /** Ours: a released lock keeps its document (so the fence never goes back); Java reads it as expired. */
 export const LOCK_RELEASED = 'LOCK_RELEASED';
@@ -158,7 +164,7 @@ export class MongoLock implements LockPrimitive {
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
     const result = await this.#collection.updateOne({ key: LOCK_KEY, owner: lease.owner, fence: lease.fence }, { $set: { inProgress: change } });
-    if (result.matchedCount !== 1) throw lost(lease);
+    if (result.matchedCount !== 1) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
   }
 
   /** Who holds the lock. A document in an unexpected shape is reported as a live holder (only `unlock --force` clears it). */
@@ -272,13 +278,6 @@ export class MongoLock implements LockPrimitive {
       cause === undefined ? {} : { cause },
     );
   }
-}
-
-export function lost(lease: LockLease): MongockError {
-  return new MongockError(
-    'LOCK_LOST',
-    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the MongoDB lock (its lease ran out and another runner took it); the write was refused.`,
-  );
 }
 
 function sameLease(a: LockLease, b: LockLease): boolean {

@@ -1,29 +1,14 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import { normaliseEntry } from '../../history/is-executed.ts';
+import { entryFromRow, HISTORY_COLUMNS, type HistoryRow, type RowConverters, rowValues } from '../shared/history-row.ts';
 import { ER, errorCode } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
 
-const COLUMNS = [
-  'execution_id',
-  'change_id',
-  'author',
-  'timestamp',
-  'state',
-  'type',
-  'change_log_class',
-  'change_set_method',
-  'metadata',
-  'execution_millis',
-  'execution_hostname',
-  'error_trace',
-  'system_change',
-  'checksum',
-] as const;
-
 /** Every column but the key is overwritten when an entry is saved again (same execution, unit and author). */
-const UPDATED = COLUMNS.filter((column) => column !== 'execution_id' && column !== 'change_id' && column !== 'author');
+/** MySQL binds DATETIME(3) text in UTC and 0/1. */
+const CONVERTERS: RowConverters = { timestamp: toDatetime, systemChange: (value) => (value ? 1 : 0) };
+const UPDATED = HISTORY_COLUMNS.filter((column) => column !== 'execution_id' && column !== 'change_id' && column !== 'author');
 
 /**
  * The history table's DDL. Mongock's fields in snake_case; the key (execution_id, author,
@@ -53,21 +38,9 @@ export function historyTableDdl(qualifiedName: string): string {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 }
 
-interface HistoryRow {
-  execution_id: string;
-  change_id: string;
-  author: string;
-  ts: string;
-  state: string;
-  type: string;
-  change_log_class: string | null;
-  change_set_method: string | null;
-  metadata: unknown;
-  execution_millis: number | string;
-  execution_hostname: string | null;
-  error_trace: string | null;
-  system_change: number | string | boolean;
-  checksum: string | null;
+interface MysqlHistoryRow extends HistoryRow {
+  /** `timestamp` cast to text: DATETIME(3) in UTC. */
+  readonly ts: string;
 }
 
 /** The history table: one row per (execution_id, author, change_id). */
@@ -101,9 +74,9 @@ export class MysqlHistory {
   }
 
   async read(): Promise<ChangeEntry[]> {
-    let rows: HistoryRow[];
+    let rows: MysqlHistoryRow[];
     try {
-      rows = await this.#session.rows<HistoryRow>(
+      rows = await this.#session.rows<MysqlHistoryRow>(
         `SELECT execution_id, change_id, author, CAST(\`timestamp\` AS CHAR) AS ts, state, type, change_log_class, change_set_method,
            metadata, execution_millis, execution_hostname, error_trace, system_change, checksum
          FROM ${this.#table} ORDER BY \`timestamp\`, id`,
@@ -112,49 +85,16 @@ export class MysqlHistory {
       if (errorCode(error).errno === ER.NO_SUCH_TABLE) return [];
       throw accessError(error, 'read', 'history', this.#session.database, this.#name);
     }
-    return rows.map((row) =>
-      normaliseEntry({
-        executionId: row.execution_id,
-        changeId: row.change_id,
-        author: row.author,
-        timestamp: fromDatetime(row.ts),
-        state: row.state,
-        type: row.type,
-        changeLogClass: row.change_log_class,
-        changeSetMethod: row.change_set_method,
-        // MySQL returns JSON columns parsed; MariaDB's JSON is LONGTEXT and comes back as text.
-        metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
-        executionMillis: Number(row.execution_millis),
-        executionHostname: row.execution_hostname,
-        errorTrace: row.error_trace,
-        systemChange: row.system_change === 1 || row.system_change === true || row.system_change === '1',
-        checksum: row.checksum,
-      }),
-    );
+    return rows.map((row) => entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1'));
   }
 
   /** Upserts by key. Uses no `VALUES()` (deprecated by MySQL 8.0.20, the row alias replacing it is unknown to MariaDB). */
   async save(entry: ChangeEntry): Promise<void> {
-    const values: Record<(typeof COLUMNS)[number], unknown> = {
-      execution_id: entry.executionId,
-      change_id: entry.changeId,
-      author: entry.author,
-      timestamp: toDatetime(entry.timestamp),
-      state: entry.state,
-      type: entry.type,
-      change_log_class: entry.changeLogClass,
-      change_set_method: entry.changeSetMethod,
-      metadata: entry.metadata === null ? null : JSON.stringify(entry.metadata),
-      execution_millis: Math.round(entry.executionMillis),
-      execution_hostname: entry.executionHostname,
-      error_trace: entry.errorTrace,
-      system_change: entry.systemChange ? 1 : 0,
-      checksum: entry.checksum ?? null,
-    };
-    const sql = `INSERT INTO ${this.#table} (${COLUMNS.map(quoteIdentifier).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+    const values = rowValues(entry, CONVERTERS);
+    const sql = `INSERT INTO ${this.#table} (${HISTORY_COLUMNS.map(quoteIdentifier).join(', ')}) VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})
       ON DUPLICATE KEY UPDATE ${UPDATED.map((column) => `${quoteIdentifier(column)} = ?`).join(', ')}`;
     try {
-      await this.#session.run(sql, [...COLUMNS.map((column) => values[column]), ...UPDATED.map((column) => values[column])]);
+      await this.#session.run(sql, [...HISTORY_COLUMNS.map((column) => values[column]), ...UPDATED.map((column) => values[column])]);
     } catch (error) {
       if (errorCode(error).errno === ER.DATA_TOO_LONG) {
         throw new MongockError(

@@ -1,4 +1,6 @@
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { ER, errorCode } from './mysql-client.ts';
@@ -6,8 +8,10 @@ import { accessError } from './mysql-history.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, lockName, quoteIdentifier } from './mysql-sql.ts';
 
+/** What this driver's lock is called in messages (the same constant in every driver folder). */
+export const LOCK_NAME = 'the MySQL/MariaDB lock';
+
 /** The single row's key in the lock table, as Java Mongock's `DEFAULT_KEY`. */
-const LOCK_KEY = 'DEFAULT_KEY';
 
 /**
  * The lock table's DDL. The lock itself is `GET_LOCK`; this table only says who holds it (for
@@ -122,7 +126,7 @@ export class MysqlLock implements LockPrimitive {
   }
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
-    if (!this.owns(lease)) throw lockLost(lease, 'this runner does not hold the lock');
+    if (!this.owns(lease)) throw leaseLostError(lease, LOCK_NAME, 'this runner does not hold the lock');
     const value = change === null ? null : JSON.stringify(change);
     const result = await this.#session.run(`UPDATE ${this.#table} SET in_progress = ? WHERE lock_key = ? AND owner = ? AND fence = ?`, [
       value,
@@ -134,7 +138,7 @@ export class MysqlLock implements LockPrimitive {
     // Without CLIENT_FOUND_ROWS an unchanged row counts 0: look before calling it lost.
     const [row] = await this.#read();
     if (row?.owner !== lease.owner || Number(row.fence) !== lease.fence)
-      throw lockLost(lease, 'the lock table no longer names it (was the lock forcibly released?)');
+      throw leaseLostError(lease, LOCK_NAME, 'the lock table no longer names it (was the lock forcibly released?)');
   }
 
   async inspect(): Promise<LockHolder | null> {
@@ -204,8 +208,8 @@ export class MysqlLock implements LockPrimitive {
 
   /** Throws LOCK_LOST unless `lease` is ours and this session still holds the lock (the fence of every commit). */
   async fence(lease: LockLease): Promise<void> {
-    if (!this.owns(lease)) throw lockLost(lease, 'this runner does not hold the lock');
-    if (!(await this.#heldHere())) throw lockLost(lease, `IS_USED_LOCK('${this.name}') no longer names this connection`);
+    if (!this.owns(lease)) throw leaseLostError(lease, LOCK_NAME, 'this runner does not hold the lock');
+    if (!(await this.#heldHere())) throw leaseLostError(lease, LOCK_NAME, `IS_USED_LOCK('${this.name}') no longer names this connection`);
   }
 
   /** Releases a lock still held when the connection goes away (a run that did not release it); false when it could not. */
@@ -260,13 +264,6 @@ export class MysqlLock implements LockPrimitive {
       [LOCK_KEY],
     );
   }
-}
-
-export function lockLost(lease: LockLease, reason: string): MongockError {
-  return new MongockError(
-    'LOCK_LOST',
-    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the MySQL/MariaDB lock (${reason}); the write was refused.`,
-  );
 }
 
 function describeRow(row: LockRow): Omit<LockHolder, 'expired' | 'inProgress'> {

@@ -1,10 +1,11 @@
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
 import { PostgresHistory } from './postgres-history.ts';
-import { lost, PostgresLock } from './postgres-lock.ts';
+import { LOCK_NAME, PostgresLock } from './postgres-lock.ts';
 import { PostgresSession } from './postgres-session.ts';
 import { advisoryKey, connectError, describeTarget, quoteIdentifier, sqlState, tableName } from './postgres-sql.ts';
 
@@ -153,7 +154,7 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
   }
 
   async #fence(lease: LockLease): Promise<void> {
-    if (!(await this.lock.holds(lease))) throw lost(lease);
+    if (!(await this.lock.holds(lease))) throw leaseLostError(lease, LOCK_NAME);
   }
 }
 

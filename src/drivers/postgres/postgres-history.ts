@@ -1,23 +1,13 @@
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import { normaliseEntry } from '../../history/is-executed.ts';
+import { entryFromRow, type HistoryRow, type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { PostgresSession } from './postgres-session.ts';
 import { createTableError, qualify } from './postgres-sql.ts';
 
-interface HistoryRow {
-  execution_id: string;
-  change_id: string;
-  author: string;
-  timestamp: Date | string;
-  state: string;
-  type: string;
-  change_log_class: string | null;
-  change_set_method: string | null;
-  metadata: Record<string, unknown> | string | null;
-  execution_millis: string | number;
-  execution_hostname: string | null;
-  error_trace: string | null;
-  system_change: boolean;
-  checksum: string | null;
+/** pg binds a Date to timestamptz and a boolean as is. */
+const CONVERTERS: RowConverters = { timestamp: (value) => value, systemChange: (value) => value };
+
+interface PostgresHistoryRow extends HistoryRow {
+  readonly timestamp: Date | string;
 }
 
 /**
@@ -70,26 +60,8 @@ export class PostgresHistory {
 
   async read(): Promise<ChangeEntry[]> {
     if (!(await this.#exists())) return [];
-    const { rows } = await this.#session.query<HistoryRow>(`SELECT * FROM ${this.#table} ORDER BY "timestamp", id`);
-    return rows.map((row) =>
-      normaliseEntry({
-        executionId: row.execution_id,
-        changeId: row.change_id,
-        author: row.author,
-        timestamp: row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp),
-        state: row.state,
-        type: row.type,
-        changeLogClass: row.change_log_class,
-        changeSetMethod: row.change_set_method,
-        // A pool with custom type parsers may hand jsonb back as text.
-        metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
-        executionMillis: Number(row.execution_millis),
-        executionHostname: row.execution_hostname,
-        errorTrace: row.error_trace,
-        systemChange: row.system_change === true,
-        checksum: row.checksum,
-      }),
-    );
+    const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY "timestamp", id`);
+    return rows.map((row) => entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true));
   }
 
   /** Upserts by the key, on the session (inside the scope's transaction if one is open). */
@@ -103,22 +75,7 @@ export class PostgresHistory {
           change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,
           execution_hostname = excluded.execution_hostname, error_trace = excluded.error_trace, system_change = excluded.system_change,
           checksum = excluded.checksum`,
-      [
-        entry.executionId,
-        entry.changeId,
-        entry.author,
-        entry.timestamp,
-        entry.state,
-        entry.type,
-        entry.changeLogClass,
-        entry.changeSetMethod,
-        entry.metadata === null ? null : JSON.stringify(entry.metadata),
-        Math.round(entry.executionMillis),
-        entry.executionHostname,
-        entry.errorTrace,
-        entry.systemChange,
-        entry.checksum ?? null,
-      ],
+      rowParameters(entry, CONVERTERS),
     );
   }
 

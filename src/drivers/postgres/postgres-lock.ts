@@ -1,7 +1,11 @@
-import { MongockError } from '../../errors/mongock-error.ts';
+import { leaseLostError } from '../../errors/error-builders.ts';
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import type { PostgresSession } from './postgres-session.ts';
-import { type AdvisoryKey, advisoryHolderSql, createTableError, LOCK_KEY, qualify } from './postgres-sql.ts';
+import { type AdvisoryKey, advisoryHolderSql, createTableError, qualify } from './postgres-sql.ts';
+
+/** What this driver's lock is called in messages (the same constant in every driver folder). */
+export const LOCK_NAME = 'the PostgreSQL advisory lock';
 
 interface InfoRow {
   owner: string | null;
@@ -98,14 +102,14 @@ export class PostgresLock implements LockPrimitive {
   }
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
-    if (!this.#isHeld(lease)) throw lost(lease);
+    if (!this.#isHeld(lease)) throw leaseLostError(lease, LOCK_NAME);
     const result = await this.#session.query(`UPDATE ${this.#table} SET in_progress = $4::jsonb WHERE lock_key = $1 AND owner = $2 AND fence = $3`, [
       LOCK_KEY,
       lease.owner,
       lease.fence,
       change === null ? null : JSON.stringify(change),
     ]);
-    if (result.rowCount !== 1) throw lost(lease);
+    if (result.rowCount !== 1) throw leaseLostError(lease, LOCK_NAME);
   }
 
   async inspect(): Promise<LockHolder | null> {
@@ -214,13 +218,6 @@ export class PostgresLock implements LockPrimitive {
       throw createTableError(error, this.#table, 'lock');
     }
   }
-}
-
-export function lost(lease: LockLease): MongockError {
-  return new MongockError(
-    'LOCK_LOST',
-    `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the PostgreSQL advisory lock; the write was refused. Run again to finish.`,
-  );
 }
 
 function parseInProgress(value: InProgressJson | string | null): InProgressChange | null {

@@ -25,7 +25,6 @@ export function tableName(repositoryName: string): string {
 }
 
 /** The single lock row's key, as Java Mongock's `DEFAULT_KEY`. */
-export const LOCK_KEY = 'DEFAULT_KEY';
 
 /**
  * The advisory-lock key of one lock table: a stable 64-bit hash of its qualified name, so two

@@ -1,10 +1,11 @@
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
-import { isBusy, lost, SqliteLock } from './sqlite-lock.ts';
+import { isBusy, LOCK_NAME, SqliteLock } from './sqlite-lock.ts';
 
 /** How long a statement waits for another process's write lock (SQLite `busy_timeout`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -111,7 +112,7 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
           // Outside a change's transaction, the entry still commits only with a fence check.
           this.#db.exec('BEGIN IMMEDIATE');
           try {
-            if (!this.lock.fenceAndRenew(options.lease)) throw lost(options.lease);
+            if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
             this.#history.save(entry);
             this.#db.exec('COMMIT');
           } catch (error) {
@@ -126,7 +127,7 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
     db.exec('SAVEPOINT mongock_change');
     try {
       const result = await work({ context, saveEntry: async (entry) => this.#history.save(entry) });
-      if (!this.lock.fenceAndRenew(options.lease)) throw lost(options.lease);
+      if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
       db.exec('RELEASE mongock_change');
       db.exec('COMMIT');
       return result;

@@ -1,6 +1,10 @@
 import type { ChangeEntry, ChangeState } from '../../history/change-entry.ts';
+import { type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
+
+/** SQLite stores ISO-8601 text and 0/1. */
+const CONVERTERS: RowConverters = { timestamp: (value) => value.toISOString(), systemChange: (value) => (value ? 1 : 0) };
 
 /**
  * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
@@ -76,21 +80,6 @@ export class SqliteHistory {
         change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,
         execution_hostname = excluded.execution_hostname, error_trace = excluded.error_trace, system_change = excluded.system_change,
         checksum = excluded.checksum`);
-    this.#upsert.run(
-      entry.executionId,
-      entry.changeId,
-      entry.author,
-      entry.timestamp.toISOString(),
-      entry.state,
-      entry.type,
-      entry.changeLogClass,
-      entry.changeSetMethod,
-      entry.metadata === null ? null : JSON.stringify(entry.metadata),
-      Math.round(entry.executionMillis),
-      entry.executionHostname,
-      entry.errorTrace,
-      entry.systemChange ? 1 : 0,
-      entry.checksum ?? null,
-    );
+    this.#upsert.run(...rowParameters(entry, CONVERTERS));
   }
 }

@@ -1,9 +1,14 @@
+import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import { corruptMarkerError, describeMarkerProblem, readInProgressMarker } from '../../lock/in-progress-marker.ts';
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import { isProcessGone, parseProcessIdentity } from '../../lock/process-identity.ts';
 import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import type { SqliteDatabase } from './sqlite-client.ts';
-import { LOCK_KEY, NOW_MS, quoteIdentifier } from './sqlite-sql.ts';
+import { NOW_MS, quoteIdentifier } from './sqlite-sql.ts';
+
+/** What this driver's lock is called in messages (the same constant in every driver folder). */
+export const LOCK_NAME = 'the SQLite lock';
 
 interface LockRow {
   owner: string | null;
@@ -110,7 +115,7 @@ export class SqliteLock implements LockPrimitive {
     const result = this.#db
       .prepare(`UPDATE ${this.#table} SET in_progress = ? WHERE key = ? AND owner = ? AND fence = ?`)
       .run(value, LOCK_KEY, lease.owner, lease.fence);
-    if (result.changes !== 1) throw lost(lease);
+    if (result.changes !== 1) throw leaseLostError(lease, LOCK_NAME);
   }
 
   async inspect(): Promise<LockHolder | null> {
@@ -260,10 +265,6 @@ export class SqliteLock implements LockPrimitive {
       throw error;
     }
   }
-}
-
-export function lost(lease: LockLease): MongockError {
-  return new MongockError('LOCK_LOST', `Lock lost: owner ${lease.owner} (fence ${lease.fence}) no longer holds the SQLite lock; the write was refused.`);
 }
 
 export function isBusy(error: unknown): boolean {

@@ -7,4 +7,3 @@ export function quoteIdentifier(name: string): string {
 export const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 /** The single lock row's key, as Java Mongock's `DEFAULT_KEY`. */
-export const LOCK_KEY = 'DEFAULT_KEY';

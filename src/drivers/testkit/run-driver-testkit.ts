@@ -8,6 +8,7 @@ import type { Driver } from '../driver.ts';
 import type { DriverFixture, DriverHarness } from './driver-harness.ts';
 
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
+const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
 
 /**
  * The conformance suite every driver passes against its real database: history shape and the
@@ -42,7 +43,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
     const runner = (driver: Driver<TContext>, ...units: ReturnType<typeof marker>[]): MongockRunner =>
       new MongockBuilder()
         .setDriver(driver)
-        .addChangeUnits(...(units as never[]))
+        .addChangeUnits(...units)
         .setLockConfig(QUICK)
         .setLogger(silentLogger)
         .withMetadata({ suite: 'testkit' })
@@ -203,8 +204,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost });
         expect(first.acquired).toBe(true);
         const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost });
-        expect(second.acquired).toBe(false);
-        if (!second.acquired && second.holder !== null) expect(second.holder.owner).toBe('owner-a');
+        expect(second).toMatchObject({ acquired: false, holder: { owner: 'owner-a', hostname: 'host-a' } });
         const holder = await b.lock.inspect();
         expect(holder?.owner).toBe('owner-a');
         expect(holder?.expired).toBe(false);
@@ -221,6 +221,65 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
           expect(third.lease.fence).toBeGreaterThan(first.lease.fence);
           expect(await b.lock.release(third.lease)).toBe(true);
         }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('the in-progress marker survives release, comes back as interrupted, and forceRelease clears it', async () => {
+      const a = await fixture.driver().connect(SETTINGS);
+      const b = await fixture.driver().connect(SETTINGS);
+      try {
+        const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost: () => {} });
+        if (!first.acquired) throw new Error('could not take the lock for the test');
+        expect(first.interrupted).toBeNull();
+        const change = {
+          changeId: 'half-done',
+          author: 'testkit',
+          executionId: 'dead-run',
+          startedAt: new Date('2026-01-02T03:04:05.678Z'),
+          hostname: 'host-a',
+        };
+        await a.lock.markInProgress(first.lease, change);
+        expect(await a.lock.release(first.lease)).toBe(true);
+        expect((await b.lock.inspect())?.inProgress).toEqual(change);
+        const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost: () => {} });
+        if (!second.acquired) throw new Error('the released lock was not free');
+        expect(second.interrupted).toEqual(change);
+        expect(await b.lock.release(second.lease)).toBe(true);
+        expect((await a.lock.inspect())?.inProgress).toEqual(change); // an operator's unlock --force is what clears it
+        expect(await a.lock.forceRelease()).toBe(true);
+        expect(await b.lock.inspect()).toBeNull();
+        const third = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost: () => {} });
+        expect(third).toMatchObject({ acquired: true, interrupted: null });
+        if (third.acquired) await a.lock.release(third.lease);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('a holder that dies is taken over without help: at once for a session lock, after its lease for a lease lock', async () => {
+      const a = await fixture.driver().connect(SETTINGS);
+      const b = await fixture.driver().connect(SETTINGS);
+      try {
+        const leaseMs = 300;
+        const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs, hostname: 'host-a', onLost: () => {} });
+        expect(first.acquired).toBe(true);
+        if (b.capabilities.lease) {
+          // The holder stops renewing (a crash): its lease runs out by the database's clock.
+          expect((await b.lock.tryAcquire({ owner: 'owner-b', leaseMs, hostname: 'host-b', onLost: () => {} })).acquired).toBe(false);
+          await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+          expect((await b.lock.inspect())?.expired).toBe(true);
+        } else {
+          // A session lock ends with its session: the holder's connection goes away.
+          await a.close();
+        }
+        const taken = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost: () => {} });
+        if (!first.acquired || !taken.acquired) throw new Error(`taking over a dead holder failed: ${JSON.stringify(taken)}`);
+        expect(taken.lease.fence).toBeGreaterThan(first.lease.fence);
+        expect(await b.lock.release(taken.lease)).toBe(true);
       } finally {
         await a.close();
         await b.close();
@@ -279,7 +338,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       await runner(fixture.driver(), marker('t1', '001')).execute();
       const tracked = new MongockBuilder()
         .setDriver(fixture.driver())
-        .addChangeUnits(marker('t1', '001') as never, marker('t2', '002') as never)
+        .addChangeUnits(marker('t1', '001'), marker('t2', '002'))
         .setTrackIgnored(true)
         .setLockConfig(QUICK)
         .setLogger(silentLogger)

@@ -1,0 +1,94 @@
+import type { ChangeEntry } from '../../history/change-entry.ts';
+import { normaliseEntry } from '../../history/is-executed.ts';
+
+/** A SQL history table's columns: Mongock's fields in snake_case, in one order for every driver. */
+export const HISTORY_COLUMNS = [
+  'execution_id',
+  'change_id',
+  'author',
+  'timestamp',
+  'state',
+  'type',
+  'change_log_class',
+  'change_set_method',
+  'metadata',
+  'execution_millis',
+  'execution_hostname',
+  'error_trace',
+  'system_change',
+  'checksum',
+] as const;
+
+export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
+
+/** A history row as a SQL client returns it; the columns whose type differs per database are `unknown`. */
+export interface HistoryRow {
+  readonly execution_id: string;
+  readonly change_id: string;
+  readonly author: string;
+  readonly state: string;
+  readonly type: string;
+  readonly change_log_class: string | null;
+  readonly change_set_method: string | null;
+  /** JSON: parsed by the client, or text (MariaDB's LONGTEXT, a pool with custom type parsers). */
+  readonly metadata: unknown;
+  readonly execution_millis: number | string;
+  readonly execution_hostname: string | null;
+  readonly error_trace: string | null;
+  readonly system_change: unknown;
+  readonly checksum: string | null;
+}
+
+/** How one database stores the columns whose SQL types differ: each driver passes its own. */
+export interface RowConverters {
+  /** An entry's timestamp as the driver binds it (a Date, ISO text, a DATETIME string...). */
+  readonly timestamp: (value: Date) => unknown;
+  /** `system_change` as the driver binds it (a boolean, 0/1...). */
+  readonly systemChange: (value: boolean) => unknown;
+}
+
+/** A row read back as an entry; `timestamp` and `systemChange` already converted by the driver. */
+export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boolean): ChangeEntry {
+  return normaliseEntry({
+    executionId: row.execution_id,
+    changeId: row.change_id,
+    author: row.author,
+    timestamp,
+    state: row.state,
+    type: row.type,
+    changeLogClass: row.change_log_class,
+    changeSetMethod: row.change_set_method,
+    metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+    executionMillis: Number(row.execution_millis),
+    executionHostname: row.execution_hostname,
+    errorTrace: row.error_trace,
+    systemChange,
+    checksum: row.checksum,
+  });
+}
+
+/** An entry as the values of {@link HISTORY_COLUMNS}, through the driver's converters. */
+export function rowValues(entry: ChangeEntry, convert: RowConverters): Record<HistoryColumn, unknown> {
+  return {
+    execution_id: entry.executionId,
+    change_id: entry.changeId,
+    author: entry.author,
+    timestamp: convert.timestamp(entry.timestamp),
+    state: entry.state,
+    type: entry.type,
+    change_log_class: entry.changeLogClass,
+    change_set_method: entry.changeSetMethod,
+    metadata: entry.metadata === null ? null : JSON.stringify(entry.metadata),
+    execution_millis: Math.round(entry.executionMillis),
+    execution_hostname: entry.executionHostname,
+    error_trace: entry.errorTrace,
+    system_change: convert.systemChange(entry.systemChange),
+    checksum: entry.checksum ?? null,
+  };
+}
+
+/** The values in column order, for positional parameters. */
+export function rowParameters(entry: ChangeEntry, convert: RowConverters): unknown[] {
+  const values = rowValues(entry, convert);
+  return HISTORY_COLUMNS.map((column) => values[column]);
+}
