@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import { Ajv } from 'ajv';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +7,15 @@ import { DashboardAssets } from '../../src/dashboard/dashboard-assets.ts';
 import { API_SCHEMAS, type ApiSchemaName, createDashboardHandler, type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
 import { postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { silentLogger } from '../../src/index.ts';
-import { type DashboardDatabaseFixture, holdLock, postgresFixture, runWithAFailure, sqliteFixture, unitsWithAFailure } from './support/dashboard-fixture.ts';
+import {
+  type DashboardDatabaseFixture,
+  holdLock,
+  postgresFixture,
+  runWithAFailure,
+  SERVICE_ID,
+  sqliteFixture,
+  unitsWithAFailure,
+} from './support/dashboard-fixture.ts';
 
 // The JSON API, /metrics and the security rules over real HTTP, on SQLite and PostgreSQL.
 
@@ -73,6 +83,7 @@ describe('the dashboard API on SQLite after a run with a failure', () => {
     expectSchema('database', database);
     expect(database.units.find((unit: { changeId: string }) => unit.changeId === 'dedupe-orders').lastError.trace).toContain('duplicate keys');
     expect(database.executions).toHaveLength(1);
+    expect(database.executions[0]).toMatchObject({ serviceIdentifier: SERVICE_ID, host: hostname(), outcome: 'failed', executed: 2, failed: 1 });
     expect(database.durations.map((point: { changeId: string }) => point.changeId)).toEqual(['create-clients', 'index-clients']);
     expectSchema('lock', JSON.parse((await get(`${dashboard.url}api/databases/app/lock`)).body));
     const held = await holdLock(fixture.config.driver);
@@ -91,6 +102,30 @@ describe('the dashboard API on SQLite after a run with a failure', () => {
     expect(unreadable.status).toBe(502);
     expectSchema('error', JSON.parse(unreadable.body));
     expect(JSON.parse((await get(`${dashboard.url}api/schema`)).body)).toEqual(JSON.parse(JSON.stringify(API_SCHEMAS)));
+  });
+
+  it('mounted under a path in a plain http server, it answers there with that base, and with or without the prefix stripped', async () => {
+    const handler = createDashboardHandler(fixture.config, { path: '/ops/mongock', name: 'app' });
+    // A second mount in the style of Express: the prefix already stripped from url, kept in originalUrl.
+    const stripped = createDashboardHandler(fixture.config, { name: 'app' });
+    const server = createServer((request, response) => {
+      if (request.url?.startsWith('/express/')) {
+        Object.assign(request, { originalUrl: request.url, url: request.url.slice('/express'.length) });
+        stripped(request, response);
+      } else handler(request, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const page = await get(`http://127.0.0.1:${port}/ops/mongock/`);
+      expect(page.body).toContain('<base href="/ops/mongock/">');
+      expect(JSON.parse((await get(`http://127.0.0.1:${port}/ops/mongock/api/overview`)).body).databases[0].name).toBe('app');
+      expect((await get(`http://127.0.0.1:${port}/ops/mongock/assets/dashboard.css`)).status).toBe(200);
+      expect((await get(`http://127.0.0.1:${port}/express/`)).body).toContain('<base href="/express/">');
+      expect(JSON.parse((await get(`http://127.0.0.1:${port}/express/api/databases/app/lock`)).body)).toMatchObject({ database: 'app', lock: null });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a schema refuses what it does not document (the validation can fail)', () => {

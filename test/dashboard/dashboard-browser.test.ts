@@ -156,3 +156,45 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
     expect(browser.bodies.some((body) => body.text.includes(FAILURE_TEXT))).toBe(true);
   });
 });
+
+describe('the dashboard in Chromium before any migration ran (SQLite)', () => {
+  let fixture: DashboardDatabaseFixture;
+  let dashboard: RunningDashboard;
+  let browser: ObservedBrowser;
+
+  beforeAll(async () => {
+    fixture = await sqliteFixture();
+    dashboard = await startDashboard(fixture.config, { port: 0, name: 'fresh' });
+    browser = await openBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await fixture?.teardown();
+  });
+
+  it('says what to do on every page instead of showing empty tables', async () => {
+    await browser.page.goto(`${dashboard.url}#/overview`);
+    await browser.page.waitForSelector('body[data-ready="overview"]');
+    const card = browser.page.locator('[data-database="fresh"]');
+    expect(await card.locator('h2 .badge').textContent()).toBe('pending');
+    expect(await card.textContent()).toContain('No execution recorded yet.');
+    for (const [page, text] of [
+      ['executions', 'No executions yet.'],
+      ['durations', 'No durations yet.'],
+      ['lock', 'Nobody holds the lock.'],
+    ] as const) {
+      await browser.page.goto(`${dashboard.url}#/${page}/fresh`);
+      await browser.page.waitForSelector(`body[data-ready="${page}"]`);
+      expect(await browser.page.locator('#view').textContent(), page).toContain(text);
+      await browser.screenshot(`empty-${page}`);
+    }
+    await browser.page.goto(`${dashboard.url}#/units/fresh`);
+    await browser.page.waitForSelector('body[data-ready="units"]');
+    expect(await browser.page.locator('tr[data-state="pending"]').count()).toBe(4);
+    await browser.page.selectOption('select[data-filter="state"]', 'failed');
+    expect(await browser.page.locator('#view').textContent()).toContain('No change unit matches these filters.');
+    expect(browser.errors).toEqual([]);
+  });
+});

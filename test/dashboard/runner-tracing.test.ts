@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRunner } from '../../src/index.ts';
 import { MIGRATION_SPAN, UNIT_SPAN } from '../../src/runner/runner-tracing.ts';
+import { projectRoot } from '../support/processes.ts';
 import { type DashboardDatabaseFixture, sqliteFixture } from './support/dashboard-fixture.ts';
 
 // The runner's OpenTelemetry spans through the real @opentelemetry/api and an in-memory exporter
@@ -61,5 +64,18 @@ describe('OpenTelemetry spans of a migration', () => {
     await createRunner(ok).execute();
     const spans = exporter.getFinishedSpans();
     expect(spans.map((span) => [span.name, span.attributes['mongock.status'], span.status.code])).toEqual([[MIGRATION_SPAN, 'up-to-date', SPAN_OK]]);
+  });
+
+  it('without @opentelemetry/api a run works: the built package asks for it once and goes on untraced', () => {
+    // A hook installed before the package loads makes '@opentelemetry/api' unresolvable, as in an application that does not have it.
+    const preload = `const Module = require('node:module'); const resolve = Module._resolveFilename; globalThis.otelAsked = 0;
+      Module._resolveFilename = function (request, ...rest) { if (request === '@opentelemetry/api') { globalThis.otelAsked++; const e = new Error('Cannot find module'); e.code = 'MODULE_NOT_FOUND'; throw e; } return resolve.call(this, request, ...rest); };`;
+    const script = `${preload}
+      const { createRunner, defineChangeUnit, memoryDriver, silentLogger } = require(${JSON.stringify(join(projectRoot, 'dist', 'index.cjs'))});
+      const unit = defineChangeUnit({ id: 'a', order: '1', author: 'x', execute() {}, rollback() {} });
+      createRunner({ driver: memoryDriver(), changeUnits: [unit], logger: silentLogger }).execute()
+        .then((r) => console.log(JSON.stringify({ status: r.status, asked: globalThis.otelAsked })), (e) => { console.error(e); process.exit(1); });`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ status: 'completed', asked: 1 });
   });
 });

@@ -112,7 +112,12 @@
                   ['Changed', counts.changed, 'changed'],
                   ['Lock', db.locked ? 'held' : 'free', db.locked ? 'held' : 'free'],
                 ].map(([label, value, kind]) =>
-                  el('div', { 'data-count': label.toLowerCase() }, el('dt', {}, label), el('dd', { class: kind ? `state-${kind}` : null }, value)),
+                  el(
+                    'div',
+                    { 'data-count': label.toLowerCase() },
+                    el('dt', {}, label),
+                    el('dd', { class: kind && value !== 0 ? `state-${kind}` : null }, value),
+                  ),
                 ),
               ),
           last === null
@@ -326,8 +331,17 @@
     }
     chart.append(svg('line', { class: 'axis', x1: pad.left, x2: width - pad.right, y1: height - pad.bottom, y2: height - pad.bottom }));
     chart.append(svg('line', { class: 'axis', x1: pad.left, x2: pad.left, y1: pad.top, y2: height - pad.bottom }));
-    const ticks = maxT === minT ? [minT] : [minT, (minT + maxT) / 2, maxT];
-    for (const t of ticks) chart.append(svg('text', { x: x(t), y: height - pad.bottom + 20, 'text-anchor': 'middle' }, new Date(t).toLocaleString()));
+    const ticks =
+      maxT === minT
+        ? [[minT, 'middle']]
+        : [
+            [minT, 'start'],
+            [(minT + maxT) / 2, 'middle'],
+            [maxT, 'end'],
+          ];
+    const sameDay = new Date(minT).toDateString() === new Date(maxT).toDateString();
+    const tickLabel = (t) => (sameDay ? new Date(t).toLocaleTimeString() : new Date(t).toLocaleString());
+    for (const [t, anchor] of ticks) chart.append(svg('text', { x: x(t), y: height - pad.bottom + 20, 'text-anchor': anchor }, tickLabel(t)));
     for (const id of ids) {
       const series = points.filter((point) => point.changeId === id);
       if (series.length > 1)

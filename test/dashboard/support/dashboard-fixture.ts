@@ -10,6 +10,9 @@ import { tempSqliteFile } from '../../support/sqlite-harness.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The SQLite fixture's `serviceIdentifier`, which the executions timeline shows apart from the host. */
+export const SERVICE_ID = 'orders-service';
+
 /** The error the failing unit throws; it names a connection string, which must never reach a page. */
 export const FAILURE_TEXT = 'the orders table has duplicate keys';
 
@@ -61,7 +64,7 @@ export async function sqliteFixture(): Promise<DashboardDatabaseFixture> {
   const { filename, cleanup } = tempSqliteFile();
   return {
     label: 'sqlite',
-    config: { driver: sqliteDriver({ filename }), changeUnits: unitsWithAFailure('file:orders.db'), logger: silentLogger },
+    config: { driver: sqliteDriver({ filename }), changeUnits: unitsWithAFailure('file:orders.db'), serviceIdentifier: SERVICE_ID, logger: silentLogger },
     password: null,
     connectionString: null,
     schema: null,
