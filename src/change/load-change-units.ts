@@ -2,11 +2,11 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
+import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
 
 /** The module files a scan path loads. `.d.ts` files are skipped. */
 export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
-const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 const DECLARATION = /\.d\.[cm]?ts$/;
 
 /** Every module file under `dir`, recursively, sorted so that loading is deterministic. */
@@ -36,33 +36,10 @@ export async function listModuleFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-// The CommonJS build turns a literal `import()` into `require()`, which cannot load ES modules;
-// an `import()` compiled at run time stays real. Sandboxes without a dynamic-import hook for such
-// code (vitest's VM) get the literal instead.
-const importAtRuntime = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
-async function nativeImport(specifier: string): Promise<Record<string, unknown>> {
-  try {
-    return await importAtRuntime(specifier);
-  } catch (error) {
-    if ((error as { code?: string } | null)?.code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw error;
-    return import(specifier);
-  }
-}
-
-type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>;
-let tsImporter: Promise<TsImport> | undefined;
-
-/** TypeScript with zero setup: tsx compiles on the fly, honouring the project's tsconfig. */
-async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  tsImporter ??= nativeImport('tsx/esm/api').then((api) => api.tsImport as TsImport);
-  const tsImport = await tsImporter;
-  return tsImport(pathToFileURL(file).href, import.meta.url);
-}
-
 /** Imports one module file; a failure names the file and keeps the original error as `cause`. */
 export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
   try {
-    if (TYPESCRIPT.has(extname(file))) return await importTypeScript(file);
+    if (TYPESCRIPT_EXTENSIONS.includes(extname(file))) return await importTypeScript(file);
     return await nativeImport(pathToFileURL(file).href);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);

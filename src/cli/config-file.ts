@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
 import { CliError } from './cli-error.ts';
 
 /** Looked for in this order, in the working directory and then each parent. */
@@ -34,11 +35,6 @@ export function findConfigFile(cwd: string, explicit: string | undefined): strin
   });
 }
 
-// A real `import()` in both builds: bundlers would turn it into `require()` in CommonJS.
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
-
-type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>;
-
 /** Imports a config file (TypeScript through tsx, zero setup) and returns its default export, awaited and called if it is a function. */
 export async function importConfigFile(file: string): Promise<Record<string, unknown>> {
   let exported: unknown;
@@ -47,10 +43,7 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
     if (ext === '.json') {
       exported = JSON.parse(await readFile(file, 'utf8'));
     } else {
-      const namespace =
-        ext === '.ts' || ext === '.mts' || ext === '.cts'
-          ? await nativeImport('tsx/esm/api').then((api) => (api.tsImport as TsImport)(pathToFileURL(file).href, import.meta.url))
-          : await nativeImport(pathToFileURL(file).href);
+      const namespace = TYPESCRIPT_EXTENSIONS.includes(ext) ? await importTypeScript(file) : await nativeImport(pathToFileURL(file).href);
       if (!('default' in namespace)) {
         throw new CliError('CONFIG', `Config file ${file} has no default export, so it does not export a configuration object.`, {
           hint: "Use `export default defineConfig({ driver, migrationScanPath })` from 'mongock'.",

@@ -50,8 +50,17 @@ export interface MongockErrorDetails {
 }
 
 /**
+ * Marks every MongockError, whichever copy of the package made it: an app can hold two (its
+ * CommonJS and ES module builds, or a config loaded through the TypeScript loader), and
+ * `instanceof` alone would not recognise the other copy's errors. `Symbol.for` is one registry
+ * per process.
+ */
+const BRAND: unique symbol = Symbol.for('mongock.error') as never;
+
+/**
  * The one error class of Mongock. Like umzug's `MigrationError`, it carries the failing change
- * unit (when there is one) and keeps the original error as `cause`.
+ * unit (when there is one) and keeps the original error as `cause`. `instanceof MongockError`
+ * and {@link isMongockError} recognise MongockErrors from every copy of the package.
  *
  * @example
  * ```ts
@@ -70,6 +79,16 @@ export class MongockError extends Error {
   readonly operation: MongockOperation | undefined;
   readonly problems: readonly string[];
 
+  /** Recognises MongockErrors of every copy of the package (subclasses keep the usual `instanceof`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of `instanceof`: a subclass keeps the usual prototype check.
+    // biome-ignore lint/complexity/noThisInStatic: see above
+    // biome-ignore lint/complexity/noUselessThisAlias: one suppression for the two uses
+    const target = this;
+    if (target !== MongockError) return Function.prototype[Symbol.hasInstance].call(target, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   constructor(code: MongockErrorCode, message: string, details: MongockErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
@@ -81,7 +100,9 @@ export class MongockError extends Error {
   }
 }
 
-/** True when `error` is a {@link MongockError}, optionally with the given code. */
+Object.defineProperty(MongockError.prototype, BRAND, { value: true });
+
+/** True when `error` is a {@link MongockError} of any copy of the package, optionally with the given code. */
 export function isMongockError(error: unknown, code?: MongockErrorCode): error is MongockError {
   return error instanceof MongockError && (code === undefined || error.code === code);
 }
