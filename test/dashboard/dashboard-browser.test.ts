@@ -198,3 +198,43 @@ describe('the dashboard in Chromium before any migration ran (SQLite)', () => {
     expect(browser.errors).toEqual([]);
   });
 });
+
+describe('the unlock action in Chromium (SQLite, token and --allow-actions)', () => {
+  const token = 'browser-token-0123456789abcdef';
+  let fixture: DashboardDatabaseFixture;
+  let dashboard: RunningDashboard;
+  let browser: ObservedBrowser;
+
+  beforeAll(async () => {
+    fixture = await sqliteFixture();
+    dashboard = await startDashboard(fixture.config, { port: 0, name: 'app', token, allowActions: true, refreshMs: 300, cacheMs: 0 });
+    browser = await openBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await fixture?.teardown();
+  });
+
+  it('opened once with ?token=, the page clears a held lock with "Unlock now" after a confirmation', async () => {
+    const held = await holdLock(fixture.config.driver);
+    try {
+      await browser.page.goto(`${dashboard.url}?token=${token}`);
+      expect(browser.page.url()).toBe(dashboard.url);
+      await browser.page.goto(`${dashboard.url}#/lock/app`);
+      await browser.page.waitForSelector('[data-lock="held"]');
+      let asked = '';
+      browser.page.once('dialog', (dialog) => {
+        asked = dialog.message();
+        void dialog.accept();
+      });
+      await browser.page.getByRole('button', { name: 'Unlock now' }).click();
+      await browser.page.waitForSelector('[data-lock="free"]', { timeout: 15_000 });
+      expect(asked).toContain(held.owner);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      await held.release().catch(() => undefined);
+    }
+  });
+});
