@@ -1,4 +1,4 @@
-import type { DriverConnection, LockHolder } from '../drivers/driver.ts';
+import type { DriverConnection } from '../drivers/driver.ts';
 import { silentLogger } from '../log/logger.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
@@ -14,8 +14,8 @@ export interface DashboardTarget {
 }
 
 /**
- * Reads one database for the dashboard, never writing to it: the units' states through the
- * runner's `status()`, the history and the lock through a connection of the driver. Reads that
+ * Reads one database for the dashboard, never writing to it: the units' states and the lock
+ * through the runner's `status()`, the history through a connection of the driver. Reads that
  * arrive within `cacheMs` of each other share one round of queries, so a page refreshing live
  * costs the database the same whatever the number of viewers.
  */
@@ -62,17 +62,13 @@ export class DashboardDatabase {
   }
 
   async #readSnapshot(): Promise<DatabaseSnapshot> {
-    const [status, read] = await Promise.all([
-      this.#runner.status(),
-      this.#withConnection(async (connection) => ({ history: await connection.readHistory(), lock: await connection.lock.inspect() })),
-    ]);
-    const lock: LockHolder | null = read.lock ?? status.lock;
+    const [status, history] = await Promise.all([this.#runner.status(), this.#withConnection((connection) => connection.readHistory())]);
     return buildSnapshot({
       name: this.name,
       driver: this.driver,
       units: status.units,
-      history: read.history,
-      lock,
+      history,
+      lock: status.lock,
       serviceIdentifier: this.#config.serviceIdentifier,
       now: new Date(),
     });

@@ -113,7 +113,7 @@ async function route(context: Context, request: Request): Promise<void> {
   if (request.path.startsWith('/assets/')) return serveAsset(context, request);
   const decision = access.check(request.raw, request.path === '/' ? request.query.get('token') : null);
   if (!decision.allowed) return unauthorized(context, request);
-  if (request.path === '/') return servePage(context, request, decision.credential);
+  if (request.path === '/') return onlyGet(context, request, async () => servePage(context, request, decision.credential));
   if (request.path === '/metrics') return onlyGet(context, request, () => serveMetrics(context, request));
   if (request.path === '/api/overview') return onlyGet(context, request, () => serveOverview(context, request));
   if (request.path === '/api/schema') return onlyGet(context, request, async () => sendJson(context, request.response, 200, API_SCHEMAS));
@@ -144,7 +144,6 @@ function unauthorized(context: Context, request: Request): void {
 
 function servePage(context: Context, request: Request, credential: Credential): void {
   const { response } = request;
-  if (request.method !== 'GET' && request.method !== 'HEAD') return void onlyGet(context, request, async () => undefined);
   if (credential === 'query') {
     // The token leaves the address bar (and the history) at once; the cookie carries on.
     response.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${context.access.cookieValue()}; Path=${request.base}; HttpOnly; SameSite=Strict`);

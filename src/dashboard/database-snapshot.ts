@@ -1,3 +1,4 @@
+import { entryKey } from '../change/change-key.ts';
 import type { LockHolder } from '../drivers/driver.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import type { UnitState, UnitStatus } from '../runner/unit-status.ts';
@@ -109,7 +110,8 @@ const ERROR_STATES: ReadonlySet<string> = new Set(['FAILED', 'ROLLBACK_FAILED', 
 
 /** Builds the snapshot from what the runner's status and the history say. */
 export function buildSnapshot(input: SnapshotInput): DatabaseSnapshot {
-  const units = input.units.map((unit) => unitView(unit, input.history));
+  const errors = newestErrors(input.history);
+  const units = input.units.map((unit) => unitView(unit, errors.get(entryKey(unit.changeId, unit.author))));
   const executions = groupExecutions(input.history, input.serviceIdentifier);
   const lock = lockView(input.lock, input.now);
   const counts = countUnits(units);
@@ -162,13 +164,21 @@ function countUnits(units: readonly UnitView[]): UnitCounts {
   };
 }
 
-function unitView(unit: UnitStatus, history: readonly ChangeEntry[]): UnitView {
-  let lastError: ChangeEntry | undefined;
-  // An executed unit's earlier failures are history, shown in the timeline, not on the unit.
-  for (const entry of unit.state === 'executed' ? [] : history) {
-    if (entry.changeId !== unit.changeId || entry.author !== unit.author || !ERROR_STATES.has(entry.state)) continue;
-    if (lastError === undefined || entry.timestamp.getTime() >= lastError.timestamp.getTime()) lastError = entry;
+/** Per (changeId, author), the newest FAILED, ROLLBACK_FAILED or ROLLED_BACK entry: one pass over the history. */
+function newestErrors(history: readonly ChangeEntry[]): Map<string, ChangeEntry> {
+  const newest = new Map<string, ChangeEntry>();
+  for (const entry of history) {
+    if (!ERROR_STATES.has(entry.state)) continue;
+    const key = entryKey(entry.changeId, entry.author);
+    const seen = newest.get(key);
+    if (seen === undefined || entry.timestamp.getTime() >= seen.timestamp.getTime()) newest.set(key, entry);
   }
+  return newest;
+}
+
+function unitView(unit: UnitStatus, newestError: ChangeEntry | undefined): UnitView {
+  // An executed unit's earlier failures are history, shown in the timeline, not on the unit.
+  const lastError = unit.state === 'executed' ? undefined : newestError;
   // Without transactions a failed unit is rolled back and recorded ROLLED_BACK with its error: its last attempt failed all the same.
   const failedThenRolledBack = unit.state === 'rolled-back' && lastError?.state === 'ROLLED_BACK' && lastError.errorTrace !== null;
   return {
