@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli.js');
-const COMMANDS = ['init', 'create', 'migrate', 'undo', 'status', 'validate', 'unlock', 'dashboard'];
+const COMMANDS = ['init', 'create', 'migrate', 'undo', 'status', 'doctor', 'mark', 'validate', 'unlock', 'dashboard'];
 const START = '<!-- cli-help:start -->';
 const END = '<!-- cli-help:end -->';
 

@@ -4,10 +4,11 @@
  * `mongock/postgres`, `mongock/mysql`; NestJS in `mongock/nestjs`.
  */
 
-export type { BaseChangeContext } from './change/change-unit.ts';
+export type { BaseChangeContext, RecoveryStrategy } from './change/change-unit.ts';
 export { computeChecksum } from './change/checksum.ts';
 export type { ChangeUnitSource } from './change/collect-change-units.ts';
 export {
+  AfterExecution,
   BeforeExecution,
   ChangeLog,
   type ChangeLogOptions,
@@ -17,6 +18,7 @@ export {
   type ChangeUnitOptions,
   Execution,
   Profile,
+  RollbackAfterExecution,
   RollbackBeforeExecution,
   RollbackExecution,
 } from './change/decorators.ts';
@@ -42,8 +44,14 @@ export { type MemoryChangeContext, MemoryDatabase, type MemoryDriverOptions, mem
 export { describeError, isMongockError, MongockError, type MongockErrorCode } from './errors/mongock-error.ts';
 export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType } from './history/change-entry.ts';
 export { executedKeys, normaliseEntry } from './history/is-executed.ts';
+export { MANUAL_RESOLUTION_KEY, type ManualResolution, manualResolutionOf, type Resolution } from './history/manual-resolution.ts';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
+export { DOCTOR_CHECKS } from './runner/doctor/checks.ts';
+export type { Diagnosis } from './runner/doctor/diagnose.ts';
+export type { DoctorCheck, DoctorInput, DoctorUnit, Finding, FindingSeverity } from './runner/doctor/doctor-check.ts';
 export type { MongockEventName, MongockEvents, MongockListener } from './runner/events.ts';
+export type { FilteredStatus, IgnoredEntry } from './runner/history-report.ts';
+export type { MarkedItem, MarkOptions, MarkResult } from './runner/mark.ts';
 export type { ItemOutcome, ItemResult, MigrationResult } from './runner/migration-result.ts';
 export { createRunner, MongockBuilder } from './runner/mongock-builder.ts';
 export {
@@ -63,9 +71,11 @@ export type {
   ExecuteOptions,
   MigrationStatus,
   MongockRunner,
+  OperationPlan,
   UndoOptions,
   UndoResult,
   UnlockResult,
   ValidationReport,
 } from './runner/mongock-runner.ts';
+export type { ExecuteScope } from './runner/targets.ts';
 export type { UnitState, UnitStatus } from './runner/unit-status.ts';

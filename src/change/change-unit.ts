@@ -25,7 +25,20 @@ export interface ChangeUnitModel {
   readonly source: string | undefined;
   /** For legacy ChangeSets: `failFast` of the enclosing ChangeLog. */
   readonly changeLogFailFast: boolean;
+  /** Absent: follow the runner's `onInterruptedChange`. */
+  readonly recovery?: RecoveryStrategy | undefined;
 }
+
+/**
+ * What a run does with an earlier attempt of a unit that was interrupted (a crash outside a
+ * transaction) or failed without a clean rollback:
+ * - `rollback-and-retry`: run its rollback method, record ROLLED_BACK, apply it again;
+ * - `retry`: apply it again as it is (for idempotent units);
+ * - `manual`: stop with `MANUAL_RESOLUTION_REQUIRED`, naming the `mongock mark` commands that resolve it.
+ */
+export type RecoveryStrategy = 'rollback-and-retry' | 'retry' | 'manual';
+
+export const RECOVERY_STRATEGIES: readonly RecoveryStrategy[] = Object.freeze(['rollback-and-retry', 'retry', 'manual']);
 
 export type ChangeUnitForm = 'change-unit' | 'change-set' | 'definition';
 
@@ -42,6 +55,9 @@ export interface ChangeSteps {
   readonly rollback: ChangeStep | undefined;
   readonly before: ChangeStep | undefined;
   readonly rollbackBefore: ChangeStep | undefined;
+  /** Runs after the execution committed, outside its transaction; recorded as `<id>_after`. */
+  readonly after?: ChangeStep | undefined;
+  readonly rollbackAfter?: ChangeStep | undefined;
   /** The class to instantiate once per run (decorated forms); undefined for definitions. */
   readonly unitClass: (abstract new (...args: never[]) => object) | undefined;
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { builtins } from '../runtime/builtins.ts';
-import type { ChangeUnitModel } from './change-unit.ts';
+import type { ChangeStep, ChangeUnitModel } from './change-unit.ts';
 
 /**
  * The checksum recorded with each executed change (see docs/cli.md, "What is hashed").
@@ -98,19 +98,22 @@ function rawHash(parts: readonly string[]): string {
   return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The runtime source text of the execution and the before-step ('' when absent). */
+/**
+ * The runtime source text of the execution and the before-step ('' when absent), then the
+ * after-step only when there is one (so that units without one keep their recorded checksums).
+ */
 function methodSources(model: ChangeUnitModel): string[] {
-  return [model.steps.execution, model.steps.before].map((step) => (step === undefined ? '' : sourceOf(model, step.name)));
+  const { execution, before, after } = model.steps;
+  return [execution, before, ...(after === undefined ? [] : [after])].map((step) => (step === undefined ? '' : sourceOf(model, step)));
 }
 
-function sourceOf(model: ChangeUnitModel, name: string): string {
+function sourceOf(model: ChangeUnitModel, step: ChangeStep): string {
   const unitClass = model.steps.unitClass;
   if (unitClass !== undefined) {
-    const method = (unitClass.prototype as Record<string, unknown>)[name];
+    const method = (unitClass.prototype as Record<string, unknown>)[step.name];
     return typeof method === 'function' ? Function.prototype.toString.call(method) : '';
   }
-  const step = name === 'execute' ? model.steps.execution : model.steps.before;
-  return step === undefined ? '' : (step.source ?? '');
+  return step.source ?? '';
 }
 
 interface EsbuildTransform {

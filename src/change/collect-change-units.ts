@@ -1,4 +1,4 @@
-import type { ChangeStep, ChangeUnitModel } from './change-unit.ts';
+import { type ChangeStep, type ChangeUnitModel, RECOVERY_STRATEGIES } from './change-unit.ts';
 import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
 import { type ChangeUnitDefinition, isChangeUnitDefinition } from './define-change-unit.ts';
 import { hasText } from './unit-order.ts';
@@ -109,6 +109,10 @@ function fromChangeUnitClass(
   const before = exactlyOne('before', 'BeforeExecution', false);
   const rollbackBefore = exactlyOne('rollbackBefore', 'RollbackBeforeExecution', before !== undefined);
   if (before === undefined && rollbackBefore !== undefined) problems.push(`${label} has @RollbackBeforeExecution without @BeforeExecution.`);
+  const after = exactlyOne('after', 'AfterExecution', false);
+  const rollbackAfter = exactlyOne('rollbackAfter', 'RollbackAfterExecution', after !== undefined);
+  if (after === undefined && rollbackAfter !== undefined) problems.push(`${label} has @RollbackAfterExecution without @AfterExecution.`);
+  recoveryProblem(label, options.recovery, problems);
   if (marks.changeLog !== undefined) problems.push(`${label} is also a @ChangeLog; use one or the other.`);
   checkIdentity(label, options.id, options.order, options.author, problems);
   if (execution === undefined) return;
@@ -128,10 +132,13 @@ function fromChangeUnitClass(
       rollback: rollback === undefined ? undefined : methodStep(rollback),
       before: before === undefined ? undefined : methodStep(before),
       rollbackBefore: rollbackBefore === undefined ? undefined : methodStep(rollbackBefore),
+      after: after === undefined ? undefined : methodStep(after),
+      rollbackAfter: rollbackAfter === undefined ? undefined : methodStep(rollbackAfter),
       unitClass,
     },
     source: file,
     changeLogFailFast: true,
+    recovery: options.recovery,
   });
 }
 
@@ -166,15 +173,24 @@ function fromChangeLogClass(
       profiles: [...marks.profiles, ...method.profiles],
       form: 'change-set',
       className: unitClass.name,
-      steps: { execution: methodStep(method.name), rollback: undefined, before: undefined, rollbackBefore: undefined, unitClass },
+      steps: {
+        execution: methodStep(method.name),
+        rollback: undefined,
+        before: undefined,
+        rollbackBefore: undefined,
+        after: undefined,
+        rollbackAfter: undefined,
+        unitClass,
+      },
       source: file,
       changeLogFailFast: changeLog.failFast ?? true,
+      recovery: undefined,
     });
   }
 }
 
 function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | undefined, where: string, units: ChangeUnitModel[], problems: string[]): void {
-  const { id, order, author, execute, rollback, before, rollbackBefore } = definition;
+  const { id, order, author, execute, rollback, before, rollbackBefore, after, rollbackAfter } = definition;
   const valid =
     typeof id === 'string' &&
     hasText(id) &&
@@ -183,7 +199,8 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     typeof execute === 'function' &&
     typeof rollback === 'function' &&
     optionTypesValid(definition) &&
-    (before === undefined ? rollbackBefore === undefined : typeof before === 'function' && typeof rollbackBefore === 'function');
+    (before === undefined ? rollbackBefore === undefined : typeof before === 'function' && typeof rollbackBefore === 'function') &&
+    (after === undefined ? rollbackAfter === undefined : typeof after === 'function' && typeof rollbackAfter === 'function');
   // The messages are built only for an invalid unit: this runs for every unit at every start-up.
   if (!valid) definitionProblems(definition, where, problems);
   if (typeof execute !== 'function') return;
@@ -203,17 +220,21 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
       rollback: functionStep('rollback', rollback),
       before: functionStep('before', before),
       rollbackBefore: functionStep('rollbackBefore', rollbackBefore),
+      after: functionStep('after', after),
+      rollbackAfter: functionStep('rollbackAfter', rollbackAfter),
       unitClass: undefined,
     },
     source: file,
     changeLogFailFast: true,
+    recovery: definition.recovery,
   });
 }
 
 /** Plain JavaScript can pass anything: `transactional: 'false'` must not mean true. */
 function optionTypesValid(definition: ChangeUnitDefinition<never>): boolean {
-  const { runAlways, failFast, transactional, systemVersion, profiles } = definition;
+  const { runAlways, failFast, transactional, systemVersion, profiles, recovery } = definition;
   return (
+    (recovery === undefined || RECOVERY_STRATEGIES.includes(recovery)) &&
     (runAlways === undefined || typeof runAlways === 'boolean') &&
     (failFast === undefined || typeof failFast === 'boolean') &&
     (transactional === undefined || typeof transactional === 'boolean') &&
@@ -235,7 +256,8 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
   if (profiles !== undefined && !(Array.isArray(profiles) && profiles.every((profile) => typeof profile === 'string'))) {
     problems.push(`${label}: 'profiles' must be an array of strings, e.g. ['dev'] or ['!prod'].`);
   }
-  for (const key of ['execute', 'rollback', 'before', 'rollbackBefore'] as const) {
+  recoveryProblem(label, definition.recovery, problems);
+  for (const key of ['execute', 'rollback', 'before', 'rollbackBefore', 'after', 'rollbackAfter'] as const) {
     const value = definition[key];
     if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function.`);
   }
@@ -244,6 +266,15 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
   if (definition.before !== undefined && definition.rollbackBefore === undefined)
     problems.push(`${label} has before() without rollbackBefore(); it is required with before().`);
   if (definition.before === undefined && definition.rollbackBefore !== undefined) problems.push(`${label} has rollbackBefore() without before().`);
+  if (definition.after !== undefined && definition.rollbackAfter === undefined)
+    problems.push(`${label} has after() without rollbackAfter(); it is required with after().`);
+  if (definition.after === undefined && definition.rollbackAfter !== undefined) problems.push(`${label} has rollbackAfter() without after().`);
+}
+
+function recoveryProblem(label: string, recovery: unknown, problems: string[]): void {
+  if (recovery !== undefined && !RECOVERY_STRATEGIES.includes(recovery as never)) {
+    problems.push(`${label}: 'recovery' must be one of ${RECOVERY_STRATEGIES.map((name) => `'${name}'`).join(', ')}; got ${JSON.stringify(recovery)}.`);
+  }
 }
 
 function checkIdentity(label: string, id: unknown, order: unknown, author: unknown, problems: string[]): void {

@@ -4,6 +4,8 @@
  * Metadata is kept in a WeakMap keyed by the class, so nothing is written onto user classes.
  */
 
+import type { RecoveryStrategy } from './change-unit.ts';
+
 /** Options of `@ChangeUnit` (Mongock 5). */
 export interface ChangeUnitOptions {
   readonly id: string;
@@ -13,6 +15,8 @@ export interface ChangeUnitOptions {
   readonly runAlways?: boolean;
   readonly transactional?: boolean;
   readonly failFast?: boolean;
+  /** What a run does with an interrupted or unresolved earlier attempt. Default: the runner's `onInterruptedChange`. */
+  readonly recovery?: RecoveryStrategy;
 }
 
 /** Options of the legacy `@ChangeLog` (Mongock 3/4). */
@@ -31,7 +35,7 @@ export interface ChangeSetOptions {
   readonly failFast?: boolean;
 }
 
-export type MethodRole = 'execution' | 'rollback' | 'before' | 'rollbackBefore';
+export type MethodRole = 'execution' | 'rollback' | 'before' | 'rollbackBefore' | 'after' | 'rollbackAfter';
 
 export interface MethodMark {
   readonly name: string;
@@ -154,6 +158,8 @@ const ROLE_NAMES: Readonly<Record<MethodRole, string>> = {
   rollback: 'RollbackExecution',
   before: 'BeforeExecution',
   rollbackBefore: 'RollbackBeforeExecution',
+  after: 'AfterExecution',
+  rollbackAfter: 'RollbackAfterExecution',
 };
 
 /**
@@ -194,6 +200,21 @@ export function BeforeExecution() {
 /** Undoes `@BeforeExecution`; required when it is present. */
 export function RollbackBeforeExecution() {
   return roleDecorator('rollbackBefore');
+}
+
+/**
+ * Optional step run after the unit's execution committed, outside its transaction, recorded as
+ * its own entry `<id>_after` (work that must not run inside a transaction, such as dropping the
+ * old collection once the copy committed). If it fails the unit stays EXECUTED, the after-step is
+ * recorded FAILED and runs again on the next migration: write it so that running twice is harmless.
+ */
+export function AfterExecution() {
+  return roleDecorator('after');
+}
+
+/** Undoes `@AfterExecution` (run first by `undo`); required when it is present. */
+export function RollbackAfterExecution() {
+  return roleDecorator('rollbackAfter');
 }
 
 /** Legacy (Mongock 3/4) container of `@ChangeSet` methods. */

@@ -1,4 +1,4 @@
-import type { BaseChangeContext } from './change-unit.ts';
+import type { BaseChangeContext, RecoveryStrategy } from './change-unit.ts';
 
 /** What a plain-object unit's methods receive unless typed: the base context plus driver handles. */
 export type DefaultChangeContext = BaseChangeContext & Readonly<Record<string, unknown>>;
@@ -8,7 +8,8 @@ export type ChangeFunction<TContext> = (context: TContext) => unknown;
 
 /**
  * A change unit as a plain object, for JavaScript and for code without decorators. Same rules as
- * `@ChangeUnit`: `execute` and `rollback` are required; `rollbackBefore` is required with `before`.
+ * `@ChangeUnit`: `execute` and `rollback` are required; `rollbackBefore` is required with `before`,
+ * `rollbackAfter` with `after`.
  */
 export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
   readonly id: string;
@@ -18,12 +19,17 @@ export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
   readonly runAlways?: boolean;
   readonly transactional?: boolean;
   readonly failFast?: boolean;
+  /** What a run does with an interrupted or unresolved earlier attempt. Default: the runner's `onInterruptedChange`. */
+  readonly recovery?: RecoveryStrategy;
   /** Like `@Profile`: `['dev']`, `['!prod']`. */
   readonly profiles?: readonly string[];
   readonly before?: ChangeFunction<TContext>;
   readonly rollbackBefore?: ChangeFunction<TContext>;
   readonly execute: ChangeFunction<TContext>;
   readonly rollback: ChangeFunction<TContext>;
+  /** Like `@AfterExecution`: runs after `execute` committed, outside its transaction; recorded as `<id>_after`. */
+  readonly after?: ChangeFunction<TContext>;
+  readonly rollbackAfter?: ChangeFunction<TContext>;
 }
 
 const REGISTRY = Symbol.for('mongock.definitions');

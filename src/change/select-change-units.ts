@@ -19,8 +19,18 @@ export interface SelectionOptions {
   readonly activeProfiles: readonly string[];
 }
 
+/** A unit in code that this run leaves out, and why (for `status` and `doctor`). */
+export interface FilteredUnit {
+  readonly model: ChangeUnitModel;
+  readonly author: string;
+  readonly reason: 'profile' | 'system-version';
+  /** One sentence, e.g. "profiles [dev] do not match the active profiles [default]". */
+  readonly detail: string;
+}
+
 export interface Selection {
   readonly units: readonly SelectedUnit[];
+  readonly filtered: readonly FilteredUnit[];
   readonly problems: readonly string[];
   readonly warnings: readonly string[];
 }
@@ -40,7 +50,18 @@ export function describeUnit(model: ChangeUnitModel): string {
 export function selectChangeUnits(units: readonly ChangeUnitModel[], options: SelectionOptions): Selection {
   const problems: string[] = [];
   const active = activeProfileSet(options.activeProfiles);
-  const inProfile = units.filter((unit) => matchesProfiles(unit.profiles, active));
+  const filtered: FilteredUnit[] = [];
+  const authorOf = (model: ChangeUnitModel): string => (model.author === '' ? options.defaultAuthor : model.author);
+  const inProfile = units.filter((unit) => {
+    if (matchesProfiles(unit.profiles, active)) return true;
+    filtered.push({
+      model: unit,
+      author: authorOf(unit),
+      reason: 'profile',
+      detail: `its profiles [${[unit.profiles].flat().join(', ')}] do not match the active profiles [${[...active].join(', ')}]`,
+    });
+    return false;
+  });
 
   const seen = new Map<string, ChangeUnitModel>();
   const resolved: SelectedUnit[] = [];
@@ -49,7 +70,7 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
       problems.push(`${describeUnit(model)} has a systemVersion that is not a string (${typeof model.systemVersion}); use a version such as '1.2.0'.`);
       continue;
     }
-    const author = model.author === '' ? options.defaultAuthor : model.author;
+    const author = authorOf(model);
     const key = entryKey(model.id, author);
     const other = seen.get(key);
     if (other !== undefined) {
@@ -62,10 +83,15 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
     resolved.push({ model, author, key });
   }
   for (const unit of resolved) {
-    if (unit.model.steps.before === undefined) continue;
-    const clash = seen.get(entryKey(`${unit.model.id}_before`, unit.author));
-    if (clash !== undefined)
-      problems.push(`${describeUnit(clash)} has the id of the before-step of ${describeUnit(unit.model)} ('${unit.model.id}_before'). Rename it.`);
+    for (const [suffix, step, name] of [
+      ['_before', unit.model.steps.before, 'before-step'],
+      ['_after', unit.model.steps.after, 'after-step'],
+    ] as const) {
+      if (step === undefined) continue;
+      const clash = seen.get(entryKey(`${unit.model.id}${suffix}`, unit.author));
+      if (clash !== undefined)
+        problems.push(`${describeUnit(clash)} has the id of the ${name} of ${describeUnit(unit.model)} ('${unit.model.id}${suffix}'). Rename it.`);
+    }
   }
 
   // Units share a handful of versions: decide each version once.
@@ -77,10 +103,19 @@ export function selectChangeUnits(units: readonly ChangeUnitModel[], options: Se
     within.set(version, decided);
     return decided;
   };
-  const selected = resolved.filter((unit) => inWindow(unit.model.systemVersion));
+  const selected = resolved.filter((unit) => {
+    if (inWindow(unit.model.systemVersion)) return true;
+    filtered.push({
+      model: unit.model,
+      author: unit.author,
+      reason: 'system-version',
+      detail: `its systemVersion '${unit.model.systemVersion}' is outside the window ['${options.startSystemVersion}', '${options.endSystemVersion}']`,
+    });
+    return false;
+  });
   // Scan paths usually list files in order already: check in one pass before sorting.
   if (!selected.every((unit, i) => i === 0 || compareUnits(selected[i - 1]!, unit) <= 0)) selected.sort(compareUnits);
-  return { units: selected, problems, warnings: [...orderWarnings(selected), ...unorderedWarnings(selected)] };
+  return { units: selected, filtered, problems, warnings: [...orderWarnings(selected), ...unorderedWarnings(selected)] };
 }
 
 /**

@@ -5,10 +5,12 @@ import type { Command } from './command.ts';
 import { COMMON_OPTIONS } from './common-options.ts';
 import { createCommand } from './create.ts';
 import { dashboardCommand } from './dashboard.ts';
+import { doctorCommand } from './doctor.ts';
 import { EXIT_CODES, type ExitCode, exitCodeFor } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { initCommand } from './init.ts';
 import type { CliIo } from './io.ts';
+import { markCommand } from './mark.ts';
 import { migrateCommand } from './migrate.ts';
 import { Output } from './output.ts';
 import { statusCommand } from './status.ts';
@@ -23,6 +25,8 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   migrateCommand,
   undoCommand,
   statusCommand,
+  doctorCommand,
+  markCommand,
   validateCommand,
   unlockCommand,
   dashboardCommand,

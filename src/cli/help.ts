@@ -38,7 +38,7 @@ export function generalHelp(commands: readonly Command[]): string {
     'Common options:',
     ...optionLines({ ...COMMON_OPTIONS, version: { type: 'boolean', description: 'Print the version' } }),
     '',
-    'Exit codes: 0 success or nothing to do, 1 a change failed, 2 usage or config error,',
+    'Exit codes: 0 success or nothing to do, 1 a change failed (or doctor found a blocker), 2 usage or config error,',
     '            3 lock not obtained, 4 pending or failed units (status --check).',
     '',
     'Run `mongock <command> --help` for the options of a command. Docs: docs/cli.md',

@@ -1,5 +1,6 @@
-import { type MigrationResult, MongockError, type UnitStatus } from '../index.ts';
-import type { Command, CommandContext } from './command.ts';
+import type { ExecuteOptions, MigrationResult, UnitStatus } from '../index.ts';
+import { CliError } from './cli-error.ts';
+import type { Command, CommandContext, ParsedValues } from './command.ts';
 import { EXIT_CODES, type ExitCode } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
 import { outcomeLabel, showProgress } from './progress.ts';
@@ -9,28 +10,55 @@ import { formatDuration, renderTable } from './table.ts';
 export const migrateCommand: Command = {
   name: 'migrate',
   summary: 'Apply pending change units, in order, under the lock',
-  usage: 'migrate [--to <id>] [--dry-run] [options]',
-  description: 'Nothing pending: exits 0 without taking the lock. --dry-run lists what would run and changes nothing.',
+  usage: 'migrate [--to <id> | --step <n> | --only <id> [--out-of-order]] [--dry-run] [options]',
+  description:
+    'Nothing pending: exits 0 without taking the lock. --dry-run lists what would run and changes nothing.\n' +
+    '--only refuses while units ordered before it are pending, unless --out-of-order.',
   options: {
     to: { type: 'string', value: '<id>', description: 'Stop after this change unit (inclusive)' },
+    step: { type: 'string', value: '<n>', description: 'Apply only the next n pending change units' },
+    only: { type: 'string', value: '<id>', description: 'Apply only this change unit' },
+    'out-of-order': { type: 'boolean', description: 'With --only: run it even though earlier units are pending' },
     'dry-run': { type: 'boolean', description: 'Show what would run, in order; take no lock, write nothing' },
   },
-  examples: ['mongock migrate', 'mongock migrate --to add-status-field', 'mongock migrate --dry-run --json'],
+  examples: [
+    'mongock migrate',
+    'mongock migrate --to add-status-field',
+    'mongock migrate --step 1',
+    'mongock migrate --only add-index --out-of-order',
+    'mongock migrate --dry-run --json',
+  ],
   async run(context) {
+    const options = executeOptions(context.values);
     const loaded = await loadConfig(context);
     const runner = runnerFor(context, loaded);
-    const to = context.values.to as string | undefined;
-    if (context.values['dry-run'] === true) return dryRun(context, await runner.status(), to);
+    if (context.values['dry-run'] === true) return dryRun(context, await runner.plan(options));
     const stop = showProgress(runner, context.out);
     let result: MigrationResult;
     try {
-      result = await runner.execute(to === undefined ? {} : { to });
+      result = await runner.execute(options);
     } finally {
       stop();
     }
     return report(context, result);
   },
 };
+
+/** `--to`, `--step`, `--only`, `--out-of-order`, checked before the config is even loaded. */
+function executeOptions(values: ParsedValues): ExecuteOptions {
+  const hint = 'See `mongock migrate --help`.';
+  const given = (['to', 'step', 'only'] as const).filter((key) => values[key] !== undefined);
+  if (given.length > 1)
+    throw new CliError('USAGE', `Use at most one of --to, --step and --only; got ${given.map((key) => `--${key}`).join(' and ')}.`, { hint });
+  if (values['out-of-order'] === true && values.only === undefined) throw new CliError('USAGE', '--out-of-order goes with --only <id>.', { hint });
+  const stepText = values.step as string | undefined;
+  if (stepText !== undefined && !/^[1-9]\d*$/.test(stepText)) throw new CliError('USAGE', `--step needs a positive whole number; got '${stepText}'.`, { hint });
+  return {
+    ...(values.to === undefined ? {} : { to: values.to as string }),
+    ...(stepText === undefined ? {} : { step: Number(stepText) }),
+    ...(values.only === undefined ? {} : { only: values.only as string, outOfOrder: values['out-of-order'] === true }),
+  };
+}
 
 function report({ out }: CommandContext, result: MigrationResult): ExitCode {
   const code: ExitCode = result.status === 'lock-not-acquired' ? EXIT_CODES.lock : result.failed > 0 ? EXIT_CODES.failed : EXIT_CODES.ok;
@@ -76,16 +104,8 @@ function report({ out }: CommandContext, result: MigrationResult): ExitCode {
   return code;
 }
 
-function dryRun({ out, io }: CommandContext, status: { readonly units: readonly UnitStatus[] }, to: string | undefined): ExitCode {
-  let units = status.units;
-  if (to !== undefined) {
-    const index = units.findIndex((unit) => unit.changeId === to);
-    if (index === -1) {
-      throw new MongockError('INVALID_CONFIG', `No change unit with id '${to}' to migrate to. Check the id (see \`mongock status\`).`, { changeId: to });
-    }
-    units = units.slice(0, index + 1);
-  }
-  const wouldRun = units.filter((unit) => unit.state !== 'executed' || unit.runAlways);
+function dryRun({ out, io }: CommandContext, plan: { readonly units: readonly UnitStatus[] }): ExitCode {
+  const wouldRun = plan.units;
   out.json({
     command: 'migrate',
     ok: true,
@@ -112,7 +132,7 @@ function dryRun({ out, io }: CommandContext, status: { readonly units: readonly 
         unit.order,
         unit.changeId,
         unit.author,
-        unit.state === 'executed' ? 'runAlways' : unit.state,
+        unit.state === 'executed' ? (unit.afterStep === 'executed' || unit.afterStep === null ? 'runAlways' : `after-step ${unit.afterStep}`) : unit.state,
         displayPath(unit.source, io.cwd),
       ]),
       out.colors.bold,

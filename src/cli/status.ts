@@ -1,4 +1,4 @@
-import type { LockHolder, UnitStatus } from '../index.ts';
+import type { FilteredStatus, IgnoredEntry, LockHolder, UnitStatus } from '../index.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
@@ -12,7 +12,8 @@ export const statusCommand: Command = {
   usage: 'status [--check] [options]',
   description:
     'States: executed, pending, failed, rolled-back; "changed" marks an executed unit whose code changed since it ran (checksum).\n' +
-    'With --check, exits 4 when anything is pending or failed (a deploy gate).',
+    'Also listed, with the reason: units left out by profile or system version (filtered), and history entries no unit in\n' +
+    'code accounts for (ignored). With --check, exits 4 when anything is pending or failed (a deploy gate).',
   options: {
     check: { type: 'boolean', description: 'Exit 4 when any change unit is pending or failed' },
   },
@@ -21,13 +22,21 @@ export const statusCommand: Command = {
     const runner = runnerFor(context, await loadConfig(context));
     const status = await runner.status();
     const pending = status.units.filter((unit) => unit.state === 'pending' || unit.state === 'rolled-back').length;
-    const failed = status.units.filter((unit) => unit.state === 'failed').length;
+    const failed = status.units.filter((unit) => unit.state === 'failed' || unit.afterStep === 'failed').length;
     const changed = status.units.filter((unit) => unit.changed).length;
     const gate = context.values.check === true && pending + failed > 0;
     context.out.json({
       command: 'status',
       ok: !gate,
-      counts: { total: status.units.length, pending, failed, changed, executed: status.units.filter((unit) => unit.state === 'executed').length },
+      counts: {
+        total: status.units.length,
+        pending,
+        failed,
+        changed,
+        executed: status.units.filter((unit) => unit.state === 'executed').length,
+        filtered: status.filtered.length,
+        ignored: status.ignored.length,
+      },
       units: status.units.map((unit) => ({
         order: unit.order,
         changeId: unit.changeId,
@@ -41,13 +50,41 @@ export const statusCommand: Command = {
         checksum: unit.checksum,
         recordedChecksum: unit.recordedChecksum,
         source: unit.source ?? null,
+        afterStep: unit.afterStep,
+        manual: unit.manual === null ? null : { ...unit.manual, at: unit.manual.at.toISOString() },
       })),
+      filtered: status.filtered.map((unit) => ({ ...unit, source: unit.source ?? null })),
+      ignored: status.ignored.map((entry) => ({ ...entry, timestamp: entry.timestamp.toISOString() })),
       lock: lockJson(status.lock),
     });
     printStatus(context, status.units, status.lock, { pending, failed, changed });
+    printLeftOut(context, status.filtered, status.ignored);
     return gate ? EXIT_CODES.pending : EXIT_CODES.ok;
   },
 };
+
+function printLeftOut({ out, io }: CommandContext, filtered: readonly FilteredStatus[], ignored: readonly IgnoredEntry[]): void {
+  if (filtered.length > 0) {
+    out.print('');
+    out.print(
+      renderTable(
+        ['order', 'change', 'author', 'state', 'reason', 'file'],
+        filtered.map((unit) => [unit.order, unit.changeId, unit.author, out.colors.dim('filtered'), unit.detail, displayPath(unit.source, io.cwd)]),
+        out.colors.bold,
+      ),
+    );
+  }
+  if (ignored.length > 0) {
+    out.print('');
+    out.print(
+      renderTable(
+        ['change', 'author', 'state', 'reason'],
+        ignored.map((entry) => [entry.changeId, entry.author, out.colors.dim('ignored'), entry.reason]),
+        out.colors.bold,
+      ),
+    );
+  }
+}
 
 export function lockJson(lock: LockHolder | null): unknown {
   if (lock === null) return null;
@@ -84,7 +121,14 @@ function printStatus(
           : unit.state === 'failed'
             ? colors.red('failed')
             : colors.yellow('rolled-back');
-    return unit.changed ? `${base} ${colors.red('(changed)')}` : base;
+    const after =
+      unit.afterStep === 'failed'
+        ? ` ${colors.red('(after-step failed)')}`
+        : unit.afterStep === 'pending' && unit.state === 'executed'
+          ? ` ${colors.yellow('(after-step pending)')}`
+          : '';
+    const manual = unit.manual === null ? '' : ` ${colors.dim(`(marked by ${unit.manual.by})`)}`;
+    return `${unit.changed ? `${base} ${colors.red('(changed)')}` : base}${after}${manual}`;
   };
   if (units.length === 0) out.print('No change units found.');
   else

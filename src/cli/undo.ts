@@ -9,27 +9,46 @@ import { formatDuration } from './table.ts';
 export const undoCommand: Command = {
   name: 'undo',
   summary: 'Roll back executed change units through their rollback methods, newest first',
-  usage: 'undo (--to <id> | --last <n>) [options]',
+  usage: 'undo (--to <id> | --last <n> | --step <n>) [--dry-run] [options]',
   description: 'Each unit rolled back is recorded ROLLED_BACK, so a later `mongock migrate` applies it again.',
   options: {
     to: { type: 'string', value: '<id>', description: 'Roll back every executed unit from this one (inclusive) to the newest' },
     last: { type: 'string', value: '<n>', description: 'Roll back the n most recently executed units' },
+    step: { type: 'string', value: '<n>', description: 'Same as --last <n>' },
+    'dry-run': { type: 'boolean', description: 'Show what would be rolled back, newest first; take no lock, write nothing' },
   },
-  examples: ['mongock undo --last 1', 'mongock undo --to add-status-field'],
+  examples: ['mongock undo --last 1', 'mongock undo --step 2 --dry-run', 'mongock undo --to add-status-field'],
   async run(context) {
     const { values, out } = context;
     const to = values.to as string | undefined;
-    const lastText = values.last as string | undefined;
-    if ((to === undefined) === (lastText === undefined)) {
-      throw new CliError('USAGE', 'undo needs exactly one of --to <id> or --last <n>.', { hint: 'See `mongock undo --help`.' });
+    const counts = (['last', 'step'] as const).filter((key) => values[key] !== undefined);
+    if ((to === undefined ? 0 : 1) + counts.length !== 1) {
+      throw new CliError('USAGE', 'undo needs exactly one of --to <id>, --last <n> or --step <n>.', { hint: 'See `mongock undo --help`.' });
     }
+    const flag = counts[0];
     let last: number | undefined;
-    if (lastText !== undefined) {
+    if (flag !== undefined) {
+      const lastText = values[flag] as string;
       last = Number(lastText);
       if (!/^\d+$/.test(lastText) || last < 1)
-        throw new CliError('USAGE', `--last needs a positive whole number; got '${lastText}'.`, { hint: 'See `mongock undo --help`.' });
+        throw new CliError('USAGE', `--${flag} needs a positive whole number; got '${lastText}'.`, { hint: 'See `mongock undo --help`.' });
     }
     const runner = runnerFor(context, await loadConfig(context));
+    if (values['dry-run'] === true) {
+      const plan = await runner.planUndo(to !== undefined ? { to } : { last: last! });
+      out.json({
+        command: 'undo',
+        ok: true,
+        dryRun: true,
+        wouldRollBack: plan.units.map((unit) => ({ changeId: unit.changeId, author: unit.author, order: unit.order })),
+      });
+      if (plan.units.length === 0) out.info('Dry run: nothing to undo.');
+      else {
+        out.info(`Dry run: ${plan.units.length} change unit${plan.units.length === 1 ? '' : 's'} would be rolled back, in this order (nothing was changed):`);
+        for (const unit of plan.units) out.print(`  ${unit.changeId} (${unit.author}, order ${unit.order})`);
+      }
+      return EXIT_CODES.ok;
+    }
     const stop = showProgress(runner, out);
     let result: Awaited<ReturnType<typeof runner.undo>>;
     try {

@@ -84,6 +84,11 @@ export interface DriverConnection<TContext extends object = object> {
    * (fencing); any error rolls everything back. Otherwise calls and entries apply immediately.
    */
   runInScope<T>(options: ScopeOptions, work: (scope: Scope<TContext>) => Promise<T>): Promise<T>;
+  /**
+   * The database's clock, for entries a human records (`mongock mark`): when the operator's
+   * machine says is not what the history should say. Optional: without it the process clock is used.
+   */
+  now?(): Promise<Date>;
   /** Legacy history records from another tool's collection/table (when `legacyImport`). */
   readLegacyRecords?(origin: string): Promise<Array<Record<string, unknown>>>;
   /** Releases every resource. Idempotent. */

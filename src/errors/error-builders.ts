@@ -48,6 +48,19 @@ export function changeFailedError(change: FailedChange, error: unknown, rollback
   );
 }
 
+/**
+ * `CHANGE_FAILED` for an after-step (`<id>_after`): its unit committed and stays EXECUTED; the
+ * after-step is recorded FAILED and runs again on the next migration.
+ */
+export function afterStepFailedError(step: FailedChange, unitId: string, error: unknown): MongockError {
+  const where = step.file === undefined ? '' : ` (${step.file})`;
+  return new MongockError(
+    'CHANGE_FAILED',
+    `After-step '${step.changeId}' of change '${unitId}' by '${step.author}'${where} failed: ${errorMessage(error)}. The change itself committed and stays EXECUTED; the after-step is recorded FAILED and runs again on the next migration.`,
+    { changeId: step.changeId, author: step.author, file: step.file, operation: 'execute', cause: error },
+  );
+}
+
 /** `UNDO_FAILED`: `undo()` could not roll `change` back. */
 export function undoFailedError(change: FailedChange, error: unknown): MongockError {
   return new MongockError(

@@ -9,6 +9,8 @@
  * - `CHANGE_FAILED`: a change unit threw (`changeId`, `author`, `cause`).
  * - `ROLLBACK_FAILED`: a change unit threw and then its rollback threw too.
  * - `CHANGE_INTERRUPTED`: a non-transactional change was interrupted by a crash in an earlier run.
+ * - `MANUAL_RESOLUTION_REQUIRED`: a unit with `recovery: 'manual'` has an unresolved earlier attempt;
+ *   the message names the `mongock mark` commands that resolve it.
  * - `UNDO_FAILED`: `undo()` could not roll a unit back.
  * - `CHECKSUM_MISMATCH`: an executed unit's code changed and the config says to fail.
  * - `CHANGE_TIMEOUT`: a change unit (or its rollback) ran longer than its execution timeout.
@@ -25,6 +27,7 @@ export type MongockErrorCode =
   | 'CHANGE_FAILED'
   | 'ROLLBACK_FAILED'
   | 'CHANGE_INTERRUPTED'
+  | 'MANUAL_RESOLUTION_REQUIRED'
   | 'UNDO_FAILED'
   | 'CHECKSUM_MISMATCH'
   | 'CHANGE_TIMEOUT'

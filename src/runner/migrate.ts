@@ -5,6 +5,7 @@ import type { RunContext } from './execution/run-context.ts';
 import { importLegacyHistory, isLegacyImportPending } from './legacy-import.ts';
 import type { ItemResult } from './migration-result.ts';
 import { planUnits } from './plan.ts';
+import { unresolvedAttempts, unresolvedNeedsHuman } from './recovery.ts';
 
 /**
  * The locked part of `execute()`: prepare the history, import legacy history, settle a change a
@@ -30,7 +31,11 @@ export async function migrate(
     await executor.recover(interrupted, planUnits(units, history));
     history = await connection.readHistory();
   }
-  await executor.run(planUnits(scoped, history));
+  const plans = planUnits(scoped, history);
+  // recovery: 'manual' units whose last attempt may have left data half changed: a human decides.
+  const unresolved = unresolvedAttempts(plans, history, run.transactional);
+  if (unresolved.length > 0) throw unresolvedNeedsHuman(unresolved, plans);
+  await executor.run(plans);
   await run.lock.ensure();
   return executor.results;
 }

@@ -2,20 +2,25 @@ import type { LockHolder } from '../drivers/driver.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
 import { checkChecksums } from './checksum-policy.ts';
+import { DOCTOR_CHECKS } from './doctor/checks.ts';
+import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
+import type { DoctorCheck } from './doctor/doctor-check.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
 import { Executor } from './execution/executor.ts';
+import { type FilteredStatus, filteredStatuses, type IgnoredEntry, ignoredEntries } from './history-report.ts';
 import { isLegacyImportPending } from './legacy-import.ts';
+import { checkMarkOptions, type MarkOptions, type MarkResult, runMark } from './mark.ts';
 import { migrate } from './migrate.ts';
 import { type ItemResult, type MigrationResult, migrationResult } from './migration-result.ts';
-import { NOT_NEEDED, Operation } from './operation.ts';
+import { type HeldLock, NOT_NEEDED, Operation } from './operation.ts';
 import { anyPending, planUnits } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
-import { type ExecuteOptions, selectForUndo, type UndoOptions, unitsUpTo } from './targets.ts';
+import { type ExecuteOptions, scopeUnits, selectForUndo, type UndoOptions } from './targets.ts';
 import { UnitCatalog } from './unit-catalog.ts';
 import { type UnitStatus, unitStatuses } from './unit-status.ts';
 
 export type { AcceptChecksumResult } from './accept-checksum.ts';
-export type { ExecuteOptions, UndoOptions } from './targets.ts';
+export type { ExecuteOptions, ExecuteScope, UndoOptions } from './targets.ts';
 
 export interface UndoResult {
   readonly executionId: string;
@@ -26,7 +31,16 @@ export interface UndoResult {
 /** `runner.status()`: every unit with its state, and who holds the lock. Reads only. */
 export interface MigrationStatus {
   readonly units: readonly UnitStatus[];
+  /** Units in code that profiles or the system-version window leave out, with the reason. */
+  readonly filtered: readonly FilteredStatus[];
+  /** History entries no unit in code accounts for (renamed or deleted files): the runner ignores them. */
+  readonly ignored: readonly IgnoredEntry[];
   readonly lock: LockHolder | null;
+}
+
+/** `runner.plan()` / `runner.planUndo()`: the units that would run (or be rolled back), in that order. Nothing is written. */
+export interface OperationPlan {
+  readonly units: readonly UnitStatus[];
 }
 
 /** `runner.validate()`: the units that would take part, in order, with any warnings. */
@@ -126,7 +140,90 @@ export class MongockRunner {
     const units = await this.#catalog.units();
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
-      return { units: unitStatuses(planUnits(units, history), history), lock: await connection.lock.inspect() };
+      return {
+        units: unitStatuses(planUnits(units, history), history),
+        filtered: filteredStatuses(this.#catalog.filtered, history),
+        ignored: ignoredEntries(units, this.#catalog.filtered, history),
+        lock: await connection.lock.inspect(),
+      };
+    });
+  }
+
+  /** The units `execute(options)` would run now, in order. Takes no lock, writes nothing (`migrate --dry-run`). */
+  async plan(options: ExecuteOptions = {}): Promise<OperationPlan> {
+    const units = await this.#catalog.units();
+    return this.#operation.withConnection(async (connection) => {
+      const history = await connection.readHistory();
+      return {
+        units: unitStatuses(
+          planUnits(scopeUnits(units, history, options), history).filter((plan) => plan.pending),
+          history,
+        ),
+      };
+    });
+  }
+
+  /** The units `undo(options)` would roll back now, newest first. Takes no lock, writes nothing (`undo --dry-run`). */
+  async planUndo(options: UndoOptions): Promise<OperationPlan> {
+    const units = await this.#catalog.units();
+    return this.#operation.withConnection(async (connection) => {
+      const history = await connection.readHistory();
+      return { units: unitStatuses(selectForUndo(planUnits(units, history), options), history) };
+    });
+  }
+
+  /**
+   * Records a human decision about a unit whose real state the runner cannot know, as entries
+   * Java Mongock reads (EXECUTED or ROLLED_BACK, the decision in `metadata.manualResolution`),
+   * dated by the database clock, under the lock (refused while a live runner holds it). See
+   * docs/operations.md.
+   *
+   * @example
+   * ```ts
+   * await runner.mark({ changeId: 'seed-users', resolution: 'applied', reason: 'finished by hand' });
+   * await runner.mark({ allPending: true, resolution: 'applied', dryRun: true }); // changelog-sync preview
+   * ```
+   */
+  async mark(options: MarkOptions): Promise<MarkResult> {
+    checkMarkOptions(options);
+    const units = await this.#catalog.units();
+    return this.#operation.withConnection(async (connection) => {
+      const withLockOnce = async <T>(work: (lock: HeldLock['lock'], interrupted: HeldLock['interrupted']) => Promise<T>): Promise<T> => {
+        const done = await this.#operation.withLock(connection, (held) => work(held.lock, held.interrupted), { noWait: true, recoversInterrupted: true });
+        if (done === NOT_NEEDED) throw new Error('unreachable: mark asks no stillNeeded');
+        return done;
+      };
+      const context = {
+        config: this.#config,
+        units,
+        connection,
+        withLockOnce,
+        hostname: this.#operation.hostname(),
+        transactional: this.#operation.transactional(connection),
+      };
+      return runMark(context, options);
+    });
+  }
+
+  /**
+   * Everything that would block or surprise the next run, each finding with what to do
+   * (`mongock doctor`). Takes no lock, writes nothing. `extraChecks` run after the built-in ones.
+   */
+  async diagnose(extraChecks: readonly DoctorCheck[] = []): Promise<Diagnosis> {
+    const units = await this.#catalog.units();
+    return this.#operation.withConnection(async (connection) => {
+      const history = await connection.readHistory();
+      const lock = await connection.lock.inspect();
+      const input = doctorInput({
+        config: this.#config,
+        units,
+        filtered: this.#catalog.filtered,
+        warnings: this.#catalog.warnings,
+        history,
+        lock,
+        transactional: this.#operation.transactional(connection),
+      });
+      return diagnose(input, [...DOCTOR_CHECKS, ...extraChecks]);
     });
   }
 
@@ -187,10 +284,10 @@ export class MongockRunner {
   async #migrate(executionId: string, options: ExecuteOptions): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
     const { logger } = this.#config;
     const units = await this.#catalog.units();
-    const scoped = unitsUpTo(units, options.to);
     return this.#operation.withConnection(async (connection) => {
       const transactional = this.#operation.transactional(connection);
       const history = await connection.readHistory();
+      const scoped = scopeUnits(units, history, options);
       checkChecksums(this.#config, units, history);
       const needed = (now: Parameters<typeof anyPending>[1]) => anyPending(scoped, now) || isLegacyImportPending(this.#config, now);
       if (!needed(history)) {

@@ -18,8 +18,10 @@ export interface HeldLock {
 export interface LockOptions {
   /** Asked while waiting: false when another instance did the work meanwhile, so waiting stops. */
   readonly stillNeeded?: () => Promise<boolean>;
-  /** The operation settles an interrupted change itself (migrate); the others refuse to run over one. */
+  /** The operation settles an interrupted change itself (migrate, mark); the others refuse to run over one. */
   readonly recoversInterrupted?: boolean;
+  /** One attempt only: a live holder means LOCK_NOT_ACQUIRED at once (`mark` never waits for a runner). */
+  readonly noWait?: boolean;
 }
 
 /** `withLock`'s answer when `stillNeeded` said the work was done by another instance. */
@@ -51,7 +53,7 @@ export class Operation {
 
   /** Takes the lock (waiting as `lockConfig` says), runs `work`, and always releases it. */
   async withLock<T>(connection: DriverConnection<object>, work: (held: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T | typeof NOT_NEEDED> {
-    const lock = this.#lockManager(connection);
+    const lock = this.#lockManager(connection, options.noWait === true);
     try {
       const acquired = await lock.acquire(options.stillNeeded);
       if (acquired === 'not-needed') return NOT_NEEDED;
@@ -86,10 +88,10 @@ export class Operation {
     return id === undefined ? builtins.os().hostname() : `${builtins.os().hostname()}-${id}`;
   }
 
-  #lockManager(connection: DriverConnection<object>): LockManager {
+  #lockManager(connection: DriverConnection<object>, noWait: boolean): LockManager {
     return new LockManager({
       primitive: connection.lock,
-      config: this.#config.lockConfig,
+      config: noWait ? { ...this.#config.lockConfig, quitTryingAfterMs: 0 } : this.#config.lockConfig,
       lease: connection.capabilities.lease,
       owner: builtins.crypto().randomUUID(),
       hostname: this.hostname(),

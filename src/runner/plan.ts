@@ -4,11 +4,16 @@ import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { ChangeEntry, ChangeType } from '../history/change-entry.ts';
 import { entryKey, executedKeys, latestDecisiveEntries } from '../history/is-executed.ts';
 
-/** One thing the executor runs: a unit's before-step or its execution. */
+/** Which step of its unit an item is: `before` and `after` run outside the unit's transaction. */
+export type StepRole = 'before' | 'execution' | 'after';
+
+/** One thing the executor runs: a unit's before-step, its execution, or its after-step. */
 export interface PlanItem {
   readonly unit: SelectedUnit;
   readonly changeId: string;
+  /** Recorded as the entry's type: after-steps are EXECUTION (Java Mongock knows only two types). */
   readonly type: ChangeType;
+  readonly role: StepRole;
   readonly step: ChangeStep;
   readonly rollback: ChangeStep | undefined;
   /** Computed on first use (see `primeChecksums`): start-up with nothing pending never needs it. */
@@ -26,7 +31,7 @@ export type FailurePolicy = 'stop' | 'continue' | 'skip-group';
 
 export interface UnitPlan {
   readonly unit: SelectedUnit;
-  /** Before-step first, then the execution. */
+  /** Before-step first, then the execution, then the after-step. */
   readonly items: readonly PlanItem[];
   /** Something to run: an item not executed, or `runAlways`. */
   readonly pending: boolean;
@@ -43,9 +48,15 @@ export function planUnits(units: readonly SelectedUnit[], history: readonly Chan
     const items: PlanItem[] = [];
     if (model.steps.before !== undefined) {
       const changeId = `${model.id}_before`;
-      items.push(planItem(unit, changeId, 'BEFORE_EXECUTION', model.steps.before, model.steps.rollbackBefore, executed.has(entryKey(changeId, author))));
+      items.push(
+        planItem(unit, changeId, 'BEFORE_EXECUTION', 'before', model.steps.before, model.steps.rollbackBefore, executed.has(entryKey(changeId, author))),
+      );
     }
-    items.push(planItem(unit, model.id, 'EXECUTION', model.steps.execution, model.steps.rollback, executed.has(unit.key)));
+    items.push(planItem(unit, model.id, 'EXECUTION', 'execution', model.steps.execution, model.steps.rollback, executed.has(unit.key)));
+    if (model.steps.after !== undefined) {
+      const changeId = afterStepId(model.id);
+      items.push(planItem(unit, changeId, 'EXECUTION', 'after', model.steps.after, model.steps.rollbackAfter, executed.has(entryKey(changeId, author))));
+    }
     const group = model.form === 'change-set' ? model.className : undefined;
     return { unit, items, pending: model.runAlways || items.some((item) => !item.executed), onFailure: failurePolicy(unit), group };
   });
@@ -57,8 +68,26 @@ function failurePolicy({ model }: SelectedUnit): FailurePolicy {
   return model.form === 'change-set' && !model.changeLogFailFast ? 'skip-group' : 'stop';
 }
 
-function planItem(unit: SelectedUnit, changeId: string, type: ChangeType, step: ChangeStep, rollback: ChangeStep | undefined, executed: boolean): PlanItem {
-  return new LazyPlanItem(unit, changeId, type, step, rollback, executed);
+/** The history id of a unit's after-step. */
+export function afterStepId(id: string): string {
+  return `${id}_after`;
+}
+
+/** The unit's own execution item (its before- and after-steps are the others). */
+export function executionItem(plan: UnitPlan): PlanItem {
+  return plan.items.find((item) => item.role === 'execution')!;
+}
+
+function planItem(
+  unit: SelectedUnit,
+  changeId: string,
+  type: ChangeType,
+  role: StepRole,
+  step: ChangeStep,
+  rollback: ChangeStep | undefined,
+  executed: boolean,
+): PlanItem {
+  return new LazyPlanItem(unit, changeId, type, role, step, rollback, executed);
 }
 
 /** A class rather than a literal with a getter: one is made per unit at every start-up. */
@@ -67,6 +96,7 @@ class LazyPlanItem implements PlanItem {
     readonly unit: SelectedUnit,
     readonly changeId: string,
     readonly type: ChangeType,
+    readonly role: StepRole,
     readonly step: ChangeStep,
     readonly rollback: ChangeStep | undefined,
     readonly executed: boolean,
@@ -101,6 +131,7 @@ export function anyPending(units: readonly SelectedUnit[], history: readonly Cha
     (unit) =>
       unit.model.runAlways ||
       !executed.has(unit.key) ||
-      (unit.model.steps.before !== undefined && !executed.has(entryKey(`${unit.model.id}_before`, unit.author))),
+      (unit.model.steps.before !== undefined && !executed.has(entryKey(`${unit.model.id}_before`, unit.author))) ||
+      (unit.model.steps.after !== undefined && !executed.has(entryKey(afterStepId(unit.model.id), unit.author))),
   );
 }

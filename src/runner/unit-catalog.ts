@@ -1,6 +1,6 @@
 import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
 import { loadScanPaths } from '../change/load-change-units.ts';
-import { describeUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
+import { describeUnit, type FilteredUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
@@ -13,6 +13,7 @@ export class UnitCatalog {
   readonly #config: ResolvedConfig;
   #loaded: Promise<readonly SelectedUnit[]> | undefined;
   #warnings: readonly string[] = [];
+  #filtered: readonly FilteredUnit[] = [];
 
   constructor(config: ResolvedConfig) {
     this.#config = config;
@@ -29,6 +30,11 @@ export class UnitCatalog {
   /** What the last successful load warned about. */
   get warnings(): readonly string[] {
     return this.#warnings;
+  }
+
+  /** Units in code that the last load left out (profiles, system-version window), with the reason. */
+  get filtered(): readonly FilteredUnit[] {
+    return this.#filtered;
   }
 
   async #load(): Promise<readonly SelectedUnit[]> {
@@ -50,6 +56,7 @@ export class UnitCatalog {
     }
     for (const warning of selection.warnings) config.logger.warn(warning);
     this.#warnings = selection.warnings;
+    this.#filtered = selection.filtered;
     if (selection.units.length === 0) config.logger.warn('No change units were found (check migrationScanPath, profiles and the system-version window).');
     return selection.units;
   }

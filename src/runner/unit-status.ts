@@ -1,7 +1,8 @@
 import { checksumsOf } from '../change/checksum.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
-import { latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
-import { changedUnits, type UnitPlan } from './plan.ts';
+import { entryKey, latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
+import { type ManualResolution, manualResolutionOf } from '../history/manual-resolution.ts';
+import { changedUnits, executionItem, type PlanItem, type UnitPlan } from './plan.ts';
 
 /** What `status` reports for one unit. */
 export type UnitState = 'executed' | 'pending' | 'failed' | 'rolled-back';
@@ -23,6 +24,10 @@ export interface UnitStatus {
   readonly checksum: string;
   readonly recordedChecksum: string | null;
   readonly source: string | undefined;
+  /** The state of the unit's `@AfterExecution` step (`<id>_after`); null when it has none. */
+  readonly afterStep: 'executed' | 'pending' | 'failed' | null;
+  /** Set when the deciding entry is a human's `mongock mark`: who, when (database time) and why. */
+  readonly manual: (ManualResolution & { readonly at: Date }) | null;
 }
 
 /** Each unit's state from the history, for `status` and checksum checks. */
@@ -38,7 +43,8 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
   const latest = latestEntries(history);
   return plans.map((plan) => {
     const { unit, items } = plan;
-    const execution = items[items.length - 1]!;
+    const execution = executionItem(plan);
+    const after = items.find((item) => item.role === 'after');
     const deciding = decisive.get(unit.key);
     const newest = latest.get(unit.key);
     let state: UnitState = 'pending';
@@ -61,6 +67,18 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
       checksum: execution.checksum,
       recordedChecksum,
       source: unit.model.source,
+      afterStep: after === undefined ? null : after.executed ? 'executed' : afterFailed(after, latest) ? 'failed' : 'pending',
+      manual: manualOf(deciding),
     };
   });
+}
+
+function afterFailed(after: PlanItem, latest: ReadonlyMap<string, ChangeEntry>): boolean {
+  const state = latest.get(entryKey(after.changeId, after.unit.author))?.state;
+  return state === 'FAILED' || state === 'ROLLBACK_FAILED';
+}
+
+function manualOf(entry: ChangeEntry | undefined): UnitStatus['manual'] {
+  const resolution = entry === undefined ? null : manualResolutionOf(entry);
+  return resolution === null || entry === undefined ? null : { ...resolution, at: entry.timestamp };
 }

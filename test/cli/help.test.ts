@@ -5,7 +5,7 @@ import { ensureBuilt, mongock, ROOT, tempProject } from './cli-harness.ts';
 
 beforeAll(() => ensureBuilt(), 240_000);
 
-const COMMANDS = ['init', 'create', 'migrate', 'undo', 'status', 'validate', 'unlock', 'dashboard'];
+const COMMANDS = ['init', 'create', 'migrate', 'undo', 'status', 'doctor', 'mark', 'validate', 'unlock', 'dashboard'];
 
 describe('--help', () => {
   it('every command has its own help, exit 0, with its flags and the common ones', async () => {

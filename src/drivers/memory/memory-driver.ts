@@ -100,6 +100,10 @@ class MemoryConnection implements DriverConnection<MemoryChangeContext> {
     return result;
   }
 
+  async now(): Promise<Date> {
+    return new Date(this.#db.now());
+  }
+
   async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
     const records = this.#db.data.get(origin);
     return Array.isArray(records) ? records : [];

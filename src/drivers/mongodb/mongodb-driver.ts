@@ -10,6 +10,7 @@ import {
   loadMongoClient,
   type MongoCollectionSettings,
   type MongooseConnectionLike,
+  serverTime,
   toDriverError,
 } from './mongodb-client.ts';
 import { guardDb, type MongoChangeContext } from './mongodb-context.ts';
@@ -183,6 +184,14 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
       await this.#history.create();
     } catch (error) {
       throw toDriverError(error, 'creating the history index');
+    }
+  }
+
+  async now(): Promise<Date> {
+    try {
+      return await serverTime(this.#db);
+    } catch (error) {
+      throw toDriverError(error, "reading the server's clock");
     }
   }
 

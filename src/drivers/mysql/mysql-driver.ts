@@ -122,6 +122,12 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     await this.#history.create();
   }
 
+  async now(): Promise<Date> {
+    // Epoch milliseconds: a DATETIME would be read back in the connection's time zone.
+    const [row] = await this.#session.rows<{ ms: number | string }>('SELECT ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS ms');
+    return new Date(Number(row!.ms));
+  }
+
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MysqlChangeContext>) => Promise<T>): Promise<T> {
     const session = this.#session;
     if (!options.transactional) {

@@ -114,6 +114,11 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
     await this.#history.create();
   }
 
+  async now(): Promise<Date> {
+    const { rows } = await this.#session.query<{ ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms');
+    return new Date(Math.round(Number(rows[0]!.ms)));
+  }
+
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<PostgresChangeContext>) => Promise<T>): Promise<T> {
     const context: PostgresChangeContext = { sql: new GuardedPostgresHandle(this.#session, options.guard), client: this.#session.client };
     if (!options.transactional) {

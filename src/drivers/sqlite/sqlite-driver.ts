@@ -103,6 +103,11 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
     this.#history.create();
   }
 
+  async now(): Promise<Date> {
+    const row = this.#db.prepare("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS now").get() as { now: string };
+    return new Date(row.now);
+  }
+
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<SqliteChangeContext>) => Promise<T>): Promise<T> {
     const context: SqliteChangeContext = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
     if (!options.transactional) {

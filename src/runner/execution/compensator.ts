@@ -1,6 +1,7 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
 import { changeFailedError, interruptedChangeError, undoFailedError } from '../../errors/error-builders.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
+import { interruptedNeedsHuman, interruptedRecovery } from '../recovery.ts';
 import type { ChangeInvoker } from './change-invoker.ts';
 import type { CrashMarker } from './crash-marker.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -54,7 +55,7 @@ export class Compensator {
     return undefined;
   }
 
-  /** Rolls back executed units (given newest first): execution, then before-step. Throws `UNDO_FAILED`. */
+  /** Rolls back executed units (given newest first): after-step, execution, then before-step. Throws `UNDO_FAILED`. */
   async undo(plans: readonly UnitPlan[]): Promise<void> {
     for (const plan of plans) {
       for (const item of [...plan.items].reverse()) {
@@ -100,7 +101,16 @@ export class Compensator {
       await this.#marker.clear();
       return;
     }
-    if (config.onInterruptedChange === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(change);
+    const recovery = interruptedRecovery(item, config);
+    if (item !== undefined && recovery === 'manual') throw interruptedNeedsHuman(item, change, plans);
+    if (item !== undefined && recovery === 'retry') {
+      config.logger.warn(
+        `Change '${change.changeId}' by '${change.author}' was interrupted (execution ${change.executionId} on ${change.hostname}); applying it again without rolling back (recovery: 'retry').`,
+      );
+      await this.#marker.clear();
+      return;
+    }
+    if (recovery === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(change);
     const reason = new Error(
       `interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it`,
     );

@@ -23,9 +23,9 @@ export function inScope<T>(run: RunContext, transactional: boolean, work: (scope
   return run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, work);
 }
 
-/** Whether an item runs in a transaction: only executions, when the run has them and the unit does not opt out. */
+/** Whether an item runs in a transaction: only executions (not before- or after-steps), when the run has them and the unit does not opt out. */
 export function isTransactional(run: RunContext, item: PlanItem): boolean {
-  return item.type === 'EXECUTION' && run.transactional && item.unit.model.transactional !== false;
+  return item.role === 'execution' && run.transactional && item.unit.model.transactional !== false;
 }
 
 /** Whether `error` (or the lock's own state) says the lock is gone. */

@@ -1,4 +1,4 @@
-import { changeFailedError } from '../../errors/error-builders.ts';
+import { afterStepFailedError, changeFailedError } from '../../errors/error-builders.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
 import type { ItemResult } from '../migration-result.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
@@ -72,6 +72,13 @@ async function unitByUnit(parts: ExecutionParts, plans: readonly UnitPlan[], rol
         doneInUnit.push(item);
         continue;
       }
+      if (item.role === 'after') {
+        // The unit committed: it stays EXECUTED. The after-step is FAILED and runs again next time.
+        await parts.marker.clear();
+        if (plan.onFailure === 'stop') throw afterStepFailedError(failedChange(item), item.unit.model.id, error);
+        run.config.logger.warn(`After-step '${item.changeId}' failed and the unit is not fail-fast; continuing: ${errorMessage(error)}`);
+        break;
+      }
       if (plan.onFailure !== 'stop') {
         await accept(parts, plan, item, error, skippedGroups);
         break;
@@ -104,7 +111,7 @@ async function oneTransaction(parts: ExecutionParts, plans: readonly UnitPlan[])
   // Before-steps stay outside the transaction (DDL), each recorded on its own, all before it.
   const befores: PlanItem[] = [];
   for (const plan of plans) {
-    const item = plan.items.find((candidate) => candidate.type === 'BEFORE_EXECUTION');
+    const item = plan.items.find((candidate) => candidate.role === 'before');
     if (item === undefined || (item.executed && !plan.unit.model.runAlways)) continue;
     const error = await steps.run(item, false);
     if (error === undefined) {
@@ -131,7 +138,7 @@ async function oneTransaction(parts: ExecutionParts, plans: readonly UnitPlan[])
             done.push(itemResult(item, trackIgnored ? 'ignored' : 'skipped', 0, undefined, trackIgnored ? undefined : 'already-executed'));
             continue;
           }
-          if (item.type === 'BEFORE_EXECUTION') continue; // ran above
+          if (item.role !== 'execution') continue; // before-steps ran above; after-steps run after the commit
           running = item;
           run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
           const started = performance.now();
@@ -153,4 +160,17 @@ async function oneTransaction(parts: ExecutionParts, plans: readonly UnitPlan[])
     throw changeFailedError(failedChange(running), error, rollbackError, 'execute');
   }
   for (const result of done) results.push(result);
+  await afterSteps(parts, plans);
+}
+
+/** After the whole transaction committed: each pending after-step, in order, outside it. */
+async function afterSteps({ steps, marker }: ExecutionParts, plans: readonly UnitPlan[]): Promise<void> {
+  for (const plan of plans) {
+    const item = plan.items.find((candidate) => candidate.role === 'after');
+    if (item === undefined || (item.executed && !plan.unit.model.runAlways)) continue;
+    const error = await steps.run(item, false);
+    if (error === undefined) continue;
+    await marker.clear();
+    throw afterStepFailedError(failedChange(item), plan.unit.model.id, error);
+  }
 }
