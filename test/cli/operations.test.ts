@@ -1,5 +1,17 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, mongock, parseJson, tempProject } from './cli-harness.ts';
+import { CLI, cleanEnv, ensureBuilt, mongock, parseJson, tempProject } from './cli-harness.ts';
+
+function users(dir: string): string[] {
+  const db = new Database(join(dir, 'app.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT name FROM users').all() as { name: string }[]).map((row) => row.name);
+  } finally {
+    db.close();
+  }
+}
 
 beforeAll(() => ensureBuilt(), 240_000);
 
@@ -34,6 +46,7 @@ function files(): Record<string, string> {
       '0002',
       `async execute({ sql }) {
     await sql.run("INSERT INTO users (name) VALUES ('ada')");
+    if (process.env.CLI_TEST_CRASH === 'seed') process.kill(process.pid, 'SIGKILL');
     if (process.env.CLI_TEST_FAIL === 'seed') throw new Error('seed failed half-way');
   },
   async rollback() { if (process.env.CLI_TEST_FAIL === 'seed') throw new Error('seed rollback failed'); },`,
@@ -97,6 +110,26 @@ describe('mongock mark, doctor, --step/--only (SQLite project, real binary)', ()
     const after = parseJson(await mongock(['status', '--json'], { cwd: dir })) as { units: { changeId: string; state: string; manual: unknown }[] };
     expect(after.units.find((u) => u.changeId === 'seed')).toMatchObject({ state: 'executed', manual: { by: 'ci-bot', reason: 'row checked by hand' } });
   }, 120_000);
+
+  it('a manual unit whose process was SIGKILLed mid-way: the next run stops naming the crash; mark --rolled-back lets it run again', async () => {
+    const dir = tempProject(files());
+    const crash = spawn(process.execPath, [CLI, 'migrate'], { cwd: dir, env: cleanEnv({ CLI_TEST_CRASH: 'seed' }), stdio: 'ignore' });
+    expect(await new Promise((resolve) => crash.on('exit', (_code, signal) => resolve(signal)))).toBe('SIGKILL');
+    expect(users(dir)).toEqual(['ada']);
+    // The dead holder's lease may still run (another host would wait it out): wait up to the lease, then look.
+    let stopped = await mongock(['migrate', '--json'], { cwd: dir, env: { MONGOCK_LOCK_QUIT_TRYING_AFTER_MS: '65000' }, timeoutMs: 90_000 });
+    expect(parseJson(stopped)).toMatchObject({ ok: false, error: { code: 'MANUAL_RESOLUTION_REQUIRED', changeId: 'seed' } });
+    expect((parseJson(stopped).error as { message: string }).message).toContain('it was interrupted: the process running it');
+    expect(users(dir)).toEqual(['ada']);
+    stopped = await mongock(['doctor', '--json'], { cwd: dir });
+    expect(stopped.code).toBe(1);
+    const marked = parseJson(await mongock(['mark', 'seed', '--rolled-back', '--reason', 'row removed by hand', '--json'], { cwd: dir }));
+    expect(marked).toMatchObject({ marked: [{ changeId: 'seed', previousState: 'interrupted', state: 'ROLLED_BACK' }] });
+    new Database(join(dir, 'app.db')).exec("DELETE FROM users WHERE name = 'ada'");
+    const next = parseJson(await mongock(['migrate', '--json'], { cwd: dir }));
+    expect(next).toMatchObject({ ok: true, executed: 2 });
+    expect(users(dir)).toEqual(['ada']);
+  }, 180_000);
 
   it('--step, --only and undo --step, each with --dry-run; bad combinations are usage errors', async () => {
     const dir = tempProject(files());
