@@ -41,6 +41,6 @@ export function generalHelp(commands: readonly Command[]): string {
     'Exit codes: 0 success or nothing to do, 1 a change failed (or doctor found a blocker), 2 usage or config error,',
     '            3 lock not obtained, 4 pending or failed units (status --check).',
     '',
-    'Run `mongock <command> --help` for the options of a command. Docs: docs/cli.md',
+    'Run `mongock <command> --help` for the options of a command. Docs: node_modules/mongock/docs/cli.md',
   ].join('\n')}\n`;
 }

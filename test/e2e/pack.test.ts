@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../support/processes.ts';
+
+interface Pack {
+  files: { path: string }[];
+}
+
+const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+const packed = (): Set<string> => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: projectRoot, encoding: 'utf8' });
+  return new Set((JSON.parse(out) as Pack[])[0]!.files.map((file) => file.path));
+};
+
+describe('the tarball npm delivers (npm pack --dry-run --json)', () => {
+  const files = packed();
+
+  it('holds every entry point, the binary, the docs, the examples, README and LICENSE', () => {
+    const must = ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'docs/cli.md', 'docs/nestjs.md', 'examples/sqlite/main.mjs'];
+    for (const entry of ['index', 'sqlite', 'mongodb', 'postgres', 'mysql', 'nestjs', 'testkit'])
+      must.push(`dist/${entry}.js`, `dist/${entry}.cjs`, `dist/${entry}.d.ts`, `dist/${entry}.d.cts`);
+    expect(must.filter((file) => !files.has(file))).toEqual([]);
+    expect(readFileSync(join(projectRoot, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0');
+    expect(pkg.license).toBe('Apache-2.0');
+    expect((pkg.bin as Record<string, string>).mongock).toBe('./dist/cli.js');
+  });
+
+  it('holds nothing that nothing uses: no CommonJS CLI, no sources, tests, benchmarks or databases', () => {
+    const mustNot = [...files].filter((file) => /^(src|test|bench|scripts|\.ci)\//.test(file) || /^dist\/cli\.(cjs|d\.)/.test(file) || file.endsWith('.db'));
+    expect(mustNot).toEqual([]);
+  });
+
+  it('every relative link in README.md and docs/*.md points at a file in the tarball', () => {
+    const broken: string[] = [];
+    for (const doc of [...files].filter((file) => file === 'README.md' || /^docs\/.*\.md$/.test(file))) {
+      const base = doc.includes('/') ? doc.slice(0, doc.lastIndexOf('/') + 1) : '';
+      for (const [, target] of readFileSync(join(projectRoot, doc), 'utf8').matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const path = join(base, target!).replace(/\/$/, '');
+        if (![...files].some((file) => file === path || file.startsWith(`${path}/`))) broken.push(`${doc} -> ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('declares what the registry page and bundlers read', () => {
+    expect(pkg).toMatchObject({ repository: expect.any(Object), homepage: expect.any(String), bugs: expect.any(Object), sideEffects: false });
+    expect((pkg.keywords as string[]).length).toBeGreaterThan(5);
+  });
+
+  it('source maps carry their sources, since src/ is not shipped', () => {
+    const map = JSON.parse(readFileSync(join(projectRoot, 'dist', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+    expect(existsSync(join(projectRoot, 'dist', 'index.js.map'))).toBe(true);
+    expect(map.sourcesContent?.length).toBe(map.sources.length);
+    expect(map.sourcesContent?.every((text) => typeof text === 'string' && text.length > 0)).toBe(true);
+  });
+});
