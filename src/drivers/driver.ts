@@ -1,4 +1,4 @@
-import type { ChangeEntry } from '../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import type { LockGuard, LockLease, LockPrimitive } from '../lock/lock-primitive.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -68,7 +68,11 @@ export interface Driver<TContext extends object = object> {
 export interface DriverConnection<TContext extends object = object> {
   /** What this database can do, now that it is connected (e.g. a MongoDB standalone has no transactions). */
   readonly capabilities: DriverCapabilities;
-  /** Every change entry; an empty list when the history store does not exist yet. Never writes. */
+  /**
+   * Every change entry, in the order the database first recorded each one (oldest first, by an
+   * order the database assigns, never by a timestamp): the later entry of a key is the newer.
+   * An empty list when the history store does not exist yet. Never writes.
+   */
   readHistory(): Promise<ChangeEntry[]>;
   /** The lock primitive. Its `tryAcquire` creates the lock store if missing. */
   readonly lock: LockPrimitive;
@@ -105,6 +109,10 @@ export interface ScopeOptions {
 /** What one scope offers the executor: the change methods' context and the history writer. */
 export interface Scope<TContext extends object> {
   readonly context: TContext;
-  /** Upserts by (executionId, changeId, author), inside the scope's transaction if any. */
-  saveEntry(entry: ChangeEntry): Promise<void>;
+  /**
+   * Upserts by (executionId, changeId, author), inside the scope's transaction if any. Without
+   * `entry.timestamp`, `timestamp` is the database's clock at the write. An update keeps the
+   * entry's place in the history order.
+   */
+  saveEntry(entry: NewChangeEntry): Promise<void>;
 }

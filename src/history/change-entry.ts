@@ -33,3 +33,9 @@ export interface ChangeEntry {
 
 /** History collection/table, as Java Mongock names it. */
 export const DEFAULT_MIGRATION_REPOSITORY_NAME = 'mongockChangeLog';
+
+/**
+ * An entry to write. Without `timestamp`, the driver stamps the database's clock at the write
+ * (never a runner's); a legacy import passes the original tool's time.
+ */
+export type NewChangeEntry = Omit<ChangeEntry, 'timestamp'> & { readonly timestamp?: Date };

@@ -12,6 +12,9 @@ const decisiveCache = new WeakMap<readonly ChangeEntry[], Map<string, ChangeEntr
  * Mongock's rule: per (changeId, author), the newest entry that is not IGNORED, FAILED or
  * ROLLBACK_FAILED decides; the change is executed when that entry is EXECUTED.
  * Returns that deciding entry for every key that has one.
+ * "Newest" is the later in `history`, which drivers return in the order the database recorded
+ * the entries (an identity column, rowid, server-assigned ObjectId): no runner's clock, nor
+ * the timestamps they would stamp, can reorder them.
  */
 export function latestDecisiveEntries(history: readonly ChangeEntry[]): Map<string, ChangeEntry> {
   // Planning asks several times about the same history read: answer from a cache.
@@ -22,19 +25,16 @@ export function latestDecisiveEntries(history: readonly ChangeEntry[]): Map<stri
   for (const entry of history) {
     if (UNDECISIVE.has(entry.state)) continue;
     const key = entryKey(entry.changeId, entry.author);
-    const seen = latest.get(key);
-    if (seen === undefined || entry.timestamp.getTime() >= seen.timestamp.getTime()) latest.set(key, entry);
+    latest.set(key, entry);
   }
   return latest;
 }
 
-/** The newest entry of any state per key (what `status` shows). */
+/** The newest entry of any state per key (what `status` shows), in history order as above. */
 export function latestEntries(history: readonly ChangeEntry[]): Map<string, ChangeEntry> {
   const latest = new Map<string, ChangeEntry>();
   for (const entry of history) {
-    const key = entryKey(entry.changeId, entry.author);
-    const seen = latest.get(key);
-    if (seen === undefined || entry.timestamp.getTime() >= seen.timestamp.getTime()) latest.set(key, entry);
+    latest.set(entryKey(entry.changeId, entry.author), entry);
   }
   return latest;
 }

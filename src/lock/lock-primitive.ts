@@ -81,4 +81,8 @@ export interface InProgressChange {
   readonly executionId: string;
   readonly startedAt: Date;
   readonly hostname: string;
+  /** Which method was running: the change itself or its rollback. Missing in older markers. */
+  readonly step?: InProgressStep;
 }
+
+export type InProgressStep = 'execute' | 'rollback';

@@ -1,5 +1,5 @@
 import { isMongockError, MongockError } from '../errors/mongock-error.ts';
-import type { ChangeEntry } from '../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
 import { inScope, type RunContext } from './execution/run-context.ts';
 import type { LegacyField } from './mongock-config.ts';
@@ -43,7 +43,7 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
     const executed = executedKeys(history);
     const known = new Set(history.map((entry) => entryKey(entry.changeId, entry.author)));
     const executionId = `legacy_migration-${new Date().toISOString()}-${Math.floor(Math.random() * 999)}`;
-    const entries: ChangeEntry[] = [];
+    const entries: NewChangeEntry[] = [];
     for (const record of records) {
       const changeId = pick(record, mapping.changeId);
       if (changeId === undefined || changeId === '')
@@ -52,13 +52,14 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
       const key = entryKey(changeId, author);
       if (executed.has(key)) continue;
       const recorded = record[mapping.timestamp ?? ''];
-      const timestamp = known.has(key) || recorded === undefined ? new Date() : new Date(recorded as string | number | Date);
+      // Without a time of its own (or replacing an entry known here), the database's clock stamps it.
+      const timestamp = known.has(key) || recorded === undefined ? undefined : new Date(recorded as string | number | Date);
       const original = mapping.metadata === undefined ? undefined : record[mapping.metadata];
       entries.push({
         executionId,
         changeId,
         author,
-        timestamp,
+        ...(timestamp === undefined ? {} : { timestamp }),
         state: 'EXECUTED',
         type: 'EXECUTION',
         changeLogClass: pick(record, mapping.changeLogClass) ?? '',
@@ -75,7 +76,6 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
       executionId,
       changeId: LEGACY_MIGRATION_ID,
       author: SYSTEM_AUTHOR,
-      timestamp: new Date(),
       state: 'EXECUTED',
       type: 'EXECUTION',
       changeLogClass: 'LegacyMigration',

@@ -1,4 +1,4 @@
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, Scope, ScopeOptions } from '../driver.ts';
 import { MemoryKeyValue } from './memory-context.ts';
 import { MemoryLock } from './memory-lock.ts';
@@ -89,7 +89,7 @@ class MemoryConnection implements DriverConnection<MemoryChangeContext> {
       });
     }
     const staged = new Map(db.data);
-    const entries: ChangeEntry[] = [];
+    const entries: NewChangeEntry[] = [];
     const kv = new MemoryKeyValue(staged, options.guard);
     const result = await work({ context: { kv }, saveEntry: async (entry) => void entries.push(entry) });
     // Commit: fenced, so a holder that lost its lease cannot commit.
@@ -112,8 +112,10 @@ class MemoryConnection implements DriverConnection<MemoryChangeContext> {
   async close(): Promise<void> {}
 }
 
-function upsert(history: ChangeEntry[], entry: ChangeEntry): void {
+/** An update keeps the entry's place in the history order, as the databases' row order does. */
+function upsert(history: ChangeEntry[], entry: NewChangeEntry): void {
+  const stamped: ChangeEntry = { ...entry, timestamp: entry.timestamp ?? new Date() };
   const index = history.findIndex((e) => e.executionId === entry.executionId && e.changeId === entry.changeId && e.author === entry.author);
-  if (index === -1) history.push({ ...entry });
-  else history[index] = { ...entry };
+  if (index === -1) history.push(stamped);
+  else history[index] = stamped;
 }

@@ -86,6 +86,7 @@ export async function detectTopology(db: Db): Promise<ServerTopology> {
  * the time is read in one round trip and used as a literal in the next (see docs/mongodb.md).
  */
 export async function serverTime(db: Db): Promise<Date> {
+  const sent = performance.now();
   const hello = await helloOf(db);
   if (!(hello.localTime instanceof Date)) {
     throw new MongockError(
@@ -93,7 +94,21 @@ export async function serverTime(db: Db): Promise<Date> {
       'The MongoDB server did not report its time (hello.localTime); Mongock judges lock expiry by the server clock and cannot run.',
     );
   }
+  samples.set(db, { serverMs: hello.localTime.getTime(), at: (sent + performance.now()) / 2 });
   return hello.localTime;
+}
+
+/** The last `hello.localTime` per database handle, with when it was read by the monotonic clock. */
+const samples = new WeakMap<Db, { readonly serverMs: number; readonly at: number }>();
+
+/**
+ * The server's clock now, without a round trip when `serverTime` was read before (the lock reads
+ * it at every acquisition and renewal): the last sample advanced by the monotonic clock, which a
+ * wrong wall clock on this host does not move. Stamps history entries.
+ */
+export async function serverNow(db: Db): Promise<Date> {
+  const sample = samples.get(db);
+  return sample === undefined ? serverTime(db) : new Date(sample.serverMs + (performance.now() - sample.at));
 }
 
 async function helloOf(db: Db): Promise<Document> {

@@ -1,7 +1,7 @@
 import type { ClientSession, Collection, Db, Document, IndexSpecification } from 'mongodb';
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { normaliseEntry } from '../../history/is-executed.ts';
-import type { MongoCollectionSettings } from './mongodb-client.ts';
+import { type MongoCollectionSettings, serverNow } from './mongodb-client.ts';
 import { ensureUniqueIndex } from './mongodb-indexes.ts';
 
 /** Java Mongock's index on the history collection, by its name and keys. */
@@ -19,16 +19,22 @@ const DUPLICATE_KEY = 11000;
  * is ours and optional (Java drops it when it re-saves the history).
  */
 export class MongoHistory {
+  readonly #db: Db;
   readonly #collection: Collection;
 
   constructor(db: Db, name: string, settings: MongoCollectionSettings) {
+    this.#db = db;
     this.#collection = db.collection(name, settings);
   }
 
-  /** Every entry, oldest first; empty when the collection does not exist. */
+  /**
+   * Every entry in insertion order, oldest first; empty when the collection does not exist. The
+   * server assigns `_id` to an upserted document, and its ObjectIds grow (seconds, then a
+   * counter), so `_id` order is the order the server recorded them, whatever the runners' clocks.
+   */
   async read(): Promise<ChangeEntry[]> {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
-    const documents = await this.#collection.find({}, { sort: { timestamp: 1, _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
+    const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
     return documents.map((document) => normaliseEntry(document));
   }
 
@@ -43,9 +49,11 @@ export class MongoHistory {
    * lease check and this write are two operations), the entry records the lock fence it was
    * written under and never replaces one written under a newer fence: a holder resumed after its
    * lease was taken over gets `false` (the unique index refuses the upsert) instead of
-   * overwriting the new holder's entry.
+   * overwriting the new holder's entry. `timestamp` (a BSON date, as Java reads it) is the
+   * server's clock (`serverNow`); `_id` is assigned by the server on insert.
    */
-  async save(entry: ChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
+  async save(newEntry: NewChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
+    const entry: ChangeEntry = { ...newEntry, timestamp: newEntry.timestamp ?? (await serverNow(this.#db)) };
     const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
     if (fence === undefined) {
       await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, ...(session === undefined ? {} : { session }) });

@@ -319,11 +319,12 @@ function parseLockDocument(document: Document): LockDocument | string {
 function parseInProgress(value: unknown): InProgressChange | null | string {
   if (value == null) return null;
   if (typeof value !== 'object') return `'inProgress' is a ${typeOf(value)}, expected an object or null`;
-  const { changeId, author, executionId, startedAt, hostname } = value as Record<string, unknown>;
+  const { changeId, author, executionId, startedAt, hostname, step } = value as Record<string, unknown>;
   if (typeof changeId !== 'string' || typeof author !== 'string' || typeof executionId !== 'string' || !(startedAt instanceof Date)) {
     return `'inProgress' lacks changeId, author, executionId or startedAt`;
   }
-  return { changeId, author, executionId, startedAt, hostname: typeof hostname === 'string' ? hostname : '' };
+  const marker = { changeId, author, executionId, startedAt, hostname: typeof hostname === 'string' ? hostname : '' };
+  return step === 'execute' || step === 'rollback' ? { ...marker, step } : marker;
 }
 
 function typeOf(value: unknown): string {

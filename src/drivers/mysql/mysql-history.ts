@@ -1,20 +1,22 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { entryFromRow, HISTORY_COLUMNS, type HistoryRow, type RowConverters, rowValues } from '../shared/history-row.ts';
 import { ER, errorCode } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
 
-/** Every column but the key is overwritten when an entry is saved again (same execution, unit and author). */
 /** MySQL binds DATETIME(3) text in UTC and 0/1. */
 const CONVERTERS: RowConverters = { timestamp: toDatetime, systemChange: (value) => (value ? 1 : 0) };
+/** The server's clock stamps an entry written without a timestamp. */
+const placeholder = (column: (typeof HISTORY_COLUMNS)[number]): string => (column === 'timestamp' ? 'COALESCE(?, UTC_TIMESTAMP(3))' : '?');
+/** Every column but the key is overwritten when an entry is saved again (same execution, unit and author). */
 const UPDATED = HISTORY_COLUMNS.filter((column) => column !== 'execution_id' && column !== 'change_id' && column !== 'author');
 
 /**
  * The history table's DDL. Mongock's fields in snake_case; the key (execution_id, author,
  * change_id) fits InnoDB's 3072-byte index limit in utf8mb4 (4 bytes a character); `utf8mb4_bin`
- * keeps ids case-sensitive as in Mongock; `id` only orders entries written in the same
- * millisecond. `timestamp` is UTC.
+ * keeps ids case-sensitive as in Mongock; `id` (AUTO_INCREMENT) is the history order.
+ * `timestamp` is UTC, the server's `UTC_TIMESTAMP(3)` at the write.
  */
 export function historyTableDdl(qualifiedName: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName} (
@@ -79,7 +81,7 @@ export class MysqlHistory {
       rows = await this.#session.rows<MysqlHistoryRow>(
         `SELECT execution_id, change_id, author, CAST(\`timestamp\` AS CHAR) AS ts, state, type, change_log_class, change_set_method,
            metadata, execution_millis, execution_hostname, error_trace, system_change, checksum
-         FROM ${this.#table} ORDER BY \`timestamp\`, id`,
+         FROM ${this.#table} ORDER BY id`,
       );
     } catch (error) {
       if (errorCode(error).errno === ER.NO_SUCH_TABLE) return [];
@@ -89,10 +91,10 @@ export class MysqlHistory {
   }
 
   /** Upserts by key. Uses no `VALUES()` (deprecated by MySQL 8.0.20, the row alias replacing it is unknown to MariaDB). */
-  async save(entry: ChangeEntry): Promise<void> {
+  async save(entry: NewChangeEntry): Promise<void> {
     const values = rowValues(entry, CONVERTERS);
-    const sql = `INSERT INTO ${this.#table} (${HISTORY_COLUMNS.map(quoteIdentifier).join(', ')}) VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})
-      ON DUPLICATE KEY UPDATE ${UPDATED.map((column) => `${quoteIdentifier(column)} = ?`).join(', ')}`;
+    const sql = `INSERT INTO ${this.#table} (${HISTORY_COLUMNS.map(quoteIdentifier).join(', ')}) VALUES (${HISTORY_COLUMNS.map(placeholder).join(', ')})
+      ON DUPLICATE KEY UPDATE ${UPDATED.map((column) => `${quoteIdentifier(column)} = ${placeholder(column)}`).join(', ')}`;
     try {
       await this.#session.run(sql, [...HISTORY_COLUMNS.map((column) => values[column]), ...UPDATED.map((column) => values[column])]);
     } catch (error) {

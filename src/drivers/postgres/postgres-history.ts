@@ -1,4 +1,4 @@
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { entryFromRow, type HistoryRow, type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { PostgresSession } from './postgres-session.ts';
 import { createTableError, qualify } from './postgres-sql.ts';
@@ -12,8 +12,8 @@ interface PostgresHistoryRow extends HistoryRow {
 
 /**
  * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
- * snake_case and PostgreSQL types (`timestamptz`, `jsonb`, `bigint`, `boolean`). `id` only keeps
- * the order of rows written within the same millisecond.
+ * snake_case and PostgreSQL types (`timestamptz`, `jsonb`, `bigint`, `boolean`). `timestamp` is
+ * the server's `clock_timestamp()` at the write; `id` (an identity) is the history order.
  */
 export class PostgresHistory {
   readonly #session: PostgresSession;
@@ -60,16 +60,16 @@ export class PostgresHistory {
 
   async read(): Promise<ChangeEntry[]> {
     if (!(await this.#exists())) return [];
-    const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY "timestamp", id`);
+    const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY id`);
     return rows.map((row) => entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true));
   }
 
   /** Upserts by the key, on the session (inside the scope's transaction if one is open). */
-  async save(entry: ChangeEntry): Promise<void> {
+  async save(entry: NewChangeEntry): Promise<void> {
     await this.#session.query(
       `INSERT INTO ${this.#table}
         (execution_id, change_id, author, "timestamp", state, type, change_log_class, change_set_method, metadata, execution_millis, execution_hostname, error_trace, system_change, checksum)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+        VALUES ($1, $2, $3, COALESCE($4::timestamptz, clock_timestamp()), $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
         ON CONFLICT (execution_id, author, change_id) DO UPDATE SET
           "timestamp" = excluded."timestamp", state = excluded.state, type = excluded.type, change_log_class = excluded.change_log_class,
           change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,

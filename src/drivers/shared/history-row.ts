@@ -1,4 +1,4 @@
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { normaliseEntry } from '../../history/is-executed.ts';
 
 /** A SQL history table's columns: Mongock's fields in snake_case, in one order for every driver. */
@@ -67,13 +67,16 @@ export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boo
   });
 }
 
-/** An entry as the values of {@link HISTORY_COLUMNS}, through the driver's converters. */
-export function rowValues(entry: ChangeEntry, convert: RowConverters): Record<HistoryColumn, unknown> {
+/**
+ * An entry as the values of {@link HISTORY_COLUMNS}, through the driver's converters. Without a
+ * timestamp, `timestamp` is null: the driver's SQL then stamps the database's clock.
+ */
+export function rowValues(entry: NewChangeEntry, convert: RowConverters): Record<HistoryColumn, unknown> {
   return {
     execution_id: entry.executionId,
     change_id: entry.changeId,
     author: entry.author,
-    timestamp: convert.timestamp(entry.timestamp),
+    timestamp: entry.timestamp === undefined ? null : convert.timestamp(entry.timestamp),
     state: entry.state,
     type: entry.type,
     change_log_class: entry.changeLogClass,
@@ -88,7 +91,7 @@ export function rowValues(entry: ChangeEntry, convert: RowConverters): Record<Hi
 }
 
 /** The values in column order, for positional parameters. */
-export function rowParameters(entry: ChangeEntry, convert: RowConverters): unknown[] {
+export function rowParameters(entry: NewChangeEntry, convert: RowConverters): unknown[] {
   const values = rowValues(entry, convert);
   return HISTORY_COLUMNS.map((column) => values[column]);
 }

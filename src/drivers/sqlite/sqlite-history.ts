@@ -1,4 +1,4 @@
-import type { ChangeEntry, ChangeState } from '../../history/change-entry.ts';
+import type { ChangeEntry, ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
 import { type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
@@ -9,6 +9,7 @@ const CONVERTERS: RowConverters = { timestamp: (value) => value.toISOString(), s
 /**
  * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
  * snake_case. `timestamp` is ISO-8601 text, `metadata` JSON text, `system_change` 0/1.
+ * SQLite stamps `timestamp` with its own time; `rowid` is the history order (see `readHistory`).
  */
 export class SqliteHistory {
   readonly #db: SqliteDatabase;
@@ -71,10 +72,10 @@ export class SqliteHistory {
     }));
   }
 
-  save(entry: ChangeEntry): void {
+  save(entry: NewChangeEntry): void {
     this.#upsert ??= this.#db.prepare(`INSERT INTO ${this.#table}
       (execution_id, change_id, author, timestamp, state, type, change_log_class, change_set_method, metadata, execution_millis, execution_hostname, error_trace, system_change, checksum)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      VALUES (?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (execution_id, author, change_id) DO UPDATE SET
         timestamp = excluded.timestamp, state = excluded.state, type = excluded.type, change_log_class = excluded.change_log_class,
         change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,

@@ -85,14 +85,16 @@ export class Compensator {
     const history = await connection.readHistory();
     // The dead run may have finished the step (EXECUTED) or its rollback (ROLLED_BACK) and died
     // before clearing the marker: only the marker is stale. FAILED or ROLLBACK_FAILED means the
-    // data is in between: roll back (again).
+    // data is in between: roll back (again). An EXECUTED entry under a rollback's marker was written
+    // before that rollback began and settles nothing: the marker's step says so, no clock is
+    // compared (markers written before `step` existed fall back to the times).
     const settled = history.find(
       (entry) =>
         entry.executionId === change.executionId &&
         entry.changeId === change.changeId &&
         entry.author === change.author &&
-        (entry.state === 'EXECUTED' || entry.state === 'ROLLED_BACK') &&
-        entry.timestamp.getTime() >= change.startedAt.getTime(),
+        (entry.state === 'ROLLED_BACK' ||
+          (entry.state === 'EXECUTED' && (change.step === undefined ? entry.timestamp.getTime() >= change.startedAt.getTime() : change.step === 'execute'))),
     );
     if (settled !== undefined) {
       config.logger.warn(
@@ -137,7 +139,7 @@ export class Compensator {
     try {
       // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
       if (transactional) await work();
-      else await this.#marker.around(item, executionId, work);
+      else await this.#marker.around(item, executionId, 'rollback', work);
       this.#results.settle(item, 'rolled-back', performance.now() - started);
       return undefined;
     } catch (error) {

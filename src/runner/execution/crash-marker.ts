@@ -1,3 +1,4 @@
+import type { InProgressStep } from '../../lock/lock-primitive.ts';
 import type { PlanItem } from '../plan.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -18,13 +19,14 @@ export class CrashMarker {
     this.#set = set;
   }
 
-  async set(item: PlanItem, executionId: string): Promise<void> {
+  async set(item: PlanItem, executionId: string, step: InProgressStep): Promise<void> {
     await this.#run.lock.markInProgress({
       changeId: item.changeId,
       author: item.unit.author,
       executionId,
       startedAt: new Date(),
       hostname: this.#run.hostname,
+      step,
     });
     this.#set = true;
   }
@@ -37,8 +39,8 @@ export class CrashMarker {
   }
 
   /** Marks `item`, runs `work`, clears when it succeeded; when it throws, the marker stays. */
-  async around<T>(item: PlanItem, executionId: string, work: () => Promise<T>): Promise<T> {
-    await this.set(item, executionId);
+  async around<T>(item: PlanItem, executionId: string, step: InProgressStep, work: () => Promise<T>): Promise<T> {
+    await this.set(item, executionId, step);
     const result = await work();
     await this.clear();
     return result;

@@ -1,9 +1,9 @@
 import { errorMessage, errorStack } from '../../errors/mongock-error.ts';
-import type { ChangeEntry, ChangeState } from '../../history/change-entry.ts';
+import type { ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
 import type { PlanItem } from '../plan.ts';
 import { inScope, type RunContext } from './run-context.ts';
 
-/** The history entry of one item in this run. `method` defaults to the item's own step. */
+/** The history entry of one item in this run (the driver stamps its time). `method` defaults to the item's own step. */
 export function entryFor(
   run: RunContext,
   item: PlanItem,
@@ -12,12 +12,11 @@ export function entryFor(
   errorTrace: string | null,
   method = item.step.name,
   executionId = run.executionId,
-): ChangeEntry {
+): NewChangeEntry {
   return {
     executionId,
     changeId: item.changeId,
     author: item.unit.author,
-    timestamp: new Date(),
     state,
     type: item.type,
     changeLogClass: item.unit.model.className,
@@ -43,7 +42,7 @@ export function errorTrace(executionError: unknown, rollbackError?: unknown): st
  * Writes an entry outside any transaction (a FAILED entry must survive the rolled-back one).
  * A failure to record never hides the original error, unless `strict`.
  */
-export async function saveOutside(run: RunContext, entry: ChangeEntry, strict = false): Promise<void> {
+export async function saveOutside(run: RunContext, entry: NewChangeEntry, strict = false): Promise<void> {
   try {
     await inScope(run, false, (scope) => scope.saveEntry(entry));
   } catch (error) {

@@ -67,7 +67,7 @@ export class StepRunner {
   }
 
   async #outsideTransaction(item: PlanItem, started: number): Promise<unknown> {
-    await this.#marker.set(item, this.#run.executionId);
+    await this.#marker.set(item, this.#run.executionId, 'execute');
     let failed: unknown;
     try {
       failed = await inScope(this.#run, false, async (scope) => {
