@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError, errorFacts } from './cli-error.ts';
-import type { Command } from './command.ts';
+import type { Command, OptionSpecs } from './command.ts';
 import { COMMON_OPTIONS } from './common-options.ts';
 import { createCommand } from './create.ts';
 import { dashboardCommand } from './dashboard.ts';
+import { closest } from './did-you-mean.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT_CODES, type ExitCode, exitCodeFor } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
@@ -67,7 +68,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
   const command = findCommand(first);
   if (command === undefined) {
-    const message = first.startsWith('-') ? `Expected a command before '${first}'.` : `Unknown command '${first}'.`;
+    const guess = first.startsWith('-')
+      ? undefined
+      : closest(
+          first,
+          COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]),
+        );
+    const message = first.startsWith('-')
+      ? `Expected a command before '${first}'.`
+      : `Unknown command '${first}'.${guess === undefined ? '' : ` Did you mean '${guess}'?`}`;
     return fail(
       fallbackOut,
       'mongock',
@@ -83,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       strict: true,
     });
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument starting with a '-'.*$/s, '.');
+    const reason = parseErrorMessage(error, { ...COMMON_OPTIONS, ...command.options });
     return fail(fallbackOut, command.name, new CliError('USAGE', `${reason}`, { hint: `See \`mongock ${command.name} --help\`.` }));
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -119,4 +128,20 @@ function fail(out: Output, command: string, error: unknown): ExitCode {
   if (facts.hint !== undefined) out.hint(facts.hint);
   if (facts.code === undefined && out.flags.verbose && error instanceof Error && error.stack !== undefined) out.debug(error.stack);
   return code;
+}
+
+/** node:util's parse errors in the CLI's own words, with a "did you mean" for an unknown flag. */
+function parseErrorMessage(error: unknown, options: OptionSpecs): string {
+  const raw = error instanceof Error ? error.message : String(error);
+  const missing = /^Option '(?:-\w, )?--([\w-]+) <value>' argument missing/.exec(raw);
+  if (missing !== null) {
+    const spec = options[missing[1]!];
+    return `--${missing[1]} needs a value${spec?.value === undefined ? '' : `: --${missing[1]} ${spec.value}`}.`;
+  }
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(raw);
+  if (unknown !== null) {
+    const guess = unknown[1] === '--' ? closest(unknown[2]!, Object.keys(options)) : undefined;
+    return `Unknown option '${unknown[1]}${unknown[2]}'.${guess === undefined ? '' : ` Did you mean '--${guess}'?`}`;
+  }
+  return raw.replace(/\. To specify a positional argument starting with a '-'.*$/s, '.');
 }

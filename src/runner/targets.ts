@@ -77,7 +77,10 @@ export function selectForUndo(plans: readonly UnitPlan[], given: UndoOptions): U
   let targets: UnitPlan[];
   if ('to' in options) {
     const index = executed.findIndex((plan) => plan.unit.model.id === options.to);
-    if (index === -1) throw new MongockError('UNDO_FAILED', `Cannot undo to '${options.to}': no executed change unit has that id. See \`mongock status\`.`);
+    if (index === -1)
+      throw new MongockError('INVALID_CONFIG', `Cannot undo to '${options.to}': no executed change unit has that id. Check the id (see \`mongock status\`).`, {
+        changeId: options.to,
+      });
     targets = executed.slice(index);
   } else {
     if (!Number.isInteger(options.last) || options.last < 1)

@@ -126,8 +126,8 @@ describe('mongock migrate, status, undo, validate, unlock against SQLite', () =>
     expect((afterUndo.units as Unit[]).map((unit) => unit.state)).toEqual(['executed', 'rolled-back', 'rolled-back']);
     expect((await mongock(['status', '--check', '--quiet'], { cwd: dir })).code).toBe(4);
     const missing = await mongock(['undo', '--to', 'no-such-unit', '--json'], { cwd: dir });
-    expect(missing.code).toBe(1);
-    expect(parseJson(missing)).toMatchObject({ ok: false, error: { code: 'UNDO_FAILED' } });
+    expect(missing.code).toBe(2);
+    expect(parseJson(missing)).toMatchObject({ ok: false, error: { code: 'INVALID_CONFIG' } });
 
     // A failing unit: exit 1, its error in the JSON document, nothing left behind (transactional).
     const failed = await mongock(['migrate', '--json'], { cwd: dir, env: { CLI_TEST_FAIL: 'seed-users' } });

@@ -124,7 +124,7 @@ describe('errors people make', () => {
     expect(unknown.stderr).toContain('mongock --help');
     const flag = await mongock(['status', '--chek', '--json'], { cwd: dir });
     expect(flag.code).toBe(2);
-    expect(parseJson(flag)).toMatchObject({ ok: false, error: { code: 'USAGE', message: "Unknown option '--chek'." } });
+    expect(parseJson(flag)).toMatchObject({ ok: false, error: { code: 'USAGE', message: "Unknown option '--chek'. Did you mean '--check'?" } });
     expect(flag.stderr).toContain('mongock status --help');
     const extra = await mongock(['migrate', 'now'], { cwd: dir });
     expect(extra.code).toBe(2);
