@@ -15,16 +15,23 @@ const DUPLICATE_KEY = 11000;
 /**
  * The history collection (`mongockChangeLog`): one document per (executionId, author, changeId)
  * in Java Mongock 5's shape, so that either side reads the other's entries. `executionMillis` is
- * written as a 64-bit integer and `errorTrace` as a JSON string, as Java writes them; `checksum`
- * is ours and optional (Java drops it when it re-saves the history).
+ * written as a 64-bit integer and `errorTrace` as a JSON string, as Java writes them.
+ *
+ * Checksums live in a collection of ours next to it, `<history>.checksums`, one document per
+ * entry key: Java Mongock re-saves every history entry in its 13-field shape (dropping any field
+ * it does not know) the first time it meets a history without its system entries, and it never
+ * touches a collection it does not know. The entry keeps a `checksum` field too, for readers of
+ * the history alone; on read the companion fills in what a Java re-save erased.
  */
 export class MongoHistory {
   readonly #db: Db;
   readonly #collection: Collection;
+  readonly #checksums: Collection;
 
   constructor(db: Db, name: string, settings: MongoCollectionSettings) {
     this.#db = db;
     this.#collection = db.collection(name, settings);
+    this.#checksums = db.collection(`${name}${CHECKSUMS_SUFFIX}`, settings);
   }
 
   /**
@@ -35,12 +42,33 @@ export class MongoHistory {
   async read(): Promise<ChangeEntry[]> {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
     const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
-    return documents.map((document) => normaliseEntry(document));
+    const kept = new Map<string, string>();
+    for (const document of await this.#checksums.find({}, { projection: { _id: 0 } }).toArray())
+      if (typeof document.checksum === 'string') kept.set(keyOf(document), document.checksum);
+    return documents.map((document) => normaliseEntry(document.checksum == null ? { ...document, checksum: kept.get(keyOf(document)) } : document));
   }
 
-  /** Creates the unique index (and with it the collection); idempotent, safe when processes race. */
+  /**
+   * Creates the unique indexes (and with them the collections); idempotent, safe when processes
+   * race. Copies the `checksum` fields of entries written before the companion existed into it.
+   */
   async create(): Promise<void> {
     await ensureUniqueIndex(this.#collection, HISTORY_INDEX);
+    await ensureUniqueIndex(this.#checksums, CHECKSUMS_INDEX);
+    const older = await this.#collection
+      .find({ checksum: { $type: 'string' } }, { projection: { executionId: 1, author: 1, changeId: 1, checksum: 1 } })
+      .toArray();
+    if (older.length === 0) return;
+    await this.#checksums.bulkWrite(
+      older.map((document) => ({
+        updateOne: {
+          filter: { executionId: document.executionId, author: document.author, changeId: document.changeId },
+          update: { $setOnInsert: { checksum: document.checksum } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
   }
 
   /**
@@ -57,6 +85,7 @@ export class MongoHistory {
     const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
     if (fence === undefined) {
       await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, ...(session === undefined ? {} : { session }) });
+      await this.#keepChecksum(entry, session);
       return true;
     }
     try {
@@ -65,12 +94,32 @@ export class MongoHistory {
         { ...toDocument(entry), lockFence: fence },
         { upsert: true },
       );
-      return true;
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code === DUPLICATE_KEY) return false;
       throw error;
     }
+    await this.#keepChecksum(entry, undefined);
+    return true;
   }
+
+  /** The entry's checksum in the companion collection, in the same transaction when there is one. */
+  async #keepChecksum(entry: ChangeEntry, session: ClientSession | undefined): Promise<void> {
+    if (entry.checksum == null) return;
+    const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
+    await this.#checksums.updateOne(key, { $set: { ...key, checksum: entry.checksum } }, { upsert: true, ...(session === undefined ? {} : { session }) });
+  }
+}
+
+/** `<history>.checksums`: ours, so Java Mongock neither rewrites it nor drops its index. */
+export const CHECKSUMS_SUFFIX = '.checksums';
+
+const CHECKSUMS_INDEX: { readonly name: string; readonly keys: IndexSpecification } = Object.freeze({
+  name: 'executionId_1_author_1_changeId_1',
+  keys: Object.freeze({ executionId: 1, author: 1, changeId: 1 }),
+});
+
+function keyOf(document: Document): string {
+  return `${String(document.executionId)}\u0000${String(document.author)}\u0000${String(document.changeId)}`;
 }
 
 /** Java Mongock 5's 13 fields, in its order, plus our optional checksum. */
