@@ -14,6 +14,7 @@ export default defineConfig({
     nestjs: 'src/nestjs/index.ts',
     dashboard: 'src/dashboard/index.ts',
     testkit: 'src/drivers/testkit/index.ts',
+    driver: 'src/drivers/index.ts',
     cli: 'src/cli/index.ts',
     }).filter(([, file]) => existsSync(file)),
   ),

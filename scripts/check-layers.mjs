@@ -3,7 +3,7 @@
 // to top (a file may import its own layer and those below it):
 //   leaves (errors, log, runtime) → change → history → lock → driver contract (drivers/driver.ts,
 //   drivers/shared) → drivers (one folder per database; never each other) → runner →
-//   consumers (cli, nestjs, dashboard, the testkit, the package's entry point).
+//   consumers (cli, nestjs, dashboard, the testkit, the package's entry points).
 // Type-only imports count: a circle of types is still a circle for the reader.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -33,6 +33,8 @@ function place(file) {
   if (parts.length === 1) return { layer: 'consumer', unit: '.' };
   const [top, second] = parts;
   if (top === 'drivers') {
+    // src/drivers/index.ts is the `mongock/driver` entry point: it gathers the contract and the memory driver.
+    if (second === 'index.ts') return { layer: 'consumer', unit: 'drivers/index' };
     if (parts.length === 2 || second === 'shared') return { layer: 'contract', unit: 'drivers' };
     if (second === 'testkit') return { layer: 'consumer', unit: 'drivers/testkit' };
     return { layer: 'driver', unit: `drivers/${second}` };

@@ -5,7 +5,6 @@
  */
 
 export type { BaseChangeContext, RecoveryStrategy } from './change/change-unit.ts';
-export { computeChecksum } from './change/checksum.ts';
 export type { ChangeUnitSource } from './change/collect-change-units.ts';
 export {
   AfterExecution,
@@ -24,26 +23,9 @@ export {
 } from './change/decorators.ts';
 export { type ChangeFunction, type ChangeUnitDefinition, type DefaultChangeContext, defineChangeUnit } from './change/define-change-unit.ts';
 export { compareSystemVersions } from './change/system-version.ts';
-export type {
-  Driver,
-  DriverCapabilities,
-  DriverConnection,
-  DriverSettings,
-  InProgressChange,
-  LockAttempt,
-  LockGuard,
-  LockHolder,
-  LockLease,
-  LockPrimitive,
-  LockRequest,
-  Scope,
-  ScopeOptions,
-} from './drivers/driver.ts';
-export { MemoryKeyValue } from './drivers/memory/memory-context.ts';
-export { type MemoryChangeContext, MemoryDatabase, type MemoryDriverOptions, memoryDriver } from './drivers/memory/memory-driver.ts';
-export { describeError, isMongockError, MongockError, type MongockErrorCode } from './errors/mongock-error.ts';
-export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType } from './history/change-entry.ts';
-export { executedKeys, normaliseEntry } from './history/is-executed.ts';
+export type { Driver, DriverCapabilities, InProgressChange, LockHolder } from './drivers/driver.ts';
+export { isMongockError, MongockError, type MongockErrorCode, type MongockOperation } from './errors/mongock-error.ts';
+export type { ChangeEntry, ChangeState, ChangeType } from './history/change-entry.ts';
 export { MANUAL_RESOLUTION_KEY, type ManualResolution, manualResolutionOf, type Resolution } from './history/manual-resolution.ts';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
 export { DOCTOR_CHECKS } from './runner/doctor/checks.ts';
@@ -57,13 +39,11 @@ export { createRunner, MongockBuilder } from './runner/mongock-builder.ts';
 export {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
-  DEFAULT_LOCK_CONFIG,
   defineConfig,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
   type MongockConfig,
-  QUICK_LOCK_CONFIG,
   type TransactionStrategy,
 } from './runner/mongock-config.ts';
 export type {

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRunner, memoryDriver, silentLogger } from '../../src/index.ts';
+import { memoryDriver } from '../../src/drivers/index.ts';
+import { createRunner, silentLogger } from '../../src/index.ts';
 import { ensureBuilt, mongock, parseJson, tempProject, writeFiles } from './cli-harness.ts';
 import { CREATE_USERS_TS, sqliteProjectFiles } from './fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ const SUBPATHS: Record<string, string> = {
   'mongock/mysql': 'mysqlDriver',
   'mongock/nestjs': 'MongockModule',
   'mongock/dashboard': 'createDashboardHandler',
+  'mongock/driver': 'memoryDriver',
 };
 
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
@@ -22,6 +23,31 @@ describe('the built package from ESM and CommonJS', () => {
   beforeAll(() => {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
   }, 180_000);
+
+  it('package.json exports, typesVersions and the tsup entries name the same subpaths, each tested here', async () => {
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+      typesVersions: { '*': Record<string, string[]> };
+    };
+    const { default: tsup } = (await import('../../tsup.config.ts')) as { default: { entry: Record<string, string> } };
+    const exported = Object.keys(pkg.exports)
+      .filter((key) => key !== '.' && key !== './package.json')
+      .map((key) => key.slice(2))
+      .sort();
+    expect(Object.keys(pkg.typesVersions['*']).sort()).toEqual(exported);
+    expect(
+      Object.keys(tsup.entry)
+        .filter((entry) => entry !== 'index' && entry !== 'cli')
+        .sort(),
+    ).toEqual(exported);
+    // The testkit needs vitest to load, so it is proven by the driver suites that use it.
+    expect(
+      Object.keys(SUBPATHS)
+        .filter((subpath) => subpath !== 'mongock')
+        .map((subpath) => subpath.slice('mongock/'.length))
+        .sort(),
+    ).toEqual(exported.filter((entry) => entry !== 'testkit'));
+  });
 
   for (const [subpath, name] of Object.entries(SUBPATHS)) {
     it(`imports ${subpath} with import and with require`, () => {

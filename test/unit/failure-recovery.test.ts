@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineChangeUnit, type MemoryChangeContext, MemoryDatabase, MongockBuilder, type MongockError, memoryDriver, silentLogger } from '../../src/index.ts';
+import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
+import { defineChangeUnit, MongockBuilder, type MongockError, silentLogger } from '../../src/index.ts';
 
 function builder(database: MemoryDatabase, transactions = true) {
   return new MongockBuilder().setDriver(memoryDriver({ database, transactions })).setLogger(silentLogger).setLockQuickConfig();

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { isValidSystemVersion, isWithinSystemVersions } from '../../src/change/system-version.ts';
 import { hasText, javaTrim } from '../../src/change/unit-order.ts';
-import { ChangeLog, ChangeSet, compareSystemVersions, defineChangeUnit, MemoryDatabase, MongockBuilder, memoryDriver, silentLogger } from '../../src/index.ts';
+import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
+import { ChangeLog, ChangeSet, compareSystemVersions, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
 
 const sign = (a: string, b: string) => Math.sign(compareSystemVersions(a, b));
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import {
   BeforeExecution,
   ChangeLog,
@@ -8,11 +9,8 @@ import {
   defineChangeUnit,
   Execution,
   type Logger,
-  type MemoryChangeContext,
-  MemoryDatabase,
   MongockBuilder,
   type MongockError,
-  memoryDriver,
   Profile,
   RollbackBeforeExecution,
   RollbackExecution,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRunner, memoryDriver, silentLogger } from '../../src/index.ts';
+import { memoryDriver } from '../../src/drivers/index.ts';
+import { createRunner, silentLogger } from '../../src/index.ts';
 
 describe('addMigrationScanPath', () => {
   it('loads .ts .mts .cts .js .mjs .cjs modules (default, named and CommonJS exports), skipping .d.ts', async () => {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import {
   ChangeLog,
   ChangeSet,
   ChangeUnit,
   defineChangeUnit,
   Execution,
-  MemoryDatabase,
   MongockBuilder,
   type MongockError,
-  memoryDriver,
   RollbackBeforeExecution,
   RollbackExecution,
   silentLogger,
