@@ -1,7 +1,8 @@
 import { Long } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHANGE_STATES } from '../../src/drivers/index.ts';
 import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
-import { CHANGE_STATES, type ChangeUnitDefinition, defineChangeUnit, MongockBuilder, type MongockRunner, silentLogger } from '../../src/index.ts';
+import { type ChangeUnitDefinition, defineChangeUnit, MongockBuilder, type MongockRunner, silentLogger } from '../../src/index.ts';
 import { freshDatabase } from '../support/mongodb-harness.ts';
 import { FERRETDB_URL } from '../support/servers.ts';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import {
   AfterExecution,
   ChangeUnit,
@@ -6,11 +7,8 @@ import {
   type DoctorCheck,
   defineChangeUnit,
   Execution,
-  type MemoryChangeContext,
-  MemoryDatabase,
   MongockBuilder,
   type MongockError,
-  memoryDriver,
   RollbackAfterExecution,
   RollbackExecution,
   silentLogger,
