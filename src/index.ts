@@ -40,6 +40,7 @@ export {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
   defineConfig,
+  type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,

@@ -15,6 +15,8 @@ export interface ChangeUnitModel {
   /** `undefined`: follow the runner's `transactional` option. */
   readonly transactional: boolean | undefined;
   readonly failFast: boolean;
+  /** Execution timeout of each step in ms; `undefined`: the runner's `executionTimeoutMs`. */
+  readonly timeoutMs?: number | undefined;
   /** Raw `@Profile` values, e.g. `['dev', '!prod']`; empty means every profile. */
   readonly profiles: readonly string[];
   readonly form: ChangeUnitForm;

@@ -115,6 +115,7 @@ function fromChangeUnitClass(
   recoveryProblem(label, options.recovery, problems);
   if (marks.changeLog !== undefined) problems.push(`${label} is also a @ChangeLog; use one or the other.`);
   checkIdentity(label, options.id, options.order, options.author, problems);
+  if (!validTimeout(options.timeoutMs)) problems.push(`${label}: ${TIMEOUT_RULE}; got ${JSON.stringify(options.timeoutMs)}.`);
   if (execution === undefined) return;
   units.push({
     id: String(options.id),
@@ -124,6 +125,7 @@ function fromChangeUnitClass(
     runAlways: options.runAlways ?? false,
     transactional: options.transactional,
     failFast: options.failFast ?? true,
+    timeoutMs: options.timeoutMs,
     profiles: marks.profiles,
     form: 'change-unit',
     className: unitClass.name,
@@ -169,6 +171,7 @@ function fromChangeLogClass(
       systemVersion: options.systemVersion ?? DEFAULT_SYSTEM_VERSION,
       runAlways: options.runAlways ?? false,
       transactional: undefined,
+      timeoutMs: undefined,
       failFast: options.failFast ?? true,
       profiles: [...marks.profiles, ...method.profiles],
       form: 'change-set',
@@ -212,6 +215,7 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     runAlways: definition.runAlways ?? false,
     transactional: definition.transactional,
     failFast: definition.failFast ?? true,
+    timeoutMs: definition.timeoutMs,
     profiles: definition.profiles ?? [],
     form: 'definition',
     className: file === undefined ? 'defineChangeUnit' : file,
@@ -230,11 +234,20 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
   });
 }
 
+/** Node's timer limit: a longer delay would fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+const TIMEOUT_RULE = `'timeoutMs' must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`;
+
+function validTimeout(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_TIMEOUT_MS);
+}
+
 /** Plain JavaScript can pass anything: `transactional: 'false'` must not mean true. */
 function optionTypesValid(definition: ChangeUnitDefinition<never>): boolean {
-  const { runAlways, failFast, transactional, systemVersion, profiles, recovery } = definition;
+  const { runAlways, failFast, transactional, systemVersion, profiles, recovery, timeoutMs } = definition;
   return (
     (recovery === undefined || RECOVERY_STRATEGIES.includes(recovery)) &&
+    validTimeout(timeoutMs) &&
     (runAlways === undefined || typeof runAlways === 'boolean') &&
     (failFast === undefined || typeof failFast === 'boolean') &&
     (transactional === undefined || typeof transactional === 'boolean') &&
@@ -250,6 +263,7 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
     const value = definition[key];
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${label}: '${key}' must be true or false; got ${JSON.stringify(value)}.`);
   }
+  if (!validTimeout(definition.timeoutMs)) problems.push(`${label}: ${TIMEOUT_RULE}; got ${JSON.stringify(definition.timeoutMs)}.`);
   if (definition.systemVersion !== undefined && typeof definition.systemVersion !== 'string')
     problems.push(`${label}: 'systemVersion' must be a string such as '1.2.0'.`);
   const { profiles } = definition;

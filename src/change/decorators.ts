@@ -17,6 +17,8 @@ export interface ChangeUnitOptions {
   readonly failFast?: boolean;
   /** What a run does with an interrupted or unresolved earlier attempt. Default: the runner's `onInterruptedChange`. */
   readonly recovery?: RecoveryStrategy;
+  /** Execution timeout of each of its steps in ms (overrides the runner's `executionTimeoutMs`); a step still running then fails with `CHANGE_TIMEOUT`. */
+  readonly timeoutMs?: number;
 }
 
 /** Options of the legacy `@ChangeLog` (Mongock 3/4). */

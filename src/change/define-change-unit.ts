@@ -21,6 +21,8 @@ export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
   readonly failFast?: boolean;
   /** What a run does with an interrupted or unresolved earlier attempt. Default: the runner's `onInterruptedChange`. */
   readonly recovery?: RecoveryStrategy;
+  /** Execution timeout of each of its steps in ms (overrides the runner's `executionTimeoutMs`); a step still running then fails with `CHANGE_TIMEOUT`. */
+  readonly timeoutMs?: number;
   /** Like `@Profile`: `['dev']`, `['!prod']`. */
   readonly profiles?: readonly string[];
   readonly before?: ChangeFunction<TContext>;

@@ -66,13 +66,18 @@ export function changeUnitsOfModule(namespace: Record<string, unknown>): unknown
   return [...found];
 }
 
-/** Loads every change unit under the given folders, naming the file of each. */
-export async function loadScanPaths(paths: readonly string[]): Promise<LocatedSource[]> {
+/**
+ * Loads every change unit under the given folders, naming the file of each. `onFileWithoutUnits`
+ * hears of each file that exports none (a plain object without `defineChangeUnit`, say).
+ */
+export async function loadScanPaths(paths: readonly string[], onFileWithoutUnits?: (file: string) => void): Promise<LocatedSource[]> {
   const located: LocatedSource[] = [];
   for (const path of paths) {
     for (const file of await listModuleFiles(path)) {
       const namespace = await importModuleFile(file);
-      for (const source of changeUnitsOfModule(namespace)) located.push({ source, file });
+      const sources = changeUnitsOfModule(namespace);
+      if (sources.length === 0) onFileWithoutUnits?.(file);
+      for (const source of sources) located.push({ source, file });
     }
   }
   return located;

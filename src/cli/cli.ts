@@ -126,7 +126,12 @@ function fail(out: Output, command: string, error: unknown): ExitCode {
   if (where !== '' && !facts.message.includes(facts.file ?? '\u0000')) out.hint(where);
   for (const problem of facts.problems ?? []) if (!facts.message.includes(problem)) out.hint(`- ${problem}`);
   if (facts.hint !== undefined) out.hint(facts.hint);
-  if (facts.code === undefined && out.flags.verbose && error instanceof Error && error.stack !== undefined) out.debug(error.stack);
+  // Stacks never go in messages; --verbose shows the error's and its causes'.
+  if (out.flags.verbose) {
+    for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+      if (current.stack !== undefined) out.debug(depth === 0 ? current.stack : `caused by: ${current.stack}`);
+    }
+  }
   return code;
 }
 

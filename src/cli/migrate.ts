@@ -69,6 +69,7 @@ function report({ out }: CommandContext, result: MigrationResult): ExitCode {
     executionId: result.executionId,
     executed: result.executed,
     failed: result.failed,
+    recovered: result.recovered,
     durationMs: result.durationMs,
     items: result.items.map((item) => ({
       changeId: item.changeId,
@@ -97,7 +98,8 @@ function report({ out }: CommandContext, result: MigrationResult): ExitCode {
       );
       out.print('');
     }
-    const summary = `Migration ${result.executionId}: ${result.executed} executed, ${result.failed} failed, in ${formatDuration(result.durationMs)}.`;
+    const recovered = result.recovered > 0 ? `${result.recovered} recovered from an interrupted run, ` : '';
+    const summary = `Migration ${result.executionId}: ${result.executed} executed, ${recovered}${result.failed} failed, in ${formatDuration(result.durationMs)}.`;
     if (result.failed > 0) out.error(summary);
     else out.info(out.colors.green(summary));
   }

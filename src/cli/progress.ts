@@ -13,6 +13,8 @@ export function outcomeLabel(out: Output, outcome: ItemResult['outcome']): strin
       return colors.green('✔ executed');
     case 'rolled-back':
       return colors.yellow('↺ rolled back');
+    case 'recovered':
+      return colors.yellow('↺ recovered (a crashed run left it half-done: rolled back, applied again)');
     case 'skipped':
       return colors.dim('- skipped');
     case 'ignored':

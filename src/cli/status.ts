@@ -95,6 +95,8 @@ export function lockJson(lock: LockHolder | null): unknown {
     expiresAt: lock.expiresAt?.toISOString() ?? null,
     expired: lock.expired,
     inProgress: lock.inProgress === null ? null : { ...lock.inProgress, startedAt: lock.inProgress.startedAt.toISOString() },
+    gone: lock.gone === true,
+    ...(lock.problem === undefined ? {} : { problem: lock.problem }),
   };
 }
 
@@ -102,7 +104,9 @@ export function describeLock(lock: LockHolder): string {
   const until = lock.expiresAt === null ? '' : `, ${lock.expired ? 'expired' : 'expires'} ${lock.expiresAt.toISOString()}`;
   const since = lock.acquiredAt === null ? '' : ` since ${lock.acquiredAt.toISOString()}`;
   const progress = lock.inProgress === null ? '' : `; interrupted change '${lock.inProgress.changeId}' (execution ${lock.inProgress.executionId})`;
-  return `held by ${lock.owner} on ${lock.hostname}${since}${until}${progress}`;
+  const gone = lock.gone === true ? ' (its process on this host is gone: the next run takes over at once)' : '';
+  const problem = lock.problem === undefined ? '' : `; CORRUPT: ${lock.problem}`;
+  return `held by ${lock.owner} on ${lock.hostname}${since}${until}${gone}${progress}${problem}`;
 }
 
 function printStatus(

@@ -15,6 +15,8 @@ export interface InterruptedChangeFacts {
   readonly executionId: string;
   readonly hostname: string;
   readonly startedAt: Date;
+  /** What that run recorded for the change before it ended, when it recorded a failure. */
+  readonly recorded?: 'FAILED' | 'ROLLBACK_FAILED';
 }
 
 /**
@@ -40,7 +42,8 @@ export function changeFailedError(change: FailedChange, error: unknown, rollback
   const where = change.file === undefined ? '' : ` (${change.file})`;
   const facts = { changeId: change.changeId, author: change.author, file: change.file, cause: error };
   const failed = `Change '${change.changeId}' by '${change.author}'${where} failed: ${errorMessage(error)}`;
-  if (rollbackError === undefined) return new MongockError('CHANGE_FAILED', failed, { ...facts, operation });
+  if (rollbackError === undefined)
+    return new MongockError(isMongockError(error, 'CHANGE_TIMEOUT') ? 'CHANGE_TIMEOUT' : 'CHANGE_FAILED', failed, { ...facts, operation });
   return new MongockError(
     'ROLLBACK_FAILED',
     `${failed}; then its rollback failed too: ${errorMessage(rollbackError)}. The database may hold part of the change; check it before running again.`,
@@ -61,6 +64,16 @@ export function afterStepFailedError(step: FailedChange, unitId: string, error: 
   );
 }
 
+/** The error a step gets when it is still running after `timeoutMs` (the unit's, else `executionTimeoutMs`). */
+export function changeTimeoutError(change: FailedChange, step: string, timeoutMs: number): MongockError {
+  return new MongockError(
+    'CHANGE_TIMEOUT',
+    `its ${step} step did not finish within ${timeoutMs} ms (the unit's timeoutMs, else executionTimeoutMs), so it was stopped; whatever it still does is refused by the lock guard. ` +
+      'Make the step finish (a promise that never settles hangs the run), or raise the timeout.',
+    { changeId: change.changeId, author: change.author, file: change.file },
+  );
+}
+
 /** `UNDO_FAILED`: `undo()` could not roll `change` back. */
 export function undoFailedError(change: FailedChange, error: unknown): MongockError {
   return new MongockError(
@@ -70,11 +83,24 @@ export function undoFailedError(change: FailedChange, error: unknown): MongockEr
   );
 }
 
+/** What happened to an interrupted change, as its run left it: for messages and the ROLLED_BACK entry's error. */
+export function interruptionFacts(change: InterruptedChangeFacts): string {
+  const run = `its run (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()})`;
+  switch (change.recorded) {
+    case 'ROLLBACK_FAILED':
+      return `it failed and its rollback failed too: ${run} recorded ROLLBACK_FAILED and left it unfinished`;
+    case 'FAILED':
+      return `it failed: ${run} recorded FAILED and stopped before rolling it back`;
+    case undefined:
+      return `the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it`;
+  }
+}
+
 /** `CHANGE_INTERRUPTED`: a crashed run left `change` half-done and it cannot (or may not) be rolled back here. */
 export function interruptedChangeError(change: InterruptedChangeFacts): MongockError {
   return new MongockError(
     'CHANGE_INTERRUPTED',
-    `Change '${change.changeId}' by '${change.author}' was interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it, and it ran outside a transaction, so its effects may be partial. ` +
+    `Change '${change.changeId}' by '${change.author}' was interrupted: ${interruptionFacts(change)}, and it ran outside a transaction, so its effects may be partial. ` +
       'Check the data (its rollback method may help), then clear the marker with `mongock unlock --force` (or runner.unlock({ force: true })); the unit runs again on the next migration. ' +
       "With onInterruptedChange: 'rollback' (the default) and a rollback method, Mongock rolls such a change back and applies it again by itself.",
     { changeId: change.changeId, author: change.author },

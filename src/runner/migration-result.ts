@@ -1,7 +1,11 @@
 import type { ChangeType } from '../history/change-entry.ts';
 
-/** What happened to one change item in a run. */
-export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored';
+/**
+ * What happened to one change item in a run. `recovered`: a change a crashed run left half-done
+ * outside a transaction was rolled back by this run (which then applies it again, reported as
+ * `executed`): a recovery, not a failure.
+ */
+export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored' | 'recovered';
 
 export interface ItemResult {
   readonly changeId: string;
@@ -27,8 +31,12 @@ export interface MigrationResult {
   readonly items: readonly ItemResult[];
   readonly executed: number;
   readonly failed: number;
+  /** Interrupted changes of a crashed run that this run rolled back (and applied again). */
+  readonly recovered: number;
   readonly durationMs: number;
 }
+
+const NOT_FAILURES: ReadonlySet<ItemOutcome> = new Set(['executed', 'skipped', 'ignored', 'recovered']);
 
 /** The frozen result of one `execute()`, counted from its items. */
 export function migrationResult(status: MigrationResult['status'], executionId: string, items: readonly ItemResult[], startedAt: number): MigrationResult {
@@ -37,7 +45,8 @@ export function migrationResult(status: MigrationResult['status'], executionId: 
     executionId,
     items: Object.freeze([...items]),
     executed: items.filter((item) => item.outcome === 'executed').length,
-    failed: items.filter((item) => item.outcome !== 'executed' && item.outcome !== 'skipped' && item.outcome !== 'ignored').length,
+    failed: items.filter((item) => !NOT_FAILURES.has(item.outcome)).length,
+    recovered: items.filter((item) => item.outcome === 'recovered').length,
     durationMs: Math.round(performance.now() - startedAt),
   });
 }

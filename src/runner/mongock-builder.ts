@@ -6,6 +6,7 @@ import type { MongockEvents } from './events.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
+  type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
@@ -153,6 +154,15 @@ export class MongockBuilder<TContext extends object = object> {
   /** What to do with a change a crashed run left half-done outside a transaction (default `rollback`). */
   setOnInterruptedChange(policy: InterruptedChangePolicy): this {
     return this.#set('onInterruptedChange', policy);
+  }
+
+  /** Fails a change step still running after `ms` (`CHANGE_TIMEOUT`, rolled back); 0: no limit (default). */
+  setExecutionTimeoutMs(ms: number): this {
+    return this.#set('executionTimeoutMs', ms);
+  }
+
+  setOnFileWithoutUnits(policy: FileWithoutUnitsPolicy): this {
+    return this.#set('onFileWithoutUnits', policy);
   }
 
   setMigrationStartedListener(listener: Listener<'migration-started'>): this {

@@ -16,6 +16,9 @@ export type TransactionStrategy = 'changeUnit' | 'execution';
  */
 export type InterruptedChangePolicy = 'rollback' | 'fail';
 
+/** What to do with a scan-path file that exports no change unit. */
+export type FileWithoutUnitsPolicy = 'warn' | 'fail' | 'ignore';
+
 /** What to do when an executed unit's code changed since it ran. */
 export type ChecksumMismatchPolicy = 'warn' | 'fail' | 'ignore';
 
@@ -83,6 +86,15 @@ export interface MongockConfig<TContext extends object = object> {
   readonly onChecksumMismatch?: ChecksumMismatchPolicy;
   /** Default `rollback`. */
   readonly onInterruptedChange?: InterruptedChangePolicy;
+  /**
+   * How long one step of a change unit (execute, before, a rollback) may run, in ms; a unit's own
+   * `timeoutMs` overrides it. A step still running then fails with `CHANGE_TIMEOUT`: its
+   * transaction is rolled back (or its rollback method runs) and the lock is released. Default 0:
+   * no limit, as in Java Mongock (a long data migration is not stopped by surprise).
+   */
+  readonly executionTimeoutMs?: number;
+  /** A file in a scan path that exports no change unit: `warn` (default, naming it), `fail` (INVALID_CHANGE_UNIT), `ignore`. */
+  readonly onFileWithoutUnits?: FileWithoutUnitsPolicy;
 }
 
 export const DEFAULT_AUTHOR = 'default_author';

@@ -1,6 +1,6 @@
 import type { DriverConnection, InProgressChange } from '../drivers/driver.ts';
 import { interruptedChangeError } from '../errors/error-builders.ts';
-import { MongockError } from '../errors/mongock-error.ts';
+import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { LockManager } from '../lock/lock-manager.ts';
 import { builtins } from '../runtime/builtins.ts';
 import type { EventBus } from './events.ts';
@@ -43,12 +43,32 @@ export class Operation {
 
   async withConnection<T>(work: (connection: DriverConnection<object>) => Promise<T>): Promise<T> {
     const { driver, migrationRepositoryName, lockRepositoryName, logger } = this.#config;
-    const connection = await driver.connect({ migrationRepositoryName, lockRepositoryName, logger });
     try {
-      return await work(connection);
-    } finally {
-      await connection.close();
+      const connection = await driver.connect({ migrationRepositoryName, lockRepositoryName, logger });
+      try {
+        return await work(connection);
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      throw this.#asMongockError(error);
     }
+  }
+
+  /**
+   * A client's raw error (a missing column, a refused statement) becomes a `DRIVER_ERROR` that
+   * says where: the driver and the history and lock stores, with the original as `cause` and its
+   * message, never its stack, in the message (`--verbose` prints stacks).
+   */
+  #asMongockError(error: unknown): MongockError {
+    if (isMongockError(error)) return error;
+    const { driver, migrationRepositoryName, lockRepositoryName } = this.#config;
+    return new MongockError(
+      'DRIVER_ERROR',
+      `The ${driver.name} database refused an operation on Mongock's history '${migrationRepositoryName}' or lock '${lockRepositoryName}': ${errorMessage(error)}. ` +
+        'If one of them was created by hand or by another tool, check its shape (see the driver docs) or point migrationRepositoryName / lockRepositoryName elsewhere.',
+      { cause: error },
+    );
   }
 
   /** Takes the lock (waiting as `lockConfig` says), runs `work`, and always releases it. */

@@ -12,6 +12,7 @@ import {
   DEFAULT_LOCK_REPOSITORY_NAME,
   DEFAULT_MIGRATION_REPOSITORY_NAME,
   DEFAULT_START_SYSTEM_VERSION,
+  type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
   type LockConfig,
@@ -48,6 +49,9 @@ export interface ResolvedConfig {
   readonly changeUnitFactory: ChangeUnitFactory | undefined;
   readonly onChecksumMismatch: ChecksumMismatchPolicy;
   readonly onInterruptedChange: InterruptedChangePolicy;
+  /** 0: no limit. */
+  readonly executionTimeoutMs: number;
+  readonly onFileWithoutUnits: FileWithoutUnitsPolicy;
 }
 
 /** What a value of an option must be, when it is not: undefined when it is fine. */
@@ -104,6 +108,11 @@ const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   changeUnitFactory: aFunction,
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
   onInterruptedChange: oneOf('rollback', 'fail'),
+  onFileWithoutUnits: oneOf('warn', 'fail', 'ignore'),
+  executionTimeoutMs: (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TIMER_MS
+      ? undefined
+      : `a whole number of milliseconds from 0 (no limit) to ${MAX_TIMER_MS}`,
 };
 
 /** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms (a busy loop). */
@@ -198,6 +207,8 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
     changeUnitFactory: config.changeUnitFactory,
     onChecksumMismatch: config.onChecksumMismatch ?? 'warn',
     onInterruptedChange: config.onInterruptedChange ?? 'rollback',
+    executionTimeoutMs: config.executionTimeoutMs ?? 0,
+    onFileWithoutUnits: config.onFileWithoutUnits ?? 'warn',
   });
 }
 

@@ -39,13 +39,25 @@ export class UnitCatalog {
 
   async #load(): Promise<readonly SelectedUnit[]> {
     const config = this.#config;
+    const withoutUnits: string[] = [];
     const located: LocatedSource[] = [
-      ...(await loadScanPaths(config.migrationScanPaths)),
+      ...(await loadScanPaths(config.migrationScanPaths, (file) => withoutUnits.push(file))),
       ...config.changeUnits.map((source) => ({ source, file: undefined })),
     ];
     const collected = collectChangeUnits(located);
     const selection = selectChangeUnits(collected.units, config);
-    const problems = [...collected.problems, ...selection.problems, ...this.#strategyProblems(selection.units)];
+    const emptyFiles = withoutUnits.map(
+      (file) =>
+        `${file} is in a scan path but exports no change unit (a @ChangeUnit/@ChangeLog class or a defineChangeUnit object); it was not run. ` +
+        "Wrap it in defineChangeUnit, or move it out of the scan path (onFileWithoutUnits: 'ignore' silences this).",
+    );
+    const problems = [
+      ...collected.problems,
+      ...selection.problems,
+      ...this.#strategyProblems(selection.units),
+      ...(config.onFileWithoutUnits === 'fail' ? emptyFiles : []),
+    ];
+    if (config.onFileWithoutUnits === 'warn') for (const warning of emptyFiles) config.logger.warn(warning);
     if (problems.length > 0) {
       const first = collected.units.find((unit) => problems[0]?.includes(`'${unit.id}'`));
       throw new MongockError('INVALID_CHANGE_UNIT', `Invalid change units; nothing was run:\n  - ${problems.join('\n  - ')}`, {
@@ -55,7 +67,7 @@ export class UnitCatalog {
       });
     }
     for (const warning of selection.warnings) config.logger.warn(warning);
-    this.#warnings = selection.warnings;
+    this.#warnings = config.onFileWithoutUnits === 'warn' ? [...emptyFiles, ...selection.warnings] : selection.warnings;
     this.#filtered = selection.filtered;
     if (selection.units.length === 0) config.logger.warn('No change units were found (check migrationScanPath, profiles and the system-version window).');
     return selection.units;

@@ -137,21 +137,16 @@ describe('mongock migrate, status, undo, validate, unlock against SQLite', () =>
     expect(userCount(dir)).toBe(0);
     expect((await mongock(['status', '--check'], { cwd: dir })).stdout).toMatch(/seed-users\s+dev\s+failed/);
 
-    // A process killed while holding the lock: exit 3 while the lease lasts; unlock shows it, --force clears it.
+    // A process killed while holding the lock: on this host its death is seen at once (its pid is
+    // gone), so status reads the lease as over and a plain unlock clears it (no --force needed).
     const crash = spawn(process.execPath, [CLI, 'migrate'], { cwd: dir, env: cleanEnv({ CLI_TEST_CRASH: 'seed-users' }), stdio: 'ignore' });
     const signal = await new Promise((resolve) => crash.on('exit', (_code, sig) => resolve(sig)));
     expect(signal).toBe('SIGKILL');
-    const blocked = await mongock(['migrate', '--json'], { cwd: dir, env: { MONGOCK_LOCK_QUIT_TRYING_AFTER_MS: '0' } });
-    expect(blocked.code).toBe(3);
-    expect(parseJson(blocked)).toMatchObject({ ok: false, exitCode: 3, error: { code: 'LOCK_NOT_ACQUIRED' } });
     const held = await mongock(['status', '--json'], { cwd: dir });
-    expect(parseJson(held).lock).toMatchObject({ expired: false, hostname: expect.any(String) });
-    const unlock = await mongock(['unlock'], { cwd: dir });
-    expect(unlock.code).toBe(3);
-    expect(unlock.stderr).toContain('not released');
-    const forced = await mongock(['unlock', '--force', '--json'], { cwd: dir });
-    expect(forced.code).toBe(0);
-    expect(parseJson(forced)).toMatchObject({ ok: true, released: true, holder: { expired: false } });
+    expect(parseJson(held).lock).toMatchObject({ expired: true, gone: true, hostname: expect.any(String) });
+    const unlock = await mongock(['unlock', '--json'], { cwd: dir });
+    expect(unlock.code).toBe(0);
+    expect(parseJson(unlock)).toMatchObject({ ok: true, released: true, holder: { expired: true } });
     expect((await mongock(['unlock'], { cwd: dir })).stdout).toContain('No lock is held.');
 
     const finish = await mongock(['migrate', '--json'], { cwd: dir });

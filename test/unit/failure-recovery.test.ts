@@ -46,7 +46,7 @@ describe('failures and crashes outside transactions', () => {
     rollbackWorks = true; // someone fixed the rollback method
     const result = await builder(database).addChangeUnits(unit).buildRunner().execute();
     expect(result.items.map((i) => [i.changeId, i.outcome])).toEqual([
-      ['half', 'rolled-back'],
+      ['half', 'recovered'],
       ['half', 'executed'],
     ]);
     expect(database.data.get('half')).toBe('partial');

@@ -410,7 +410,7 @@ describe('runner', () => {
       .buildRunner()
       .execute();
     expect(result.items.map((i) => [i.changeId, i.outcome])).toEqual([
-      ['half', 'rolled-back'],
+      ['half', 'recovered'],
       ['half', 'executed'],
     ]);
     expect(database.data.get('half')).toBe(1); // rollback deleted the partial value, the rerun wrote it once

@@ -1,5 +1,6 @@
 import type { ChangeStep } from '../../change/change-unit.ts';
 import type { Scope } from '../../drivers/driver.ts';
+import { changeTimeoutError } from '../../errors/error-builders.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
 import type { PlanItem } from '../plan.ts';
 import type { RunContext } from './run-context.ts';
@@ -25,7 +26,17 @@ export class ChangeInvoker {
       changeId: item.changeId,
       author: item.unit.author,
     });
-    await step.invoke(target, context);
+    const timeoutMs = item.unit.model.timeoutMs ?? config.executionTimeoutMs;
+    const running = step.invoke(target, context);
+    if (timeoutMs <= 0) {
+      await running;
+      return;
+    }
+    // Once timed out, what the step still does ends in an error nobody awaits: not a crash.
+    running.catch(() => undefined);
+    await withTimeout(running, timeoutMs, () =>
+      changeTimeoutError({ changeId: item.changeId, author: item.unit.author, file: item.unit.model.source }, step.name, timeoutMs),
+    );
   }
 
   #instance(item: PlanItem): Promise<object> | undefined {
@@ -41,6 +52,19 @@ export class ChangeInvoker {
     }
     return instance;
   }
+}
+
+/**
+ * Settles with `work`, or rejects with `timeout()` after `ms`. The timer is not unref'd: a process
+ * whose only work left is a hung change keeps running until the timeout fails it, rather than
+ * exiting as if the run had finished.
+ */
+function withTimeout<T>(work: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout()), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** A change unit class could not be instantiated: none of its methods ran, so none needs undoing. */

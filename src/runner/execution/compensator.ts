@@ -1,5 +1,5 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
-import { changeFailedError, interruptedChangeError, undoFailedError } from '../../errors/error-builders.ts';
+import { changeFailedError, interruptedChangeError, interruptionFacts, undoFailedError } from '../../errors/error-builders.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import { interruptedNeedsHuman, interruptedRecovery } from '../recovery.ts';
 import type { ChangeInvoker } from './change-invoker.ts';
@@ -18,6 +18,8 @@ interface Compensation {
   /** The execution the ROLLED_BACK entry is recorded under. */
   readonly executionId: string;
   readonly transactional: boolean;
+  /** How a successful rollback is reported: `recovered` when it settles a crashed run's change. */
+  readonly outcome: 'rolled-back' | 'recovered';
 }
 
 /**
@@ -42,13 +44,18 @@ export class Compensator {
    * Rolls back `items` (newest first) after `cause` failed; returns the error of the first rollback
    * that threw. When all are rolled back, the failure is settled and the crash marker cleared.
    */
-  async rollBack(items: readonly PlanItem[], cause: unknown, executionId = this.#run.executionId): Promise<unknown> {
+  async rollBack(
+    items: readonly PlanItem[],
+    cause: unknown,
+    executionId = this.#run.executionId,
+    outcome: Compensation['outcome'] = 'rolled-back',
+  ): Promise<unknown> {
     for (const item of items) {
       if (item.rollback === undefined) {
         this.#run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
         continue;
       }
-      const error = await this.#rollBackOne(item, { direction: 'rollback', cause, executionId, transactional: false });
+      const error = await this.#rollBackOne(item, { direction: 'rollback', cause, executionId, transactional: false, outcome });
       if (error !== undefined) return error;
     }
     await this.#marker.clear();
@@ -65,6 +72,7 @@ export class Compensator {
           cause: undefined,
           executionId: this.#run.executionId,
           transactional: isTransactional(this.#run, item),
+          outcome: 'rolled-back',
         } as const;
         const error = await this.#rollBackOne(item, compensation);
         if (error !== undefined) throw undoFailedError(failedChange(item), error);
@@ -103,6 +111,16 @@ export class Compensator {
       await this.#marker.clear();
       return;
     }
+    // A failure the dead run did record (FAILED, ROLLBACK_FAILED): say so rather than "stopped before recording it".
+    const recordedFailure = history.findLast(
+      (entry) =>
+        entry.executionId === change.executionId &&
+        entry.changeId === change.changeId &&
+        entry.author === change.author &&
+        (entry.state === 'FAILED' || entry.state === 'ROLLBACK_FAILED') &&
+        entry.timestamp.getTime() >= change.startedAt.getTime(),
+    );
+    const facts = { ...change, ...(recordedFailure === undefined ? {} : { recorded: recordedFailure.state as 'FAILED' | 'ROLLBACK_FAILED' }) };
     const recovery = interruptedRecovery(item, config);
     if (item !== undefined && recovery === 'manual') throw interruptedNeedsHuman(item, change, plans);
     if (item !== undefined && recovery === 'retry') {
@@ -112,21 +130,19 @@ export class Compensator {
       await this.#marker.clear();
       return;
     }
-    if (recovery === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(change);
-    const reason = new Error(
-      `interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording it`,
-    );
+    if (recovery === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(facts);
+    const reason = new Error(`interrupted: ${interruptionFacts(facts)}`);
     config.logger.warn(
       `Change '${change.changeId}' by '${change.author}' was ${reason.message}; running its rollback method, then applying it again (onInterruptedChange: 'rollback').`,
     );
     // Recorded under the interrupted execution's id: the re-run's EXECUTED entry must not replace it.
-    const rollbackError = await this.rollBack([item], reason, change.executionId);
+    const rollbackError = await this.rollBack([item], reason, change.executionId, 'recovered');
     if (rollbackError !== undefined) throw changeFailedError(failedChange(item), reason, rollbackError, 'rollback');
   }
 
   /** Returns the rollback's error (recorded ROLLBACK_FAILED), undefined when it was rolled back. */
   async #rollBackOne(item: PlanItem, compensation: Compensation): Promise<unknown> {
-    const { direction, cause, executionId, transactional } = compensation;
+    const { direction, cause, executionId, transactional, outcome } = compensation;
     const rollback = item.rollback!;
     // Mongock records a rollback after a failure under the execution method, an undo under the rollback method.
     const method = direction === 'undo' ? rollback.name : item.step.name;
@@ -140,7 +156,7 @@ export class Compensator {
       // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
       if (transactional) await work();
       else await this.#marker.around(item, executionId, 'rollback', work);
-      this.#results.settle(item, 'rolled-back', performance.now() - started);
+      this.#results.settle(item, outcome, performance.now() - started);
       return undefined;
     } catch (error) {
       throwIfLockLost(error, this.#run.lock, direction);

@@ -82,7 +82,7 @@ try {
   } else {
     const result = await runner.execute();
     const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
-    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), acquiredAt, warnings, clock: Date.now() };
+    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), acquiredAt, warnings, clock: Date.now() };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
 } catch (error) {

@@ -81,7 +81,7 @@ try {
   } else {
     const result = await runner.execute();
     const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
-    process.stdout.write(`${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), warnings })}\n`);
+    process.stdout.write(`${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), warnings })}\n`);
   }
 } catch (error) {
   const code = isMongockError(error) ? error.code : 'UNEXPECTED';

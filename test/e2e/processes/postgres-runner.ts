@@ -118,7 +118,7 @@ try {
   });
   const result = await runner.execute();
   const ids = (outcome: string) => result.items.filter((i) => i.outcome === outcome).map((i) => i.changeId);
-  process.stdout.write(`RESULT ${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('rolled-back'), waited, warnings })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), waited, warnings })}\n`);
 } catch (error) {
   const { code, message } = error as { code?: string; message: string };
   process.stdout.write(`ERROR ${JSON.stringify({ code, message })}\n`);

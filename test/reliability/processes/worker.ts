@@ -99,7 +99,7 @@ const builder = new MongockBuilder()
   .addChangeUnits(...units)
   .setLogger(logger)
   .setLockConfig({ acquiredForMs: spec.lease ?? 60_000, tryFrequencyMs: 100, quitTryingAfterMs: spec.quit ?? 60_000 });
-if (spec.executionTimeoutMs !== undefined) builder.setConfig({ driver, executionTimeoutMs: spec.executionTimeoutMs } as never);
+if (spec.executionTimeoutMs !== undefined) builder.setExecutionTimeoutMs(spec.executionTimeoutMs);
 const runner = builder.buildRunner();
 
 const t0 = performance.now();
