@@ -71,7 +71,8 @@ describe('OpenTelemetry spans of a migration', () => {
     const preload = `const Module = require('node:module'); const resolve = Module._resolveFilename; globalThis.otelAsked = 0;
       Module._resolveFilename = function (request, ...rest) { if (request === '@opentelemetry/api') { globalThis.otelAsked++; const e = new Error('Cannot find module'); e.code = 'MODULE_NOT_FOUND'; throw e; } return resolve.call(this, request, ...rest); };`;
     const script = `${preload}
-      const { createRunner, defineChangeUnit, memoryDriver, silentLogger } = require(${JSON.stringify(join(projectRoot, 'dist', 'index.cjs'))});
+      const { createRunner, defineChangeUnit, silentLogger } = require(${JSON.stringify(join(projectRoot, 'dist', 'index.cjs'))});
+      const { memoryDriver } = require(${JSON.stringify(join(projectRoot, 'dist', 'driver.cjs'))});
       const unit = defineChangeUnit({ id: 'a', order: '1', author: 'x', execute() {}, rollback() {} });
       createRunner({ driver: memoryDriver(), changeUnits: [unit], logger: silentLogger }).execute()
         .then((r) => console.log(JSON.stringify({ status: r.status, asked: globalThis.otelAsked })), (e) => { console.error(e); process.exit(1); });`;
