@@ -168,6 +168,38 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     ]);
   });
 
+  it('orders entries made in one second by different ObjectId generators by their timestamp, not by random ObjectId bytes', async () => {
+    const { ObjectId } = await import('mongodb');
+    const second = Math.floor(Date.now() / 1000) - 3600;
+    // Same second; the ROLLED_BACK entry's random bytes sort first although it was recorded last.
+    const id = (random: string) => new ObjectId(`${second.toString(16).padStart(8, '0')}${random}`);
+    await db.collection('mongockChangeLog').insertMany([
+      {
+        _id: id('ffffffffff000001'),
+        executionId: 'java-1',
+        changeId: 'c',
+        author: 'dev',
+        timestamp: new Date(second * 1000 + 100),
+        state: 'EXECUTED',
+        type: 'EXECUTION',
+      },
+      {
+        _id: id('0000000000000001'),
+        executionId: 'java-2',
+        changeId: 'c',
+        author: 'dev',
+        timestamp: new Date(second * 1000 + 900),
+        state: 'ROLLED_BACK',
+        type: 'EXECUTION',
+      },
+    ]);
+    const status = await runner(counter('c')).buildRunner().status();
+    expect(status.units.map((unit) => [unit.changeId, unit.state])).toEqual([['c', 'rolled-back']]);
+    const result = await runner(counter('c')).buildRunner().execute();
+    expect(result.items.map((item) => [item.changeId, item.outcome])).toEqual([['c', 'executed']]);
+    expect(await effects()).toEqual({ c: 1 });
+  });
+
   it('hands change units a lock-guarded Db: collections, cursors, bulk operations and iteration all check the lock first', async () => {
     const connection = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
     try {

@@ -38,10 +38,14 @@ export class MongoHistory {
    * Every entry in insertion order, oldest first; empty when the collection does not exist. The
    * server assigns `_id` to an upserted document, and its ObjectIds grow (seconds, then a
    * counter), so `_id` order is the order the server recorded them, whatever the runners' clocks.
+   * Within one second, ObjectIds from different generators (a Java client, another primary after
+   * a fail-over) compare by random bytes, so there the entry's `timestamp` decides (see
+   * {@link recordedOrder}).
    */
   async read(): Promise<ChangeEntry[]> {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
     const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
+    documents.sort(recordedOrder);
     const kept = new Map<string, string>();
     for (const document of await this.#checksums.find({}, { projection: { _id: 0 } }).toArray())
       if (typeof document.checksum === 'string') kept.set(keyOf(document), document.checksum);
@@ -117,6 +121,24 @@ const CHECKSUMS_INDEX: { readonly name: string; readonly keys: IndexSpecificatio
   name: 'executionId_1_author_1_changeId_1',
   keys: Object.freeze({ executionId: 1, author: 1, changeId: 1 }),
 });
+
+/**
+ * Orders documents already sorted by `_id` (the sort is stable): by the second their ObjectId was
+ * made, then by `timestamp`, then as `_id` sorted them. Non-ObjectId ids sort first, as BSON does.
+ */
+function recordedOrder(a: Document, b: Document): number {
+  return objectIdSecond(a._id) - objectIdSecond(b._id) || millisOf(a.timestamp) - millisOf(b.timestamp);
+}
+
+function objectIdSecond(id: unknown): number {
+  const candidate = id as { _bsontype?: unknown; getTimestamp?: () => Date } | null;
+  if (candidate?._bsontype !== 'ObjectId' || typeof candidate.getTimestamp !== 'function') return Number.NEGATIVE_INFINITY;
+  return candidate.getTimestamp().getTime() / 1000;
+}
+
+function millisOf(timestamp: unknown): number {
+  return timestamp instanceof Date ? timestamp.getTime() : 0;
+}
 
 function keyOf(document: Document): string {
   return `${String(document.executionId)}\u0000${String(document.author)}\u0000${String(document.changeId)}`;
