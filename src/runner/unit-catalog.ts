@@ -1,4 +1,5 @@
 import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
+import { distinctSources } from '../change/distinct-sources.ts';
 import { loadScanPaths } from '../change/load-change-units.ts';
 import { describeUnit, type FilteredUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
@@ -44,7 +45,7 @@ export class UnitCatalog {
       ...(await loadScanPaths(config.migrationScanPaths, (file) => withoutUnits.push(file))),
       ...config.changeUnits.map((source) => ({ source, file: undefined })),
     ];
-    const collected = collectChangeUnits(located);
+    const collected = collectChangeUnits(distinctSources(located));
     const selection = selectChangeUnits(collected.units, config);
     const emptyFiles = withoutUnits.map(
       (file) =>
