@@ -3,6 +3,7 @@ import { isValidSystemVersion } from '../change/system-version.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import { consoleLogger, type Logger } from '../log/logger.ts';
+import { unknownOptionMessage } from '../runtime/did-you-mean.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
@@ -152,7 +153,7 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
   for (const [key, value] of Object.entries(raw)) {
     const check = CHECKS[key as keyof MongockConfig];
     if (check === undefined) {
-      problems.push(`Unknown option '${key}'. Known options: ${Object.keys(CHECKS).join(', ')}.`);
+      problems.push(unknownOptionMessage(key, Object.keys(CHECKS)));
       continue;
     }
     if (value === undefined) continue;
@@ -215,7 +216,7 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
 function resolveLockConfig(given: Partial<LockConfig> | undefined, problems: string[]): LockConfig {
   if (given === undefined || typeof given !== 'object' || given === null) return DEFAULT_LOCK_CONFIG;
   for (const key of Object.keys(given)) {
-    if (!LOCK_KEYS.includes(key as keyof LockConfig)) problems.push(`Unknown option 'lockConfig.${key}'. Known: ${LOCK_KEYS.join(', ')}.`);
+    if (!LOCK_KEYS.includes(key as keyof LockConfig)) problems.push(unknownOptionMessage(`lockConfig.${key}`, LOCK_KEYS, 'lockConfig.'));
   }
   const merged = { ...DEFAULT_LOCK_CONFIG, ...given };
   const minimum: Readonly<Record<keyof LockConfig, number>> = {
@@ -238,7 +239,7 @@ function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: strin
   if (given === undefined || typeof given !== 'object' || given === null) return undefined;
   const raw = given as unknown as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (!LEGACY_KEYS.includes(key)) problems.push(`Unknown option 'legacyMigration.${key}'. Known: ${LEGACY_KEYS.join(', ')}.`);
+    if (!LEGACY_KEYS.includes(key)) problems.push(unknownOptionMessage(`legacyMigration.${key}`, LEGACY_KEYS, 'legacyMigration.'));
   }
   const origin = raw.origin ?? raw.collection;
   if (typeof origin !== 'string' || origin === '') problems.push("Option 'legacyMigration.origin' (or 'collection') must name the collection/table to import.");
@@ -256,7 +257,7 @@ function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: strin
       problems.push("Option 'legacyMigration.mapping' must be an object of field names, e.g. { changeId: 'fileName' }.");
     else {
       for (const [key, value] of Object.entries(mapping)) {
-        if (!fields.includes(key)) problems.push(`Unknown option 'legacyMigration.mapping.${key}'. Known: ${fields.join(', ')}.`);
+        if (!fields.includes(key)) problems.push(unknownOptionMessage(`legacyMigration.mapping.${key}`, fields, 'legacyMigration.mapping.'));
         else if (typeof value !== 'string' || value === '') problems.push(`Option 'legacyMigration.mapping.${key}' must name a field; got ${show(value)}.`);
       }
     }

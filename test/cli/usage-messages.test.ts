@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { closest } from '../../src/cli/did-you-mean.ts';
+import { closest } from '../../src/runtime/did-you-mean.ts';
 import { ensureBuilt, mongock, tempProject } from './cli-harness.ts';
 
 beforeAll(() => ensureBuilt(), 240_000);

@@ -12,6 +12,7 @@ import {
   RollbackExecution,
   silentLogger,
 } from '../../src/index.ts';
+import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 
 /** Builds and executes; returns the error. The memory database records every round trip. */
 async function failure(
@@ -151,6 +152,29 @@ describe('bad input is rejected before anything runs', () => {
       expect(e.message).toContain("Option 'transactionStrategy' must be one of 'changeUnit', 'execution'");
       expect(e.message).toContain("Unknown option 'colour'");
     }
+  });
+
+  it('an unknown option close to a known one is named with the one meant, at every level', () => {
+    const build = () =>
+      new MongockBuilder()
+        .setConfig({
+          driver: memoryDriver(),
+          changeUnits: [ok('a')],
+          trackIgnore: true,
+          lockConfig: { acquireForMs: 5_000 },
+          legacyMigration: { origin: 'dbchangelog', mapping: { changeid: 'id' } },
+        } as never)
+        .buildRunner();
+    expect(build).toThrow(MongockErrorLike('INVALID_CONFIG'));
+    expect(build).toThrow("Unknown option 'trackIgnore'. Did you mean 'trackIgnored'?");
+    expect(build).toThrow("Unknown option 'lockConfig.acquireForMs'. Did you mean 'lockConfig.acquiredForMs'?");
+    expect(build).toThrow("Unknown option 'legacyMigration.mapping.changeid'. Did you mean 'legacyMigration.mapping.changeId'?");
+  });
+
+  it('sqliteDriver names an unknown option and the one meant', () => {
+    expect(() => sqliteDriver({ filenme: 'app.db' } as never)).toThrow(MongockErrorLike('INVALID_CONFIG'));
+    expect(() => sqliteDriver({ filenme: 'app.db' } as never)).toThrow("sqliteDriver: Unknown option 'filenme'. Did you mean 'filename'?");
+    expect(() => sqliteDriver({ filename: 'app.db', busyTimeout: 10 } as never)).toThrow("Unknown option 'busyTimeout'. Did you mean 'busyTimeoutMs'?");
   });
 
   it('no driver', () => {

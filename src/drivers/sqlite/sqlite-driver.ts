@@ -1,5 +1,6 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { unknownOptionMessage } from '../../runtime/did-you-mean.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
@@ -18,6 +19,7 @@ export interface SqliteDriverOptions {
   readonly busyTimeoutMs?: number;
 }
 
+const OPTION_KEYS: readonly string[] = Object.freeze(['filename', 'database', 'busyTimeoutMs'] satisfies (keyof SqliteDriverOptions)[]);
 const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: false });
 
 /**
@@ -33,6 +35,10 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeContext> {
+  const unknown = typeof options === 'object' && options !== null ? Object.keys(options).filter((key) => !OPTION_KEYS.includes(key)) : [];
+  if (unknown.length > 0) {
+    throw new MongockError('INVALID_CONFIG', `sqliteDriver: ${unknown.map((key) => unknownOptionMessage(key, OPTION_KEYS)).join(' ')}`);
+  }
   if (typeof options !== 'object' || options === null || (options.filename === undefined) === (options.database === undefined)) {
     throw new MongockError(
       'INVALID_CONFIG',

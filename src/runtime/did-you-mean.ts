@@ -19,3 +19,9 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+/** `Unknown option 'x'.` with the closest known name, or the list of known names when none is close. */
+export function unknownOptionMessage(name: string, known: readonly string[], prefix = ''): string {
+  const guess = closest(name.slice(prefix.length), known);
+  return `Unknown option '${name}'.${guess === undefined ? '' : ` Did you mean '${prefix}${guess}'?`} Known options: ${known.join(', ')}.`;
+}
