@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closest } from '../runtime/did-you-mean.ts';
 import { CliError, errorFacts } from './cli-error.ts';
 import type { Command, OptionSpecs } from './command.ts';
 import { COMMON_OPTIONS } from './common-options.ts';
 import { createCommand } from './create.ts';
 import { dashboardCommand } from './dashboard.ts';
-import { closest } from '../runtime/did-you-mean.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT_CODES, type ExitCode, exitCodeFor } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';

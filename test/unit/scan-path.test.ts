@@ -27,7 +27,12 @@ describe('a barrel index.ts re-exporting units', () => {
 
   it('a unit both in a scan path and passed to addChangeUnits is one unit', async () => {
     const { createTable } = await import('../fixtures/barrel/units/001-create.ts');
-    const result = await createRunner({ driver: memoryDriver(), migrationScanPath: 'test/fixtures/barrel', changeUnits: [createTable], logger: silentLogger }).execute();
+    const result = await createRunner({
+      driver: memoryDriver(),
+      migrationScanPath: 'test/fixtures/barrel',
+      changeUnits: [createTable],
+      logger: silentLogger,
+    }).execute();
     expect(result.executed).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
+import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import {
   ChangeLog,
   ChangeSet,
@@ -12,7 +13,6 @@ import {
   RollbackExecution,
   silentLogger,
 } from '../../src/index.ts';
-import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 
 /** Builds and executes; returns the error. The memory database records every round trip. */
 async function failure(

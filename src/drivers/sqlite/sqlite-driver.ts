@@ -1,7 +1,7 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
-import { unknownOptionMessage } from '../../runtime/did-you-mean.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
+import { unknownOptionMessage } from '../../runtime/did-you-mean.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
