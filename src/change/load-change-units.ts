@@ -2,6 +2,7 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
+import { locateSyntaxError } from '../runtime/syntax-error-location.ts';
 import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
 
@@ -43,7 +44,9 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
     return await nativeImport(pathToFileURL(file).href);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new MongockError('MODULE_LOAD_FAILED', `Could not import change unit module ${file}: ${reason}. Fix the module or move it out of the scan path.`, {
+    const at = cause instanceof Error && cause.name === 'SyntaxError' && !TYPESCRIPT_EXTENSIONS.includes(extname(file)) ? await locateSyntaxError(file) : undefined;
+    const where = at === undefined ? file : `${file}:${at.line}:${at.column}`;
+    throw new MongockError('MODULE_LOAD_FAILED', `Could not import change unit module ${where}: ${reason}. Fix the module or move it out of the scan path.`, {
       file,
       cause,
     });

@@ -42,3 +42,30 @@ describe('usage errors in the CLI’s own words', () => {
     expect(undo.stderr).toContain("Cannot undo to 'nope': no executed change unit has that id.");
   });
 });
+
+describe('mistakes in the project, located', () => {
+  it('an unknown config key names the key meant', async () => {
+    const config = CONFIG.replace("migrationScanPath: './migrations'", "migrationScanPath: './migrations', trackIgnore: true");
+    const dir = tempProject({ 'mongock.config.mjs': config, 'migrations/0001_a.mjs': UNIT });
+    const run = await mongock(['validate'], { cwd: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("Unknown option 'trackIgnore'. Did you mean 'trackIgnored'?");
+  });
+
+  it('a syntax error in a .mjs or .cjs unit is reported at file:line:col, as a .ts one is', async () => {
+    const units = {
+      'migrations/0001_broken.mjs':
+        "import { defineChangeUnit } from 'mongock';\nexport default defineChangeUnit({\n\tid: 'x', order: '0001',\n\texecute() { return 1 +; },\n});\n",
+      'migrations/0002_broken.cjs': 'module.exports = {\n  id: 1 +,\n};\n',
+    };
+    for (const [file, at, token] of [
+      ['migrations/0001_broken.mjs', '4:24', ';'],
+      ['migrations/0002_broken.cjs', '2:10', ','],
+    ] as const) {
+      const dir = tempProject({ 'mongock.config.mjs': CONFIG, [file]: units[file] });
+      const run = await mongock(['validate'], { cwd: dir });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(`${file}:${at}: Unexpected token '${token}'.`);
+    }
+  });
+});
