@@ -44,7 +44,8 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
     return await nativeImport(pathToFileURL(file).href);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const at = cause instanceof Error && cause.name === 'SyntaxError' && !TYPESCRIPT_EXTENSIONS.includes(extname(file)) ? await locateSyntaxError(file) : undefined;
+    const syntax = cause instanceof Error && cause.name === 'SyntaxError' && !TYPESCRIPT_EXTENSIONS.includes(extname(file));
+    const at = syntax ? await locateSyntaxError(file) : undefined;
     const where = at === undefined ? file : `${file}:${at.line}:${at.column}`;
     throw new MongockError('MODULE_LOAD_FAILED', `Could not import change unit module ${where}: ${reason}. Fix the module or move it out of the scan path.`, {
       file,
