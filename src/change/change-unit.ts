@@ -49,6 +49,8 @@ export interface ChangeStep {
   readonly name: string;
   /** Source text of a plain function step (definitions), for checksums. */
   readonly source?: string;
+  /** True when `source` is already a normal form (SQL and declarative unit files): hashed as it is, without the compiler. */
+  readonly declared?: boolean;
   readonly invoke: (target: object | undefined, context: object) => Promise<unknown>;
 }
 

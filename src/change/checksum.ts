@@ -41,6 +41,13 @@ const cache = new WeakMap<ChangeUnitModel, string>();
  * start-up skip the compiler when the code is byte-for-byte what was recorded ({@link sameCode}).
  */
 export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
+  for (const model of models) {
+    // SQL and declarative unit files: their steps' sources are normal forms already (see docs/sql-units.md).
+    if (!cache.has(model) && model.steps.execution.declared === true) {
+      const sources = methodSources(model);
+      cache.set(model, `${hash(sources)}.${rawHash(sources)}`);
+    }
+  }
   const missing = models.filter((model) => !cache.has(model));
   if (missing.length > 0) {
     const sources = missing.map(methodSources);

@@ -1,4 +1,5 @@
 import { type ChangeStep, type ChangeUnitModel, RECOVERY_STRATEGIES } from './change-unit.ts';
+import { declaredUnitOf } from './declared-unit.ts';
 import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
 import { type ChangeUnitDefinition, isChangeUnitDefinition } from './define-change-unit.ts';
 import { hasText } from './unit-order.ts';
@@ -66,16 +67,21 @@ function methodStep(name: string): ChangeStep {
 /** A plain function step. A class, so that creating one per unit at start-up is cheap. */
 class FunctionStep implements ChangeStep {
   readonly name: string;
+  readonly declared: boolean;
   readonly #fn: (context: never) => unknown;
+  readonly #normalText: (() => string) | undefined;
 
-  constructor(name: string, fn: (context: never) => unknown) {
+  /** `normalText`: for units loaded from SQL or declarative files, what their checksum hashes instead of the loader's code. */
+  constructor(name: string, fn: (context: never) => unknown, normalText?: () => string) {
     this.name = name;
     this.#fn = fn;
+    this.#normalText = normalText;
+    this.declared = normalText !== undefined;
   }
 
   /** Read only when a checksum is computed: start-up with nothing pending never needs it. */
   get source(): string {
-    return Function.prototype.toString.call(this.#fn);
+    return this.#normalText?.() ?? Function.prototype.toString.call(this.#fn);
   }
 
   async invoke(_target: object | undefined, context: object): Promise<unknown> {
@@ -220,7 +226,7 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     form: 'definition',
     className: file === undefined ? 'defineChangeUnit' : file,
     steps: {
-      execution: new FunctionStep('execute', execute),
+      execution: new FunctionStep('execute', execute, declaredUnitOf(definition)?.normalText),
       rollback: functionStep('rollback', rollback),
       before: functionStep('before', before),
       rollbackBefore: functionStep('rollbackBefore', rollbackBefore),

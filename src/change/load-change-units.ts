@@ -5,9 +5,11 @@ import { builtins } from '../runtime/builtins.ts';
 import { locateSyntaxError } from '../runtime/syntax-error-location.ts';
 import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
+import { DECLARED_EXTENSIONS, isDeclaredUnitFile, loadDeclaredFile } from './load-declared-file.ts';
 
-/** The module files a scan path loads. `.d.ts` files are skipped. */
-export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+/** The files a scan path loads: modules, and declared units (`.sql`...). `.d.ts` and `*.rollback.sql` files are skipped. */
+export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', ...DECLARED_EXTENSIONS]);
+const MODULE_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 const DECLARATION = /\.d\.[cm]?ts$/;
 
 /** Every module file under `dir`, recursively, sorted so that loading is deterministic. */
@@ -28,7 +30,7 @@ export async function listModuleFiles(dir: string): Promise<string[]> {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) await walk(path);
-      } else if (SCANNED_EXTENSIONS.includes(extname(entry.name)) && !DECLARATION.test(entry.name)) {
+      } else if ((MODULE_EXTENSIONS.includes(extname(entry.name)) && !DECLARATION.test(entry.name)) || isDeclaredUnitFile(entry.name)) {
         files.push(path);
       }
     }
@@ -39,6 +41,7 @@ export async function listModuleFiles(dir: string): Promise<string[]> {
 
 /** Imports one module file; a failure names the file and keeps the original error as `cause`. */
 export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
+  if (isDeclaredUnitFile(file)) return loadDeclaredFile(file);
   try {
     if (TYPESCRIPT_EXTENSIONS.includes(extname(file))) return await importTypeScript(file);
     return await nativeImport(pathToFileURL(file).href);

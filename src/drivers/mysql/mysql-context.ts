@@ -1,3 +1,4 @@
+import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { LockGuard } from '../driver.ts';
@@ -137,6 +138,16 @@ export class GuardedMysqlHandle implements MysqlHandle {
     const result = await this.#execute(sql, params);
     const header = (Array.isArray(result) ? {} : (result ?? {})) as Partial<MysqlResultHeader>;
     return { affectedRows: Number(header.affectedRows ?? 0), insertId: Number(header.insertId ?? 0), warningStatus: Number(header.warningStatus ?? 0) };
+  }
+
+  /** How `.sql` change units run their statements: through this handle (so implicit commits are refused in a transactional unit). */
+  get [SQL_SCRIPT_TARGET](): SqlScriptTarget {
+    return {
+      dialect: 'mysql',
+      runStatement: async (statement) => {
+        await this.#execute(statement, undefined);
+      },
+    };
   }
 
   async #execute(sql: string, params: MysqlParams | undefined): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import type { LockGuard } from '../driver.ts';
 import type { PostgresClient, PostgresQueryResult } from './postgres-client.ts';
 import type { PostgresSession } from './postgres-session.ts';
@@ -54,5 +55,15 @@ export class GuardedPostgresHandle implements PostgresHandle {
 
   async rows<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]> {
     return (await this.query<T>(text, params)).rows;
+  }
+
+  /** How `.sql` change units run their statements: through this handle. */
+  get [SQL_SCRIPT_TARGET](): SqlScriptTarget {
+    return {
+      dialect: 'postgres',
+      runStatement: async (statement) => {
+        await this.query(statement);
+      },
+    };
   }
 }

@@ -1,3 +1,4 @@
+import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import type { LockGuard } from '../driver.ts';
 import type { SqliteDatabase } from './sqlite-client.ts';
 
@@ -45,6 +46,11 @@ export class SqliteHandle {
   async get<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined> {
     await this.#guard.ensure();
     return this.#db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  /** How `.sql` change units run their statements: through this handle. */
+  get [SQL_SCRIPT_TARGET](): SqlScriptTarget {
+    return { dialect: 'sqlite', runStatement: (statement) => this.exec(statement) };
   }
 }
 
