@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Driver } from '../index.ts';
 import { CliError } from './cli-error.ts';
@@ -34,7 +35,16 @@ export async function driverFromJson(spec: unknown, file: string): Promise<Drive
       file,
     });
   }
-  const { type, ...options } = spec;
+  const { type, ...given } = spec;
+  // A relative SQLite file is the config's neighbour, whatever folder the process is in when it opens it.
+  const options =
+    type === 'sqlite' &&
+    typeof given.filename === 'string' &&
+    given.filename !== ':memory:' &&
+    !given.filename.startsWith('file:') &&
+    !isAbsolute(given.filename)
+      ? { ...given, filename: resolve(dirname(file), given.filename) }
+      : given;
   if (!DRIVER_TYPES.includes(type)) {
     throw new CliError('CONFIG', `In ${file}, driver type '${type}' is unknown; use one of ${DRIVER_TYPES.join(', ')}.`, { file });
   }

@@ -1,4 +1,5 @@
 import type { MarkResult } from '../index.ts';
+import { markResultJson } from '../runner/mark.ts';
 import { CliError } from './cli-error.ts';
 import type { Command } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
@@ -58,13 +59,7 @@ export const markCommand: Command = {
       command: 'mark',
       ok: true,
       dryRun: result.dryRun,
-      executionId: result.executionId,
-      resolution: result.resolution,
-      by: result.by,
-      reason: result.reason,
-      at: result.at?.toISOString() ?? null,
-      marked: result.marked,
-      unchanged: result.unchanged,
+      ...markResultJson(result),
     });
     printMark(context.out, result);
     return EXIT_CODES.ok;

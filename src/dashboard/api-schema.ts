@@ -66,6 +66,7 @@ const UNIT = object({
   executionHostname: nullable(STRING),
   checksum: STRING,
   recordedChecksum: nullable(STRING),
+  manual: nullable(object({ resolution: { enum: ['applied', 'rolled-back'] }, by: STRING, reason: nullable(STRING), previousState: STRING, at: TIME })),
   lastError: nullable(object({ state: { enum: ['FAILED', 'ROLLBACK_FAILED', 'ROLLED_BACK'] }, at: TIME, executionId: STRING, trace: nullable(STRING) })),
 });
 
@@ -93,6 +94,20 @@ export const API_SCHEMAS = Object.freeze({
   lock: object({ generatedAt: TIME, database: STRING, lock: nullable(LOCK) }),
   /** `POST /api/databases/{name}/unlock` */
   unlock: object({ database: STRING, released: BOOLEAN, holder: nullable(LOCK) }),
+  /** `POST /api/databases/{name}/mark` */
+  mark: object({
+    database: STRING,
+    executionId: STRING,
+    resolution: { enum: ['applied', 'rolled-back'] },
+    by: STRING,
+    reason: nullable(STRING),
+    at: nullable(TIME),
+    marked: {
+      type: 'array',
+      items: object({ changeId: STRING, author: STRING, type: STRING, previousState: STRING, state: { enum: ['EXECUTED', 'ROLLED_BACK'] } }),
+    },
+    unchanged: { type: 'array', items: object({ changeId: STRING, author: STRING, why: STRING }) },
+  }),
   /** Any error (4xx, 5xx). */
   error: object({ error: object({ code: STRING, message: STRING }) }),
 });

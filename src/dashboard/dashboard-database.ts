@@ -1,5 +1,6 @@
 import type { DriverConnection } from '../drivers/driver.ts';
 import { silentLogger } from '../log/logger.ts';
+import type { MarkOptions, MarkResult } from '../runner/mark.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
 import type { MongockRunner, UnlockResult } from '../runner/mongock-runner.ts';
@@ -59,6 +60,17 @@ export class DashboardDatabase {
     this.#snapshot = undefined;
     this.#lock = undefined;
     return this.#runner.unlock({ force: true });
+  }
+
+  /** `mongock mark`: records a human decision about one unit in the history (never with `force`). */
+  async mark(options: Omit<MarkOptions, 'force' | 'dryRun' | 'allPending'>): Promise<MarkResult> {
+    this.#snapshot = undefined;
+    this.#lock = undefined;
+    try {
+      return await this.#runner.mark({ ...options, force: false, dryRun: false });
+    } finally {
+      this.#snapshot = undefined;
+    }
   }
 
   async #readSnapshot(): Promise<DatabaseSnapshot> {

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
-import { AccessControl, type Credential, isAllowedHost, isSameOrigin, TOKEN_COOKIE } from './access-control.ts';
+import { AccessControl, type Credential, isAllowedHost, TOKEN_COOKIE } from './access-control.ts';
 import { API_SCHEMAS } from './api-schema.ts';
+import { markAction, unlockAction } from './dashboard-actions.ts';
 import { type Asset, DashboardAssets } from './dashboard-assets.ts';
 import { DashboardDatabase, type DashboardTarget } from './dashboard-database.ts';
 import { type DashboardOptions, type ResolvedDashboardOptions, resolveDashboardOptions } from './dashboard-options.ts';
-import { type DatabaseSummary, errorSummary, lockView } from './database-snapshot.ts';
+import { type DashboardContext, type DashboardRequest, messageOf, sendError, sendJson } from './dashboard-request.ts';
+import { type DatabaseSummary, errorSummary } from './database-snapshot.ts';
 import { METRICS_CONTENT_TYPE, type MetricsInput, renderMetrics } from './prometheus-metrics.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 
@@ -21,29 +23,11 @@ export interface DashboardHandler {
   readonly databases: readonly string[];
 }
 
-interface Request {
-  readonly raw: IncomingMessage & { originalUrl?: string };
-  readonly response: ServerResponse;
-  readonly method: string;
-  /** The path below the mount point, `/` for the page. */
-  readonly path: string;
-  readonly query: URLSearchParams;
-  /** Where the dashboard is mounted as the browser sees it, ending in `/`. */
-  readonly base: string;
-}
-
-interface Context {
-  readonly options: ResolvedDashboardOptions;
-  readonly databases: readonly DashboardDatabase[];
-  readonly assets: DashboardAssets;
-  readonly access: AccessControl;
-}
-
 /**
  * The dashboard as a request handler: mount it in `http.createServer`, Express (`app.use('/mongock',
  * handler)`), Fastify (through `@fastify/middie`) or the NestJS module. It reads the databases of
- * the given configuration(s) and never writes to them, except for the unlock action when
- * `allowActions` is set.
+ * the given configuration(s) and never writes to them, except for the unlock and mark actions
+ * when `allowActions` is set.
  *
  * @example
  * ```ts
@@ -55,7 +39,7 @@ interface Context {
 export function createDashboardHandler(source: DashboardSource, options: DashboardOptions = {}): DashboardHandler {
   const resolved = resolveDashboardOptions(options);
   const targets = targetsOf(source, resolved.name);
-  const context: Context = {
+  const context: DashboardContext = {
     options: resolved,
     databases: targets.map((target) => new DashboardDatabase(target, resolved.cacheMs)),
     assets: new DashboardAssets(),
@@ -90,7 +74,7 @@ function targetsOf(source: DashboardSource, name: string | undefined): Dashboard
   return [{ name: name ?? config.driver?.name ?? 'default', config }];
 }
 
-function parseRequest(raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse, mount: string): Request {
+function parseRequest(raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse, mount: string): DashboardRequest {
   const url = new URL(raw.url ?? '/', 'http://dashboard.invalid');
   let path = url.pathname;
   let prefix: string;
@@ -106,7 +90,7 @@ function parseRequest(raw: IncomingMessage & { originalUrl?: string }, response:
   return { raw, response, method: raw.method ?? 'GET', path, query: url.searchParams, base: `${prefix.replace(/\/+$/, '')}/` };
 }
 
-async function route(context: Context, request: Request): Promise<void> {
+async function route(context: DashboardContext, request: DashboardRequest): Promise<void> {
   const { options, access } = context;
   if (!isAllowedHost(request.raw, options.allowedHosts))
     return sendError(context, request.response, 403, 'FORBIDDEN_HOST', 'This Host header is not accepted.');
@@ -117,21 +101,22 @@ async function route(context: Context, request: Request): Promise<void> {
   if (request.path === '/metrics') return onlyGet(context, request, () => serveMetrics(context, request));
   if (request.path === '/api/overview') return onlyGet(context, request, () => serveOverview(context, request));
   if (request.path === '/api/schema') return onlyGet(context, request, async () => sendJson(context, request.response, 200, API_SCHEMAS));
-  const match = /^\/api\/databases\/([^/]+)(\/lock|\/unlock)?$/.exec(request.path);
+  const match = /^\/api\/databases\/([^/]+)(\/lock|\/unlock|\/mark)?$/.exec(request.path);
   const database = match === null ? undefined : context.databases.find((db) => db.name === decodeURIComponent(match[1]!));
   if (match === null || database === undefined) return sendError(context, request.response, 404, 'NOT_FOUND', `Nothing at ${request.path}.`);
-  if (match[2] === '/unlock') return unlock(context, request, database, decision.credential);
+  if (match[2] === '/unlock') return unlockAction(context, request, database, decision.credential);
+  if (match[2] === '/mark') return markAction(context, request, database, decision.credential);
   if (match[2] === '/lock') return onlyGet(context, request, () => serveLock(context, request, database));
   return onlyGet(context, request, () => serveDatabase(context, request, database));
 }
 
-async function onlyGet(context: Context, request: Request, serve: () => Promise<void>): Promise<void> {
+async function onlyGet(context: DashboardContext, request: DashboardRequest, serve: () => Promise<void>): Promise<void> {
   if (request.method === 'GET' || request.method === 'HEAD') return serve();
   request.response.setHeader('Allow', 'GET, HEAD');
   return sendError(context, request.response, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not accepted here; the dashboard is read-only.`);
 }
 
-function unauthorized(context: Context, request: Request): void {
+function unauthorized(context: DashboardContext, request: DashboardRequest): void {
   const { response } = request;
   response.setHeader('WWW-Authenticate', 'Bearer realm="mongock-dashboard"');
   if (request.path === '/') {
@@ -142,7 +127,7 @@ function unauthorized(context: Context, request: Request): void {
   sendError(context, response, 401, 'UNAUTHORIZED', 'A valid token is required: send "Authorization: Bearer <token>".');
 }
 
-function servePage(context: Context, request: Request, credential: Credential): void {
+function servePage(context: DashboardContext, request: DashboardRequest, credential: Credential): void {
   const { response } = request;
   if (credential === 'query') {
     // The token leaves the address bar (and the history) at once; the cookie carries on.
@@ -154,13 +139,13 @@ function servePage(context: Context, request: Request, credential: Credential): 
   sendAsset(request, context.assets.page(request.base), 'no-store');
 }
 
-function serveAsset(context: Context, request: Request): void {
+function serveAsset(context: DashboardContext, request: DashboardRequest): void {
   const found = context.assets.get(request.path.slice('/assets/'.length));
   if (found === undefined) sendError(context, request.response, 404, 'NOT_FOUND', `No asset ${request.path}.`);
   else sendAsset(request, found, 'no-cache');
 }
 
-function sendAsset(request: Request, asset: Asset, cacheControl: string): void {
+function sendAsset(request: DashboardRequest, asset: Asset, cacheControl: string): void {
   const { response, raw } = request;
   const headers: Record<string, string> = { 'Content-Type': asset.contentType, 'Cache-Control': cacheControl, ETag: asset.etag, Vary: 'Accept-Encoding' };
   if (raw.headers['if-none-match'] === asset.etag) {
@@ -175,7 +160,7 @@ function sendAsset(request: Request, asset: Asset, cacheControl: string): void {
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-async function summaries(context: Context): Promise<Array<{ summary: DatabaseSummary; input: MetricsInput }>> {
+async function summaries(context: DashboardContext): Promise<Array<{ summary: DatabaseSummary; input: MetricsInput }>> {
   return Promise.all(
     context.databases.map(async (database) => {
       try {
@@ -191,24 +176,24 @@ async function summaries(context: Context): Promise<Array<{ summary: DatabaseSum
   );
 }
 
-async function serveOverview(context: Context, request: Request): Promise<void> {
+async function serveOverview(context: DashboardContext, request: DashboardRequest): Promise<void> {
   const read = await summaries(context);
   sendJson(context, request.response, 200, {
     generatedAt: new Date().toISOString(),
     refreshMs: context.options.refreshMs,
-    actions: { unlock: context.options.allowActions, mark: false },
+    actions: { unlock: context.options.allowActions, mark: context.options.allowActions },
     databases: read.map((item) => item.summary),
   });
 }
 
-async function serveMetrics(context: Context, request: Request): Promise<void> {
+async function serveMetrics(context: DashboardContext, request: DashboardRequest): Promise<void> {
   const read = await summaries(context);
   const body = context.options.redact(renderMetrics(read.map((item) => item.input)));
   request.response.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' });
   request.response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-async function serveDatabase(context: Context, request: Request, database: DashboardDatabase): Promise<void> {
+async function serveDatabase(context: DashboardContext, request: DashboardRequest, database: DashboardDatabase): Promise<void> {
   try {
     const snapshot = await database.snapshot();
     sendJson(context, request.response, 200, { generatedAt: new Date().toISOString(), ...snapshot });
@@ -217,50 +202,10 @@ async function serveDatabase(context: Context, request: Request, database: Dashb
   }
 }
 
-async function serveLock(context: Context, request: Request, database: DashboardDatabase): Promise<void> {
+async function serveLock(context: DashboardContext, request: DashboardRequest, database: DashboardDatabase): Promise<void> {
   try {
     sendJson(context, request.response, 200, { generatedAt: new Date().toISOString(), database: database.name, lock: await database.lock() });
   } catch (error) {
     sendError(context, request.response, 502, 'DATABASE_UNREACHABLE', `Cannot read the lock of database '${database.name}': ${messageOf(error)}`);
   }
-}
-
-async function unlock(context: Context, request: Request, database: DashboardDatabase, credential: Credential): Promise<void> {
-  const { options } = context;
-  const { response, raw } = request;
-  if (request.method !== 'POST') {
-    response.setHeader('Allow', 'POST');
-    return sendError(context, response, 405, 'METHOD_NOT_ALLOWED', 'Unlock is a POST.');
-  }
-  if (!options.allowActions)
-    return sendError(context, response, 403, 'ACTIONS_DISABLED', 'This dashboard is read-only; start it with --allow-actions (and a token) to unlock from it.');
-  if (!isSameOrigin(raw, credential))
-    return sendError(context, response, 403, 'CROSS_ORIGIN', 'Actions are accepted only from the dashboard page itself (same origin).');
-  const result = await database.unlock();
-  const who = `${raw.socket.remoteAddress ?? 'unknown address'} (${credential} token)`;
-  const holder = result.holder === null ? 'nobody' : `${result.holder.owner} on ${result.holder.hostname}`;
-  options.logger.warn(
-    options.redact(
-      `Dashboard action: unlock of '${database.name}' by ${who}: ${result.released ? `released the lock held by ${holder}` : `nothing released (held by ${holder})`}.`,
-    ),
-  );
-  sendJson(context, response, 200, { database: database.name, released: result.released, holder: lockView(result.holder, new Date()) });
-}
-
-function sendJson(context: Context, response: ServerResponse, status: number, body: unknown): void {
-  const text = context.options.redact(JSON.stringify(body));
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-    'Content-Length': String(Buffer.byteLength(text)),
-  });
-  response.end(text);
-}
-
-function sendError(context: Context, response: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(context, response, status, { error: { code, message } });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -16,7 +16,7 @@ export interface DashboardOptions {
   readonly path?: string;
   /** When set, every request needs it (`Authorization: Bearer`, or the page opened once with `?token=`). */
   readonly token?: string;
-  /** Enables the unlock action (`POST /api/databases/{name}/unlock`). Needs `token`. Default false. */
+  /** Enables the actions: unlock (`POST /api/databases/{name}/unlock`) and mark (`.../mark`). Needs `token`. Default false. */
   readonly allowActions?: boolean;
   /** How often the page polls the lock. Default {@link DEFAULT_REFRESH_MS}. */
   readonly refreshMs?: number;

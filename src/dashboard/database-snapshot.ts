@@ -1,6 +1,7 @@
 import { entryKey } from '../change/change-key.ts';
 import type { LockHolder } from '../drivers/driver.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
+import type { ManualResolution } from '../history/manual-resolution.ts';
 import type { UnitState, UnitStatus } from '../runner/unit-status.ts';
 import { type ExecutionView, groupExecutions } from './group-executions.ts';
 
@@ -41,27 +42,21 @@ export interface UnitCounts {
 }
 
 /**
- * One change unit. `state` is the runner's (`mongock status`), except that a unit whose last
- * attempt failed is `failed` even where Mongock rolled it back (databases without transactions
- * record that ROLLED_BACK, with the error): either way it runs again on the next migration.
+ * One change unit: the runner's {@link UnitStatus} as JSON (dates as ISO strings), without the
+ * fields the page does not show, plus the newest error. `state` is the runner's (`mongock
+ * status`), except that a unit whose last attempt failed is `failed` even where Mongock rolled it
+ * back (databases without transactions record that ROLLED_BACK, with the error): either way it
+ * runs again on the next migration.
  */
-export interface UnitView {
-  readonly changeId: string;
-  readonly author: string;
-  readonly order: string;
-  readonly state: UnitState;
-  readonly changed: boolean;
-  readonly runAlways: boolean;
-  readonly systemVersion: string;
-  readonly profiles: readonly string[];
+export type UnitView = Omit<UnitStatus, 'executedAt' | 'source' | 'afterStep' | 'manual'> & {
   readonly executedAt: string | null;
-  readonly executionMillis: number | null;
-  readonly executionHostname: string | null;
-  readonly checksum: string;
-  readonly recordedChecksum: string | null;
+  /** Set when the deciding entry is a human's mark (`mongock mark`, or the dashboard's action). */
+  readonly manual: ManualView | null;
   /** A unit not executed: its newest FAILED, ROLLBACK_FAILED or ROLLED_BACK entry, with its error trace. */
   readonly lastError: UnitError | null;
-}
+};
+
+export type ManualView = Omit<ManualResolution, 'manual'> & { readonly at: string };
 
 export interface UnitError {
   readonly state: 'FAILED' | 'ROLLBACK_FAILED' | 'ROLLED_BACK';
@@ -195,6 +190,7 @@ function unitView(unit: UnitStatus, newestError: ChangeEntry | undefined): UnitV
     executionHostname: unit.executionHostname,
     checksum: unit.checksum,
     recordedChecksum: unit.recordedChecksum,
+    manual: unit.manual === null ? null : manualView(unit.manual),
     lastError:
       lastError === undefined
         ? null
@@ -205,6 +201,10 @@ function unitView(unit: UnitStatus, newestError: ChangeEntry | undefined): UnitV
             trace: lastError.errorTrace,
           },
   };
+}
+
+function manualView({ resolution, by, reason, previousState, at }: NonNullable<UnitStatus['manual']>): ManualView {
+  return { resolution, by, reason, previousState, at: at.toISOString() };
 }
 
 function durationPoints(history: readonly ChangeEntry[]): DurationPoint[] {

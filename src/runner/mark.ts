@@ -55,6 +55,19 @@ export interface MarkResult {
   readonly unchanged: readonly { readonly changeId: string; readonly author: string; readonly why: string }[];
 }
 
+/** A {@link MarkResult} as JSON (`mongock mark --json`, the dashboard's mark answer): the time as an ISO string. */
+export function markResultJson(result: MarkResult) {
+  return {
+    executionId: result.executionId,
+    resolution: result.resolution,
+    by: result.by,
+    reason: result.reason,
+    at: result.at?.toISOString() ?? null,
+    marked: result.marked,
+    unchanged: result.unchanged,
+  };
+}
+
 /** Runs `work` under the lock, trying once (a live runner is never waited for), and releases it. */
 export type WithLockOnce = <T>(work: (lock: LockManager, interrupted: InProgressChange | null) => Promise<T>) => Promise<T>;
 

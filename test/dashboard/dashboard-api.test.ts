@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardAssets } from '../../src/dashboard/dashboard-assets.ts';
 import { API_SCHEMAS, type ApiSchemaName, createDashboardHandler, type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
 import { postgresDriver } from '../../src/drivers/postgres/index.ts';
-import { silentLogger } from '../../src/index.ts';
+import { createRunner, silentLogger } from '../../src/index.ts';
 import {
   type DashboardDatabaseFixture,
   holdLock,
@@ -274,6 +274,77 @@ describe('dashboard security', () => {
       expect(JSON.parse((await get(`${actions.url}api/databases/app/lock`, { Cookie: cookie })).body).lock).toBeNull();
     } finally {
       await held.release().catch(() => undefined);
+      await readOnly.close();
+      await actions.close();
+      await sqlite.teardown();
+    }
+  });
+
+  it('mark: refused read-only, cross-origin, with a bad body, an unknown unit or a held lock; a same-origin one writes the manual entry', async () => {
+    const sqlite = await sqliteFixture();
+    await runWithAFailure(sqlite.config);
+    const logged: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+    const readOnly = await startDashboard(sqlite.config, { port: 0, token: TOKEN, name: 'app' });
+    const actions = await startDashboard(sqlite.config, { port: 0, token: TOKEN, allowActions: true, cacheMs: 0, name: 'app', logger });
+    const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+    const mark = async (url: string, body: unknown, headers: Record<string, string> = auth) => {
+      const response = await fetch(`${url}api/databases/app/mark`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } & Record<string, unknown> };
+    };
+    const applied = { changeId: 'dedupe-orders', resolution: 'applied', reason: 'deduplicated by hand' };
+    const stateOf = async (changeId: string) => (await createRunner(sqlite.config).status()).units.find((unit) => unit.changeId === changeId)!;
+    try {
+      const overview = JSON.parse((await get(`${actions.url}api/overview`, auth)).body);
+      expect(overview.actions).toEqual({ unlock: true, mark: true });
+      expect(JSON.parse((await get(`${readOnly.url}api/overview`, auth)).body).actions).toEqual({ unlock: false, mark: false });
+      const refused = await mark(readOnly.url, applied);
+      expect([refused.status, refused.body.error?.code]).toEqual([403, 'ACTIONS_DISABLED']);
+      const crossOrigin = await mark(actions.url, applied, { ...auth, Origin: 'http://evil.example' });
+      expect([crossOrigin.status, crossOrigin.body.error?.code]).toEqual([403, 'CROSS_ORIGIN']);
+      expect((await fetch(`${actions.url}api/databases/app/mark`, { headers: auth })).status).toBe(405);
+      for (const bad of ['not json', { changeId: 'dedupe-orders', resolution: 'applied' }, { ...applied, resolution: 'done' }, { ...applied, force: true }]) {
+        const answer = await mark(actions.url, bad);
+        expect([answer.status, answer.body.error?.code], JSON.stringify(bad)).toEqual([400, 'BAD_REQUEST']);
+        expectSchema('error', answer.body);
+      }
+      const unknown = await mark(actions.url, { ...applied, changeId: 'no-such-unit' });
+      expect([unknown.status, unknown.body.error?.code]).toEqual([400, 'INVALID_MARK']);
+      expect(unknown.body.error?.message).toContain("'no-such-unit'");
+      const held = await holdLock(sqlite.config.driver);
+      try {
+        const locked = await mark(actions.url, applied);
+        expect([locked.status, locked.body.error?.code]).toEqual([409, 'LOCKED']);
+      } finally {
+        await held.release();
+      }
+      // Nothing of the above wrote anything.
+      expect((await stateOf('dedupe-orders')).state).toBe('failed');
+      const done = await mark(actions.url, { ...applied, by: 'alice' });
+      expect(done.status).toBe(200);
+      expectSchema('mark', done.body);
+      expect(done.body).toMatchObject({
+        database: 'app',
+        resolution: 'applied',
+        reason: 'deduplicated by hand',
+        marked: [{ changeId: 'dedupe-orders', state: 'EXECUTED', previousState: 'FAILED' }],
+      });
+      const unit = await stateOf('dedupe-orders');
+      expect(unit.state).toBe('executed');
+      expect(unit.manual).toMatchObject({ resolution: 'applied', reason: 'deduplicated by hand', by: expect.stringMatching(/^alice \(dashboard, /) });
+      const database = JSON.parse((await get(`${actions.url}api/databases/app`, auth)).body);
+      expectSchema('database', database);
+      expect(database.units.find((u: { changeId: string }) => u.changeId === 'dedupe-orders').manual).toMatchObject({
+        resolution: 'applied',
+        by: unit.manual!.by,
+      });
+      const again = await mark(actions.url, applied);
+      expect(again.body).toMatchObject({ marked: [], unchanged: [{ changeId: 'dedupe-orders', why: 'already executed' }] });
+      const back = await mark(actions.url, { changeId: 'dedupe-orders', resolution: 'rolled-back', reason: 'undone after all' });
+      expect(back.body).toMatchObject({ marked: [{ state: 'ROLLED_BACK', previousState: 'EXECUTED' }] });
+      expect((await stateOf('dedupe-orders')).state).toBe('rolled-back');
+      expect(logged.filter((line) => line.startsWith("Dashboard action: mark of 'dedupe-orders' in 'app'"))).toHaveLength(3);
+    } finally {
       await readOnly.close();
       await actions.close();
       await sqlite.teardown();

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
+import { describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/index.ts';
 import { FERRETDB_URL } from '../support/servers.ts';
-import { type ObservedBrowser, openBrowser } from './support/browser.ts';
+import { dashboardInBrowser } from './support/browser.ts';
 import {
   type DashboardDatabaseFixture,
   FAILURE_TEXT,
@@ -22,28 +22,11 @@ const FIXTURES: ReadonlyArray<[string, () => Promise<DashboardDatabaseFixture>]>
 ];
 
 describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) => {
-  let fixture: DashboardDatabaseFixture;
-  let dashboard: RunningDashboard;
-  let browser: ObservedBrowser;
-  let csp: string | undefined;
-
-  beforeAll(async () => {
-    fixture = await makeFixture();
-    await runWithAFailure(fixture.config);
-    dashboard = await startDashboard(fixture.config, { port: 0, name: label, refreshMs: 300, cacheMs: 100 });
-    browser = await openBrowser();
-    const response = await browser.page.goto(`${dashboard.url}#/overview`);
-    csp = response?.headers()['content-security-policy'];
-    await browser.page.waitForSelector('body[data-ready="overview"]');
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await fixture?.teardown();
-  });
+  const suite = dashboardInBrowser(makeFixture, { name: label, refreshMs: 300, cacheMs: 100 }, (fixture) => runWithAFailure(fixture.config));
 
   it('overview: the database failed, with 2 executed, 1 pending, 1 failed and the last run', async () => {
+    const { browser } = suite;
+    await suite.visit('overview');
     const card = browser.page.locator(`[data-database="${label}"]`);
     expect(await card.locator('h2 .badge').textContent()).toBe('failed');
     const count = (name: string) => card.locator(`[data-count="${name}"] dd`).textContent();
@@ -57,8 +40,8 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it("units: the failed unit's error trace is visible, the others are not failed, and the filters narrow the table", async () => {
-    await browser.page.goto(`${dashboard.url}#/units/${label}`);
-    await browser.page.waitForSelector('body[data-ready="units"]');
+    const { browser } = suite;
+    await suite.visit('units', label);
     const failed = browser.page.locator('tr[data-unit="dedupe-orders"]');
     expect(await failed.getAttribute('data-state')).toBe('failed');
     const trace = browser.page.locator('tr[data-trace-for="dedupe-orders"] pre').first();
@@ -76,8 +59,8 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it('executions: the timeline lists the run with its host and outcome', async () => {
-    await browser.page.goto(`${dashboard.url}#/executions/${label}`);
-    await browser.page.waitForSelector('body[data-ready="executions"]');
+    const { browser } = suite;
+    await suite.visit('executions', label);
     const rows = browser.page.locator('tbody tr');
     expect(await rows.count()).toBe(1);
     expect(await rows.first().textContent()).toMatch(/failed/);
@@ -86,17 +69,18 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it('durations: an SVG chart with one dot per executed unit, drawn by the page itself', async () => {
-    await browser.page.goto(`${dashboard.url}#/durations/${label}`);
-    await browser.page.waitForSelector('body[data-ready="durations"]');
+    const { browser } = suite;
+    await suite.visit('durations', label);
     expect(await browser.page.locator('svg.chart circle').count()).toBe(2);
     expect(await browser.page.locator('svg.chart circle[data-unit="index-clients"] title').textContent()).toMatch(/^index-clients: \d+ ms/);
     await browser.screenshot(`${label}-durations`);
   });
 
   it('lock: free, then the holder while the test holds the lock, then free again, refreshing by itself', async () => {
-    await browser.page.goto(`${dashboard.url}#/lock/${label}`);
+    const { browser } = suite;
+    await suite.visit('lock', label);
     await browser.page.waitForSelector('[data-lock="free"]');
-    const held = await holdLock(fixture.config.driver);
+    const held = await holdLock(suite.fixture.config.driver);
     try {
       await browser.page.waitForSelector('[data-lock="held"]', { timeout: 15_000 });
       expect(await browser.page.locator('[data-fact="holder"]').textContent()).toBe(held.owner);
@@ -111,8 +95,8 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it('is usable with the keyboard: Tab reaches the navigation and Enter opens a page', async () => {
-    await browser.page.goto(`${dashboard.url}#/overview`);
-    await browser.page.waitForSelector('body[data-ready="overview"]');
+    const { browser } = suite;
+    await suite.visit('overview');
     let focused = '';
     for (let i = 0; i < 12 && focused !== 'Executions'; i++) {
       await browser.page.keyboard.press('Tab');
@@ -125,6 +109,10 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it('has a strict CSP that the browser enforces, loads nothing from elsewhere, and logged no console error', async () => {
+    const { browser, dashboard } = suite;
+    // The bare address (no fragment) is a real navigation, so its response carries the page's headers.
+    const csp = (await browser.page.goto(dashboard.url))?.headers()['content-security-policy'];
+    await browser.page.waitForSelector('body[data-ready="overview"]');
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain('unsafe-inline');
@@ -147,6 +135,7 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
   });
 
   it('no response the browser received holds the database password', async () => {
+    const { browser, fixture } = suite;
     expect(browser.bodies.length).toBeGreaterThan(5);
     if (fixture.password === null) {
       expect(fixture.label).not.toBe('postgres');
@@ -158,25 +147,11 @@ describe.each(FIXTURES)('the dashboard in Chromium on %s', (label, makeFixture) 
 });
 
 describe('the dashboard in Chromium before any migration ran (SQLite)', () => {
-  let fixture: DashboardDatabaseFixture;
-  let dashboard: RunningDashboard;
-  let browser: ObservedBrowser;
-
-  beforeAll(async () => {
-    fixture = await sqliteFixture();
-    dashboard = await startDashboard(fixture.config, { port: 0, name: 'fresh' });
-    browser = await openBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await fixture?.teardown();
-  });
+  const suite = dashboardInBrowser(sqliteFixture, { name: 'fresh' });
 
   it('says what to do on every page instead of showing empty tables', async () => {
-    await browser.page.goto(`${dashboard.url}#/overview`);
-    await browser.page.waitForSelector('body[data-ready="overview"]');
+    const { browser } = suite;
+    await suite.visit('overview');
     const card = browser.page.locator('[data-database="fresh"]');
     expect(await card.locator('h2 .badge').textContent()).toBe('pending');
     expect(await card.textContent()).toContain('No execution recorded yet.');
@@ -185,13 +160,11 @@ describe('the dashboard in Chromium before any migration ran (SQLite)', () => {
       ['durations', 'No durations yet.'],
       ['lock', 'Nobody holds the lock.'],
     ] as const) {
-      await browser.page.goto(`${dashboard.url}#/${page}/fresh`);
-      await browser.page.waitForSelector(`body[data-ready="${page}"]`);
+      await suite.visit(page, 'fresh');
       expect(await browser.page.locator('#view').textContent(), page).toContain(text);
       await browser.screenshot(`empty-${page}`);
     }
-    await browser.page.goto(`${dashboard.url}#/units/fresh`);
-    await browser.page.waitForSelector('body[data-ready="units"]');
+    await suite.visit('units', 'fresh');
     expect(await browser.page.locator('tr[data-state="pending"]').count()).toBe(4);
     await browser.page.selectOption('select[data-filter="state"]', 'failed');
     expect(await browser.page.locator('#view').textContent()).toContain('No change unit matches these filters.');
@@ -199,30 +172,19 @@ describe('the dashboard in Chromium before any migration ran (SQLite)', () => {
   });
 });
 
-describe('the unlock action in Chromium (SQLite, token and --allow-actions)', () => {
+describe('the actions in Chromium (SQLite, token and --allow-actions)', () => {
   const token = 'browser-token-0123456789abcdef';
-  let fixture: DashboardDatabaseFixture;
-  let dashboard: RunningDashboard;
-  let browser: ObservedBrowser;
-
-  beforeAll(async () => {
-    fixture = await sqliteFixture();
-    dashboard = await startDashboard(fixture.config, { port: 0, name: 'app', token, allowActions: true, refreshMs: 300, cacheMs: 0 });
-    browser = await openBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await fixture?.teardown();
-  });
+  const suite = dashboardInBrowser(sqliteFixture, { name: 'app', token, allowActions: true, refreshMs: 300, cacheMs: 0 }, (fixture) =>
+    runWithAFailure(fixture.config),
+  );
 
   it('opened once with ?token=, the page clears a held lock with "Unlock now" after a confirmation', async () => {
+    const { browser, dashboard, fixture } = suite;
     const held = await holdLock(fixture.config.driver);
     try {
       await browser.page.goto(`${dashboard.url}?token=${token}`);
       expect(browser.page.url()).toBe(dashboard.url);
-      await browser.page.goto(`${dashboard.url}#/lock/app`);
+      await suite.visit('lock', 'app');
       await browser.page.waitForSelector('[data-lock="held"]');
       let asked = '';
       browser.page.once('dialog', (dialog) => {
@@ -236,5 +198,36 @@ describe('the unlock action in Chromium (SQLite, token and --allow-actions)', ()
     } finally {
       await held.release().catch(() => undefined);
     }
+  });
+
+  it('"Mark applied" on the failed unit asks why, records it in the history like `mongock mark`, and the table shows it', async () => {
+    const { browser, fixture } = suite;
+    await suite.visit('units', 'app');
+    const row = browser.page.locator('tr[data-unit="dedupe-orders"]');
+    expect(await row.getAttribute('data-state')).toBe('failed');
+    // An executed unit offers only "rolled back"; the failed one both.
+    expect(
+      await browser.page.locator('tr[data-unit="create-clients"] button[data-mark]').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-mark'))),
+    ).toEqual(['rolled-back']);
+    let asked = '';
+    browser.page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.accept('deduplicated by hand in the console');
+    });
+    await row.locator('button[data-mark="applied"]').click();
+    await browser.page.waitForSelector('tr[data-unit="dedupe-orders"][data-state="executed"]', { timeout: 15_000 });
+    expect(asked).toContain("Mark 'dedupe-orders' by carol in app");
+    expect(await browser.page.locator('tr[data-unit="dedupe-orders"] small.manual').textContent()).toMatch(/marked applied by dashboard \(/);
+    await browser.screenshot('actions-marked');
+    const unit = (await createRunner(fixture.config).status()).units.find((u) => u.changeId === 'dedupe-orders')!;
+    expect(unit.state).toBe('executed');
+    expect(unit.manual).toMatchObject({ resolution: 'applied', reason: 'deduplicated by hand in the console', previousState: 'FAILED' });
+    expect(unit.manual!.by).toMatch(/^dashboard \(/);
+    // Dismissing the question marks nothing.
+    browser.page.once('dialog', (dialog) => void dialog.dismiss());
+    await browser.page.locator('tr[data-unit="archive-orders"] button[data-mark="applied"]').click();
+    await browser.page.waitForSelector('#status:has-text("Nothing marked")');
+    expect(await browser.page.locator('tr[data-unit="archive-orders"]').getAttribute('data-state')).toBe('pending');
+    expect(browser.errors).toEqual([]);
   });
 });

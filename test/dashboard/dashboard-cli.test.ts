@@ -131,3 +131,50 @@ describe('mongock dashboard', () => {
     expect(`${stdout}${stderr}`).not.toContain(TOKEN);
   });
 });
+
+describe('mongock dashboard --database, several configs at once', () => {
+  const unit = `import { defineChangeUnit } from 'mongock';
+export default defineChangeUnit({ id: 'create-notes', order: '0001', author: 'ada', async execute() {}, async rollback() {} });
+`;
+  const config = JSON.stringify({ driver: { type: 'sqlite', filename: 'app.db' }, migrationScanPath: 'migrations' });
+  let dir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // Two folders, each with its own relative SQLite file: each must be read from its own folder.
+    dir = tempProject({
+      'eu/mongock.config.json': config,
+      'eu/migrations/0001_create-notes.mjs': unit,
+      'us/mongock.config.json': config,
+      'us/migrations/0001_create-notes.mjs': unit,
+    });
+    expect((await mongock(['migrate', '--config', 'eu/mongock.config.json'], { cwd: dir })).code).toBe(0);
+  }, 240_000);
+
+  it('shows one card per named config, each read from its own folder', async () => {
+    const served = await serve(['--port', '0', '--database', 'eu=eu/mongock.config.json', '--database', 'us=us/mongock.config.json'], dir, {});
+    try {
+      const overview = (await (await fetch(`${served.url}api/overview`)).json()) as {
+        databases: Array<{ name: string; state: string; counts: { executed: number } }>;
+      };
+      expect(overview.databases.map((db) => [db.name, db.state, db.counts.executed])).toEqual([
+        ['eu', 'up-to-date', 1],
+        ['us', 'pending', 0],
+      ]);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+    expect(existsSync(join(dir, 'eu', 'app.db'))).toBe(true);
+  });
+
+  it('refuses a malformed --database, a duplicate name and --config beside --database (exit 2)', async () => {
+    const malformed = await mongock(['dashboard', '--port', '0', '--database', 'eu/mongock.config.json'], { cwd: dir });
+    expect([malformed.code, malformed.stderr]).toEqual([2, expect.stringContaining('--database takes <name>=<config file>')]);
+    const duplicate = await mongock(['dashboard', '--port', '0', '--database', 'a=eu/mongock.config.json', '--database', 'a=us/mongock.config.json'], {
+      cwd: dir,
+    });
+    expect([duplicate.code, duplicate.stderr]).toEqual([2, expect.stringContaining("name 'a' must be unique")]);
+    const both = await mongock(['dashboard', '--port', '0', '--config', 'eu/mongock.config.json', '--database', 'us=us/mongock.config.json'], { cwd: dir });
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--config and --database do not go together')]);
+  });
+});

@@ -214,7 +214,55 @@
     return el('div', {}, filters, results);
   }
 
+  /** What a person may record about a unit, as `mongock mark` allows it: applied unless executed; rolled back when executed or failed. */
+  function markResolutions(unit) {
+    if (unit.state === 'executed') return ['rolled-back'];
+    const failedUnrolled = unit.state === 'failed' && unit.lastError && unit.lastError.state !== 'ROLLED_BACK';
+    return failedUnrolled ? ['applied', 'rolled-back'] : ['applied'];
+  }
+
+  function markButtons(unit) {
+    return markResolutions(unit).map((resolution) => {
+      const label = resolution === 'applied' ? 'Mark applied' : 'Mark rolled back';
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'data-key': `mark-${resolution}-${unit.changeId}`,
+          'data-mark': resolution,
+          'aria-label': `${label}: ${unit.changeId}`,
+        },
+        label,
+      );
+      button.addEventListener('click', () => markUnit(unit, resolution));
+      return button;
+    });
+  }
+
+  async function markUnit(unit, resolution) {
+    const db = route().database || state.overview.databases[0].name;
+    const what =
+      resolution === 'applied'
+        ? 'its effects are in the database (recorded EXECUTED)'
+        : 'its effects are undone (recorded ROLLED_BACK; the next migration runs it again)';
+    const reason = window.prompt(`Mark '${unit.changeId}' by ${unit.author} in ${db}: ${what}.\nWhy? (kept in the history)`);
+    if (reason === null || reason.trim() === '') return setStatus('Nothing marked: a reason is needed.');
+    try {
+      const result = await api(`api/databases/${encodeURIComponent(db)}/mark`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ changeId: unit.changeId, author: unit.author, resolution, reason }),
+      });
+      setStatus(result.marked.length > 0 ? `Marked ${result.marked.map((item) => item.changeId).join(', ')} ${resolution}.` : 'Nothing was marked.');
+    } catch (error) {
+      setStatus(`Mark failed: ${error.message}`, true);
+    }
+    render();
+  }
+
   function unitsTable(units) {
+    const actions = state.overview.actions.mark;
     const shown = units.filter(matches);
     const rows = shown.flatMap((unit) => {
       const checksum = unit.changed
@@ -226,12 +274,18 @@
         el('td', {}, unit.order),
         el('th', { scope: 'row' }, el('code', {}, unit.changeId)),
         el('td', {}, unit.author),
-        el('td', {}, badge(unit.state)),
+        el(
+          'td',
+          {},
+          badge(unit.state),
+          unit.manual && el('small', { class: 'manual', title: unit.manual.reason || '' }, ` marked ${unit.manual.resolution} by ${unit.manual.by}`),
+        ),
         el('td', {}, formatTime(unit.executedAt)),
         el('td', { class: 'number' }, formatDuration(unit.executionMillis)),
         el('td', {}, checksum),
         el('td', {}, unit.systemVersion),
         el('td', {}, unit.profiles.join(', ') || 'default'),
+        actions ? el('td', {}, markButtons(unit)) : null,
       );
       if (unit.lastError === null) return [row];
       const details = el(
@@ -240,13 +294,13 @@
         el('summary', {}, `${unit.lastError.state} at `, formatTime(unit.lastError.at), ` (execution ${unit.lastError.executionId}): error trace`),
         traceView(unit.lastError.trace),
       );
-      return [row, el('tr', { class: 'trace-row', 'data-trace-for': unit.changeId }, el('td', { colspan: 9 }, details))];
+      return [row, el('tr', { class: 'trace-row', 'data-trace-for': unit.changeId }, el('td', { colspan: actions ? 10 : 9 }, details))];
     });
     return shown.length === 0
       ? empty('No change unit matches these filters.', 'Choose "all" in a filter to see more.')
       : table(
           `${shown.length} of ${units.length} change unit(s), in order`,
-          ['Order', 'Change', 'Author', 'State', 'Executed at', 'Duration', 'Checksum', 'Version', 'Profiles'],
+          ['Order', 'Change', 'Author', 'State', 'Executed at', 'Duration', 'Checksum', 'Version', 'Profiles', actions && 'Mark'].filter(Boolean),
           rows,
         );
   }
@@ -390,7 +444,7 @@
     $('title').textContent = page === 'overview' ? 'Overview' : `${TITLES[page]}: ${database}`;
     document.title = `${TITLES[page]} · Mongock dashboard`;
     $('mode').textContent = state.overview.actions.unlock
-      ? 'Actions enabled: the lock can be cleared from this page.'
+      ? 'Actions enabled: the lock can be cleared and units marked from this page (each recorded).'
       : 'Read-only: nothing on this page changes the databases.';
   }
 

@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { type RunningDashboard, type StartDashboardOptions, startDashboard } from '../../../src/dashboard/index.ts';
 import { projectRoot } from '../../support/processes.ts';
+import type { DashboardDatabaseFixture } from './dashboard-fixture.ts';
 
 /** Debian's chromium (scripts/browser.sh installs it); playwright-core never downloads a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -78,6 +81,59 @@ export async function openBrowser(): Promise<ObservedBrowser> {
       await Promise.all(pending);
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What {@link dashboardInBrowser} sets up before a suite's tests; read it inside tests only. */
+export interface DashboardInBrowser {
+  readonly fixture: DashboardDatabaseFixture;
+  readonly dashboard: RunningDashboard;
+  readonly browser: ObservedBrowser;
+  /** Opens `#/<page>/<database>` (or `#/<page>`) and waits until the page has drawn it. */
+  visit(page: string, database?: string): Promise<void>;
+}
+
+/**
+ * The set-up every browser suite shares: a database fixture (optionally migrated by `prepare`),
+ * a dashboard on it on a free port, and a fresh Chromium; all closed after the suite.
+ */
+export function dashboardInBrowser(
+  makeFixture: () => Promise<DashboardDatabaseFixture>,
+  options: StartDashboardOptions,
+  prepare: (fixture: DashboardDatabaseFixture) => Promise<void> = async () => {},
+): DashboardInBrowser {
+  let fixture: DashboardDatabaseFixture | undefined;
+  let dashboard: RunningDashboard | undefined;
+  let browser: ObservedBrowser | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('dashboardInBrowser: read inside a test, after beforeAll');
+    return value;
+  };
+  beforeAll(async () => {
+    fixture = await makeFixture();
+    await prepare(fixture);
+    dashboard = await startDashboard(fixture.config, { port: 0, ...options });
+    browser = await openBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await fixture?.teardown();
+  });
+  return {
+    get fixture() {
+      return ready(fixture);
+    },
+    get dashboard() {
+      return ready(dashboard);
+    },
+    get browser() {
+      return ready(browser);
+    },
+    async visit(page, database) {
+      await ready(browser).page.goto(`${ready(dashboard).url}#/${page}${database === undefined ? '' : `/${database}`}`);
+      await ready(browser).page.waitForSelector(`body[data-ready="${page}"]`);
     },
   };
 }
