@@ -10,7 +10,7 @@ import { EXIT_CODES } from './exit-codes.ts';
 import { nextOrder, sortsAfterAll } from './next-order.ts';
 import { type LoadedConfig, loadConfig, runnerFor } from './open-runner.ts';
 import { detectProject, type Language, type ModuleKind } from './project.ts';
-import { builtInUnitTemplate, fillTemplate, type UnitStyle } from './templates.ts';
+import { builtInUnitTemplate, contextTypeFor, fillTemplate, type UnitStyle } from './templates.ts';
 
 /** `mongock create <name>`: scaffolds the next change unit. */
 export const createCommand: Command = {
@@ -91,7 +91,10 @@ export const createCommand: Command = {
     if (existsSync(file)) throw new CliError('USAGE', `${file} already exists.`);
 
     const templateFile = pickTemplate(values.template as string | undefined, io.cwd, loaded?.dir ?? io.cwd, style, ext);
-    const template = templateFile === undefined ? builtInUnitTemplate(language, module, style) : await readFile(templateFile, 'utf8');
+    const template =
+      templateFile === undefined
+        ? builtInUnitTemplate(language, module, style, contextTypeFor((loaded?.config.driver as { name?: unknown } | undefined)?.name))
+        : await readFile(templateFile, 'utf8');
     const author = (values.author as string | undefined) ?? (loaded?.config.defaultAuthor as string | undefined) ?? safeUser();
     const className = id.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase()).replace(/^(\d)/, '_$1');
     await writeFile(file, fillTemplate(template, { id, order, author, className }));

@@ -9,23 +9,49 @@ export interface TemplateValues {
   readonly className: string;
 }
 
-const DECORATOR_TS = `import { ChangeUnit, type DefaultChangeContext, Execution, RollbackExecution } from 'mongock';
+/** The context type a TypeScript unit's methods receive: the configured driver's, else the default. */
+export interface ContextType {
+  readonly name: string;
+  /** `import type { name } from module`; undefined when it comes from 'mongock' itself. */
+  readonly module: string | undefined;
+}
 
+const DEFAULT_CONTEXT: ContextType = { name: 'DefaultChangeContext', module: undefined };
+const DRIVER_CONTEXTS: Readonly<Record<DriverType, ContextType>> = {
+  sqlite: { name: 'SqliteChangeContext', module: 'mongock/sqlite' },
+  mongodb: { name: 'MongoChangeContext', module: 'mongock/mongodb' },
+  postgres: { name: 'PostgresChangeContext', module: 'mongock/postgres' },
+  mysql: { name: 'MysqlChangeContext', module: 'mongock/mysql' },
+};
+
+/** The context type for a driver name (`Driver.name`), the default one for another driver or none. */
+export function contextTypeFor(driverName: unknown): ContextType {
+  return typeof driverName === 'string' && Object.hasOwn(DRIVER_CONTEXTS, driverName) ? DRIVER_CONTEXTS[driverName as DriverType] : DEFAULT_CONTEXT;
+}
+
+function imports(fromMongock: readonly string[], context: ContextType): string {
+  if (context.module === undefined) return `import { ${[...fromMongock, `type ${context.name}`].sort(byName).join(', ')} } from 'mongock';\n`;
+  return `import { ${fromMongock.join(', ')} } from 'mongock';\nimport type { ${context.name} } from '${context.module}';\n`;
+}
+
+const byName = (a: string, b: string): number => a.replace(/^type /, '').localeCompare(b.replace(/^type /, ''));
+
+const decoratorTs = (context: ContextType): string => `${imports(['ChangeUnit', 'Execution', 'RollbackExecution'], context)}
 @ChangeUnit({ id: '{{id}}', order: '{{order}}', author: '{{author}}' })
 export class {{className}} {
   @Execution()
-  async execute(context: DefaultChangeContext): Promise<void> {
+  async execute(context: ${context.name}): Promise<void> {
     context.log.info('TODO: apply {{id}}');
   }
 
   @RollbackExecution()
-  async rollback(context: DefaultChangeContext): Promise<void> {
+  async rollback(context: ${context.name}): Promise<void> {
     context.log.info('TODO: undo {{id}}');
   }
 }
 `;
 
-const DEFINE_BODY = `defineChangeUnit({
+const defineBody = (typeArgument: string): string => `defineChangeUnit${typeArgument}({
   id: '{{id}}',
   order: '{{order}}',
   author: '{{author}}',
@@ -37,19 +63,28 @@ const DEFINE_BODY = `defineChangeUnit({
   },
 })`;
 
+const defineTs = (
+  context: ContextType,
+): string => `${context.module === undefined ? "import { defineChangeUnit } from 'mongock';\n" : imports(['defineChangeUnit'], context)}
+export default ${defineBody(context.module === undefined ? '' : `<${context.name}>`)};
+`;
+
 const DEFINE_ESM = `import { defineChangeUnit } from 'mongock';
 
-export default ${DEFINE_BODY};
+export default ${defineBody('')};
 `;
 
 const DEFINE_CJS = `const { defineChangeUnit } = require('mongock');
 
-module.exports = ${DEFINE_BODY};
+module.exports = ${defineBody('')};
 `;
 
-/** The built-in change unit template; users replace it with `.mongock/templates/change-unit.<ext>` or `--template`. */
-export function builtInUnitTemplate(language: Language, module: ModuleKind, style: UnitStyle): string {
-  if (language === 'ts') return style === 'decorator' ? DECORATOR_TS : DEFINE_ESM;
+/**
+ * The built-in change unit template; users replace it with `.mongock/templates/change-unit.<ext>`
+ * or `--template`. TypeScript ones type the context as the configured driver's.
+ */
+export function builtInUnitTemplate(language: Language, module: ModuleKind, style: UnitStyle, context: ContextType = DEFAULT_CONTEXT): string {
+  if (language === 'ts') return style === 'decorator' ? decoratorTs(context) : defineTs(context);
   return module === 'esm' ? DEFINE_ESM : DEFINE_CJS;
 }
 

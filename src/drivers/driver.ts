@@ -1,3 +1,4 @@
+import type { BaseChangeContext } from '../change/change-unit.ts';
 import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import type { LockGuard, LockLease, LockPrimitive } from '../lock/lock-primitive.ts';
 import type { Logger } from '../log/logger.ts';
@@ -106,9 +107,15 @@ export interface ScopeOptions {
   readonly guard: LockGuard;
 }
 
-/** What one scope offers the executor: the change methods' context and the history writer. */
+/**
+ * The driver's share of a change method's context: `TContext` without the base context
+ * (`log`, `metadata`, `executionId`, `changeId`, `author`), which the runner adds to every call.
+ */
+export type DriverContext<TContext extends object> = Omit<TContext, keyof BaseChangeContext>;
+
+/** What one scope offers the executor: the driver's share of the change methods' context and the history writer. */
 export interface Scope<TContext extends object> {
-  readonly context: TContext;
+  readonly context: DriverContext<TContext>;
   /**
    * Upserts by (executionId, changeId, author), inside the scope's transaction if any. Without
    * `entry.timestamp`, `timestamp` is the database's clock at the write. An update keeps the

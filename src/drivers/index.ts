@@ -22,6 +22,7 @@ export type {
   Driver,
   DriverCapabilities,
   DriverConnection,
+  DriverContext,
   DriverSettings,
   ForceReleaseOptions,
   InProgressChange,

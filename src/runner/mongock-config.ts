@@ -38,7 +38,7 @@ export interface LegacyMigrationConfig {
 export type LegacyField = 'changeId' | 'author' | 'timestamp' | 'changeLogClass' | 'changeSetMethod' | 'metadata';
 
 /** Creates change unit class instances; NestJS plugs its injector in here. */
-export type ChangeUnitFactory = (unitClass: abstract new (...args: never[]) => object) => object | Promise<object>;
+export type ChangeUnitFactory = (unitClass: new (...args: never[]) => object) => object | Promise<object>;
 
 /**
  * Every setting of a runner, as a plain object: used by `defineConfig` (config files), by

@@ -1,3 +1,4 @@
+import type { BaseChangeContext } from '../../change/change-unit.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, Scope, ScopeOptions } from '../driver.ts';
 import { MemoryKeyValue } from './memory-context.ts';
@@ -20,7 +21,7 @@ export class MemoryDatabase {
 }
 
 /** What change units receive from the in-memory driver. */
-export interface MemoryChangeContext {
+export interface MemoryChangeContext extends BaseChangeContext {
   /** A guarded key-value store; writes in a transactional unit apply at commit. */
   readonly kv: MemoryKeyValue;
 }

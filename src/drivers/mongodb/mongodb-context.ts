@@ -1,4 +1,5 @@
 import type { ClientSession, Db, MongoClient } from 'mongodb';
+import type { BaseChangeContext } from '../../change/change-unit.ts';
 import type { LockGuard } from '../driver.ts';
 
 /**
@@ -25,7 +26,7 @@ import type { LockGuard } from '../driver.ts';
  * });
  * ```
  */
-export interface MongoChangeContext {
+export interface MongoChangeContext extends BaseChangeContext {
   readonly db: Db;
   readonly client: MongoClient;
   readonly session: ClientSession | undefined;

@@ -1,3 +1,4 @@
+import type { BaseChangeContext } from '../../change/change-unit.ts';
 import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -50,7 +51,7 @@ export interface MysqlHandle {
 }
 
 /** What change units receive from the MySQL/MariaDB driver. */
-export interface MysqlChangeContext {
+export interface MysqlChangeContext extends BaseChangeContext {
   /** Guarded, transaction-aware SQL on the run's connection. */
   readonly sql: MysqlHandle;
   /**

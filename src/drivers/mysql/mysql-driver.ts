@@ -1,6 +1,6 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import {
   connectError,
   loadMysql2,
@@ -131,7 +131,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MysqlChangeContext>) => Promise<T>): Promise<T> {
     const session = this.#session;
     if (!options.transactional) {
-      const context: MysqlChangeContext = { sql: new GuardedMysqlHandle(session, options.guard, null), connection: session.connection };
+      const context: DriverContext<MysqlChangeContext> = { sql: new GuardedMysqlHandle(session, options.guard, null), connection: session.connection };
       return work({
         context,
         saveEntry: async (entry) => {
@@ -141,7 +141,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
       });
     }
     const watch = new TransactionWatch(session, this.#settings.logger);
-    const context: MysqlChangeContext = { sql: new GuardedMysqlHandle(session, options.guard, watch), connection: session.connection };
+    const context: DriverContext<MysqlChangeContext> = { sql: new GuardedMysqlHandle(session, options.guard, watch), connection: session.connection };
     await session.run('START TRANSACTION');
     try {
       const result = await work({ context, saveEntry: (entry) => this.#history.save(entry) });

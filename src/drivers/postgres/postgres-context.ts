@@ -1,3 +1,4 @@
+import type { BaseChangeContext } from '../../change/change-unit.ts';
 import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import type { LockGuard } from '../driver.ts';
 import type { PostgresClient, PostgresQueryResult } from './postgres-client.ts';
@@ -28,7 +29,7 @@ export interface PostgresHandle {
 }
 
 /** What change units receive from the PostgreSQL driver. */
-export interface PostgresChangeContext {
+export interface PostgresChangeContext extends BaseChangeContext {
   /** Guarded SQL on the run's connection, inside the unit's transaction when it has one. */
   readonly sql: PostgresHandle;
   /**

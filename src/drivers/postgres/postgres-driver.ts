@@ -1,7 +1,7 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
 import { PostgresHistory } from './postgres-history.ts';
@@ -120,7 +120,7 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
   }
 
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<PostgresChangeContext>) => Promise<T>): Promise<T> {
-    const context: PostgresChangeContext = { sql: new GuardedPostgresHandle(this.#session, options.guard), client: this.#session.client };
+    const context: DriverContext<PostgresChangeContext> = { sql: new GuardedPostgresHandle(this.#session, options.guard), client: this.#session.client };
     if (!options.transactional) {
       // The unit's statements commit one by one; its entry commits only with a fence check.
       return work({ context, saveEntry: (entry) => this.#inTransaction(options.lease, () => this.#history.save(entry)) });

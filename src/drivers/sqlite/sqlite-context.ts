@@ -1,3 +1,4 @@
+import type { BaseChangeContext } from '../../change/change-unit.ts';
 import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import type { LockGuard } from '../driver.ts';
 import type { SqliteDatabase } from './sqlite-client.ts';
@@ -55,7 +56,7 @@ export class SqliteHandle {
 }
 
 /** What change units receive from the SQLite driver. */
-export interface SqliteChangeContext {
+export interface SqliteChangeContext extends BaseChangeContext {
   /** Guarded, transaction-aware SQL. */
   readonly sql: SqliteHandle;
   /** The raw better-sqlite3 database, for anything else (unguarded). */

@@ -2,7 +2,7 @@ import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import { unknownOptionMessage } from '../../runtime/did-you-mean.ts';
-import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
@@ -115,7 +115,7 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
   }
 
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<SqliteChangeContext>) => Promise<T>): Promise<T> {
-    const context: SqliteChangeContext = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
+    const context: DriverContext<SqliteChangeContext> = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
     if (!options.transactional) {
       return work({
         context,

@@ -1,4 +1,4 @@
-import type { Driver } from '../driver.ts';
+import type { Driver, DriverContext } from '../driver.ts';
 
 /**
  * What a driver's test suite provides so that the shared conformance suite can run against its
@@ -15,9 +15,9 @@ export interface DriverFixture<TContext extends object> {
   /** A new driver on the fixture's database; each call is independent (as another process would be). */
   driver(): Driver<TContext>;
   /** Writes one marker named `name` through the change unit's context (inside its transaction if any). */
-  insertMarker(context: TContext, name: string): Promise<void>;
+  insertMarker(context: DriverContext<TContext>, name: string): Promise<void>;
   /** Deletes the markers named `name` through the context (used by rollback methods). */
-  deleteMarkers(context: TContext, name: string): Promise<void>;
+  deleteMarkers(context: DriverContext<TContext>, name: string): Promise<void>;
   /** Counts the markers named `name`, read directly from the database. */
   countMarkers(name: string): Promise<number>;
   teardown(): Promise<void>;

@@ -45,9 +45,12 @@ export class ChangeInvoker {
     let instance = this.#instances.get(unitClass);
     if (instance === undefined) {
       const factory = this.#run.config.changeUnitFactory;
-      instance = (async () => (factory === undefined ? new (unitClass as new () => object)() : await factory(unitClass)))().catch((cause: unknown) => {
-        throw new InstantiationError(unitClass.name, cause);
-      });
+      instance = (async () =>
+        factory === undefined ? new (unitClass as new () => object)() : await factory(unitClass as new (...args: never[]) => object))().catch(
+        (cause: unknown) => {
+          throw new InstantiationError(unitClass.name, cause);
+        },
+      );
       this.#instances.set(unitClass, instance);
     }
     return instance;
