@@ -43,8 +43,10 @@ export {
   type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
+  type LegacyMigrationOptions,
   type LockConfig,
   type MongockConfig,
+  type SqlPeer,
   type TransactionStrategy,
 } from './runner/mongock-config.ts';
 export type {

@@ -1,7 +1,9 @@
+import type { SelectedUnit } from '../change/select-change-units.ts';
 import { isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
 import { inScope, type RunContext } from './execution/run-context.ts';
+import { legacyMapping, mappedChangeId } from './legacy-peers.ts';
 import type { LegacyField } from './mongock-config.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
@@ -30,10 +32,12 @@ export function isLegacyImportPending(config: ResolvedConfig, history: readonly 
  * into Mongock's, as Java Mongock does: records already executed here are skipped, the rest are
  * written as EXECUTED so that the units they describe do not run again. Runs under the lock.
  */
-export async function importLegacyHistory(run: RunContext, history: readonly ChangeEntry[]): Promise<void> {
+export async function importLegacyHistory(run: RunContext, history: readonly ChangeEntry[], units: readonly SelectedUnit[] = []): Promise<void> {
   const { config, connection, lock } = run;
   const legacy = config.legacyMigration!;
-  const mapping = { ...DEFAULT_MAPPING, ...legacy.mapping };
+  const mapping = { ...DEFAULT_MAPPING, ...legacyMapping(legacy) };
+  // A record without an author (SQL peers have none) is recorded under the author of the unit that claims its id.
+  const unitAuthors = new Map(units.map((unit) => [unit.model.id, unit.author]));
   try {
     if (connection.readLegacyRecords === undefined) throw new Error(`the ${config.driver.name} driver cannot read legacy history`);
     const records = await connection.readLegacyRecords(legacy.origin);
@@ -45,10 +49,10 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
     const executionId = `legacy_migration-${new Date().toISOString()}-${Math.floor(Math.random() * 999)}`;
     const entries: NewChangeEntry[] = [];
     for (const record of records) {
-      const changeId = pick(record, mapping.changeId);
-      if (changeId === undefined || changeId === '')
-        throw new Error(`a record in '${legacy.origin}' has no '${mapping.changeId}' field: ${JSON.stringify(record)}`);
-      const author = pick(record, mapping.author) || config.defaultAuthor;
+      const name = pick(record, mapping.changeId);
+      if (name === undefined || name === '') throw new Error(`a record in '${legacy.origin}' has no '${mapping.changeId}' field: ${JSON.stringify(record)}`);
+      const changeId = mappedChangeId(legacy, name);
+      const author = pick(record, mapping.author) || unitAuthors.get(changeId) || config.defaultAuthor;
       const key = entryKey(changeId, author);
       if (executed.has(key)) continue;
       const recorded = record[mapping.timestamp ?? ''];
@@ -62,9 +66,13 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
         ...(timestamp === undefined ? {} : { timestamp }),
         state: 'EXECUTED',
         type: 'EXECUTION',
-        changeLogClass: pick(record, mapping.changeLogClass) ?? '',
-        changeSetMethod: pick(record, mapping.changeSetMethod) ?? '',
-        metadata: { 'migration-type': 'legacy', ...(original === undefined ? {} : { 'original-metadata': original }) },
+        changeLogClass: pick(record, mapping.changeLogClass) ?? legacy.from ?? '',
+        changeSetMethod: pick(record, mapping.changeSetMethod) ?? (legacy.from === undefined ? '' : name),
+        metadata: {
+          'migration-type': 'legacy',
+          ...(legacy.from === undefined ? {} : { peer: legacy.from, 'original-name': name }),
+          ...(original === undefined ? {} : { 'original-metadata': original }),
+        },
         executionMillis: -1,
         executionHostname: 'unknown',
         errorTrace: null,
@@ -80,7 +88,7 @@ export async function importLegacyHistory(run: RunContext, history: readonly Cha
       type: 'EXECUTION',
       changeLogClass: 'LegacyMigration',
       changeSetMethod: 'importLegacyHistory',
-      metadata: { origin: legacy.origin, imported: entries.length },
+      metadata: { origin: legacy.origin, ...(legacy.from === undefined ? {} : { peer: legacy.from }), imported: entries.length },
       executionMillis: 0,
       executionHostname: run.hostname,
       errorTrace: null,

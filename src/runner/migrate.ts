@@ -23,7 +23,7 @@ export async function migrate(
   await connection.prepareHistory();
   let history = await connection.readHistory();
   if (isLegacyImportPending(config, history)) {
-    await importLegacyHistory(run, history);
+    await importLegacyHistory(run, history, units);
     history = await connection.readHistory();
   }
   const executor = new Executor(run, interrupted !== null);

@@ -8,7 +8,7 @@ import {
   type ChecksumMismatchPolicy,
   type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
-  type LegacyMigrationConfig,
+  type LegacyMigrationOptions,
   type LockConfig,
   type MongockConfig,
   QUICK_LOCK_CONFIG,
@@ -135,8 +135,9 @@ export class MongockBuilder<TContext extends object = object> {
   setDefaultAuthor(author: string): this {
     return this.#set('defaultAuthor', author);
   }
-  setLegacyMigration(legacy: LegacyMigrationConfig | { readonly collection: string; readonly mapping?: LegacyMigrationConfig['mapping'] }): this {
-    return this.#set('legacyMigration', { ...legacy } as LegacyMigrationConfig);
+  /** Imports another tool's history once (mongobee, migrate-mongo; knex, Kysely, node-pg-migrate, umzug with `from`); see docs/sql-units.md. */
+  setLegacyMigration(legacy: LegacyMigrationOptions): this {
+    return this.#set('legacyMigration', { ...legacy });
   }
   setExecutionId(id: string): this {
     return this.#set('executionId', id);

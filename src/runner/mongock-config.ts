@@ -22,11 +22,23 @@ export type FileWithoutUnitsPolicy = 'warn' | 'fail' | 'ignore';
 /** What to do when an executed unit's code changed since it ran. */
 export type ChecksumMismatchPolicy = 'warn' | 'fail' | 'ignore';
 
-/** Importing history written by another tool (mongobee, migrate-mongo...), once. */
+/** SQL migration tools whose history table can be imported (`legacyMigration.from`); see docs/sql-units.md. */
+export type SqlPeer = 'knex' | 'kysely' | 'node-pg-migrate' | 'umzug';
+
+/** Importing history written by another tool (mongobee, migrate-mongo, knex, Kysely, node-pg-migrate, umzug...), once. */
 export interface LegacyMigrationConfig {
-  /** Collection or table to read. `collection` is accepted as an alias. */
+  /** Collection or table to read (`schema.table` on PostgreSQL). `collection` and `table` are accepted as aliases; with `from`, the peer's default table. */
   readonly origin: string;
+  /** A SQL peer: sets the default table and mapping, and how its migration names become change ids. */
+  readonly from?: SqlPeer;
+  /** Which field of a record holds what. With `from`, the peer's columns are the default. */
   readonly mapping?: Readonly<Partial<Record<LegacyField, string>>>;
+  /**
+   * How a record's change id (its `mapping.changeId` field) becomes the id of the unit that claims
+   * it: a table of names, or a function. Default with `from`: the name without its file extension
+   * (`20240101_create_users.js` → `20240101_create_users`); without `from`: the value as it is.
+   */
+  readonly changeIds?: Readonly<Record<string, string>> | ((name: string) => string);
   /** Fail when the number of imported records differs. */
   readonly changesCountExpectation?: number;
   /** Import on every run (new records only) instead of once. */
@@ -34,6 +46,16 @@ export interface LegacyMigrationConfig {
   /** Stop the run when the import fails (default true); false logs a warning. */
   readonly failFast?: boolean;
 }
+
+/**
+ * What `setLegacyMigration` and `legacyMigration` accept: the table or collection as `origin`,
+ * `collection` or `table`, or none with `from` (the peer's default table).
+ */
+export type LegacyMigrationOptions = Omit<LegacyMigrationConfig, 'origin'> & {
+  readonly origin?: string;
+  readonly collection?: string;
+  readonly table?: string;
+};
 
 export type LegacyField = 'changeId' | 'author' | 'timestamp' | 'changeLogClass' | 'changeSetMethod' | 'metadata';
 
@@ -75,7 +97,7 @@ export interface MongockConfig<TContext extends object = object> {
   readonly transactionStrategy?: TransactionStrategy;
   /** Author for units that name none. Default `default_author`. */
   readonly defaultAuthor?: string;
-  readonly legacyMigration?: LegacyMigrationConfig;
+  readonly legacyMigration?: LegacyMigrationOptions;
   /** Default: `<ISO time>-<random>` as Mongock. */
   readonly executionId?: string;
   /** Values change methods receive in their context, by name. */

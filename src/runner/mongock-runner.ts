@@ -9,6 +9,7 @@ import { EventBus, type MongockEventName, type MongockListener } from './events.
 import { Executor } from './execution/executor.ts';
 import { type FilteredStatus, filteredStatuses, type IgnoredEntry, ignoredEntries } from './history-report.ts';
 import { isLegacyImportPending } from './legacy-import.ts';
+import { readLegacyRows } from './legacy-peers.ts';
 import { checkMarkOptions, type MarkOptions, type MarkResult, runMark } from './mark.ts';
 import { migrate } from './migrate.ts';
 import { type ItemResult, type MigrationResult, migrationResult } from './migration-result.ts';
@@ -214,6 +215,7 @@ export class MongockRunner {
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const lock = await connection.lock.inspect();
+      const legacy = await readLegacyRows(this.#config.legacyMigration, connection);
       const input = doctorInput({
         config: this.#config,
         units,
@@ -222,6 +224,7 @@ export class MongockRunner {
         history,
         lock,
         transactional: this.#operation.transactional(connection),
+        legacy,
       });
       return diagnose(input, [...DOCTOR_CHECKS, ...extraChecks]);
     });

@@ -4,6 +4,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import { consoleLogger, type Logger } from '../log/logger.ts';
 import { unknownOptionMessage } from '../runtime/did-you-mean.ts';
+import { PEER_PRESETS, SQL_PEERS } from './legacy-peers.ts';
 import {
   type ChangeUnitFactory,
   type ChecksumMismatchPolicy,
@@ -16,10 +17,12 @@ import {
   type FileWithoutUnitsPolicy,
   type InterruptedChangePolicy,
   type LegacyMigrationConfig,
+  type LegacyMigrationOptions,
   type LockConfig,
   MIN_LOCK_ACQUIRED_FOR_MS,
   MIN_LOCK_TRY_FREQUENCY_MS,
   type MongockConfig,
+  type SqlPeer,
   type TransactionStrategy,
 } from './mongock-config.ts';
 
@@ -122,7 +125,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** Context members the runner sets itself; a dependency of that name would be shadowed. */
 const RESERVED_CONTEXT_NAMES = ['log', 'metadata', 'executionId', 'changeId', 'author'];
 const LOCK_KEYS: readonly (keyof LockConfig)[] = ['acquiredForMs', 'tryFrequencyMs', 'quitTryingAfterMs'];
-const LEGACY_KEYS = ['origin', 'collection', 'mapping', 'changesCountExpectation', 'runAlways', 'failFast'];
+const LEGACY_KEYS = ['origin', 'collection', 'table', 'from', 'mapping', 'changeIds', 'changesCountExpectation', 'runAlways', 'failFast'];
 
 /**
  * The problems of the given options' types only, for callers that must merge options before the
@@ -235,14 +238,27 @@ function resolveLockConfig(given: Partial<LockConfig> | undefined, problems: str
   return Object.freeze(merged);
 }
 
-function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: string[]): LegacyMigrationConfig | undefined {
+function resolveLegacy(given: LegacyMigrationOptions | undefined, problems: string[]): LegacyMigrationConfig | undefined {
   if (given === undefined || typeof given !== 'object' || given === null) return undefined;
   const raw = given as unknown as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (!LEGACY_KEYS.includes(key)) problems.push(unknownOptionMessage(`legacyMigration.${key}`, LEGACY_KEYS, 'legacyMigration.'));
   }
-  const origin = raw.origin ?? raw.collection;
-  if (typeof origin !== 'string' || origin === '') problems.push("Option 'legacyMigration.origin' (or 'collection') must name the collection/table to import.");
+  const from = raw.from;
+  if (from !== undefined && !SQL_PEERS.includes(from as SqlPeer))
+    problems.push(`Option 'legacyMigration.from' must be one of ${SQL_PEERS.map((peer) => `'${peer}'`).join(', ')}; got ${show(from)}.`);
+  const origin = raw.origin ?? raw.collection ?? raw.table ?? (SQL_PEERS.includes(from as SqlPeer) ? PEER_PRESETS[from as SqlPeer].table : undefined);
+  if (typeof origin !== 'string' || origin === '')
+    problems.push(
+      "Option 'legacyMigration.origin' (or 'collection', 'table', or 'from' with a peer's default table) must name the collection/table to import.",
+    );
+  const changeIds = raw.changeIds;
+  if (
+    changeIds !== undefined &&
+    typeof changeIds !== 'function' &&
+    !(typeof changeIds === 'object' && changeIds !== null && Object.values(changeIds).every((id) => typeof id === 'string' && id !== ''))
+  )
+    problems.push("Option 'legacyMigration.changeIds' must be a function (name) => id, or an object of names to ids such as { '001_init.js': '001_init' }.");
   for (const key of ['runAlways', 'failFast'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'boolean') problems.push(`Option 'legacyMigration.${key}' must be true or false; got ${show(raw[key])}.`);
   }
@@ -262,7 +278,7 @@ function resolveLegacy(given: LegacyMigrationConfig | undefined, problems: strin
       }
     }
   }
-  const { collection: _alias, ...rest } = raw;
+  const { collection: _alias, table: _table, ...rest } = raw;
   return Object.freeze({ ...rest, origin: String(origin) }) as LegacyMigrationConfig;
 }
 

@@ -14,7 +14,7 @@ import { GuardedMysqlHandle, type MysqlChangeContext, TransactionWatch } from '.
 import { MysqlHistory } from './mysql-history.ts';
 import { MysqlLock } from './mysql-lock.ts';
 import { MysqlSession } from './mysql-session.ts';
-import { tableName } from './mysql-sql.ts';
+import { quoteIdentifier, tableName } from './mysql-sql.ts';
 
 /**
  * Where the MySQL/MariaDB driver gets its connection; give exactly one. Each run (execute, undo,
@@ -35,7 +35,7 @@ export interface MysqlDriverOptions {
  * DML commits with its history entry; DDL commits implicitly (see `transactionalDdl`); the lock is
  * a session lock (`GET_LOCK`), not a lease.
  */
-const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: false, legacyImport: false });
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: false, legacyImport: true });
 
 /**
  * The MySQL/MariaDB driver (mysql2). A unit's DML and its history entry commit in one
@@ -155,6 +155,11 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
       await session.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Another tool's history table (`table` or `database.table`). */
+  async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
+    return this.#session.rows<Record<string, unknown>>(`SELECT * FROM ${origin.split('.').map(quoteIdentifier).join('.')}`);
   }
 
   async close(): Promise<void> {

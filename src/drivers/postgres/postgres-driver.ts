@@ -34,7 +34,7 @@ export interface PostgresDriverOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: true, legacyImport: false });
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: true, legacyImport: true });
 
 /**
  * The PostgreSQL driver (on `pg`). Each change unit and its history entry commit in one
@@ -130,6 +130,12 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
       () => work({ context, saveEntry: (entry) => this.#history.save(entry) }),
       () => options.guard.ensure(),
     );
+  }
+
+  /** Another tool's history table (`table` or `schema.table`; unqualified, as the connection's search_path finds it). */
+  async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
+    const { rows } = await this.#session.query<Record<string, unknown>>(`SELECT * FROM ${origin.split('.').map(quoteIdentifier).join('.')}`);
+    return rows;
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
 import { isBusy, LOCK_NAME, SqliteLock } from './sqlite-lock.ts';
+import { quoteIdentifier } from './sqlite-sql.ts';
 
 /** How long a statement waits for another process's write lock (SQLite `busy_timeout`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -20,7 +21,7 @@ export interface SqliteDriverOptions {
 }
 
 const OPTION_KEYS: readonly string[] = Object.freeze(['filename', 'database', 'busyTimeoutMs'] satisfies (keyof SqliteDriverOptions)[]);
-const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: false });
+const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: true });
 
 /**
  * The embedded SQLite driver (better-sqlite3). Each unit and its history entry commit in one
@@ -159,6 +160,11 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
       }
       throw error;
     }
+  }
+
+  /** Another tool's history table (`table`, or `schema.table` for an attached database). */
+  async readLegacyRecords(origin: string): Promise<Array<Record<string, unknown>>> {
+    return this.#db.prepare(`SELECT * FROM ${origin.split('.').map(quoteIdentifier).join('.')}`).all() as Array<Record<string, unknown>>;
   }
 
   async close(): Promise<void> {

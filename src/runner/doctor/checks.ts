@@ -190,6 +190,39 @@ export const surprisingOrder: DoctorCheck = {
 };
 
 /** The built-in checks, in the order `mongock doctor` reports them. */
+/** Rows of the imported tool's history (knex_migrations, pgmigrations...) whose change id no unit in code has. */
+export const unclaimedLegacyRows: DoctorCheck = {
+  name: 'unclaimed-legacy-row',
+  description: "rows of the legacy history (legacyMigration: another tool's table) that no unit claims",
+  run({ legacy, units, filtered }) {
+    if (legacy === undefined) return [];
+    const where = `${legacy.origin}${legacy.peer === undefined ? '' : ` (${legacy.peer})`}`;
+    if (!Array.isArray(legacy.rows))
+      return [
+        {
+          check: this.name,
+          severity: 'warning',
+          message: `The legacy history ${where} could not be read: ${(legacy.rows as { error: string }).error}`,
+          fix: ['Check legacyMigration.table/origin (schema.table on PostgreSQL)'],
+        },
+      ];
+    const claimed = new Set([...units.map((unit) => unit.status.changeId), ...filtered.map((unit) => unit.changeId)]);
+    return legacy.rows
+      .filter((row) => !claimed.has(row.changeId))
+      .map((row) => ({
+        check: this.name,
+        severity: 'warning' as const,
+        changeId: row.changeId,
+        message: `Row '${row.name}' of ${where} maps to change id '${row.changeId}', which no unit claims: the import records it as executed, and no file here corresponds to it.`,
+        fix: [
+          `Convert that migration to a unit with id '${row.changeId}' (e.g. ${row.changeId}.sql)`,
+          `or map it to an existing unit: legacyMigration.changeIds { '${row.name}': '<unit id>' }`,
+          'or leave it, if that migration was dropped on purpose',
+        ],
+      }));
+  },
+};
+
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = Object.freeze([
   interruptedChange,
   failedChange,
@@ -198,4 +231,5 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = Object.freeze([
   unknownEntries,
   filteredUnits,
   surprisingOrder,
+  unclaimedLegacyRows,
 ]);

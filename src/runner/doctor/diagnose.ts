@@ -8,7 +8,7 @@ import { interruptedRecovery, unresolvedAttempts } from '../recovery.ts';
 import type { ResolvedConfig } from '../resolve-config.ts';
 import { unitStatuses } from '../unit-status.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
-import type { DoctorCheck, DoctorInput, Finding } from './doctor-check.ts';
+import type { DoctorCheck, DoctorInput, Finding, LegacyRows } from './doctor-check.ts';
 
 /** `runner.diagnose()`: every finding, and whether any of them blocks the next run. */
 export interface Diagnosis {
@@ -26,6 +26,7 @@ export interface DiagnoseSource {
   readonly history: readonly ChangeEntry[];
   readonly lock: LockHolder | null;
   readonly transactional: boolean;
+  readonly legacy?: LegacyRows | undefined;
 }
 
 /** What the checks read, built once from one history read and one lock inspection. */
@@ -54,6 +55,7 @@ export function doctorInput(source: DiagnoseSource): DoctorInput {
     lock: source.lock,
     orderWarnings: source.warnings,
     onChecksumMismatch: config.onChecksumMismatch,
+    legacy: source.legacy,
   };
 }
 

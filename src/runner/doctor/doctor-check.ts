@@ -33,6 +33,15 @@ export interface DoctorUnit {
   readonly ambiguousId: boolean;
 }
 
+/** The rows of the configured legacy history (another tool's table or collection), read for `legacyMigration`. */
+export interface LegacyRows {
+  readonly origin: string;
+  /** `legacyMigration.from`, when it names a SQL peer. */
+  readonly peer: string | undefined;
+  /** Each row's name (its `mapping.changeId` field) and the change id it maps to; or why it could not be read. */
+  readonly rows: readonly { readonly name: string; readonly changeId: string }[] | { readonly error: string };
+}
+
 /** Everything the checks read: collected once, read-only, no database access of their own. */
 export interface DoctorInput {
   readonly units: readonly DoctorUnit[];
@@ -41,6 +50,8 @@ export interface DoctorInput {
   readonly lock: LockHolder | null;
   readonly orderWarnings: readonly string[];
   readonly onChecksumMismatch: ChecksumMismatchPolicy;
+  /** Absent without `legacyMigration` (or with a driver that cannot read it). */
+  readonly legacy?: LegacyRows | undefined;
 }
 
 /**
