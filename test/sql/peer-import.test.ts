@@ -40,9 +40,8 @@ const PEERS: readonly Peer[] = [
     table: 'knex_migrations',
     names: ['20240101000000_create_users.cjs', '20240102000000_seed_admin.cjs', '20240103000000_demo_rows.cjs'],
     async migrate(db, dir, sql) {
-      this.names.forEach((name, i) =>
-        writeFileSync(join(dir, name), `exports.up = (knex) => knex.raw(${JSON.stringify(sql[i])});\nexports.down = async () => {};\n`),
-      );
+      for (const [i, name] of this.names.entries())
+        writeFileSync(join(dir, name), `exports.up = (knex) => knex.raw(${JSON.stringify(sql[i])});\nexports.down = async () => {};\n`);
       const knex = knexFactory({ client: 'pg', connection: POSTGRES_URL, searchPath: [db.schema] });
       try {
         await knex.migrate.latest({ directory: dir, schemaName: db.schema, loadExtensions: ['.cjs'] });
@@ -56,12 +55,11 @@ const PEERS: readonly Peer[] = [
     table: 'kysely_migration',
     names: ['20240101_create_users', '20240102_seed_admin', '20240103_demo_rows'],
     async migrate(db, dir, sql) {
-      this.names.forEach((name, i) =>
+      for (const [i, name] of this.names.entries())
         writeFileSync(
           join(dir, `${name}.mjs`),
           `import { sql } from 'kysely';\nexport async function up(db) { await sql.raw(${JSON.stringify(sql[i])}).execute(db); }\n`,
-        ),
-      );
+        );
       const kysely = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: POSTGRES_URL, max: 2 }) }) });
       try {
         const { promises: fs } = await import('node:fs');
@@ -79,7 +77,8 @@ const PEERS: readonly Peer[] = [
     table: 'pgmigrations',
     names: ['1704067200000_create-users', '1704153600000_seed-admin', '1704240000000_demo-rows'],
     async migrate(db, dir, sql) {
-      this.names.forEach((name, i) => writeFileSync(join(dir, `${name}.mjs`), `export const up = (pgm) => { pgm.sql(${JSON.stringify(sql[i])}); };\n`));
+      for (const [i, name] of this.names.entries())
+        writeFileSync(join(dir, `${name}.mjs`), `export const up = (pgm) => { pgm.sql(${JSON.stringify(sql[i])}); };\n`);
       await pgMigrate({
         databaseUrl: POSTGRES_URL,
         dir,
@@ -96,7 +95,7 @@ const PEERS: readonly Peer[] = [
     table: 'SequelizeMeta',
     names: ['01_create_users.sql', '02_seed_admin.sql', '03_demo_rows.sql'],
     async migrate(db, dir, sql) {
-      this.names.forEach((name, i) => writeFileSync(join(dir, name), sql[i]!));
+      for (const [i, name] of this.names.entries()) writeFileSync(join(dir, name), sql[i]!);
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
       // umzug's SequelizeStorage layout ("SequelizeMeta"(name) primary key), written with pg rather than Sequelize.
