@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { builtins } from '../runtime/builtins.ts';
 import type { ChangeStep, ChangeUnitModel } from './change-unit.ts';
+import { withoutFileToken } from './file-token.ts';
 
 /**
  * The checksum recorded with each executed change (see docs/cli.md, "What is hashed").
@@ -68,11 +69,11 @@ export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
  * raw part (older entries) compare canonically.
  */
 export function sameCodes(pairs: readonly { readonly recorded: string; readonly model: ChangeUnitModel }[]): boolean[] {
-  const canonical = pairs.map(({ recorded }) => (RECORDED.test(recorded) ? recorded.slice(0, 16) : undefined));
+  // A file token after the code's parts (`.f<digest>-<keys>`) says where the unit came from, not what it does.
+  const parts = pairs.map(({ recorded }) => RECORDED.exec(withoutFileToken(recorded)));
+  const canonical = parts.map((match) => match?.[1]);
   // `<canonical>.<raw>`: compare the raw part with plain string operations (start-up path).
-  const fast = pairs.map(
-    ({ recorded, model }, i) => canonical[i] !== undefined && recorded.length === 33 && recorded.slice(17) === rawHash(methodSources(model)),
-  );
+  const fast = parts.map((match, i) => match?.[2] !== undefined && match[2] === rawHash(methodSources(pairs[i]!.model)));
   checksumsOf(pairs.filter((_, i) => canonical[i] !== undefined && !fast[i]).map(({ model }) => model));
   return pairs.map(({ model }, i) => fast[i]! || (canonical[i] !== undefined && canonical[i] === checksumsOf([model])[0]!.slice(0, 16)));
 }

@@ -2,6 +2,7 @@ import { type ChangeStep, type ChangeUnitModel, RECOVERY_STRATEGIES } from './ch
 import { declaredUnitOf } from './declared-unit.ts';
 import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
 import { type ChangeUnitDefinition, isChangeUnitDefinition } from './define-change-unit.ts';
+import { markFileUnits } from './file-token.ts';
 import { hasText } from './unit-order.ts';
 
 /** What `addChangeUnits` accepts: a decorated class or a `defineChangeUnit` object. */
@@ -11,6 +12,8 @@ export type ChangeUnitSource = (abstract new (...args: never[]) => object) | Cha
 export interface LocatedSource {
   readonly source: unknown;
   readonly file: string | undefined;
+  /** The digest of the file's text, for sources loaded from a scan path (see `listUnitFiles`). */
+  readonly digest?: string;
 }
 
 export interface Collected {
@@ -29,23 +32,34 @@ export function isChangeUnitSource(value: unknown): boolean {
 export function collectChangeUnits(sources: readonly LocatedSource[]): Collected {
   const units: ChangeUnitModel[] = [];
   const problems: string[] = [];
-  for (const { source, file } of sources) {
-    const where = file === undefined ? '' : ` (in ${file})`;
-    if (isChangeUnitDefinition(source)) {
-      fromDefinition(source, file, where, units, problems);
-      continue;
-    }
-    const marks = readClassMarks(source);
-    if (marks === undefined) {
-      const name = typeof source === 'function' ? `class ${source.name}` : describe(source);
-      problems.push(`${name}${where} is not a change unit: decorate it with @ChangeUnit or @ChangeLog, or use defineChangeUnit().`);
-      continue;
-    }
-    const unitClass = source as abstract new (...args: never[]) => object;
-    if (marks.unit !== undefined) fromChangeUnitClass(unitClass, marks, file, where, units, problems);
-    else fromChangeLogClass(unitClass, marks, file, where, units, problems);
+  const byDigest = new Map<string, ChangeUnitModel[]>();
+  for (const located of sources) {
+    const first = units.length;
+    collectOne(located, units, problems);
+    if (located.digest === undefined) continue;
+    const ofFile = byDigest.get(located.digest) ?? [];
+    ofFile.push(...units.slice(first));
+    byDigest.set(located.digest, ofFile);
   }
+  for (const [digest, ofFile] of byDigest) markFileUnits(digest, ofFile);
   return { units, problems };
+}
+
+function collectOne({ source, file }: LocatedSource, units: ChangeUnitModel[], problems: string[]): void {
+  const where = file === undefined ? '' : ` (in ${file})`;
+  if (isChangeUnitDefinition(source)) {
+    fromDefinition(source, file, where, units, problems);
+    return;
+  }
+  const marks = readClassMarks(source);
+  if (marks === undefined) {
+    const name = typeof source === 'function' ? `class ${source.name}` : describe(source);
+    problems.push(`${name}${where} is not a change unit: decorate it with @ChangeUnit or @ChangeLog, or use defineChangeUnit().`);
+    return;
+  }
+  const unitClass = source as abstract new (...args: never[]) => object;
+  if (marks.unit !== undefined) fromChangeUnitClass(unitClass, marks, file, where, units, problems);
+  else fromChangeLogClass(unitClass, marks, file, where, units, problems);
 }
 
 function describe(value: unknown): string {

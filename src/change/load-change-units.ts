@@ -1,4 +1,4 @@
-import { extname, join, resolve } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
@@ -6,6 +6,7 @@ import { locateSyntaxError } from '../runtime/syntax-error-location.ts';
 import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
 import { DECLARED_EXTENSIONS, isDeclaredUnitFile, loadDeclaredFile } from './load-declared-file.ts';
+import { ROLLBACK_SUFFIX } from './sql/sql-file-unit.ts';
 
 /** The files a scan path loads: modules, and declared units (`.sql`...). `.d.ts` and `*.rollback.sql` files are skipped. */
 export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', ...DECLARED_EXTENSIONS]);
@@ -73,19 +74,68 @@ export function changeUnitsOfModule(namespace: Record<string, unknown>): unknown
   return [...found];
 }
 
+/** A module file of a scan path, with the digest that identifies its text (see {@link fileDigest}). */
+export interface UnitFile {
+  readonly path: string;
+  readonly digest: string;
+}
+
 /**
- * Loads every change unit under the given folders, naming the file of each. `onFileWithoutUnits`
- * hears of each file that exports none (a plain object without `defineChangeUnit`, say).
+ * Every module file under the given folders, each read and digested but not imported: a start-up
+ * with nothing pending compares the digests with the history and imports nothing that is applied.
+ * `salt` is what else decides a unit's history key (the default author).
  */
-export async function loadScanPaths(paths: readonly string[], onFileWithoutUnits?: (file: string) => void): Promise<LocatedSource[]> {
-  const located: LocatedSource[] = [];
+export async function listUnitFiles(paths: readonly string[], salt: string): Promise<UnitFile[]> {
+  const files: UnitFile[] = [];
+  const { existsSync, readFileSync } = builtins.fsSync();
   for (const path of paths) {
+    const root = resolve(path);
     for (const file of await listModuleFiles(path)) {
-      const namespace = await importModuleFile(file);
-      const sources = changeUnitsOfModule(namespace);
-      if (sources.length === 0) onFileWithoutUnits?.(file);
-      for (const source of sources) located.push({ source, file });
+      // A `.sql` unit's sibling `*.rollback.sql` is part of the unit: it counts in the digest.
+      const sibling = file.endsWith('.sql') ? `${file.slice(0, -'.sql'.length)}${ROLLBACK_SUFFIX}` : undefined;
+      const rollback = sibling !== undefined && existsSync(sibling) ? readFileSync(sibling) : undefined;
+      files.push({ path: file, digest: fileDigest(salt, relative(root, file), readFileSync(file), rollback) });
     }
   }
-  return located;
+  return files;
+}
+
+/**
+ * 16 hex digits of SHA-256 over the salt, the path relative to its scan path (with `/`) and the
+ * file's bytes (with a `.sql` unit's sibling `*.rollback.sql`): moving or editing a file, or changing the
+ * default author, gives another digest.
+ */
+export function fileDigest(salt: string, relativePath: string, content: Uint8Array, rollback?: Uint8Array): string {
+  const hash = builtins.crypto().createHash('sha256');
+  hash.update(`${salt}\u0000${relativePath.split(sep).join('/')}\u0000`);
+  hash.update(content);
+  if (rollback !== undefined) hash.update('\u0000rollback\u0000').update(rollback);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Imports the files concurrently (module loading overlaps its file reads and compilation) and
+ * returns their change units in file order. The first file in order that fails is reported.
+ * `onFileWithoutUnits` hears of each file that exports none (a plain object without
+ * `defineChangeUnit`, say).
+ */
+export async function importUnitFiles(files: readonly UnitFile[], onFileWithoutUnits?: (file: string) => void): Promise<LocatedSource[]> {
+  const settled = await Promise.allSettled(files.map((file) => importModuleFile(file.path)));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return settled.flatMap((outcome, i) => {
+    const { path, digest } = files[i]!;
+    const namespace = (outcome as PromiseFulfilledResult<Record<string, unknown>>).value;
+    const sources = changeUnitsOfModule(namespace);
+    if (sources.length === 0) onFileWithoutUnits?.(path);
+    return sources.map((source) => ({ source, file: path, digest }));
+  });
+}
+
+/**
+ * Loads every change unit under the given folders, naming the file of each. `onFileWithoutUnits`
+ * hears of each file that exports none.
+ */
+export async function loadScanPaths(paths: readonly string[], onFileWithoutUnits?: (file: string) => void, salt = ''): Promise<LocatedSource[]> {
+  return importUnitFiles(await listUnitFiles(paths, salt), onFileWithoutUnits);
 }

@@ -38,6 +38,8 @@ export class LockManager implements LockGuard {
   #renewing: Promise<void> | undefined;
   #released = false;
   #stopRenewal: (() => void) | undefined;
+  /** A recorded change's marker is still to clear (see {@link LockManager.settleInProgress}). */
+  #settled = false;
 
   constructor(options: LockManagerOptions) {
     this.#options = options;
@@ -116,13 +118,30 @@ export class LockManager implements LockGuard {
   /** Records or clears the non-transactional change in progress. */
   async markInProgress(change: InProgressChange | null): Promise<void> {
     await this.ensure();
+    this.#settled = false;
     await this.#options.primitive.markInProgress(this.lease, change);
+  }
+
+  /**
+   * The change in progress was recorded (EXECUTED or ROLLED_BACK): its marker may be cleared
+   * lazily, by the next change's marker (which replaces it) or at release. Until then a crash
+   * leaves a marker whose change the history shows settled, which the next run recognises as
+   * stale; so one write per change is saved without losing crash detection.
+   */
+  settleInProgress(): void {
+    this.#settled = true;
   }
 
   /** Stops renewing and releases the lock if still ours. Never throws: the run's outcome matters more. */
   async release(): Promise<void> {
     this.#stopTimer();
     await this.#renewing;
+    if (this.#settled && this.#lease !== undefined && !this.lost) {
+      this.#settled = false;
+      await this.#options.primitive.markInProgress(this.#lease, null).catch((error: unknown) => {
+        this.#options.logger.warn(`Could not clear the in-progress marker of a recorded change: ${String(error)}. The next run finds it settled.`);
+      });
+    }
     const lease = this.#lease;
     if (lease !== undefined) this.#released = true;
     this.#lease = undefined;

@@ -1,3 +1,4 @@
+import { recordedChecksum, withoutFileToken } from '../change/file-token.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
@@ -18,11 +19,11 @@ export async function acceptChecksum(run: RunContext, units: readonly SelectedUn
   const history = await run.connection.readHistory();
   const plans = planUnits(units, history).filter((plan) => plan.unit.model.id === changeId);
   const decisive = latestDecisiveEntries(history);
-  const updates: { entry: ChangeEntry; checksum: string }[] = [];
+  const updates: { entry: ChangeEntry; checksum: string; model: SelectedUnit['model'] }[] = [];
   for (const plan of plans) {
     for (const item of plan.items) {
       const entry = decisive.get(entryKey(item.changeId, plan.unit.author));
-      if (item.executed && entry !== undefined) updates.push({ entry, checksum: item.checksum });
+      if (item.executed && entry !== undefined) updates.push({ entry, checksum: item.checksum, model: plan.unit.model });
     }
   }
   if (updates.length === 0) {
@@ -31,12 +32,17 @@ export async function acceptChecksum(run: RunContext, units: readonly SelectedUn
     });
   }
   await inScope(run, run.transactional, async (scope) => {
-    for (const { entry, checksum } of updates) await scope.saveEntry({ ...entry, checksum });
+    for (const { entry, checksum, model } of updates) await scope.saveEntry({ ...entry, checksum: recordedChecksum(model, checksum) });
   });
   await run.lock.ensure();
   const accepted = updates
     .filter(({ entry }) => entry.type === 'EXECUTION')
-    .map(({ entry, checksum }) => ({ changeId: entry.changeId, author: entry.author, previous: entry.checksum ?? null, checksum }));
+    .map(({ entry, checksum }) => ({
+      changeId: entry.changeId,
+      author: entry.author,
+      previous: entry.checksum == null ? null : withoutFileToken(entry.checksum),
+      checksum,
+    }));
   for (const item of accepted)
     run.config.logger.info(`Accepted the new checksum of '${item.changeId}' by '${item.author}': ${item.previous ?? 'none'} -> ${item.checksum}.`);
   return { accepted };

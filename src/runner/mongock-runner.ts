@@ -1,5 +1,8 @@
+import type { UnitFile } from '../change/load-change-units.ts';
 import type { LockHolder } from '../drivers/driver.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
+import { appliedFileDigests } from '../history/applied-files.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
 import { checkChecksums } from './checksum-policy.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
@@ -286,10 +289,20 @@ export class MongockRunner {
   /** `execute()` from loading to release: checks, the lock (only when something is pending), then `migrate`. */
   async #migrate(executionId: string, options: ExecuteOptions): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
     const { logger } = this.#config;
-    const units = await this.#catalog.units();
+    // Units from scan paths only, whole run: the files are listed and digested now, and imported
+    // (if at all) once the history says which are not applied. Anything else loads (and fails)
+    // before connecting.
+    const whole = options.to === undefined && options.step === undefined && options.only === undefined;
+    const files = whole && this.#catalog.fromFilesOnly ? await this.#catalog.listFiles() : undefined;
+    const loaded = files === undefined ? await this.#catalog.units() : undefined;
     return this.#operation.withConnection(async (connection) => {
       const transactional = this.#operation.transactional(connection);
       const history = await connection.readHistory();
+      if (files !== undefined && !isLegacyImportPending(this.#config, history) && allApplied(files, history)) {
+        logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
+        return { status: 'up-to-date', items: [] };
+      }
+      const units = loaded ?? (await this.#catalog.units());
       const scoped = scopeUnits(units, history, options);
       checkChecksums(this.#config, units, history);
       const needed = (now: Parameters<typeof anyPending>[1]) => anyPending(scoped, now) || isLegacyImportPending(this.#config, now);
@@ -327,6 +340,17 @@ export class MongockRunner {
       `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
     );
   }
+}
+
+/**
+ * Whether the history proves every file applied and unchanged (its digest recorded with every
+ * key it yields). Any other file (new, edited, moved, partly applied, with a runAlways unit)
+ * sends the run down the full path, which imports and checks everything.
+ */
+function allApplied(files: readonly UnitFile[], history: readonly ChangeEntry[]): boolean {
+  if (files.length === 0) return false;
+  const applied = appliedFileDigests(history);
+  return files.every((file) => applied.has(file.digest));
 }
 
 /** Mongock's execution id: local time plus a random suffix. */

@@ -1,6 +1,6 @@
 import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
 import { distinctSources } from '../change/distinct-sources.ts';
-import { loadScanPaths } from '../change/load-change-units.ts';
+import { importUnitFiles, listUnitFiles, type UnitFile } from '../change/load-change-units.ts';
 import { describeUnit, type FilteredUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
@@ -38,11 +38,29 @@ export class UnitCatalog {
     return this.#filtered;
   }
 
+  /**
+   * Whether a start-up may skip importing applied files (docs/performance.md): every unit comes
+   * from scan-path files, and none is loaded yet. Units passed in memory take the ordinary path.
+   */
+  get fromFilesOnly(): boolean {
+    return this.#loaded === undefined && this.#config.migrationScanPaths.length > 0 && this.#config.changeUnits.length === 0;
+  }
+
+  /** The scan-path files, read and digested but not imported; a later load imports these. */
+  async listFiles(): Promise<readonly UnitFile[]> {
+    this.#listed = await listUnitFiles(this.#config.migrationScanPaths, this.#config.defaultAuthor);
+    return this.#listed;
+  }
+
+  #listed: readonly UnitFile[] | undefined;
+
   async #load(): Promise<readonly SelectedUnit[]> {
     const config = this.#config;
+    const files = this.#listed ?? (await listUnitFiles(config.migrationScanPaths, config.defaultAuthor));
+    this.#listed = undefined;
     const withoutUnits: string[] = [];
     const located: LocatedSource[] = [
-      ...(await loadScanPaths(config.migrationScanPaths, (file) => withoutUnits.push(file))),
+      ...(await importUnitFiles(files, (file) => withoutUnits.push(file))),
       ...config.changeUnits.map((source) => ({ source, file: undefined })),
     ];
     const collected = collectChangeUnits(distinctSources(located));

@@ -245,7 +245,7 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     }
   });
 
-  it('fences every write: a holder whose lease ran out and was taken over can neither record, mark, renew nor release', async () => {
+  it('fences every write: a holder whose lease ran out and was taken over can neither mark, then record, renew nor release', async () => {
     const a = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
     const b = await mongoDriver({ client, databaseName: fresh.name }).connect(SETTINGS);
     try {
@@ -275,10 +275,13 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
         errorTrace: null,
         systemChange: false,
       };
+      // Without transactions no write can be conditional on the lock document: the marker
+      // written before each change (owner- and fence-filtered) is the server-side fence, and the
+      // core's guard (here a stub) judges the lease's expiry by its local deadline.
+      await expect(a.lock.markInProgress(first.lease, null)).rejects.toMatchObject({ code: 'LOCK_LOST' });
       const refused = await a.runInScope({ transactional: false, lease: first.lease, guard }, (scope) => scope.saveEntry(entry)).catch((e: unknown) => e);
       expect(isMongockError(refused, 'LOCK_LOST')).toBe(true);
       expect(await db.collection('mongockChangeLog').countDocuments()).toBe(0);
-      await expect(a.lock.markInProgress(first.lease, null)).rejects.toMatchObject({ code: 'LOCK_LOST' });
       expect(await a.lock.renew(first.lease, 3_000)).toBe(false);
       // The old holder's release never touches the new owner's lock.
       expect(await a.lock.release(first.lease)).toBe(false);

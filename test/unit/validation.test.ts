@@ -34,6 +34,18 @@ function expectUntouched(database: MemoryDatabase): void {
   expect(database.data.size).toBe(0);
 }
 
+/**
+ * Units in scan paths: the history is read first (one connect, one read), because files it
+ * proves applied are not imported at all; then the bad file stops everything before the lock.
+ */
+function expectOnlyRead(database: MemoryDatabase): void {
+  expect(database.calls.get('connect') ?? 0).toBe(1);
+  expect([...database.calls.keys()].sort()).toEqual(['connect', 'readHistory']);
+  expect(database.calls.get('readHistory')).toBe(1);
+  expect(database.history).toEqual([]);
+  expect(database.data.size).toBe(0);
+}
+
 const ok = (id: string, order = '001', extra: Record<string, unknown> = {}) =>
   defineChangeUnit({
     id,
@@ -57,7 +69,7 @@ describe('bad input is rejected before anything runs', () => {
     const { error, database } = await failure((b) => b.addMigrationScanPath('test/fixtures/duplicates'));
     expect(error.code).toBe('INVALID_CHANGE_UNIT');
     expect(error.message).toMatch(/first\.mjs.*second\.mjs/s);
-    expectUntouched(database);
+    expectOnlyRead(database);
   });
 
   it('the same id with another author is a different unit', async () => {
@@ -201,7 +213,7 @@ describe('bad input is rejected before anything runs', () => {
     expect(error.file).toMatch(/test\/fixtures\/broken\/throws\.mjs$/);
     expect(error.message).toContain('throws.mjs');
     expect((error.cause as Error).message).toBe('this module is broken on purpose');
-    expectUntouched(database);
+    expectOnlyRead(database);
   });
 
   it('a scan path that does not exist', async () => {

@@ -202,10 +202,15 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
       return work({
         context: Object.freeze({ db, client: this.#client, session: undefined }),
         saveEntry: async (entry) => {
-          // No transaction: check (and extend) the lease just before the write. A pause between
-          // the two is the documented limit of non-transactional runs; the write carries the fence
-          // and never replaces an entry a newer holder wrote (see MongoHistory.save).
-          if (!(await this.lock.fence(lease))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+          // No transaction, so no write can be made conditional on the lock document. The lease
+          // is the fence: the core's guard checks its local deadline (renewing when due, owner-
+          // and fence-checked) right before the write, and the in-progress marker written before
+          // the change proved ownership by owner and fence. A pause between the check and the
+          // write is the documented limit of non-transactional runs (as it was with a fencing
+          // update, which cannot make a later insert conditional either); the write carries the
+          // fence and never replaces an entry a newer holder wrote (see MongoHistory.save).
+          await options.guard.ensure();
+          if (!this.lock.holdsLocally(lease)) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
           if (!(await this.#history.save(entry, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         },
       });

@@ -76,34 +76,53 @@ export class MongoHistory {
   }
 
   /**
-   * Replace-upsert by (executionId, author, changeId), as Java Mongock's `saveOrUpdate`; inside
-   * `session`'s transaction when given. With `fence` (writes outside a transaction, where the
-   * lease check and this write are two operations), the entry records the lock fence it was
-   * written under and never replaces one written under a newer fence: a holder resumed after its
-   * lease was taken over gets `false` (the unique index refuses the upsert) instead of
-   * overwriting the new holder's entry. `timestamp` (a BSON date, as Java reads it) is the
-   * server's clock (`serverNow`); `_id` is assigned by the server on insert.
+   * Saves by (executionId, author, changeId), as Java Mongock's `saveOrUpdate`; inside
+   * `session`'s transaction when given (replace-upsert: a failed insert would abort it).
+   *
+   * Outside a transaction a new entry (the common case) is one `insertOne`; only a key seen
+   * before (a rollback recorded over a failure, an accepted checksum) is replaced. A replace-upsert
+   * filtered on the three fields is answered by a collection scan on FerretDB, which does not use
+   * the compound index for it: its cost grew with the history, one scan per unit.
+   *
+   * With `fence` (writes outside a transaction, where the lease check and this write are two
+   * operations), the entry records the lock fence it was written under and never replaces one
+   * written under a newer fence: a holder resumed after its lease was taken over gets `false`
+   * (the unique index refuses the upsert) instead of overwriting the new holder's entry.
+   * `timestamp` (a BSON date, as Java reads it) is the server's clock (`serverNow`); `_id` is
+   * assigned by the server on insert.
    */
   async save(newEntry: NewChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
     const entry: ChangeEntry = { ...newEntry, timestamp: newEntry.timestamp ?? (await serverNow(this.#db)) };
+    const written = await this.#write(entry, session, fence);
+    if (written) await this.#keepChecksum(entry, session);
+    return written;
+  }
+
+  async #write(entry: ChangeEntry, session: ClientSession | undefined, fence: number | undefined): Promise<boolean> {
     const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
+    if (session !== undefined) {
+      await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, session });
+      return true;
+    }
+    const document = fence === undefined ? toDocument(entry) : { ...toDocument(entry), lockFence: fence };
+    try {
+      // A copy: insertOne adds `_id` to the document it is given.
+      await this.#collection.insertOne({ ...document });
+      return true;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
     if (fence === undefined) {
-      await this.#collection.replaceOne(key, toDocument(entry), { upsert: true, ...(session === undefined ? {} : { session }) });
-      await this.#keepChecksum(entry, session);
+      await this.#collection.replaceOne(key, document, { upsert: true });
       return true;
     }
     try {
-      await this.#collection.replaceOne(
-        { ...key, $or: [{ lockFence: { $exists: false } }, { lockFence: { $lte: fence } }] },
-        { ...toDocument(entry), lockFence: fence },
-        { upsert: true },
-      );
+      await this.#collection.replaceOne({ ...key, $or: [{ lockFence: { $exists: false } }, { lockFence: { $lte: fence } }] }, document, { upsert: true });
+      return true;
     } catch (error) {
-      if ((error as { code?: unknown } | null)?.code === DUPLICATE_KEY) return false;
+      if (isDuplicateKey(error)) return false;
       throw error;
     }
-    await this.#keepChecksum(entry, undefined);
-    return true;
   }
 
   /** The entry's checksum in the companion collection, in the same transaction when there is one. */
@@ -142,6 +161,11 @@ function millisOf(timestamp: unknown): number {
 
 function keyOf(document: Document): string {
   return `${String(document.executionId)}\u0000${String(document.author)}\u0000${String(document.changeId)}`;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  // FerretDB on SQLite may report the bare SQLite constraint failure.
+  return (error as { code?: unknown } | null)?.code === DUPLICATE_KEY || /UNIQUE constraint failed/i.test(error instanceof Error ? error.message : '');
 }
 
 /** Java Mongock 5's 13 fields, in its order, plus our optional checksum. */

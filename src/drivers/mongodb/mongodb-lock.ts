@@ -58,6 +58,8 @@ export class MongoLock implements LockPrimitive {
   /** The lease whose change transaction currently owns the lock document (see {@link MongoLock.beginTransaction}). */
   #transactionLease: LockLease | undefined;
   #renewing: Promise<boolean> | undefined;
+  /** The lease this connection was granted, until it is released or found lost by a write. */
+  #granted: LockLease | undefined;
 
   constructor(db: Db, name: string, settings: MongoCollectionSettings) {
     this.#db = db;
@@ -127,7 +129,8 @@ export class MongoLock implements LockPrimitive {
       throw this.#malformed(parsed);
     }
     this.#leaseMs = request.leaseMs;
-    return { acquired: true, lease: { owner: request.owner, fence: parsed.fence }, interrupted: parsed.inProgress };
+    this.#granted = { owner: request.owner, fence: parsed.fence };
+    return { acquired: true, lease: this.#granted, interrupted: parsed.inProgress };
   }
 
   async renew(lease: LockLease, leaseMs: number): Promise<boolean> {
@@ -144,6 +147,7 @@ export class MongoLock implements LockPrimitive {
         { key: LOCK_KEY, owner: lease.owner, fence: lease.fence, status: LOCK_HELD, expiresAt: { $gt: now } },
         { $set: { expiresAt: new Date(now.getTime() + leaseMs), leaseMs } },
       );
+      if (result.matchedCount !== 1) this.#granted = undefined;
       return result.matchedCount === 1;
     })();
     try {
@@ -154,6 +158,7 @@ export class MongoLock implements LockPrimitive {
   }
 
   async release(lease: LockLease): Promise<boolean> {
+    if (this.#granted !== undefined && sameLease(this.#granted, lease)) this.#granted = undefined;
     const now = await serverTime(this.#db);
     const result = await this.#collection.updateOne(
       { key: LOCK_KEY, owner: lease.owner, fence: lease.fence },
@@ -164,7 +169,18 @@ export class MongoLock implements LockPrimitive {
 
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
     const result = await this.#collection.updateOne({ key: LOCK_KEY, owner: lease.owner, fence: lease.fence }, { $set: { inProgress: change } });
-    if (result.matchedCount !== 1) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+    if (result.matchedCount !== 1) {
+      this.#granted = undefined;
+      throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+    }
+  }
+
+  /**
+   * Whether `lease` is the one granted here and no write since found it taken over. Says nothing
+   * about expiry: the core's lock guard judges that by its local deadline.
+   */
+  holdsLocally(lease: LockLease): boolean {
+    return this.#granted !== undefined && sameLease(this.#granted, lease);
   }
 
   /** Who holds the lock. A document in an unexpected shape is reported as a live holder (only `unlock --force` clears it). */

@@ -1,6 +1,6 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
-import type { ChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
@@ -91,23 +91,37 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
   static async open(options: PostgresDriverOptions, settings: DriverSettings): Promise<PostgresConnection> {
     const session = await openSession(options);
     try {
-      const schema = await resolveSchema(session, options.schema);
-      return new PostgresConnection(session, schema, settings);
+      const history = tableName(settings.migrationRepositoryName);
+      const lock = tableName(settings.lockRepositoryName);
+      const found = await resolveSchema(session, options.schema, history, lock);
+      return new PostgresConnection(session, found, history, lock);
     } catch (error) {
       await session.close();
       throw error;
     }
   }
 
-  private constructor(session: PostgresSession, schema: string, settings: DriverSettings) {
+  /**
+   * The last history read and the lock row as that same statement saw it: when this connection is
+   * then granted the very next fence, and the lock was free at that read, nobody held the lock in
+   * between, so nobody wrote history (every history write happens under the lock) and the read
+   * is still the truth. The runner's re-read under the lock is then answered from memory.
+   */
+  #lastRead: { readonly entries: ChangeEntry[]; readonly fence: number; readonly free: boolean } | undefined;
+
+  private constructor(session: PostgresSession, found: FoundSchema, historyTable: string, lockTable: string) {
     this.#session = session;
-    const lockTable = tableName(settings.lockRepositoryName);
-    this.#history = new PostgresHistory(session, schema, tableName(settings.migrationRepositoryName));
-    this.lock = new PostgresLock(session, schema, lockTable, advisoryKey(schema, lockTable));
+    this.#history = new PostgresHistory(session, found.schema, historyTable, found.historyExists);
+    this.lock = new PostgresLock(session, found.schema, lockTable, advisoryKey(found.schema, lockTable), found.lockExists);
   }
 
   async readHistory(): Promise<ChangeEntry[]> {
-    return this.#history.read();
+    const last = this.#lastRead;
+    const granted = this.lock.grantedFence;
+    if (last?.free && granted !== undefined && granted === last.fence + 1) return last.entries;
+    const read = await this.#history.read(this.lock.exists ? this.lock.qualifiedName : undefined);
+    this.#lastRead = granted === undefined ? read : undefined;
+    return read.entries;
   }
 
   async prepareHistory(): Promise<void> {
@@ -122,12 +136,18 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<PostgresChangeContext>) => Promise<T>): Promise<T> {
     const context: DriverContext<PostgresChangeContext> = { sql: new GuardedPostgresHandle(this.#session, options.guard), client: this.#session.client };
     if (!options.transactional) {
-      // The unit's statements commit one by one; its entry commits only with a fence check.
-      return work({ context, saveEntry: (entry) => this.#inTransaction(options.lease, () => this.#history.save(entry)) });
+      // The unit's statements commit one by one; its entry (one statement, atomic) only while the lock is ours.
+      return work({
+        context,
+        saveEntry: async (entry) => {
+          this.#fence(options.lease);
+          await this.#save(entry);
+        },
+      });
     }
     return this.#inTransaction(
       options.lease,
-      () => work({ context, saveEntry: (entry) => this.#history.save(entry) }),
+      () => work({ context, saveEntry: (entry) => this.#save(entry) }),
       () => options.guard.ensure(),
     );
   }
@@ -138,6 +158,11 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
     return rows;
   }
 
+  async #save(entry: NewChangeEntry): Promise<void> {
+    this.#lastRead = undefined;
+    await this.#history.save(entry);
+  }
+
   async close(): Promise<void> {
     // The runner always releases; a lock still held here (a caller that forgot) must not stay
     // with a pooled or user's connection: release it, or destroy a pooled one rather than give it back.
@@ -145,14 +170,14 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
     await this.#session.close(!released);
   }
 
-  /** BEGIN … fence check … COMMIT, rolling back on any error. */
+  /** BEGIN … the work … COMMIT (fenced), rolling back on any error. */
   async #inTransaction<T>(lease: LockLease, work: () => Promise<T>, beforeCommit?: () => Promise<void>): Promise<T> {
     const session = this.#session;
     await session.query('BEGIN');
     try {
       const result = await work();
       await beforeCommit?.();
-      await this.#fence(lease);
+      this.#fence(lease);
       const commit = await session.query('COMMIT');
       // COMMIT of a transaction that an error aborted is answered with ROLLBACK, not an error.
       if (commit.command === 'ROLLBACK') throw abortedTransaction();
@@ -164,8 +189,15 @@ class PostgresConnection implements DriverConnection<PostgresChangeContext> {
     }
   }
 
-  async #fence(lease: LockLease): Promise<void> {
-    if (!(await this.lock.holds(lease))) throw leaseLostError(lease, LOCK_NAME);
+  /**
+   * Fencing without a round trip. The lock is a session advisory lock on this very connection,
+   * and only this connection's own unlock or the end of its session releases it. The first is
+   * ours (release) and is tracked in memory; the second rolls back any open transaction, so a
+   * COMMIT that succeeds was made by a session that still held the lock. Asking `pg_locks`
+   * before each commit (as earlier versions did) could only repeat what the session knows.
+   */
+  #fence(lease: LockLease): void {
+    if (!this.lock.owns(lease) || !this.#session.alive) throw leaseLostError(lease, LOCK_NAME);
   }
 }
 
@@ -211,14 +243,35 @@ async function openSession(options: PostgresDriverOptions): Promise<PostgresSess
   );
 }
 
-/** The schema of Mongock's tables: it must exist and be usable, or the run stops before anything. */
-async function resolveSchema(session: PostgresSession, wanted: string | undefined): Promise<string> {
-  const { rows } = await session.query<{ wanted: string | null; found: string | null; usable: boolean | null; database: string; role: string }>(
-    `SELECT w.wanted, n.nspname AS found, CASE WHEN n.oid IS NULL THEN NULL ELSE has_schema_privilege(n.oid, 'USAGE') END AS usable,
-            current_database() AS database, current_user AS role
-       FROM (SELECT coalesce($1::text, current_schema()) AS wanted) AS w
-       LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.wanted`,
-    [wanted ?? null],
+interface FoundSchema {
+  readonly schema: string;
+  readonly historyExists: boolean;
+  readonly lockExists: boolean;
+}
+
+/**
+ * The schema of Mongock's tables: it must exist and be usable, or the run stops before anything.
+ * The same statement says whether the history and lock tables exist (tables are never dropped
+ * by Mongock, so a table seen once stays known for the run): no catalogue query follows.
+ */
+async function resolveSchema(session: PostgresSession, wanted: string | undefined, history: string, lock: string): Promise<FoundSchema> {
+  const { rows } = await session.query<{
+    wanted: string | null;
+    found: string | null;
+    usable: boolean | null;
+    database: string;
+    role: string;
+    history_exists: boolean | null;
+    lock_exists: boolean | null;
+  }>(
+    `SELECT s.*,
+            CASE WHEN s.usable THEN to_regclass(format('%I.%I', s.wanted, $2::text)) IS NOT NULL END AS history_exists,
+            CASE WHEN s.usable THEN to_regclass(format('%I.%I', s.wanted, $3::text)) IS NOT NULL END AS lock_exists
+       FROM (SELECT w.wanted, n.nspname AS found, CASE WHEN n.oid IS NULL THEN NULL ELSE has_schema_privilege(n.oid, 'USAGE') END AS usable,
+                    current_database() AS database, current_user AS role
+               FROM (SELECT coalesce($1::text, current_schema()) AS wanted) AS w
+               LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.wanted) AS s`,
+    [wanted ?? null, history, lock],
   );
   const row = rows[0]!;
   if (row.wanted === null) {
@@ -239,5 +292,5 @@ async function resolveSchema(session: PostgresSession, wanted: string | undefine
       `Role "${row.role}" may not use schema "${row.wanted}" in database "${row.database}". Grant it (GRANT USAGE ON SCHEMA ${quoteIdentifier(row.wanted)} TO ${quoteIdentifier(row.role)};) or choose another schema. Nothing was changed.`,
     );
   }
-  return row.wanted;
+  return { schema: row.wanted, historyExists: row.history_exists === true, lockExists: row.lock_exists === true };
 }

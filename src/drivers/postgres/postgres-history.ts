@@ -1,4 +1,5 @@
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import { entryFromRow, type HistoryRow, type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { PostgresSession } from './postgres-session.ts';
 import { createTableError, qualify } from './postgres-sql.ts';
@@ -15,13 +16,27 @@ interface PostgresHistoryRow extends HistoryRow {
  * snake_case and PostgreSQL types (`timestamptz`, `jsonb`, `bigint`, `boolean`). `timestamp` is
  * the server's `clock_timestamp()` at the write; `id` (an identity) is the history order.
  */
+/** A history read, with the lock row as the same statement (hence the same snapshot) saw it. */
+export interface HistoryRead {
+  readonly entries: ChangeEntry[];
+  /** The lock row's fence; 0 when there is no lock table or row yet. */
+  readonly fence: number;
+  /** Whether the lock row named no owner (no runner was between its grant and its release). */
+  readonly free: boolean;
+}
+
 export class PostgresHistory {
   readonly #session: PostgresSession;
   readonly #table: string;
+  /** Known to exist (seen at connect time, or created): then no catalogue query is needed. */
+  #exists: boolean;
+  #absentAtConnect: boolean;
 
-  constructor(session: PostgresSession, schema: string, table: string) {
+  constructor(session: PostgresSession, schema: string, table: string, exists: boolean) {
     this.#session = session;
     this.#table = qualify(schema, table);
+    this.#exists = exists;
+    this.#absentAtConnect = !exists;
   }
 
   get qualifiedName(): string {
@@ -33,7 +48,7 @@ export class PostgresHistory {
    * bootstrappers never meet in CREATE TABLE; an existing table needs no CREATE privilege.
    */
   async create(): Promise<void> {
-    if (await this.#exists()) return;
+    if (await this.#check()) return;
     try {
       await this.#session.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
         id bigint GENERATED ALWAYS AS IDENTITY,
@@ -56,12 +71,29 @@ export class PostgresHistory {
     } catch (error) {
       throw createTableError(error, this.#table, 'history');
     }
+    this.#exists = true;
   }
 
-  async read(): Promise<ChangeEntry[]> {
-    if (!(await this.#exists())) return [];
-    const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY id`);
-    return rows.map((row) => entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true));
+  /** Every entry, in order; with `lockTable` (when it exists) the lock row's fence, in the same statement. */
+  async read(lockTable?: string): Promise<HistoryRead> {
+    if (!(await this.#check())) return { entries: [], fence: 0, free: true };
+    if (lockTable === undefined) {
+      const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY id`);
+      return { entries: rows.map(toEntry), fence: 0, free: true };
+    }
+    // One row at least (the lock's), then one per entry: `lock_*` never clash with history columns.
+    const { rows } = await this.#session.query<PostgresHistoryRow & { lock_fence: string | null; lock_free: boolean | null }>(
+      `SELECT l.fence AS lock_fence, l.owner IS NULL AS lock_free, h.*
+         FROM (SELECT 1) AS one
+         LEFT JOIN (SELECT fence, owner FROM ${lockTable} WHERE lock_key = $1) AS l ON true
+         LEFT JOIN ${this.#table} AS h ON true
+        ORDER BY h.id`,
+      [LOCK_KEY],
+    );
+    const first = rows[0];
+    const entries = rows.filter((row) => row.execution_id !== null).map(toEntry);
+    if (first?.lock_fence == null) return { entries, fence: 0, free: true };
+    return { entries, fence: Number(first.lock_fence), free: first.lock_free === true };
   }
 
   /** Upserts by the key, on the session (inside the scope's transaction if one is open). */
@@ -79,8 +111,19 @@ export class PostgresHistory {
     );
   }
 
-  async #exists(): Promise<boolean> {
+  async #check(): Promise<boolean> {
+    if (this.#exists) return true;
+    if (this.#absentAtConnect) {
+      // The connect-time statement just said so; any later question asks the catalogue again.
+      this.#absentAtConnect = false;
+      return false;
+    }
     const { rows } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
-    return rows[0]?.exists === true;
+    this.#exists = rows[0]?.exists === true;
+    return this.#exists;
   }
+}
+
+function toEntry(row: PostgresHistoryRow): ChangeEntry {
+  return entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true);
 }

@@ -44,10 +44,32 @@ export class PostgresLock implements LockPrimitive {
    */
   #mayHold = false;
 
-  constructor(session: PostgresSession, schema: string, table: string, key: AdvisoryKey) {
+  /** Known to exist (seen at connect time, or created): no catalogue query before using it. */
+  #exists: boolean;
+
+  constructor(session: PostgresSession, schema: string, table: string, key: AdvisoryKey, exists: boolean) {
     this.#session = session;
     this.#table = qualify(schema, table);
     this.#key = key;
+    this.#exists = exists;
+  }
+
+  get exists(): boolean {
+    return this.#exists;
+  }
+
+  get qualifiedName(): string {
+    return this.#table;
+  }
+
+  /** The fence of the lease this connection holds, if any. */
+  get grantedFence(): number | undefined {
+    return this.#held?.fence;
+  }
+
+  /** Whether `lease` is the one this connection was granted and has not released. */
+  owns(lease: LockLease): boolean {
+    return this.#isHeld(lease);
   }
 
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
@@ -162,9 +184,9 @@ export class PostgresLock implements LockPrimitive {
   }
 
   /**
-   * The fencing read made before every commit of a change: true only if this very session
-   * still holds the advisory lock (a change could have called `pg_advisory_unlock_all()`) and
-   * the info row still names `lease`.
+   * Asks the server whether this very session still holds the advisory lock and the info row
+   * still names `lease` (for `renew`). Commits are not fenced with it: see
+   * `PostgresConnection.#fence` for why the session's own state already answers that.
    */
   async holds(lease: LockLease): Promise<boolean> {
     if (!this.#isHeld(lease)) return false;
@@ -202,8 +224,10 @@ export class PostgresLock implements LockPrimitive {
   }
 
   async #createTable(): Promise<void> {
+    if (this.#exists) return;
     const { rows } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
-    if (rows[0]?.exists === true) return;
+    this.#exists = rows[0]?.exists === true;
+    if (this.#exists) return;
     try {
       await this.#session.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
         lock_key text PRIMARY KEY,
@@ -217,6 +241,7 @@ export class PostgresLock implements LockPrimitive {
     } catch (error) {
       throw createTableError(error, this.#table, 'lock');
     }
+    this.#exists = true;
   }
 }
 

@@ -31,10 +31,16 @@ export class CrashMarker {
     this.#set = true;
   }
 
-  /** Clears the marker if one is set (no round trip otherwise). */
+  /**
+   * The item's data is consistent again: the marker may go. It goes lazily (no round trip now):
+   * the next item's marker replaces it, or the lock's release clears it. A crash before that
+   * leaves a marker whose item the history already shows settled (EXECUTED or ROLLED_BACK in that
+   * execution), which the next run recognises as stale; so each item costs one write of the lock
+   * document instead of two.
+   */
   async clear(): Promise<void> {
     if (!this.#set) return;
-    await this.#run.lock.markInProgress(null);
+    this.#run.lock.settleInProgress();
     this.#set = false;
   }
 

@@ -1,3 +1,4 @@
+import { recordedChecksum } from '../../change/file-token.ts';
 import { errorMessage, errorStack } from '../../errors/mongock-error.ts';
 import type { ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
 import type { PlanItem } from '../plan.ts';
@@ -26,7 +27,7 @@ export function entryFor(
     executionHostname: run.hostname,
     errorTrace,
     systemChange: false,
-    checksum: item.checksum,
+    checksum: recordedChecksum(item.unit.model, item.checksum),
   };
 }
 

@@ -1,0 +1,147 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
+import { MongockBuilder, type MongockError, silentLogger } from '../../src/index.ts';
+
+// Copies of the same files in fresh folders have the same digests (path relative to the scan
+// path, and text), but new module URLs: a copy that is imported evaluates again and says so in
+// the import log, which is how these tests see what was imported.
+const work = join(import.meta.dirname, '.startup-work');
+const log = join(work, 'imports.log');
+let copies = 0;
+mkdirSync(work, { recursive: true });
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The units write to this hook at import time; it is the same function for every copy.
+(globalThis as { __mongockImported?: (name: string) => void }).__mongockImported = (name) => appendFileSync(log, `${name}\n`);
+
+function unitFile(id: string, body = 'await kv.set(id, true);', extra = ''): string {
+  return `import { defineChangeUnit } from '../../../../src/index.ts';
+globalThis.__mongockImported('${id}');
+const id = '${id}';
+export default defineChangeUnit({ id, order: '${id}', author: 'dev', ${extra}
+  async execute({ kv }) { ${body} },
+  async rollback() {},
+});
+`;
+}
+
+/** A fresh folder holding these files; returns its path. */
+function folder(files: Record<string, string>): string {
+  const dir = join(work, `copy-${++copies}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+function imported(): string[] {
+  if (!existsSync(log)) return [];
+  const names = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  rmSync(log);
+  // Concurrent imports evaluate in no fixed order.
+  return names.sort();
+}
+
+function run(database: MemoryDatabase, dir: string, configure: (builder: MongockBuilder) => MongockBuilder = (b) => b) {
+  return configure(new MongockBuilder().setDriver(memoryDriver({ database })).setLogger(silentLogger).addMigrationScanPath(dir))
+    .buildRunner()
+    .execute();
+}
+
+const three = { '001.mjs': unitFile('001'), '002.mjs': unitFile('002'), '003.mjs': unitFile('003') };
+
+describe('start-up without importing applied, unchanged files', () => {
+  it('imports nothing when every file is recorded as applied, and reads the history once', async () => {
+    const database = new MemoryDatabase();
+    expect((await run(database, folder(three))).executed).toBe(3);
+    expect(imported()).toEqual(['001', '002', '003']);
+    expect(database.history.map((entry) => entry.checksum)).toEqual(
+      Array.from({ length: 3 }, () => expect.stringMatching(/^[0-9a-f]{16}\.[0-9a-f]{16}\.f[0-9a-f]{16}-1$/)),
+    );
+    database.calls.clear();
+    const again = await run(database, folder(three));
+    expect(again.status).toBe('up-to-date');
+    expect(imported()).toEqual([]);
+    expect(Object.fromEntries(database.calls)).toEqual({ connect: 1, readHistory: 1 });
+  });
+
+  it('an edited applied file is imported and reported as changed', async () => {
+    const database = new MemoryDatabase();
+    await run(database, folder(three));
+    imported();
+    const edited = folder({ ...three, '002.mjs': unitFile('002', 'await kv.set(id, 42);') });
+    const error = await run(database, edited, (b) => b.setOnChecksumMismatch('fail')).catch((e: MongockError) => e);
+    expect((error as MongockError).code).toBe('CHECKSUM_MISMATCH');
+    expect((error as MongockError).message).toContain("'002' by 'dev'");
+    expect(imported()).toEqual(['001', '002', '003']);
+  });
+
+  it('a comment-only edit is imported (the file differs) but is not a change of code', async () => {
+    const database = new MemoryDatabase();
+    await run(database, folder(three));
+    imported();
+    const result = await run(database, folder({ ...three, '003.mjs': `// reviewed\n${three['003.mjs']}` }), (b) => b.setOnChecksumMismatch('fail'));
+    expect(result.status).toBe('up-to-date');
+    expect(imported()).toEqual(['001', '002', '003']);
+  });
+
+  it('a new file sends the run down the full path and is applied', async () => {
+    const database = new MemoryDatabase();
+    await run(database, folder(three));
+    imported();
+    const result = await run(database, folder({ ...three, '004.mjs': unitFile('004') }));
+    expect(result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId)).toEqual(['004']);
+    expect(imported()).toEqual(['001', '002', '003', '004']);
+    // And now the four are known: nothing is imported.
+    await run(database, folder({ ...three, '004.mjs': unitFile('004') }));
+    expect(imported()).toEqual([]);
+  });
+
+  it('a file with a runAlways unit is imported and run at every start-up', async () => {
+    const database = new MemoryDatabase();
+    const files = { ...three, '004.mjs': unitFile('004', 'await kv.set(id, true);', 'runAlways: true,') };
+    await run(database, folder(files));
+    imported();
+    const second = await run(database, folder(files));
+    expect(second.status).toBe('completed');
+    expect(imported()).toEqual(['001', '002', '003', '004']);
+  });
+
+  it('a file whose units are partly applied (a unit outside the active profiles) is imported', async () => {
+    const database = new MemoryDatabase();
+    const two = `import { defineChangeUnit } from '../../../../src/index.ts';
+globalThis.__mongockImported('pair');
+export const a = defineChangeUnit({ id: 'pa', order: '010', author: 'dev', execute() {}, rollback() {} });
+export const b = defineChangeUnit({ id: 'pb', order: '011', author: 'dev', profiles: ['later'], execute() {}, rollback() {} });
+`;
+    expect((await run(database, folder({ 'pair.mjs': two }))).executed).toBe(1);
+    imported();
+    expect((await run(database, folder({ 'pair.mjs': two }))).status).toBe('up-to-date');
+    expect(imported()).toEqual(['pair']);
+    expect((await run(database, folder({ 'pair.mjs': two }), (b) => b.setActiveProfiles(['later']))).executed).toBe(1);
+  });
+
+  it('another default author is another identity: the files are imported', async () => {
+    const database = new MemoryDatabase();
+    const files = { '001.mjs': unitFile('001').replace("author: 'dev', ", '') };
+    await run(database, folder(files), (b) => b.setDefaultAuthor('alice'));
+    imported();
+    const result = await run(database, folder(files), (b) => b.setDefaultAuthor('bob'));
+    expect(imported()).toEqual(['001']);
+    expect(result.executed).toBe(1);
+  });
+
+  it('imports the files to load concurrently, not one after another', async () => {
+    // The first file waits, at import time, for the second to be evaluated: imported one after
+    // another, the first would never finish (and the test would time out).
+    const waiting = `globalThis.__mongockBarrier ??= Promise.withResolvers?.() ?? (() => { let resolve; const promise = new Promise((r) => { resolve = r; }); return { promise, resolve }; })();
+await globalThis.__mongockBarrier.promise;
+${unitFile('101')}`;
+    const releasing = `globalThis.__mongockBarrier ??= Promise.withResolvers?.() ?? (() => { let resolve; const promise = new Promise((r) => { resolve = r; }); return { promise, resolve }; })();
+globalThis.__mongockBarrier.resolve();
+${unitFile('102')}`;
+    const result = await run(new MemoryDatabase(), folder({ '101.mjs': waiting, '102.mjs': releasing }));
+    expect(result.executed).toBe(2);
+    expect(imported()).toEqual(['101', '102']);
+  }, 20_000);
+});
