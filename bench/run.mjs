@@ -1,90 +1,319 @@
 #!/usr/bin/env node
-// Benchmarks, one run: (a) applying 1,000 no-op units on SQLite; (b) a start-up with those 1,000
-// units applied and nothing pending, next to a baseline process that only opens the database and
-// reads the history. Writes bench/RESULTS.md. Run with `npm run bench` (builds first if needed).
+// `npm run bench`: what users pay, measured as whole processes (wall time and peak RSS), with
+// change units as files in a scan path (and the in-memory case as a second line), on every
+// driver, next to the peers run by the same script on the same servers, alternating, so that a
+// ratio is taken within one round and the median of those ratios is reported. Writes
+// bench/RESULTS.md. Servers: `bash scripts/test-servers.sh up` (override with MONGOCK_BENCH_*_URL).
+// `--quick`: fewer rounds and no 10,000 scale (a smoke run). Not part of `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
+const quick = process.argv.includes('--quick');
 if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
-const { MongockBuilder, silentLogger } = await import('../dist/index.js');
-const { sqliteDriver } = await import('../dist/sqlite.js');
-const { units, UNIT_COUNT } = await import('./units.mjs');
+const POSTGRES = process.env.MONGOCK_BENCH_POSTGRES_URL ?? 'postgres://mongock:mongock@127.0.0.1:54329/mongock_test';
+const MONGODB = process.env.MONGOCK_BENCH_MONGODB_URL ?? 'mongodb://127.0.0.1:27027/';
+const MYSQL = process.env.MONGOCK_BENCH_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33069/mongock_test';
+const STARTUP_ROUNDS = quick ? 3 : 11;
+const APPLY_ROUNDS = quick ? 1 : 5;
+const N = Number(process.env.MONGOCK_BENCH_UNITS ?? 1000);
+const SCALE = quick ? [10, 100] : [10, 100, 1000, 10_000];
 
 const work = join(here, '.work');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const loadAtStart = loadavg();
+const started = Date.now();
 
-// (a) apply 1,000 units, three fresh files, median.
-const applyRuns = [];
-for (let run = 0; run < 3; run++) {
-  const filename = join(work, `apply-${run}.db`);
-  const runner = new MongockBuilder()
-    .setDriver(sqliteDriver({ filename }))
-    .addChangeUnits(...units)
-    .setLogger(silentLogger)
-    .buildRunner();
-  const started = performance.now();
-  const result = await runner.execute();
-  applyRuns.push(performance.now() - started);
-  if (result.executed !== UNIT_COUNT) throw new Error(`applied ${result.executed}, expected ${UNIT_COUNT}`);
+// ---------------------------------------------------------------- fixtures (unit files)
+
+const pad = (i) => String(i).padStart(5, '0');
+const fixtures = new Map();
+/** A folder of `n` no-op units in one tool's format; written once. */
+function units(kind, n) {
+  const key = `${kind}-${n}`;
+  if (fixtures.has(key)) return fixtures.get(key);
+  // Peers' files are CommonJS (as their docs write them); ours are ES modules (.mjs) or TypeScript.
+  const dir = ['mjs', 'ts', 'memory'].includes(kind) ? join(work, 'units', key) : join(work, 'cjs', key);
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(work, 'cjs'), { recursive: true });
+  if (!existsSync(join(work, 'cjs', 'package.json'))) writeFileSync(join(work, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+  const ids = Array.from({ length: n }, (_, i) => pad(i + 1));
+  if (kind === 'memory') {
+    writeFileSync(
+      join(dir, 'units.mjs'),
+      `import { defineChangeUnit } from 'mongock';\nexport const units = Array.from({ length: ${n} }, (_, i) => defineChangeUnit({ id: \`unit-\${String(i + 1).padStart(5, '0')}\`, order: String(i + 1).padStart(5, '0'), author: 'bench', execute() {}, rollback() {} }));\n`,
+    );
+  }
+  for (const id of kind === 'memory' ? [] : ids) {
+    const file = {
+      mjs: [
+        `${id}_unit.mjs`,
+        `import { defineChangeUnit } from 'mongock';\n\nexport default defineChangeUnit({\n  id: 'unit-${id}',\n  order: '${id}',\n  author: 'bench',\n  async execute() {},\n  async rollback() {},\n});\n`,
+      ],
+      ts: [
+        `${id}_unit.ts`,
+        `import { defineChangeUnit } from 'mongock';\n\nexport default defineChangeUnit({\n  id: 'unit-${id}',\n  order: '${id}',\n  author: 'bench',\n  async execute(): Promise<void> {},\n  async rollback(): Promise<void> {},\n});\n`,
+      ],
+      knex: [`${id}_unit.js`, 'exports.up = async function (knex) {};\nexports.down = async function (knex) {};\n'],
+      kysely: [`${id}_unit.js`, 'exports.up = async function (db) {};\nexports.down = async function (db) {};\n'],
+      'node-pg-migrate': [`${id}_unit.js`, 'exports.up = (pgm) => {};\nexports.down = (pgm) => {};\n'],
+      'migrate-mongo': [`${id}-unit.js`, 'module.exports = {\n  async up(db, client) {},\n  async down(db, client) {},\n};\n'],
+      umzug: [`${id}_unit.js`, 'exports.up = async ({ context }) => {};\nexports.down = async ({ context }) => {};\n'],
+      'mongo-migrate-ts': [
+        `${id}_unit.js`,
+        `class Unit${id}_${String(1_700_000_000_000 + Number(id))} {\n  async up(db, client) {}\n  async down(db, client) {}\n}\nmodule.exports = { Unit${id}_${String(1_700_000_000_000 + Number(id))} };\n`,
+      ],
+    }[kind];
+    writeFileSync(join(dir, file[0]), file[1]);
+  }
+  fixtures.set(key, dir);
+  return dir;
 }
-const applyMs = median(applyRuns);
 
-// (b) start-up with nothing pending vs. baseline, alternating, as separate processes.
-const filename = join(work, 'apply-0.db');
-const ROUNDS = 25;
-const timeProcess = (script) => {
-  const started = performance.now();
-  const child = spawnSync(process.execPath, [join(here, script), filename], { encoding: 'utf8' });
-  const wall = performance.now() - started;
-  if (child.status !== 0) throw new Error(`${script} failed: ${child.stderr}`);
-  return { wall, inside: Number(child.stdout.trim()) };
+// ---------------------------------------------------------------- databases (untimed set-up)
+
+const { default: pg } = await import('pg');
+const { MongoClient } = await import('mongodb');
+const mysql = await import('mysql2/promise');
+const pgAdmin = new pg.Client({ connectionString: POSTGRES });
+await pgAdmin.connect();
+const mongoAdmin = new MongoClient(MONGODB);
+const mysqlAdmin = await mysql.createConnection(MYSQL);
+
+const withSchema = (schema) => `${POSTGRES}${POSTGRES.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+const targets = {
+  postgres: (name) => ({ url: withSchema(name), schema: name }),
+  mongodb: (name) => ({ url: MONGODB, database: name }),
+  sqlite: (name) => ({ file: join(work, `${name}.db`) }),
+  mysql: (name) => ({ url: MYSQL, historyTable: `${name}_change_log`, lockTable: `${name}_lock` }),
 };
-timeProcess('startup.mjs'); // warm the file cache
-timeProcess('baseline.mjs');
-const startup = [];
-const baseline = [];
-for (let i = 0; i < ROUNDS; i++) {
-  startup.push(timeProcess('startup.mjs'));
-  baseline.push(timeProcess('baseline.mjs'));
+async function reset(db, name) {
+  if (db === 'postgres') await pgAdmin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE; CREATE SCHEMA ${name}`);
+  else if (db === 'mongodb') await mongoAdmin.db(name).dropDatabase();
+  else if (db === 'sqlite') for (const suffix of ['', '-wal', '-shm']) rmSync(join(work, `${name}.db${suffix}`), { force: true });
+  else await mysqlAdmin.query(`DROP TABLE IF EXISTS ${name}_change_log, ${name}_lock`);
 }
-const startupWall = median(startup.map((s) => s.wall));
-const baselineWall = median(baseline.map((s) => s.wall));
-const startupInside = median(startup.map((s) => s.inside));
-const baselineInside = median(baseline.map((s) => s.inside));
-// Each round runs the two back to back; the median of the per-round ratios cancels most of the
-// machine's drift between rounds (the figure the target is judged on).
-const ratio = median(startup.map((s, i) => s.wall / baseline[i].wall));
-const perUnit = applyMs / UNIT_COUNT;
 
-const fmt = (n) => n.toFixed(1);
-const results = `# Benchmark results
+// ---------------------------------------------------------------- measuring
 
-Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}.
-SQLite driver (better-sqlite3, WAL, synchronous=NORMAL), a file on local disk.
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
-| measure | result | target | verdict |
-| --- | --- | --- | --- |
-| (a) apply ${UNIT_COUNT} no-op units, one transaction + history entry each (median of 3) | ${fmt(applyMs)} ms total, **${perUnit.toFixed(3)} ms per unit** | < 2 ms per unit | ${perUnit < 2 ? 'met' : 'MISSED'} |
-| (b) start-up, ${UNIT_COUNT} units applied, nothing pending: whole process (median of ${ROUNDS}) | ${fmt(startupWall)} ms | ≤ 1.3 × baseline | ${ratio <= 1.3 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×, median of per-round ratios) |
-| (b) baseline: a process that opens the database and reads the history (median of ${ROUNDS}) | ${fmt(baselineWall)} ms | | |
-| (b) inside the process, from first import to result: runner vs. baseline | ${fmt(startupInside)} ms vs. ${fmt(baselineInside)} ms | | |
+/** One whole process: wall time from spawn to exit, and the peak RSS it reports. */
+function measure(job) {
+  const begin = performance.now();
+  const child = spawnSync(process.execPath, [join(here, 'scenario.mjs'), JSON.stringify(job)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = performance.now() - begin;
+  if (child.status !== 0) throw new Error(`${job.tool} ${job.mode} on ${job.db} failed (${child.status}):\n${child.stderr}`);
+  const { rss } = JSON.parse(child.stdout.trim().split('\n').pop());
+  return { wall, rss: rss / 1024 };
+}
 
-Round trips on the start-up path with nothing pending: open, one \`SELECT\` of the history, close.
-No lock is taken, nothing is written, no pragma is set, and neither \`crypto\` nor the checksum
-compiler is loaded (unchanged code is recognised by the raw part of its recorded checksum).
-Per applied unit: \`BEGIN IMMEDIATE\`, \`SAVEPOINT\`, the unit's own statements, one history upsert,
-one fenced lock-row update, \`RELEASE\`, \`COMMIT\`; the checksums of all pending units are computed
-in one compiler call before the first unit runs.
-`;
-writeFileSync(join(here, 'RESULTS.md'), results);
+/** A line of a table: a job, how to set its database up before each run, and its measurements. */
+function line(label, job, before) {
+  return { label, job, before, runs: [] };
+}
+
+/** Runs the lines alternately, `rounds` times, rotating who goes first. */
+async function alternate(lines, rounds) {
+  for (const l of lines) {
+    await l.before?.();
+    measure(l.job); // warm-up: file cache, compiled TypeScript cache
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < lines.length; k++) {
+      const l = lines[(round + k) % lines.length];
+      await l.before?.();
+      l.runs[round] = measure(l.job);
+    }
+  }
+  return lines;
+}
+
+/** The median over rounds of a / b, each pair measured in the same round. */
+function ratio(a, b) {
+  return median(a.runs.map((run, i) => run.wall / b.runs[i].wall));
+}
+
+const ms = (value) => `${Math.round(value).toLocaleString('en-US')} ms`;
+const mb = (value) => `${value.toFixed(0)} MB`;
+const x = (value) => `${value.toFixed(2)}×`;
+
+// ---------------------------------------------------------------- scenarios
+
+const PEERS = { postgres: ['knex', 'kysely', 'node-pg-migrate'], mongodb: ['migrate-mongo', 'umzug', 'mongo-migrate-ts'], sqlite: [], mysql: [] };
+const DBS = ['sqlite', 'postgres', 'mongodb', 'mysql'];
+
+/** Applies every unit with `tool` once (untimed) so that a start-up has nothing pending. */
+async function applied(db, tool, kind, n, name) {
+  await reset(db, name);
+  measure({ tool, mode: 'apply', db, target: targets[db](name), dir: units(kind, n), n, variant: kind });
+}
+
+const startupTables = [];
+for (const db of DBS) {
+  const name = (tool) => `bench_s_${tool.replaceAll('-', '_')}_${N}`;
+  await applied(db, 'mongock', 'mjs', N, name('mongock'));
+  await applied(db, 'mongock', 'ts', N, name('mongock_ts'));
+  await applied(db, 'mongock', 'memory', N, name('mongock_memory'));
+  for (const peer of PEERS[db]) await applied(db, peer, peer, N, name(peer));
+  const lines = [
+    line('baseline: connect + read the history', { tool: 'baseline', mode: 'startup', db, target: targets[db](name('mongock')) }),
+    line(`mongock, ${N.toLocaleString('en-US')} \`.mjs\` files`, {
+      tool: 'mongock',
+      mode: 'startup',
+      db,
+      target: targets[db](name('mongock')),
+      dir: units('mjs', N),
+      variant: 'mjs',
+    }),
+    line(`mongock, ${N.toLocaleString('en-US')} \`.ts\` files`, {
+      tool: 'mongock',
+      mode: 'startup',
+      db,
+      target: targets[db](name('mongock_ts')),
+      dir: units('ts', N),
+      variant: 'ts',
+    }),
+    line(`mongock, ${N.toLocaleString('en-US')} units in memory`, {
+      tool: 'mongock',
+      mode: 'startup',
+      db,
+      target: targets[db](name('mongock_memory')),
+      dir: units('memory', N),
+      variant: 'memory',
+    }),
+    ...PEERS[db].map((peer) => line(peer, { tool: peer, mode: 'startup', db, target: targets[db](name(peer)), dir: units(peer, N) })),
+  ];
+  startupTables.push({ db, lines: await alternate(lines, STARTUP_ROUNDS) });
+  process.stderr.write(`start-up on ${db} measured\n`);
+}
+
+const applyTables = [];
+for (const db of DBS) {
+  const target = (tool) => `bench_a_${tool.replaceAll('-', '_')}`;
+  const job = (tool, extra = {}) => ({ tool, mode: 'apply', db, n: N, target: targets[db](target(tool + (extra.strategy ?? ''))), ...extra });
+  const lines = [
+    line(
+      `mongock, ${N.toLocaleString('en-US')} \`.mjs\` files, a transaction per unit where the database has them`,
+      job('mongock', { dir: units('mjs', N), variant: 'mjs' }),
+      () => reset(db, target('mongock')),
+    ),
+  ];
+  if (db === 'postgres') {
+    lines.push(
+      line("mongock, transactionStrategy 'execution' (one transaction)", job('mongock', { dir: units('mjs', N), variant: 'mjs', strategy: 'execution' }), () =>
+        reset(db, target('mongockexecution')),
+      ),
+    );
+  }
+  for (const peer of PEERS[db]) lines.push(line(peer, job(peer, { dir: units(peer, N) }), () => reset(db, target(peer))));
+  applyTables.push({ db, lines: await alternate(lines, APPLY_ROUNDS) });
+  process.stderr.write(`apply on ${db} measured\n`);
+}
+
+const scale = [];
+for (const db of DBS) {
+  for (const n of SCALE) {
+    const rounds = n >= 10_000 ? 1 : 3;
+    const name = `bench_scale_${n}`;
+    const apply = line('apply', { tool: 'mongock', mode: 'apply', db, n, target: targets[db](`${name}_a`), dir: units('mjs', n), variant: 'mjs' }, () =>
+      reset(db, `${name}_a`),
+    );
+    await alternate([apply], rounds);
+    await applied(db, 'mongock', 'mjs', n, `${name}_s`);
+    const startup = line('startup', { tool: 'mongock', mode: 'startup', db, target: targets[db](`${name}_s`), dir: units('mjs', n), variant: 'mjs' });
+    const baseline = line('baseline', { tool: 'baseline', mode: 'startup', db, target: targets[db](`${name}_s`) });
+    await alternate([startup, baseline], rounds);
+    scale.push({ db, n, apply, startup, baseline });
+  }
+  process.stderr.write(`scale on ${db} measured\n`);
+}
+
+// ---------------------------------------------------------------- clean up, report
+
+for (const db of DBS) {
+  if (db === 'postgres') {
+    const { rows } = await pgAdmin.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'");
+    for (const { nspname } of rows) await pgAdmin.query(`DROP SCHEMA ${nspname} CASCADE`);
+  } else if (db === 'mongodb') {
+    const { databases } = await mongoAdmin.db('admin').admin().listDatabases();
+    for (const { name } of databases) if (name.startsWith('bench_')) await mongoAdmin.db(name).dropDatabase();
+  } else if (db === 'mysql') {
+    const [rows] = await mysqlAdmin.query(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'bench\\_%'",
+    );
+    for (const { t } of rows) await mysqlAdmin.query(`DROP TABLE \`${t}\``);
+  }
+}
+await pgAdmin.end();
+await mongoAdmin.close();
+await mysqlAdmin.end();
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(results);
+
+const SERVER = {
+  sqlite: 'SQLite (better-sqlite3, a file on local disk, WAL)',
+  postgres: 'PostgreSQL 15 (fsync on)',
+  mongodb: 'MongoDB wire: FerretDB 1.24 on SQLite (standalone, no transactions)',
+  mysql: 'MariaDB',
+};
+const loadAtEnd = loadavg();
+const out = [];
+out.push('# Benchmark results', '');
+out.push(
+  `Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}.`,
+  `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((v) => v.toFixed(2)).join(', ')}; at the end: ${loadAtEnd.map((v) => v.toFixed(2)).join(', ')}. The machine is shared: read the ratios (both sides measured in the same round, alternating), not the absolute times.`,
+  '',
+  'Every figure is a whole process (`node` start to exit): wall time, median of the rounds (min–max in brackets), and its peak RSS.',
+  `A ratio is the median over rounds of the two wall times measured back to back in that round. Units are no-ops, ${N.toLocaleString('en-US')} of them as files in one folder, as users keep them; the peers are driven through their programmatic API with their documented file format.`,
+  '',
+);
+out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
+for (const { db, lines } of startupTables) {
+  const [base, ours] = lines;
+  out.push(`### ${SERVER[db]}`, '', '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |', '| --- | --- | --- | --- | --- |');
+  for (const l of lines) {
+    const walls = l.runs.map((run) => run.wall);
+    out.push(
+      `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === base ? '' : x(ratio(l, base))} | ${l === ours || l === base ? '' : x(ratio(l, ours))} |`,
+    );
+  }
+  out.push('');
+}
+out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
+for (const { db, lines } of applyTables) {
+  const [ours] = lines;
+  out.push(`### ${SERVER[db]}`, '', '| process | wall | per unit | peak RSS | vs. mongock (first line) |', '| --- | --- | --- | --- | --- |');
+  for (const l of lines) {
+    const walls = l.runs.map((run) => run.wall);
+    out.push(
+      `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${(median(walls) / N).toFixed(2)} ms | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === ours ? '' : x(ratio(l, ours))} |`,
+    );
+  }
+  out.push('');
+}
+out.push('## Scale: mongock with 10 to 10,000 `.mjs` unit files', '');
+out.push(
+  '| database | units | apply (wall) | apply per unit | apply peak RSS | start-up (wall) | start-up peak RSS | start-up vs. baseline |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+);
+for (const { db, n, apply, startup, baseline } of scale) {
+  const w = (l) => median(l.runs.map((run) => run.wall));
+  const r = (l) => median(l.runs.map((run) => run.rss));
+  out.push(
+    `| ${db} | ${n.toLocaleString('en-US')} | ${ms(w(apply))} | ${(w(apply) / n).toFixed(2)} ms | ${mb(r(apply))} | ${ms(w(startup))} | ${mb(r(startup))} | ${x(ratio(startup, baseline))} |`,
+  );
+}
+out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
+writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
+process.stdout.write(out.join('\n'));
