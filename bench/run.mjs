@@ -6,7 +6,7 @@
 // bench/RESULTS.md. Servers: `bash scripts/test-servers.sh up` (override with MONGOCK_BENCH_*_URL).
 // `--quick`: fewer rounds and no 10,000 scale (a smoke run). Not part of `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -316,4 +316,21 @@ for (const { db, n, apply, startup, baseline } of scale) {
 }
 out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
 writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
+
+// The README quotes the headline figures: start-up vs. baseline and the best peer, apply vs. the best peer.
+const quote = [
+  '| database | start-up, `.mjs` files, vs. baseline | fastest peer start-up vs. mongock | apply vs. mongock (peers) |',
+  '| --- | --- | --- | --- |',
+];
+for (const { db, lines } of startupTables) {
+  const [base, ours, ...rest] = lines;
+  const peers = rest.slice(2);
+  const best = (list, reference) => (list.length === 0 ? '' : list.map((l) => `${l.label} ${x(ratio(l, reference))}`).join(', '));
+  const applyLines = applyTables.find((t) => t.db === db).lines;
+  quote.push(`| ${SERVER[db]} | ${x(ratio(ours, base))} | ${best(peers, ours)} | ${best(applyLines.slice(1), applyLines[0])} |`);
+}
+const readmePath = join(root, 'README.md');
+const readme = readFileSync(readmePath, 'utf8');
+const block = `<!-- bench:start -->\n${quote.join('\n')}\n\n(${N.toLocaleString('en-US')} units; a ratio above 1 means slower than what it is compared with; ${new Date().toISOString().slice(0, 10)}, load average ${loadAtStart[0].toFixed(1)}.)\n<!-- bench:end -->`;
+writeFileSync(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*?<!-- bench:end -->/, block));
 process.stdout.write(out.join('\n'));

@@ -96,9 +96,12 @@ export class TransactionWatch {
     await this.#session.run('START TRANSACTION');
   }
 
-  /** Just before COMMIT: a transaction that ended early was committed by something the handle did not see. */
-  async verifyOpen(): Promise<void> {
-    const header = await this.#session.run('DO 0');
+  /**
+   * Just before COMMIT: a transaction that ended early was committed by something the handle did
+   * not see. `last`: the header of the statement just run (the history entry), when there is one.
+   */
+  async verifyOpen(last?: MysqlResultHeader): Promise<void> {
+    const header = last ?? (await this.#session.run('DO 0'));
     if (typeof header.serverStatus === 'number' && (header.serverStatus & SERVER_STATUS_IN_TRANS) === 0) {
       this.#warnOnce('a statement on the raw connection');
     }

@@ -9,6 +9,7 @@ import {
   type MysqlPool,
   type MysqlPoolConnection,
   type MysqlPromisable,
+  type MysqlResultHeader,
 } from './mysql-client.ts';
 import { GuardedMysqlHandle, type MysqlChangeContext, TransactionWatch } from './mysql-context.ts';
 import { MysqlHistory } from './mysql-history.ts';
@@ -135,7 +136,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
       return work({
         context,
         saveEntry: async (entry) => {
-          await this.lock.fence(options.lease);
+          this.lock.fence(options.lease);
           await this.#history.save(entry);
         },
       });
@@ -144,11 +145,19 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     const context: DriverContext<MysqlChangeContext> = { sql: new GuardedMysqlHandle(session, options.guard, watch), connection: session.connection };
     await session.run('START TRANSACTION');
     try {
-      const result = await work({ context, saveEntry: (entry) => this.#history.save(entry) });
-      await watch.verifyOpen();
-      // Fencing: commit only while this session still holds the lock. If the connection dies
-      // after this check, COMMIT fails with it and the server rolls the transaction back.
-      await this.lock.fence(options.lease);
+      let saved: MysqlResultHeader | undefined;
+      const result = await work({
+        context,
+        saveEntry: async (entry) => {
+          saved = await this.#history.save(entry);
+        },
+      });
+      // The entry is the last statement before COMMIT: its header says whether the transaction
+      // is still open (no extra round trip); without one, ask the server.
+      await watch.verifyOpen(saved);
+      // Fencing: commit only while this session still holds the lock (see MysqlLock.fence). If
+      // the connection dies before COMMIT, COMMIT fails with it and the server rolls back.
+      this.lock.fence(options.lease);
       await session.run('COMMIT');
       return result;
     } catch (error) {

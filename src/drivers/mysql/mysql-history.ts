@@ -1,7 +1,7 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { entryFromRow, HISTORY_COLUMNS, type HistoryRow, type RowConverters, rowValues } from '../shared/history-row.ts';
-import { ER, errorCode } from './mysql-client.ts';
+import { ER, errorCode, type MysqlResultHeader } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
 
@@ -91,12 +91,13 @@ export class MysqlHistory {
   }
 
   /** Upserts by key. Uses no `VALUES()` (deprecated by MySQL 8.0.20, the row alias replacing it is unknown to MariaDB). */
-  async save(entry: NewChangeEntry): Promise<void> {
+  /** Returns the statement's result header: its `serverStatus` says whether a transaction is still open. */
+  async save(entry: NewChangeEntry): Promise<MysqlResultHeader> {
     const values = rowValues(entry, CONVERTERS);
     const sql = `INSERT INTO ${this.#table} (${HISTORY_COLUMNS.map(quoteIdentifier).join(', ')}) VALUES (${HISTORY_COLUMNS.map(placeholder).join(', ')})
       ON DUPLICATE KEY UPDATE ${UPDATED.map((column) => `${quoteIdentifier(column)} = ${placeholder(column)}`).join(', ')}`;
     try {
-      await this.#session.run(sql, [...HISTORY_COLUMNS.map((column) => values[column]), ...UPDATED.map((column) => values[column])]);
+      return await this.#session.run(sql, [...HISTORY_COLUMNS.map((column) => values[column]), ...UPDATED.map((column) => values[column])]);
     } catch (error) {
       if (errorCode(error).errno === ER.DATA_TOO_LONG) {
         throw new MongockError(

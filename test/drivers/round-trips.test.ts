@@ -1,0 +1,214 @@
+import Database from 'better-sqlite3';
+import { type CommandStartedEvent, MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/index.ts';
+import { type PostgresChangeContext, postgresDriver } from '../../src/drivers/postgres/index.ts';
+import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
+import { type ChangeUnitDefinition, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
+import { freshDatabaseName } from '../support/mongodb-harness.ts';
+import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
+import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
+import { FERRETDB_URL, POSTGRES_URL } from '../support/servers.ts';
+import { tempSqliteFile } from '../support/sqlite-harness.ts';
+
+// Round trips are part of the contract: each driver's statements (or commands) are counted
+// through its client while the runner applies units and while it starts with nothing pending.
+// Each unit sends exactly one statement of its own. A change that adds a round trip to the idle
+// start-up, to a run, or to each unit fails here with the list of what was sent.
+
+/** `count` no-op units with ids from `from`, each sending one statement of its own through `own`. */
+function units<T>(from: number, count: number, own: (context: T) => Promise<unknown>): ChangeUnitDefinition<T>[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = `u${String(from + i).padStart(3, '0')}`;
+    return defineChangeUnit<T>({ id, order: id, author: 'rt', execute: async (context) => void (await own(context)), rollback: async () => {} });
+  });
+}
+
+/** Runs the three phases on one database and returns what each sent. */
+async function phases<T extends object>(driver: () => Driver<T>, own: (context: T) => Promise<unknown>, sent: string[]) {
+  const execute = async (list: ChangeUnitDefinition<T>[]) => {
+    sent.length = 0;
+    const result = await new MongockBuilder()
+      .setDriver(driver())
+      .setLogger(silentLogger)
+      .addChangeUnits(...(list as never[]))
+      .buildRunner()
+      .execute();
+    return { result, sent: [...sent] };
+  };
+  const first = await execute(units(1, 10, own)); // empty database: creates the tables
+  const more = await execute([...units(1, 10, own), ...units(11, 10, own)]); // tables exist: 10 more
+  const idle = await execute([...units(1, 10, own), ...units(11, 10, own)]);
+  expect(first.result.executed).toBe(10);
+  expect(more.result.executed).toBe(10);
+  expect(idle.result.status).toBe('up-to-date');
+  return { first: first.sent, more: more.sent, idle: idle.sent };
+}
+
+/** Fixed cost and per-unit cost of a run of 10 units: the unit's own statements marked `OWN`. */
+function perUnit(sent: readonly string[]): { own: number; total: number } {
+  return { own: sent.filter((s) => s.startsWith('OWN')).length, total: sent.length };
+}
+
+describe('round trips: PostgreSQL (statements through the pg client)', () => {
+  let db: PostgresTestSchema;
+  let client: pg.Client;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    db = await createTestSchema('mongock_rt');
+    client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text);
+      sent.push(text.replace(/\s+/g, ' ').trim().slice(0, 60));
+      return query(...args);
+    };
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  it('idle: 2 statements; a run: 6 fixed; each unit: BEGIN, its own, one history INSERT, COMMIT', async () => {
+    const { first, more, idle } = await phases<PostgresChangeContext>(
+      () => postgresDriver({ client: client as never, schema: db.schema }),
+      ({ sql }) => sql.query('SELECT 1 AS own'),
+      sent,
+    );
+    const label = (list: string[]) => list.map((s) => (s === 'SELECT 1 AS own' ? 'OWN' : s));
+    expect(idle, idle.join('\n')).toHaveLength(2);
+    const run = label(more);
+    expect(perUnit(run).own).toBe(10);
+    // 10 units × (BEGIN + own + INSERT + COMMIT) + 6 fixed.
+    expect(run.length, run.join('\n')).toBe(10 * 4 + 6);
+    expect(run.filter((s) => s === 'BEGIN')).toHaveLength(10);
+    expect(run.filter((s) => s === 'COMMIT')).toHaveLength(10);
+    expect(run.filter((s) => s.startsWith('INSERT INTO') && s.includes('change_log'))).toHaveLength(10);
+    expect(run.filter((s) => s.includes('pg_locks'))).toHaveLength(0);
+    // The history is read once per run (the re-read under the lock is answered by the fence).
+    expect(run.filter((s) => s.startsWith('SELECT l.fence AS lock_fence') || s.startsWith('SELECT * FROM'))).toHaveLength(1);
+    // On an empty schema the tables are created too: 6 + 4 (2 catalogue checks under the lock,
+    // 2 CREATE TABLE) - 1 (no history to read before the lock): 9 fixed.
+    expect(first.length, first.join('\n')).toBe(10 * 4 + 9);
+  });
+});
+
+describe('round trips: MongoDB wire without transactions (FerretDB; command monitoring)', () => {
+  let client: MongoClient;
+  const name = freshDatabaseName();
+  const sent: string[] = [];
+  beforeAll(async () => {
+    client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
+    client.on('commandStarted', (event: CommandStartedEvent) => {
+      const target = event.command[event.commandName];
+      sent.push(`${event.commandName} ${typeof target === 'string' ? target : ''}`.trim());
+    });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.db(name).dropDatabase();
+    await client.close();
+  });
+
+  it('idle: hello and one find; each unit: its own command plus two writes (lock marker, history insert)', async () => {
+    const { more, idle } = await phases<MongoChangeContext>(
+      () => mongoDriver({ client, databaseName: name }),
+      ({ db }) => db.collection('own').insertOne({ at: 1 }),
+      sent,
+    );
+    expect(idle, idle.join('\n')).toEqual(['hello', 'find mongockChangeLog']);
+    const run = more.map((s) => (s === 'insert own' ? 'OWN' : s));
+    expect(perUnit(run).own).toBe(10);
+    expect(run.filter((s) => s === 'insert mongockChangeLog')).toHaveLength(10);
+    expect(run.filter((s) => s === 'update mongockLock')).toHaveLength(10 + 2); // a marker per unit; clear and release at the end
+    // 10 × (own + marker + history) + fixed: hello, find, createIndexes, hello, findAndModify,
+    // createIndexes, find (re-read under the lock), clear marker, hello, release.
+    expect(run.length, run.join('\n')).toBe(10 * 3 + 10);
+  });
+});
+
+describe('round trips: MariaDB (statements through the mysql2 connection)', () => {
+  let db: MysqlTestDatabase;
+  let connection: mysql.Connection;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase('mongock_rt');
+    connection = await mysql.createConnection(db.uri);
+    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+    (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0];
+      const text = typeof first === 'string' ? first : String((first as { sql?: string }).sql);
+      sent.push(text.replace(/\s+/g, ' ').trim().slice(0, 60));
+      return query(...args);
+    };
+  });
+  afterAll(async () => {
+    await connection.end();
+    await db.drop();
+  });
+
+  it('idle: 2 statements; each unit: START TRANSACTION, its own, one history INSERT, COMMIT', async () => {
+    const { more, idle } = await phases<MysqlChangeContext>(
+      () => mysqlDriver({ connection }),
+      ({ sql }) => sql.query('SELECT 1 AS own'),
+      sent,
+    );
+    expect(idle, idle.join('\n')).toHaveLength(2);
+    const run = more.map((s) => (s === 'SELECT 1 AS own' ? 'OWN' : s));
+    expect(perUnit(run).own).toBe(10);
+    expect(run.filter((s) => s === 'START TRANSACTION')).toHaveLength(10);
+    expect(run.filter((s) => s.startsWith('SELECT IS_USED_LOCK'))).toHaveLength(0);
+    // 10 × 4 + fixed: session, history read, GET_LOCK, lock table check, lock row read, lock row
+    // write, history table check, history re-read, release update, RELEASE_LOCK.
+    expect(run.length, run.join('\n')).toBe(10 * 4 + 10);
+  });
+});
+
+describe('round trips: SQLite (statements through the better-sqlite3 handle)', () => {
+  const file = tempSqliteFile();
+  const sent: string[] = [];
+  let database: Database.Database;
+  beforeAll(() => {
+    database = new Database(file.filename);
+    const prepare = database.prepare.bind(database);
+    const exec = database.exec.bind(database);
+    database.exec = (source: string) => {
+      sent.push(source.replace(/\s+/g, ' ').trim().slice(0, 60));
+      return exec(source);
+    };
+    database.prepare = ((source: string) => {
+      const statement = prepare(source);
+      const label = source.replace(/\s+/g, ' ').trim().slice(0, 60);
+      for (const method of ['run', 'get', 'all'] as const) {
+        const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+        (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          sent.push(label);
+          return original(...args);
+        };
+      }
+      return statement;
+    }) as typeof database.prepare;
+  });
+  afterAll(() => {
+    database.close();
+    file.cleanup();
+  });
+
+  it('idle: one history SELECT; each unit: BEGIN IMMEDIATE, SAVEPOINT, its own, the history upsert, the fenced lease update, RELEASE, COMMIT', async () => {
+    const { more, idle } = await phases<SqliteChangeContext>(
+      () => sqliteDriver({ database: database as never }),
+      async ({ sql }) => sql.all('SELECT 1 AS own'),
+      sent,
+    );
+    expect(idle, idle.join('\n')).toHaveLength(1);
+    const run = more.map((s) => (s === 'SELECT 1 AS own' ? 'OWN' : s));
+    expect(perUnit(run).own).toBe(10);
+    // 10 × 7 + fixed: history read, lock (BEGIN IMMEDIATE, CREATE TABLE IF NOT EXISTS, read,
+    // upsert, COMMIT), history CREATE TABLE IF NOT EXISTS, re-read, release.
+    expect(run.length, run.join('\n')).toBe(10 * 7 + 9);
+  });
+});
