@@ -133,6 +133,7 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
   readonly #owned: boolean;
   readonly #history: MongoHistory;
   readonly #transactionOptions: TransactionOptions;
+  readonly #logger: DriverSettings['logger'];
   #closed = false;
 
   static async open(options: MongoDriverOptions, settings: DriverSettings): Promise<MongoConnection> {
@@ -167,8 +168,9 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
       readPreference: options.readPreference ?? DEFAULT_COLLECTION_SETTINGS.readPreference,
     };
     this.#history = new MongoHistory(db, settings.migrationRepositoryName, collections);
-    this.lock = new MongoLock(db, settings.lockRepositoryName, collections);
+    this.lock = new MongoLock(db, settings.lockRepositoryName, collections, () => this.#flushChecksums());
     this.#transactionOptions = options.transactionOptions ?? DEFAULT_TRANSACTION_OPTIONS;
+    this.#logger = settings.logger;
   }
 
   async readHistory(): Promise<ChangeEntry[]> {
@@ -255,9 +257,17 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
     }
   }
 
+  /** Never throws: an unwritten companion is copied from the entries' own fields by the next prepare. */
+  async #flushChecksums(): Promise<void> {
+    await this.#history.flushChecksums().catch((error: unknown) => {
+      this.#logger.warn(`Could not write the checksums' companion collection: ${String(error)}. The next run copies them from the history entries.`);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#flushChecksums();
     if (this.#owned) await this.#client.close();
   }
 }

@@ -27,6 +27,8 @@ export class MongoHistory {
   readonly #db: Db;
   readonly #collection: Collection;
   readonly #checksums: Collection;
+  /** Companion documents of entries saved outside a transaction, by key, not written yet. */
+  readonly #unkept = new Map<string, Document>();
 
   constructor(db: Db, name: string, settings: MongoCollectionSettings) {
     this.#db = db;
@@ -46,6 +48,9 @@ export class MongoHistory {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
     const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
     documents.sort(recordedOrder);
+    // The companion only fills in what a Java re-save erased: when every entry still carries its
+    // checksum (every history this package alone wrote), the start-up reads the history alone.
+    if (documents.every((document) => typeof document.checksum === 'string')) return documents.map((document) => normaliseEntry(document));
     const kept = new Map<string, string>();
     for (const document of await this.#checksums.find({}, { projection: { _id: 0 } }).toArray())
       if (typeof document.checksum === 'string') kept.set(keyOf(document), document.checksum);
@@ -54,11 +59,15 @@ export class MongoHistory {
 
   /**
    * Creates the unique indexes (and with them the collections); idempotent, safe when processes
-   * race. Copies the `checksum` fields of entries written before the companion existed into it.
+   * race. Copies the `checksum` fields of entries written before the companion existed (or whose
+   * companion a crash left unwritten) into it: only when the companion has fewer documents than
+   * the history has checksums, so that a run over a long history does not rewrite it each time.
    */
   async create(): Promise<void> {
     await ensureUniqueIndex(this.#collection, HISTORY_INDEX);
     await ensureUniqueIndex(this.#checksums, CHECKSUMS_INDEX);
+    const [withChecksum, kept] = await Promise.all([this.#collection.countDocuments({ checksum: { $type: 'string' } }), this.#checksums.countDocuments({})]);
+    if (withChecksum <= kept) return;
     const older = await this.#collection
       .find({ checksum: { $type: 'string' } }, { projection: { executionId: 1, author: 1, changeId: 1, checksum: 1 } })
       .toArray();
@@ -94,8 +103,28 @@ export class MongoHistory {
   async save(newEntry: NewChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
     const entry: ChangeEntry = { ...newEntry, timestamp: newEntry.timestamp ?? (await serverNow(this.#db)) };
     const written = await this.#write(entry, session, fence);
-    if (written) await this.#keepChecksum(entry, session);
+    if (!written || entry.checksum == null) return written;
+    const kept = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId, checksum: entry.checksum };
+    // In a transaction the companion is written with the entry; outside one it waits for
+    // {@link MongoHistory.flushChecksums}, one write per run instead of one per unit.
+    if (session === undefined) this.#unkept.set(keyOf(kept), kept);
+    else await this.#checksums.updateOne(keyFields(kept), { $set: kept }, { upsert: true, session });
     return written;
+  }
+
+  /**
+   * Writes the companion checksums of the entries saved outside a transaction, in one command;
+   * the driver calls it before the lock is released (and at close). An entry whose companion a
+   * crash left unwritten still has its `checksum` field, which {@link MongoHistory.create} copies.
+   */
+  async flushChecksums(): Promise<void> {
+    if (this.#unkept.size === 0) return;
+    const kept = [...this.#unkept.values()];
+    this.#unkept.clear();
+    await this.#checksums.bulkWrite(
+      kept.map((document) => ({ updateOne: { filter: keyFields(document), update: { $set: document }, upsert: true } })),
+      { ordered: false },
+    );
   }
 
   async #write(entry: ChangeEntry, session: ClientSession | undefined, fence: number | undefined): Promise<boolean> {
@@ -124,13 +153,6 @@ export class MongoHistory {
       throw error;
     }
   }
-
-  /** The entry's checksum in the companion collection, in the same transaction when there is one. */
-  async #keepChecksum(entry: ChangeEntry, session: ClientSession | undefined): Promise<void> {
-    if (entry.checksum == null) return;
-    const key = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId };
-    await this.#checksums.updateOne(key, { $set: { ...key, checksum: entry.checksum } }, { upsert: true, ...(session === undefined ? {} : { session }) });
-  }
 }
 
 /** `<history>.checksums`: ours, so Java Mongock neither rewrites it nor drops its index. */
@@ -157,6 +179,10 @@ function objectIdSecond(id: unknown): number {
 
 function millisOf(timestamp: unknown): number {
   return timestamp instanceof Date ? timestamp.getTime() : 0;
+}
+
+function keyFields(document: Document): Document {
+  return { executionId: document.executionId, author: document.author, changeId: document.changeId };
 }
 
 function keyOf(document: Document): string {

@@ -61,9 +61,13 @@ export class MongoLock implements LockPrimitive {
   /** The lease this connection was granted, until it is released or found lost by a write. */
   #granted: LockLease | undefined;
 
-  constructor(db: Db, name: string, settings: MongoCollectionSettings) {
+  /** What must be written while the lock is still ours, just before a release (see MongoHistory.flushChecksums). */
+  readonly #beforeRelease: () => Promise<void>;
+
+  constructor(db: Db, name: string, settings: MongoCollectionSettings, beforeRelease: () => Promise<void> = async () => undefined) {
     this.#db = db;
     this.#collection = db.collection(name, settings);
+    this.#beforeRelease = beforeRelease;
   }
 
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
@@ -158,7 +162,10 @@ export class MongoLock implements LockPrimitive {
   }
 
   async release(lease: LockLease): Promise<boolean> {
-    if (this.#granted !== undefined && sameLease(this.#granted, lease)) this.#granted = undefined;
+    if (this.#granted !== undefined && sameLease(this.#granted, lease)) {
+      await this.#beforeRelease();
+      this.#granted = undefined;
+    }
     const now = await serverTime(this.#db);
     const result = await this.#collection.updateOne(
       { key: LOCK_KEY, owner: lease.owner, fence: lease.fence },
