@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -165,6 +165,9 @@ describe('mongock migrate, status, undo, validate, unlock against SQLite', () =>
       expect(doc).toMatchObject({ ok: false, error: { code: 'INVALID_CHANGE_UNIT' } });
       expect(JSON.stringify(doc)).toContain("'add-email'");
     }
-    expect(existsSync(join(dir, 'app.db'))).toBe(false);
+    // Nothing was written: a migrate lists and digests the files, reads the history (which may
+    // leave an empty database file) and only then imports the files it cannot prove applied.
+    const database = join(dir, 'app.db');
+    if (existsSync(database)) expect(statSync(database).size).toBe(0);
   });
 });
