@@ -133,7 +133,10 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
     // findAndModify, createIndexes (history, companion), 2 counts (companion complete?), find
     // (re-read under the lock), clear marker, companion write, hello, release.
     expect(run.length, run.join('\n')).toBe(10 * 3 + 14);
-    const companion = await client.db(name).collection('mongockChangeLog.checksums').countDocuments({ checksum: { $type: 'string' } });
+    const companion = await client
+      .db(name)
+      .collection('mongockChangeLog.checksums')
+      .countDocuments({ checksum: { $type: 'string' } });
     expect(companion).toBe(20);
   });
 });

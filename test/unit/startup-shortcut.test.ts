@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listUnitFiles } from '../../src/change/load-change-units.ts';
 import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import { MongockBuilder, type MongockError, silentLogger } from '../../src/index.ts';
 
@@ -144,4 +145,16 @@ ${unitFile('102')}`;
     expect(result.executed).toBe(2);
     expect(imported()).toEqual(['101', '102']);
   }, 20_000);
+
+  it("a .sql unit's digest covers its sibling *.rollback.sql: adding or editing it is another identity", async () => {
+    const dir = folder({ '001_add_table.sql': 'CREATE TABLE t (id int);\n' });
+    const digest = async () => (await listUnitFiles([dir], ''))[0]!.digest;
+    const alone = await digest();
+    writeFileSync(join(dir, '001_add_table.rollback.sql'), 'DROP TABLE t;\n');
+    const withRollback = await digest();
+    writeFileSync(join(dir, '001_add_table.rollback.sql'), 'DROP TABLE IF EXISTS t;\n');
+    const edited = await digest();
+    expect(new Set([alone, withRollback, edited]).size).toBe(3);
+    expect((await listUnitFiles([dir], '')).map((file) => file.path)).toEqual([join(dir, '001_add_table.sql')]);
+  });
 });
