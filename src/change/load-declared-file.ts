@@ -1,10 +1,11 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
+import { DECLARATIVE_EXTENSIONS, declarativeFileUnit } from './declarative/declarative-file-unit.ts';
 import { ROLLBACK_SUFFIX, sqlFileUnit } from './sql/sql-file-unit.ts';
 
-/** Unit files that are read, not imported: SQL statements (docs/sql-units.md). */
-export const DECLARED_EXTENSIONS: readonly string[] = Object.freeze(['.sql']);
+/** Unit files that are read, not imported: SQL statements (docs/sql-units.md), MongoDB command lists (docs/declarative-units.md). */
+export const DECLARED_EXTENSIONS: readonly string[] = Object.freeze(['.sql', ...DECLARATIVE_EXTENSIONS]);
 
 /** True for a file a scan path reads as a unit of its own (a `*.rollback.sql` belongs to its unit). */
 export function isDeclaredUnitFile(name: string): boolean {
@@ -22,6 +23,7 @@ export async function loadDeclaredFile(file: string): Promise<Record<string, unk
       });
     });
   const text = await read(file);
+  if (DECLARATIVE_EXTENSIONS.includes(extname(file))) return { default: declarativeFileUnit(file, text) };
   const rollbackFile = join(dirname(file), `${basename(file, '.sql')}${ROLLBACK_SUFFIX}`);
   const hasRollback = await stat(rollbackFile).then(
     (info) => info.isFile(),
