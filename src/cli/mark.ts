@@ -1,5 +1,5 @@
 import type { MarkResult } from '../index.ts';
-import { markResultJson } from '../runner/mark.ts';
+import { markResultJson } from '../runner/mark-options.ts';
 import { CliError } from './cli-error.ts';
 import type { Command } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';

@@ -1,6 +1,6 @@
 import { isMongockError } from '../errors/mongock-error.ts';
 import type { Resolution } from '../history/manual-resolution.ts';
-import { type MarkResult, markResultJson } from '../runner/mark.ts';
+import { type MarkResult, markResultJson } from '../runner/mark-options.ts';
 import { type Credential, isSameOrigin } from './access-control.ts';
 import type { DashboardDatabase } from './dashboard-database.ts';
 import { type DashboardContext, type DashboardRequest, messageOf, sendError, sendJson } from './dashboard-request.ts';

@@ -1,10 +1,11 @@
 import type { DriverConnection } from '../drivers/driver.ts';
 import { silentLogger } from '../log/logger.ts';
-import type { MarkOptions, MarkResult } from '../runner/mark.ts';
+import type { MarkOptions, MarkResult } from '../runner/mark-options.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
-import type { MongockRunner, UnlockResult } from '../runner/mongock-runner.ts';
+import type { MongockRunner } from '../runner/mongock-runner.ts';
 import { type ResolvedConfig, resolveConfig } from '../runner/resolve-config.ts';
+import type { UnlockResult } from '../runner/runner-results.ts';
 import { buildSnapshot, type DatabaseSnapshot, type LockView, lockView } from './database-snapshot.ts';
 
 /** One database the dashboard shows: a name and the configuration that migrates it. */

@@ -1,72 +1,18 @@
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { DriverConnection, InProgressChange, LockHolder } from '../drivers/driver.ts';
 import { isMongockError, MongockError } from '../errors/mongock-error.ts';
-import type { ChangeEntry, ChangeState, ChangeType } from '../history/change-entry.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, latestEntries } from '../history/is-executed.ts';
-import { MANUAL_EXECUTION_PREFIX, type ManualResolution, manualEntry, type Resolution } from '../history/manual-resolution.ts';
+import { MANUAL_EXECUTION_PREFIX, manualEntry } from '../history/manual-resolution.ts';
 import type { LockManager } from '../lock/lock-manager.ts';
 import { builtins } from '../runtime/builtins.ts';
-import { type PlanItem, planUnits, type UnitPlan } from './plan.ts';
+import type { MarkOptions, MarkResult } from './mark-options.ts';
+import { type MarkPlan, planMarks } from './mark-plan.ts';
+import { NOT_NEEDED, type Operation } from './operation.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
-/**
- * `runner.mark(...)`: a human records what really happened to a unit the runner cannot judge (a
- * failed non-transactional change finished by hand; a change applied by a script before this tool
- * was adopted). Give `changeId` (a unit, or one of its steps `<id>_before` / `<id>_after`) or
- * `allPending` (Liquibase's changelog-sync: only with `resolution: 'applied'`).
- */
-export interface MarkOptions {
-  readonly changeId?: string;
-  readonly allPending?: boolean;
-  /** Needed only when several units share the id. */
-  readonly author?: string;
-  readonly resolution: Resolution;
-  readonly reason?: string;
-  /** Who decided; default: the OS user running the process. */
-  readonly by?: string;
-  /**
-   * Take a lease lock (MongoDB, SQLite) whose holder is known to be gone before its lease ran
-   * out, as `unlock --force` does. A session lock (PostgreSQL, MySQL) belongs to a live session
-   * and is never taken: `mark` is refused until that session ends.
-   */
-  readonly force?: boolean;
-  /** List what would be marked; take no lock, write nothing. */
-  readonly dryRun?: boolean;
-}
-
-export interface MarkedItem {
-  readonly changeId: string;
-  readonly author: string;
-  readonly type: ChangeType;
-  readonly previousState: ManualResolution['previousState'];
-  readonly state: Extract<ChangeState, 'EXECUTED' | 'ROLLED_BACK'>;
-}
-
-export interface MarkResult {
-  readonly executionId: string;
-  readonly resolution: Resolution;
-  readonly dryRun: boolean;
-  readonly by: string;
-  readonly reason: string | null;
-  /** Database time the entries carry; null on a dry run. */
-  readonly at: Date | null;
-  readonly marked: readonly MarkedItem[];
-  /** Items that already say what was asked, with why nothing was written for them. */
-  readonly unchanged: readonly { readonly changeId: string; readonly author: string; readonly why: string }[];
-}
-
-/** A {@link MarkResult} as JSON (`mongock mark --json`, the dashboard's mark answer): the time as an ISO string. */
-export function markResultJson(result: MarkResult) {
-  return {
-    executionId: result.executionId,
-    resolution: result.resolution,
-    by: result.by,
-    reason: result.reason,
-    at: result.at?.toISOString() ?? null,
-    marked: result.marked,
-    unchanged: result.unchanged,
-  };
-}
+// The public types' home for src/index.ts, which names this file.
+export type { MarkedItem, MarkOptions, MarkResult } from './mark-options.ts';
 
 /** Runs `work` under the lock, trying once (a live runner is never waited for), and releases it. */
 export type WithLockOnce = <T>(work: (lock: LockManager, interrupted: InProgressChange | null) => Promise<T>) => Promise<T>;
@@ -81,28 +27,14 @@ export interface MarkContext {
   readonly transactional: boolean;
 }
 
-interface Target {
-  readonly item: PlanItem;
-  readonly previousState: ManualResolution['previousState'];
-}
-
-interface MarkPlan {
-  readonly targets: readonly Target[];
-  readonly unchanged: MarkResult['unchanged'];
-}
-
-/** Validates the options (INVALID_CONFIG) before anything is opened. */
-export function checkMarkOptions(options: MarkOptions): void {
-  const problems: string[] = [];
-  if (options.resolution !== 'applied' && options.resolution !== 'rolled-back') problems.push("'resolution' must be 'applied' or 'rolled-back'.");
-  if ((options.changeId === undefined) === (options.allPending !== true)) problems.push("Give exactly one of 'changeId' or 'allPending: true'.");
-  if (options.allPending === true && options.resolution === 'rolled-back')
-    problems.push("'allPending' marks pending units as applied (changelog-sync); it cannot be combined with 'rolled-back'.");
-  for (const key of ['changeId', 'author', 'reason', 'by'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) problems.push(`'${key}' must be a non-empty string.`);
-  }
-  if (problems.length > 0) throw new MongockError('INVALID_CONFIG', `Invalid mark options: ${problems.join(' ')}`, { problems, changeId: options.changeId });
+/** The mark's context on an open connection of `operation`: its lock is tried once, never waited for. */
+export function markContext(operation: Operation, config: ResolvedConfig, units: readonly SelectedUnit[], connection: DriverConnection<object>): MarkContext {
+  const withLockOnce: WithLockOnce = async (work) => {
+    const done = await operation.withLock(connection, (held) => work(held.lock, held.interrupted), { noWait: true, recoversInterrupted: true });
+    if (done === NOT_NEEDED) throw new Error('unreachable: mark asks no stillNeeded');
+    return done;
+  };
+  return { config, units, connection, withLockOnce, hostname: operation.hostname(), transactional: operation.transactional(connection) };
 }
 
 /** Runs a mark on an open connection: plan, lock (no waiting), plan again, write, release. */
@@ -206,61 +138,6 @@ function refused(holder: LockHolder | null, cause: unknown, why?: string): Mongo
     'LOCK_NOT_ACQUIRED',
     `The Mongock lock is held by ${who}, which may be running the very unit being marked; nothing was marked. Wait for it to finish and check \`mongock doctor\`.${force}`,
     { cause },
-  );
-}
-
-/** Which items the mark writes, and which already say what was asked. */
-export function planMarks(
-  units: readonly SelectedUnit[],
-  history: readonly ChangeEntry[],
-  interrupted: InProgressChange | null,
-  options: MarkOptions,
-): MarkPlan {
-  const plans = planUnits(units, history);
-  const latest = latestEntries(history);
-  const items = options.allPending === true ? plans.flatMap((plan) => plan.items) : itemsFor(plans, options);
-  const targets: Target[] = [];
-  const unchanged: { changeId: string; author: string; why: string }[] = [];
-  for (const item of items) {
-    const isInterrupted = interrupted !== null && interrupted.changeId === item.changeId && interrupted.author === item.unit.author;
-    const previousState = isInterrupted ? 'interrupted' : (latest.get(entryKey(item.changeId, item.unit.author))?.state ?? 'pending');
-    const why = unchangedReason(item, previousState, options.resolution);
-    if (why === undefined) targets.push({ item, previousState });
-    else if (options.allPending !== true) unchanged.push({ changeId: item.changeId, author: item.unit.author, why });
-  }
-  return { targets, unchanged };
-}
-
-function unchangedReason(item: PlanItem, previous: Target['previousState'], resolution: Resolution): string | undefined {
-  if (previous === 'interrupted') return undefined;
-  if (resolution === 'applied') return item.executed ? 'already executed' : undefined;
-  if (item.executed) return undefined;
-  return previous === 'FAILED' || previous === 'ROLLBACK_FAILED'
-    ? undefined
-    : previous === 'pending'
-      ? 'never ran; nothing to roll back'
-      : 'already rolled back';
-}
-
-function itemsFor(plans: readonly UnitPlan[], options: MarkOptions): readonly PlanItem[] {
-  const id = options.changeId!;
-  const byAuthor = (plan: UnitPlan) => options.author === undefined || plan.unit.author === options.author;
-  const units = plans.filter((plan) => plan.unit.model.id === id && byAuthor(plan));
-  const steps = plans.flatMap((plan) => plan.items.filter((item) => item.changeId === id && item.role !== 'execution' && byAuthor(plan)));
-  const found = units.length > 0 ? units : [];
-  if (found.length > 1) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      `Several change units have the id '${id}' (authors ${found.map((plan) => `'${plan.unit.author}'`).join(', ')}); say which with --author.`,
-      { changeId: id },
-    );
-  }
-  if (found.length === 1) return found[0]!.items;
-  if (steps.length === 1) return steps;
-  throw new MongockError(
-    'INVALID_CONFIG',
-    `No change unit${options.author === undefined ? '' : ` by '${options.author}'`} with id '${id}' takes part in this run, so it cannot be marked. Check the id and the active profiles (\`mongock status\`).`,
-    { changeId: id },
   );
 }
 

@@ -1,11 +1,20 @@
+import type { UnitFile } from '../change/load-change-units.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { InProgressChange } from '../drivers/driver.ts';
+import { isMongockError } from '../errors/mongock-error.ts';
+import { appliedFileDigests } from '../history/applied-files.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
+import { checkChecksums } from './checksum-policy.ts';
 import { Executor } from './execution/executor.ts';
 import type { RunContext } from './execution/run-context.ts';
 import { importLegacyHistory, isLegacyImportPending } from './legacy-import.ts';
-import type { ItemResult } from './migration-result.ts';
-import { planUnits } from './plan.ts';
+import type { ItemResult, MigrationResult } from './migration-result.ts';
+import { NOT_NEEDED, type Operation } from './operation.ts';
+import { anyPending, planUnits } from './plan.ts';
 import { unresolvedAttempts, unresolvedNeedsHuman } from './recovery.ts';
+import type { ResolvedConfig } from './resolve-config.ts';
+import { type ExecuteOptions, scopeUnits } from './targets.ts';
+import type { UnitCatalog } from './unit-catalog.ts';
 
 /**
  * The locked part of `execute()`: prepare the history, import legacy history, settle a change a
@@ -38,4 +47,68 @@ export async function migrate(
   await executor.run(plans);
   await run.lock.ensure();
   return executor.results;
+}
+
+/**
+ * `execute()` from the loaded units to the release: checksum checks, the lock (only when
+ * something is pending; given up when another instance applied everything meanwhile), then
+ * {@link migrate}. `lock-not-acquired` only with `throwExceptionIfCannotObtainLock: false`.
+ */
+export async function runMigration(
+  operation: Operation,
+  config: ResolvedConfig,
+  catalog: UnitCatalog,
+  executionId: string,
+  options: ExecuteOptions,
+): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
+  const { logger } = config;
+  // Units from scan paths only, whole run: the files are listed and digested now, and imported
+  // (if at all) once the history says which are not applied. Anything else loads (and fails)
+  // before connecting.
+  const whole = options.to === undefined && options.step === undefined && options.only === undefined;
+  const files = whole && catalog.fromFilesOnly ? await catalog.listFiles() : undefined;
+  const loaded = files === undefined ? await catalog.units() : undefined;
+  return operation.withConnection(async (connection) => {
+    const transactional = operation.transactional(connection);
+    const history = await connection.readHistory();
+    if (files !== undefined && !isLegacyImportPending(config, history) && allApplied(files, history)) {
+      logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
+      return { status: 'up-to-date', items: [] };
+    }
+    const units = loaded ?? (await catalog.units());
+    const scoped = scopeUnits(units, history, options);
+    checkChecksums(config, units, history);
+    const needed = (now: readonly ChangeEntry[]) => anyPending(scoped, now) || isLegacyImportPending(config, now);
+    if (!needed(history)) {
+      logger.info('Nothing to migrate: every change unit is already executed.');
+      return { status: 'up-to-date', items: [] };
+    }
+    try {
+      // While waiting, the holder may finish everything: then there is nothing to wait for.
+      const stillNeeded = async () => needed(await connection.readHistory());
+      const items = await operation.withLock(
+        connection,
+        (held) => migrate(operation.runContext(held, executionId, transactional), units, scoped, held.interrupted),
+        { stillNeeded, recoversInterrupted: true },
+      );
+      if (items !== NOT_NEEDED) return { status: 'completed', items };
+      logger.info('Another instance applied every pending change unit while this one waited for the lock.');
+      return { status: 'up-to-date', items: [] };
+    } catch (error) {
+      if (!isMongockError(error, 'LOCK_NOT_ACQUIRED') || config.throwExceptionIfCannotObtainLock) throw error;
+      logger.warn(`${error.message} Starting without migrating (throwExceptionIfCannotObtainLock: false).`);
+      return { status: 'lock-not-acquired', items: [] };
+    }
+  });
+}
+
+/**
+ * Whether the history proves every file applied and unchanged (its digest recorded with every
+ * key it yields). Any other file (new, edited, moved, partly applied, with a runAlways unit)
+ * sends the run down the full path, which imports and checks everything.
+ */
+function allApplied(files: readonly UnitFile[], history: readonly ChangeEntry[]): boolean {
+  if (files.length === 0) return false;
+  const applied = appliedFileDigests(history);
+  return files.every((file) => applied.has(file.digest));
 }

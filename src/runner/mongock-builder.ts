@@ -2,6 +2,7 @@ import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
+import { optionTypeProblems } from './config-checks.ts';
 import type { MongockEvents } from './events.ts';
 import {
   type ChangeUnitFactory,
@@ -15,7 +16,7 @@ import {
   type TransactionStrategy,
 } from './mongock-config.ts';
 import { MongockRunner } from './mongock-runner.ts';
-import { optionTypeProblems, resolveConfig } from './resolve-config.ts';
+import { resolveConfig } from './resolve-config.ts';
 import { traceRunner } from './runner-tracing.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };

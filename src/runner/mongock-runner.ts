@@ -1,70 +1,27 @@
-import type { UnitFile } from '../change/load-change-units.ts';
-import type { LockHolder } from '../drivers/driver.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
-import { appliedFileDigests } from '../history/applied-files.ts';
-import type { ChangeEntry } from '../history/change-entry.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
-import { checkChecksums } from './checksum-policy.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
 import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
 import type { DoctorCheck } from './doctor/doctor-check.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
 import { Executor } from './execution/executor.ts';
-import { type FilteredStatus, filteredStatuses, type IgnoredEntry, ignoredEntries } from './history-report.ts';
-import { isLegacyImportPending } from './legacy-import.ts';
+import { filteredStatuses, ignoredEntries } from './history-report.ts';
 import { readLegacyRows } from './legacy-peers.ts';
-import { checkMarkOptions, type MarkOptions, type MarkResult, runMark } from './mark.ts';
-import { migrate } from './migrate.ts';
-import { type ItemResult, type MigrationResult, migrationResult } from './migration-result.ts';
-import { type HeldLock, NOT_NEEDED, Operation } from './operation.ts';
-import { anyPending, planUnits } from './plan.ts';
+import { markContext, runMark } from './mark.ts';
+import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-options.ts';
+import { runMigration } from './migrate.ts';
+import { type MigrationResult, migrationResult } from './migration-result.ts';
+import { NOT_NEEDED, Operation } from './operation.ts';
+import { planUnits } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
+import type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
 import { type ExecuteOptions, scopeUnits, selectForUndo, type UndoOptions } from './targets.ts';
 import { UnitCatalog } from './unit-catalog.ts';
-import { type UnitStatus, unitStatuses } from './unit-status.ts';
+import { unitStatuses } from './unit-status.ts';
 
 export type { AcceptChecksumResult } from './accept-checksum.ts';
+export type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
 export type { ExecuteOptions, ExecuteScope, UndoOptions } from './targets.ts';
-
-export interface UndoResult {
-  readonly executionId: string;
-  /** Rolled back, newest first. */
-  readonly items: readonly ItemResult[];
-}
-
-/** `runner.status()`: every unit with its state, and who holds the lock. Reads only. */
-export interface MigrationStatus {
-  readonly units: readonly UnitStatus[];
-  /** Units in code that profiles or the system-version window leave out, with the reason. */
-  readonly filtered: readonly FilteredStatus[];
-  /** History entries no unit in code accounts for (renamed or deleted files): the runner ignores them. */
-  readonly ignored: readonly IgnoredEntry[];
-  readonly lock: LockHolder | null;
-}
-
-/** `runner.plan()` / `runner.planUndo()`: the units that would run (or be rolled back), in that order. Nothing is written. */
-export interface OperationPlan {
-  readonly units: readonly UnitStatus[];
-}
-
-/** `runner.validate()`: the units that would take part, in order, with any warnings. */
-export interface ValidationReport {
-  readonly units: readonly {
-    readonly changeId: string;
-    readonly author: string;
-    /** Display form: `order`, or `changeLogOrder/changeSetOrder`. */
-    readonly order: string;
-    /** What the runner sorts by, compared as strings left to right: `[order]` or `[changeLogOrder, changeSetOrder]`. */
-    readonly orderKey: readonly string[];
-    readonly source: string | undefined;
-  }[];
-  readonly warnings: readonly string[];
-}
-
-export interface UnlockResult {
-  readonly holder: LockHolder | null;
-  readonly released: boolean;
-}
 
 /**
  * Applies change units: `execute()` migrates, `undo()` rolls back, `status()` reports, all
@@ -108,7 +65,7 @@ export class MongockRunner {
     }
     this.#events.emit('migration-started', { executionId });
     try {
-      const { status, items } = await this.#migrate(executionId, options);
+      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options);
       const result = migrationResult(status, executionId, items, started);
       this.#report(result);
       this.#events.emit('migration-succeeded', { result });
@@ -191,22 +148,7 @@ export class MongockRunner {
   async mark(options: MarkOptions): Promise<MarkResult> {
     checkMarkOptions(options);
     const units = await this.#catalog.units();
-    return this.#operation.withConnection(async (connection) => {
-      const withLockOnce = async <T>(work: (lock: HeldLock['lock'], interrupted: HeldLock['interrupted']) => Promise<T>): Promise<T> => {
-        const done = await this.#operation.withLock(connection, (held) => work(held.lock, held.interrupted), { noWait: true, recoversInterrupted: true });
-        if (done === NOT_NEEDED) throw new Error('unreachable: mark asks no stillNeeded');
-        return done;
-      };
-      const context = {
-        config: this.#config,
-        units,
-        connection,
-        withLockOnce,
-        hostname: this.#operation.hostname(),
-        transactional: this.#operation.transactional(connection),
-      };
-      return runMark(context, options);
-    });
+    return this.#operation.withConnection((connection) => runMark(markContext(this.#operation, this.#config, units, connection), options));
   }
 
   /**
@@ -286,49 +228,6 @@ export class MongockRunner {
     });
   }
 
-  /** `execute()` from loading to release: checks, the lock (only when something is pending), then `migrate`. */
-  async #migrate(executionId: string, options: ExecuteOptions): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
-    const { logger } = this.#config;
-    // Units from scan paths only, whole run: the files are listed and digested now, and imported
-    // (if at all) once the history says which are not applied. Anything else loads (and fails)
-    // before connecting.
-    const whole = options.to === undefined && options.step === undefined && options.only === undefined;
-    const files = whole && this.#catalog.fromFilesOnly ? await this.#catalog.listFiles() : undefined;
-    const loaded = files === undefined ? await this.#catalog.units() : undefined;
-    return this.#operation.withConnection(async (connection) => {
-      const transactional = this.#operation.transactional(connection);
-      const history = await connection.readHistory();
-      if (files !== undefined && !isLegacyImportPending(this.#config, history) && allApplied(files, history)) {
-        logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
-        return { status: 'up-to-date', items: [] };
-      }
-      const units = loaded ?? (await this.#catalog.units());
-      const scoped = scopeUnits(units, history, options);
-      checkChecksums(this.#config, units, history);
-      const needed = (now: Parameters<typeof anyPending>[1]) => anyPending(scoped, now) || isLegacyImportPending(this.#config, now);
-      if (!needed(history)) {
-        logger.info('Nothing to migrate: every change unit is already executed.');
-        return { status: 'up-to-date', items: [] };
-      }
-      try {
-        // While waiting, the holder may finish everything: then there is nothing to wait for.
-        const stillNeeded = async () => needed(await connection.readHistory());
-        const items = await this.#operation.withLock(
-          connection,
-          (held) => migrate(this.#operation.runContext(held, executionId, transactional), units, scoped, held.interrupted),
-          { stillNeeded, recoversInterrupted: true },
-        );
-        if (items !== NOT_NEEDED) return { status: 'completed', items };
-        logger.info('Another instance applied every pending change unit while this one waited for the lock.');
-        return { status: 'up-to-date', items: [] };
-      } catch (error) {
-        if (!isMongockError(error, 'LOCK_NOT_ACQUIRED') || this.#config.throwExceptionIfCannotObtainLock) throw error;
-        logger.warn(`${error.message} Starting without migrating (throwExceptionIfCannotObtainLock: false).`);
-        return { status: 'lock-not-acquired', items: [] };
-      }
-    });
-  }
-
   #executionId(): string {
     return this.#config.executionId ?? newExecutionId();
   }
@@ -340,17 +239,6 @@ export class MongockRunner {
       `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
     );
   }
-}
-
-/**
- * Whether the history proves every file applied and unchanged (its digest recorded with every
- * key it yields). Any other file (new, edited, moved, partly applied, with a runAlways unit)
- * sends the run down the full path, which imports and checks everything.
- */
-function allApplied(files: readonly UnitFile[], history: readonly ChangeEntry[]): boolean {
-  if (files.length === 0) return false;
-  const applied = appliedFileDigests(history);
-  return files.every((file) => applied.has(file.digest));
 }
 
 /** Mongock's execution id: local time plus a random suffix. */

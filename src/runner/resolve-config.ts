@@ -1,9 +1,9 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
-import { isValidSystemVersion } from '../change/system-version.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import { consoleLogger, type Logger } from '../log/logger.ts';
 import { unknownOptionMessage } from '../runtime/did-you-mean.ts';
+import { aDriver, CONFIG_CHECKS, fits, MAX_TIMER_MS, shownValue } from './config-checks.ts';
 import { PEER_PRESETS, SQL_PEERS } from './legacy-peers.ts';
 import {
   type ChangeUnitFactory,
@@ -59,89 +59,10 @@ export interface ResolvedConfig {
 }
 
 /** What a value of an option must be, when it is not: undefined when it is fine. */
-type Check = (value: unknown) => string | undefined;
-
-const nonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
-const aBoolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const anObject: Check = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'an object');
-const aFunction: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
-const stringOrStrings: Check = (v) =>
-  (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== ''))
-    ? undefined
-    : 'a string or an array of strings';
-const strings: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings');
-const anArray: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
-const aVersion: Check = (v) => (isValidSystemVersion(v) ? undefined : "a version string such as '2.5.1' (compared as Maven versions)");
-const oneOf =
-  (...values: string[]): Check =>
-  (v) =>
-    values.includes(v as string) ? undefined : `one of ${values.map((x) => `'${x}'`).join(', ')}`;
-const aLogger: Check = (v) =>
-  typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
-    ? undefined
-    : 'an object with debug, info, warn and error methods';
-const aDriver: Check = (v) =>
-  typeof v === 'object' && v !== null && typeof (v as Driver).connect === 'function' && typeof (v as Driver).capabilities === 'object'
-    ? undefined
-    : "a driver (e.g. sqliteDriver({ filename }) from 'mongock/sqlite')";
-
-const fits = (check: Check, value: unknown): boolean => check(value) === undefined;
-
-const CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
-  driver: aDriver,
-  migrationScanPath: stringOrStrings,
-  changeUnits: anArray,
-  enabled: aBoolean,
-  migrationRepositoryName: nonEmptyString,
-  lockRepositoryName: nonEmptyString,
-  metadata: anObject,
-  throwExceptionIfCannotObtainLock: aBoolean,
-  lockConfig: anObject,
-  startSystemVersion: aVersion,
-  endSystemVersion: aVersion,
-  activeProfiles: strings,
-  trackIgnored: aBoolean,
-  serviceIdentifier: nonEmptyString,
-  transactional: aBoolean,
-  transactionStrategy: oneOf('changeUnit', 'execution'),
-  defaultAuthor: nonEmptyString,
-  legacyMigration: anObject,
-  executionId: nonEmptyString,
-  dependencies: anObject,
-  logger: aLogger,
-  changeUnitFactory: aFunction,
-  onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
-  onInterruptedChange: oneOf('rollback', 'fail'),
-  onFileWithoutUnits: oneOf('warn', 'fail', 'ignore'),
-  executionTimeoutMs: (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TIMER_MS
-      ? undefined
-      : `a whole number of milliseconds from 0 (no limit) to ${MAX_TIMER_MS}`,
-};
-
-/** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms (a busy loop). */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 /** Context members the runner sets itself; a dependency of that name would be shadowed. */
 const RESERVED_CONTEXT_NAMES = ['log', 'metadata', 'executionId', 'changeId', 'author'];
 const LOCK_KEYS: readonly (keyof LockConfig)[] = ['acquiredForMs', 'tryFrequencyMs', 'quitTryingAfterMs'];
 const LEGACY_KEYS = ['origin', 'collection', 'table', 'from', 'mapping', 'changeIds', 'changesCountExpectation', 'runAlways', 'failFast'];
-
-/**
- * The problems of the given options' types only, for callers that must merge options before the
- * whole config is validated (the builder's `setConfig`): a list merged by spreading a number
- * would throw a raw `TypeError`, and a string spread into an object would pass unnoticed.
- */
-export function optionTypeProblems(config: Readonly<Record<string, unknown>>, keys: readonly (keyof MongockConfig)[]): string[] {
-  const problems: string[] = [];
-  for (const key of keys) {
-    const value = config[key];
-    if (value === undefined) continue;
-    const expected = CHECKS[key](value);
-    if (expected !== undefined) problems.push(`Option '${key}' must be ${expected}; got ${show(value)}.`);
-  }
-  return problems;
-}
 
 /**
  * Validates a config and fills in defaults. Every problem is reported at once, each naming the
@@ -154,14 +75,14 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
   }
   const raw = config as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(raw)) {
-    const check = CHECKS[key as keyof MongockConfig];
+    const check = CONFIG_CHECKS[key as keyof MongockConfig];
     if (check === undefined) {
-      problems.push(unknownOptionMessage(key, Object.keys(CHECKS)));
+      problems.push(unknownOptionMessage(key, Object.keys(CONFIG_CHECKS)));
       continue;
     }
     if (value === undefined) continue;
     const expected = check(value);
-    if (expected !== undefined) problems.push(`Option '${key}' must be ${expected}; got ${show(value)}.`);
+    if (expected !== undefined) problems.push(`Option '${key}' must be ${expected}; got ${shownValue(value)}.`);
   }
   if (raw.driver === undefined) problems.push("Option 'driver' is required: pass a driver, e.g. sqliteDriver({ filename }) from 'mongock/sqlite'.");
 
@@ -231,7 +152,7 @@ function resolveLockConfig(given: Partial<LockConfig> | undefined, problems: str
     const value = merged[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum[key] || value > MAX_TIMER_MS) {
       problems.push(
-        `Option 'lockConfig.${key}' must be a whole number of milliseconds from ${minimum[key]} to ${MAX_TIMER_MS} (Node's timer limit, about 24.8 days); got ${show(value)}.`,
+        `Option 'lockConfig.${key}' must be a whole number of milliseconds from ${minimum[key]} to ${MAX_TIMER_MS} (Node's timer limit, about 24.8 days); got ${shownValue(value)}.`,
       );
     }
   }
@@ -246,7 +167,7 @@ function resolveLegacy(given: LegacyMigrationOptions | undefined, problems: stri
   }
   const from = raw.from;
   if (from !== undefined && !SQL_PEERS.includes(from as SqlPeer))
-    problems.push(`Option 'legacyMigration.from' must be one of ${SQL_PEERS.map((peer) => `'${peer}'`).join(', ')}; got ${show(from)}.`);
+    problems.push(`Option 'legacyMigration.from' must be one of ${SQL_PEERS.map((peer) => `'${peer}'`).join(', ')}; got ${shownValue(from)}.`);
   const origin = raw.origin ?? raw.collection ?? raw.table ?? (SQL_PEERS.includes(from as SqlPeer) ? PEER_PRESETS[from as SqlPeer].table : undefined);
   if (typeof origin !== 'string' || origin === '')
     problems.push(
@@ -260,11 +181,12 @@ function resolveLegacy(given: LegacyMigrationOptions | undefined, problems: stri
   )
     problems.push("Option 'legacyMigration.changeIds' must be a function (name) => id, or an object of names to ids such as { '001_init.js': '001_init' }.");
   for (const key of ['runAlways', 'failFast'] as const) {
-    if (raw[key] !== undefined && typeof raw[key] !== 'boolean') problems.push(`Option 'legacyMigration.${key}' must be true or false; got ${show(raw[key])}.`);
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean')
+      problems.push(`Option 'legacyMigration.${key}' must be true or false; got ${shownValue(raw[key])}.`);
   }
   const expected = raw.changesCountExpectation;
   if (expected !== undefined && !(typeof expected === 'number' && Number.isInteger(expected) && expected >= 0)) {
-    problems.push(`Option 'legacyMigration.changesCountExpectation' must be a whole number; got ${show(expected)}.`);
+    problems.push(`Option 'legacyMigration.changesCountExpectation' must be a whole number; got ${shownValue(expected)}.`);
   }
   const mapping = raw.mapping;
   if (mapping !== undefined) {
@@ -274,20 +196,11 @@ function resolveLegacy(given: LegacyMigrationOptions | undefined, problems: stri
     else {
       for (const [key, value] of Object.entries(mapping)) {
         if (!fields.includes(key)) problems.push(unknownOptionMessage(`legacyMigration.mapping.${key}`, fields, 'legacyMigration.mapping.'));
-        else if (typeof value !== 'string' || value === '') problems.push(`Option 'legacyMigration.mapping.${key}' must name a field; got ${show(value)}.`);
+        else if (typeof value !== 'string' || value === '')
+          problems.push(`Option 'legacyMigration.mapping.${key}' must name a field; got ${shownValue(value)}.`);
       }
     }
   }
   const { collection: _alias, table: _table, ...rest } = raw;
   return Object.freeze({ ...rest, origin: String(origin) }) as LegacyMigrationConfig;
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -464,3 +464,51 @@ describe('runner', () => {
     expect(database.data.get('greeting')).toBe('hello from the injector');
   });
 });
+
+describe('MongockError.operation', () => {
+  const fails = (message: string) => () => {
+    throw new Error(message);
+  };
+  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('expected a MongockError')).catch((e) => e as MongockError);
+
+  it('says which operation an error came from: execute, rollback (of a failed change) or undo, as umzug carries its direction', async () => {
+    const failed = await failure(
+      builder()
+        .addChangeUnits(unit('boom', '1', { execute: fails('execute broke') }))
+        .buildRunner()
+        .execute(),
+    );
+    expect([failed.code, failed.operation, failed.changeId]).toEqual(['CHANGE_FAILED', 'execute', 'boom']);
+
+    const rollbackFailed = await failure(
+      builder()
+        .addChangeUnits(unit('bad', '1', { transactional: false, execute: fails('original'), rollback: fails('rollback broke') }))
+        .buildRunner()
+        .execute(),
+    );
+    expect([rollbackFailed.code, rollbackFailed.operation]).toEqual(['ROLLBACK_FAILED', 'rollback']);
+
+    const database = new MemoryDatabase();
+    const runner = builder(database)
+      .addChangeUnits(unit('kept', '1', { rollback: fails('cannot undo') }))
+      .buildRunner();
+    await runner.execute();
+    const undoFailed = await failure(runner.undo({ last: 1 }));
+    expect([undoFailed.code, undoFailed.operation, undoFailed.changeId]).toEqual(['UNDO_FAILED', 'undo', 'kept']);
+    expect((undoFailed.cause as Error).message).toBe('cannot undo');
+  });
+
+  it('a lock lost mid-unit is a LOCK_LOST of the execute operation', async () => {
+    const database = new MemoryDatabase();
+    const stealer = unit('slow', '1', {
+      execute: async ({ kv }) => {
+        const realNow = database.now;
+        database.now = () => realNow() + 120_000;
+        await database.lock.tryAcquire({ owner: 'usurper', leaseMs: 600_000, hostname: 'h', onLost: () => {} });
+        await kv.set('slow', 'too late');
+      },
+    });
+    const lost = await failure(builder(database).addChangeUnits(stealer).buildRunner().execute());
+    expect([lost.code, lost.operation]).toEqual(['LOCK_LOST', 'execute']);
+  });
+});

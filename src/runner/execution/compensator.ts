@@ -2,11 +2,9 @@ import type { InProgressChange } from '../../drivers/driver.ts';
 import { changeFailedError, interruptedChangeError, interruptionFacts, undoFailedError } from '../../errors/error-builders.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import { interruptedNeedsHuman, interruptedRecovery } from '../recovery.ts';
-import type { ChangeInvoker } from './change-invoker.ts';
-import type { CrashMarker } from './crash-marker.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
-import { inScope, isTransactional, type RunContext, throwIfLockLost } from './run-context.ts';
-import type { RunResults } from './run-results.ts';
+import { inScope, isTransactional, throwIfLockLost } from './run-context.ts';
+import type { StepTools } from './step-tools.ts';
 
 /** Why an item is rolled back: after a failure or an interruption (`rollback`), or on request (`undo`). */
 type Direction = 'rollback' | 'undo';
@@ -28,16 +26,10 @@ interface Compensation {
  * ROLLED_BACK, or ROLLBACK_FAILED when it throws, which stops the rollback, as in Mongock.
  */
 export class Compensator {
-  readonly #run: RunContext;
-  readonly #invoker: ChangeInvoker;
-  readonly #results: RunResults;
-  readonly #marker: CrashMarker;
+  readonly #tools: StepTools;
 
-  constructor(run: RunContext, invoker: ChangeInvoker, results: RunResults, marker: CrashMarker) {
-    this.#run = run;
-    this.#invoker = invoker;
-    this.#results = results;
-    this.#marker = marker;
+  constructor(tools: StepTools) {
+    this.#tools = tools;
   }
 
   /**
@@ -47,18 +39,18 @@ export class Compensator {
   async rollBack(
     items: readonly PlanItem[],
     cause: unknown,
-    executionId = this.#run.executionId,
+    executionId = this.#tools.run.executionId,
     outcome: Compensation['outcome'] = 'rolled-back',
   ): Promise<unknown> {
     for (const item of items) {
       if (item.rollback === undefined) {
-        this.#run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
+        this.#tools.run.config.logger.warn(`Change '${item.changeId}' has no rollback method; it cannot be rolled back.`);
         continue;
       }
       const error = await this.#rollBackOne(item, { direction: 'rollback', cause, executionId, transactional: false, outcome });
       if (error !== undefined) return error;
     }
-    await this.#marker.clear();
+    await this.#tools.marker.clear();
     return undefined;
   }
 
@@ -70,8 +62,8 @@ export class Compensator {
         const compensation = {
           direction: 'undo',
           cause: undefined,
-          executionId: this.#run.executionId,
-          transactional: isTransactional(this.#run, item),
+          executionId: this.#tools.run.executionId,
+          transactional: isTransactional(this.#tools.run, item),
           outcome: 'rolled-back',
         } as const;
         const error = await this.#rollBackOne(item, compensation);
@@ -88,7 +80,7 @@ export class Compensator {
    * applies it again; else the run stops with `CHANGE_INTERRUPTED` and the marker stays.
    */
   async recover(change: InProgressChange, plans: readonly UnitPlan[]): Promise<void> {
-    const { config, connection } = this.#run;
+    const { config, connection } = this.#tools.run;
     const item = plans.flatMap((plan) => plan.items).find((candidate) => candidate.changeId === change.changeId && candidate.unit.author === change.author);
     const history = await connection.readHistory();
     // The dead run may have finished the step (EXECUTED) or its rollback (ROLLED_BACK) and died
@@ -108,7 +100,7 @@ export class Compensator {
       config.logger.warn(
         `Change '${change.changeId}' by '${change.author}' was recorded ${settled.state} before its run (${change.executionId}) died; clearing the stale in-progress marker.`,
       );
-      await this.#marker.clear();
+      await this.#tools.marker.clear();
       return;
     }
     // A failure the dead run did record (FAILED, ROLLBACK_FAILED): say so rather than "stopped before recording it".
@@ -127,7 +119,7 @@ export class Compensator {
       config.logger.warn(
         `Change '${change.changeId}' by '${change.author}' was interrupted (execution ${change.executionId} on ${change.hostname}); applying it again without rolling back (recovery: 'retry').`,
       );
-      await this.#marker.clear();
+      await this.#tools.marker.clear();
       return;
     }
     if (recovery === 'fail' || item === undefined || item.rollback === undefined) throw interruptedChangeError(facts);
@@ -148,20 +140,20 @@ export class Compensator {
     const method = direction === 'undo' ? rollback.name : item.step.name;
     const started = performance.now();
     const work = () =>
-      inScope(this.#run, transactional, async (scope) => {
-        await this.#invoker.invoke(rollback, item, scope);
-        await scope.saveEntry(entryFor(this.#run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId));
+      inScope(this.#tools.run, transactional, async (scope) => {
+        await this.#tools.invoker.invoke(rollback, item, scope);
+        await scope.saveEntry(entryFor(this.#tools.run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId));
       });
     try {
       // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
       if (transactional) await work();
-      else await this.#marker.around(item, executionId, 'rollback', work);
-      this.#results.settle(item, outcome, performance.now() - started);
+      else await this.#tools.marker.around(item, executionId, 'rollback', work);
+      this.#tools.results.settle(item, outcome, performance.now() - started);
       return undefined;
     } catch (error) {
-      throwIfLockLost(error, this.#run.lock, direction);
-      await saveOutside(this.#run, entryFor(this.#run, item, 'ROLLBACK_FAILED', -1, errorTrace(cause, error), method, executionId));
-      this.#results.settle(item, 'rollback-failed', performance.now() - started, error);
+      throwIfLockLost(error, this.#tools.run.lock, direction);
+      await saveOutside(this.#tools.run, entryFor(this.#tools.run, item, 'ROLLBACK_FAILED', -1, errorTrace(cause, error), method, executionId));
+      this.#tools.results.settle(item, 'rollback-failed', performance.now() - started, error);
       return error;
     }
   }

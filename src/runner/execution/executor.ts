@@ -24,14 +24,8 @@ export class Executor {
     const invoker = new ChangeInvoker(run);
     const results = new RunResults(run);
     const marker = new CrashMarker(run, interrupted);
-    this.#parts = {
-      run,
-      invoker,
-      results,
-      marker,
-      steps: new StepRunner(run, invoker, results, marker),
-      compensator: new Compensator(run, invoker, results, marker),
-    };
+    const tools = { run, invoker, results, marker };
+    this.#parts = { ...tools, steps: new StepRunner(tools), compensator: new Compensator(tools) };
   }
 
   get results(): readonly ItemResult[] {

@@ -1,11 +1,9 @@
 import type { Scope } from '../../drivers/driver.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
 import type { PlanItem } from '../plan.ts';
-import type { ChangeInvoker } from './change-invoker.ts';
-import type { CrashMarker } from './crash-marker.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
-import { inScope, isLockLost, type RunContext, throwIfLockLost } from './run-context.ts';
-import type { RunResults } from './run-results.ts';
+import { inScope, isLockLost, throwIfLockLost } from './run-context.ts';
+import type { StepTools } from './step-tools.ts';
 
 /**
  * Runs one plan item and records it. In a transaction, the step and its EXECUTED entry commit
@@ -14,81 +12,75 @@ import type { RunResults } from './run-results.ts';
  * as in Mongock.
  */
 export class StepRunner {
-  readonly #run: RunContext;
-  readonly #invoker: ChangeInvoker;
-  readonly #results: RunResults;
-  readonly #marker: CrashMarker;
+  readonly #tools: StepTools;
 
-  constructor(run: RunContext, invoker: ChangeInvoker, results: RunResults, marker: CrashMarker) {
-    this.#run = run;
-    this.#invoker = invoker;
-    this.#results = results;
-    this.#marker = marker;
+  constructor(tools: StepTools) {
+    this.#tools = tools;
   }
 
   /** Returns the error when the item failed (already recorded FAILED), undefined when it ran. */
   async run(item: PlanItem, transactional: boolean): Promise<unknown> {
-    this.#run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
+    this.#tools.run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
     const started = performance.now();
     const failed = transactional ? await this.#inTransaction(item, started) : await this.#outsideTransaction(item, started);
-    this.#results.record(item, failed === undefined ? 'executed' : 'failed', performance.now() - started, failed);
+    this.#tools.results.record(item, failed === undefined ? 'executed' : 'failed', performance.now() - started, failed);
     return failed;
   }
 
   /** An already-executed item: an IGNORED entry with `trackIgnored`, else only a result. */
   async skipExecuted(item: PlanItem): Promise<void> {
-    if (this.#run.config.trackIgnored) {
-      await saveOutside(this.#run, entryFor(this.#run, item, 'IGNORED', -1, null), true);
-      this.#results.record(item, 'ignored', 0);
+    if (this.#tools.run.config.trackIgnored) {
+      await saveOutside(this.#tools.run, entryFor(this.#tools.run, item, 'IGNORED', -1, null), true);
+      this.#tools.results.record(item, 'ignored', 0);
       return;
     }
-    this.#results.record(item, 'skipped', 0, undefined, 'already-executed');
+    this.#tools.results.record(item, 'skipped', 0, undefined, 'already-executed');
   }
 
   /** An item not run because an earlier one failed. */
   skipNotReached(item: PlanItem): void {
-    this.#results.record(item, 'skipped', 0, undefined, 'not-reached');
+    this.#tools.results.record(item, 'skipped', 0, undefined, 'not-reached');
   }
 
   async #inTransaction(item: PlanItem, started: number): Promise<unknown> {
     try {
-      await inScope(this.#run, true, async (scope) => {
-        await this.#invoker.invoke(item.step, item, scope);
-        if (!item.executed) await scope.saveEntry(entryFor(this.#run, item, 'EXECUTED', elapsed(started), null));
+      await inScope(this.#tools.run, true, async (scope) => {
+        await this.#tools.invoker.invoke(item.step, item, scope);
+        if (!item.executed) await scope.saveEntry(entryFor(this.#tools.run, item, 'EXECUTED', elapsed(started), null));
       });
       return undefined;
     } catch (error) {
-      throwIfLockLost(error, this.#run.lock, 'execute');
+      throwIfLockLost(error, this.#tools.run.lock, 'execute');
       const failure = error ?? nullish();
       // The transaction took the change back; the FAILED entry is written outside it.
-      await saveOutside(this.#run, entryFor(this.#run, item, 'FAILED', -1, errorTrace(failure)));
+      await saveOutside(this.#tools.run, entryFor(this.#tools.run, item, 'FAILED', -1, errorTrace(failure)));
       return failure;
     }
   }
 
   async #outsideTransaction(item: PlanItem, started: number): Promise<unknown> {
-    await this.#marker.set(item, this.#run.executionId, 'execute');
+    await this.#tools.marker.set(item, this.#tools.run.executionId, 'execute');
     let failed: unknown;
     try {
-      failed = await inScope(this.#run, false, async (scope) => {
+      failed = await inScope(this.#tools.run, false, async (scope) => {
         const error = await this.#attempt(item, scope);
-        if (error === undefined && !item.executed) await scope.saveEntry(entryFor(this.#run, item, 'EXECUTED', elapsed(started), null));
-        if (error !== undefined && !isLockLost(error, this.#run.lock)) await this.#saveFailed(scope, item, error);
+        if (error === undefined && !item.executed) await scope.saveEntry(entryFor(this.#tools.run, item, 'EXECUTED', elapsed(started), null));
+        if (error !== undefined && !isLockLost(error, this.#tools.run.lock)) await this.#saveFailed(scope, item, error);
         return error;
       });
     } catch (error) {
       failed = error ?? nullish();
     }
-    throwIfLockLost(failed, this.#run.lock, 'execute');
+    throwIfLockLost(failed, this.#tools.run.lock, 'execute');
     // On failure the marker stays until the failure is settled (rolled back, or accepted).
-    if (failed === undefined) await this.#marker.clear();
+    if (failed === undefined) await this.#tools.marker.clear();
     return failed;
   }
 
   /** Runs the step; returns what it threw. */
   async #attempt(item: PlanItem, scope: Scope<object>): Promise<unknown> {
     try {
-      await this.#invoker.invoke(item.step, item, scope);
+      await this.#tools.invoker.invoke(item.step, item, scope);
       return undefined;
     } catch (error) {
       return error ?? nullish();
@@ -98,10 +90,10 @@ export class StepRunner {
   /** A FAILED entry in the step's own scope; failing to write it must not hide the step's error. */
   async #saveFailed(scope: Scope<object>, item: PlanItem, error: unknown): Promise<void> {
     try {
-      await scope.saveEntry(entryFor(this.#run, item, 'FAILED', -1, errorTrace(error)));
+      await scope.saveEntry(entryFor(this.#tools.run, item, 'FAILED', -1, errorTrace(error)));
     } catch (saveError) {
-      throwIfLockLost(saveError, this.#run.lock, 'execute');
-      this.#run.config.logger.error(`Could not record FAILED for '${item.changeId}': ${errorMessage(saveError)}`);
+      throwIfLockLost(saveError, this.#tools.run.lock, 'execute');
+      this.#tools.run.config.logger.error(`Could not record FAILED for '${item.changeId}': ${errorMessage(saveError)}`);
     }
   }
 }

@@ -3,13 +3,13 @@ import { errorMessage } from '../../errors/mongock-error.ts';
 import type { ItemResult } from '../migration-result.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import type { ResolvedConfig } from '../resolve-config.ts';
-import { type ChangeInvoker, InstantiationError } from './change-invoker.ts';
+import { InstantiationError } from './change-invoker.ts';
 import { type Compensator, failedChange } from './compensator.ts';
-import type { CrashMarker } from './crash-marker.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
-import { inScope, isTransactional, type RunContext, throwIfLockLost } from './run-context.ts';
-import { itemResult, type RunResults } from './run-results.ts';
+import { inScope, isTransactional, throwIfLockLost } from './run-context.ts';
+import { itemResult } from './run-results.ts';
 import type { StepRunner } from './step-runner.ts';
+import type { StepTools } from './step-tools.ts';
 
 /**
  * How a run's items are grouped into transactions and what a fail-fast failure rolls back:
@@ -28,13 +28,9 @@ export function strategyFor(config: ResolvedConfig, transactional: boolean): Exe
 }
 
 /** The parts a strategy drives. */
-export interface ExecutionParts {
-  readonly run: RunContext;
+export interface ExecutionParts extends StepTools {
   readonly steps: StepRunner;
   readonly compensator: Compensator;
-  readonly invoker: ChangeInvoker;
-  readonly results: RunResults;
-  readonly marker: CrashMarker;
 }
 
 /** Runs every pending unit in order; throws a `MongockError` on a fail-fast failure. */
