@@ -16,6 +16,9 @@
  * - `CHANGE_TIMEOUT`: a change unit (or its rollback) ran longer than its execution timeout.
  * - `CORRUPT_RECORD`: a record in the lock or history store cannot be read (`unlock --force` clears a lock record).
  * - `RUN_UNFINISHED`: the run was stopped before it settled (the CLI never reports it as success).
+ * - `STATEMENT_TIMEOUT`: the database cancelled a statement that waited for a lock or ran longer than
+ *   the timeout the driver set on its session (PostgreSQL `lock_timeout` / `statement_timeout`,
+ *   MySQL/MariaDB `lock_wait_timeout` / `innodb_lock_wait_timeout` / `max_statement_time`).
  * - `DRIVER_ERROR`: the database refused or could not be reached (the message names the table or collection; `cause` is the client's error).
  */
 export type MongockErrorCode =
@@ -33,6 +36,7 @@ export type MongockErrorCode =
   | 'CHANGE_TIMEOUT'
   | 'CORRUPT_RECORD'
   | 'RUN_UNFINISHED'
+  | 'STATEMENT_TIMEOUT'
   | 'DRIVER_ERROR';
 
 /**

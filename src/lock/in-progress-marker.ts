@@ -20,7 +20,7 @@ export function readInProgressMarker(value: unknown): MarkerReading {
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { marker: null, problem: 'the in-progress marker is not an object' };
-  const { changeId, author, executionId, startedAt, hostname } = raw as Record<string, unknown>;
+  const { changeId, author, executionId, startedAt, hostname, step } = raw as Record<string, unknown>;
   const started = startedAt instanceof Date ? startedAt : typeof startedAt === 'string' ? new Date(startedAt) : undefined;
   if (
     typeof changeId !== 'string' ||
@@ -31,7 +31,9 @@ export function readInProgressMarker(value: unknown): MarkerReading {
   ) {
     return { marker: null, problem: 'the in-progress marker lacks a string changeId, author or executionId, or a valid startedAt' };
   }
-  return { marker: Object.freeze({ changeId, author, executionId, startedAt: started, hostname: typeof hostname === 'string' ? hostname : '' }) };
+  const marker: InProgressChange = { changeId, author, executionId, startedAt: started, hostname: typeof hostname === 'string' ? hostname : '' };
+  // The step tells a rollback that was itself interrupted from the change (older markers lack it).
+  return { marker: Object.freeze(step === 'execute' || step === 'rollback' ? { ...marker, step } : marker) };
 }
 
 /** The error a run or undo raises when the lock store holds a marker it cannot read. */

@@ -78,7 +78,33 @@ describe('MongoDB lock under hostile conditions (real processes, FerretDB)', () 
     expect(lastJson(takeover.stdout)).toMatchObject({ status: 'completed', executed: ['next'] });
   }, 60_000);
 
-  it('standalone: a holder resumed between its fence check and its history write cannot replace the entry a newer holder wrote', async () => {
+  it('standalone, real processes: holder A stopped (SIGSTOP) between its fence check and its history write, B takes over and finishes, A resumed: A stops with LOCK_LOST, the state and the effects stay exact', async () => {
+    const units = [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }];
+    // (1) A (3 s lease) applies u2 and is stopped at the named point: fence checked, entry not written.
+    const a = startWorker({ driver: 'mongodb', target: target(), action: 'migrate', units, lease: 3_000, pauseAtHistoryWrite: 'u2' });
+    await waitForOutput(a, 'AT history-write u2');
+    // (2) B waits out A's lease (A's process is alive, only stopped: no same-host takeover), takes
+    // over, rolls A's interrupted u2 back (recording ROLLED_BACK under A's execution id), applies u2 and u3.
+    const b = await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units, lease: 3_000, quit: 60_000 });
+    expect(lastJson(b.stdout), b.stderr).toMatchObject({ status: 'completed', recovered: ['u2'], executed: ['u2', 'u3'] });
+    // (3) A resumes and makes its write for u2: refused, it stops.
+    a.kill('SIGCONT');
+    const resumed = await a.finished;
+    expect(lastJson(resumed.stdout), resumed.stderr).toMatchObject({ error: 'LOCK_LOST' });
+
+    const entries = await fresh.db.collection('mongockChangeLog').find({ changeId: 'u2' }).sort({ timestamp: 1 }).toArray();
+    const states = entries.map((entry) => entry.state);
+    expect(states.filter((state) => state === 'EXECUTED')).toHaveLength(1);
+    expect(states).toContain('ROLLED_BACK');
+    const rolledBack = entries.find((entry) => entry.state === 'ROLLED_BACK')!;
+    const executed = entries.find((entry) => entry.state === 'EXECUTED')!;
+    expect(executed.executionId).not.toBe(rolledBack.executionId); // A's key kept B's ROLLED_BACK, never A's EXECUTED
+    expect(await effects()).toEqual({ u1: 10, u2: 10, u3: 10 });
+    const next = await runWorker({ driver: 'mongodb', target: target(), action: 'migrate', units });
+    expect(lastJson(next.stdout)).toMatchObject({ status: 'up-to-date', executed: [] });
+  }, 120_000);
+
+  it('standalone, in one process: a holder resumed between its fence check and its history write cannot replace the entry a newer holder wrote', async () => {
     // The exact sequence, on the real server: (1) stale holder A (fence 1) passes its fence check
     // and is paused; (2) B takes the lease over (fence 2) and records ROLLED_BACK for A's
     // interrupted change under A's execution id; (3) A resumes and writes EXECUTED for that key.

@@ -1,12 +1,5 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/mongodb-harness.ts';
-import { createTestDatabase } from '../support/mysql-harness.ts';
-import { createTestSchema } from '../support/postgres-harness.ts';
-import { FERRETDB_URL, POSTGRES_URL } from '../support/servers.ts';
-import { tempSqliteFile } from '../support/sqlite-harness.ts';
-import type { WorkerSpec } from './processes/worker-spec.ts';
-import { firstStartMs, lastJson, runWorker, startWorker, waitForOutput } from './support.ts';
+import { firstStartMs, lastJson, runWorker, startWorker, targetFor, waitForOutput } from './support.ts';
 
 // Issue 18, the figures of the README's reliability section, measured with real processes on
 // real servers: concurrent starts (processes × rounds, every unit's effects exactly once, with
@@ -17,75 +10,9 @@ const RACERS = 6;
 const ROUNDS = 2;
 const UNITS = ['u1', 'u2', 'u3', 'u4'];
 
-type Driver = WorkerSpec['driver'];
-
-interface Target {
-  readonly target: string;
-  count(): Promise<Record<string, number>>;
-  drop(): Promise<void>;
-}
-
-async function targetFor(driver: Driver): Promise<Target> {
-  switch (driver) {
-    case 'sqlite': {
-      const file = tempSqliteFile();
-      return {
-        target: file.filename,
-        async count() {
-          const db = new Database(file.filename, { readonly: true });
-          try {
-            const rows = db.prepare('SELECT unit, COUNT(*) AS n FROM effects GROUP BY unit').all() as { unit: string; n: number }[];
-            return Object.fromEntries(rows.map((row) => [row.unit, row.n]));
-          } finally {
-            db.close();
-          }
-        },
-        drop: async () => file.cleanup(),
-      };
-    }
-    case 'mongodb': {
-      const fresh = await freshDatabase();
-      return {
-        target: `${FERRETDB_URL}|${fresh.name}`,
-        async count() {
-          const rows = await fresh.db
-            .collection('effects')
-            .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$unit', n: { $count: {} } } }])
-            .toArray();
-          return Object.fromEntries(rows.map((row) => [row._id, row.n]));
-        },
-        drop: () => fresh.drop(),
-      };
-    }
-    case 'postgres': {
-      const schema = await createTestSchema('mongock_rel');
-      return {
-        target: `${POSTGRES_URL}|${schema.schema}`,
-        async count() {
-          const { rows } = await schema.admin.query<{ unit: string; n: string }>(`SELECT unit, COUNT(*) AS n FROM "${schema.schema}".effects GROUP BY unit`);
-          return Object.fromEntries(rows.map((row) => [row.unit, Number(row.n)]));
-        },
-        drop: () => schema.drop(),
-      };
-    }
-    case 'mysql': {
-      const db = await createTestDatabase('mongock_rel');
-      return {
-        target: db.uri,
-        async count() {
-          const rows = await db.rows<{ unit: string; n: number }>(`SELECT unit, COUNT(*) AS n FROM ${db.table('effects')} GROUP BY unit`);
-          return Object.fromEntries(rows.map((row) => [row.unit, Number(row.n)]));
-        },
-        drop: () => db.drop(),
-      };
-    }
-  }
-}
-
 const figures: string[] = [];
 
-// MySQL is not in this list yet: its worker's effect table did not work in time (test/e2e/mysql-processes covers its SIGKILL recovery).
-describe.each(['sqlite', 'mongodb', 'postgres'] as const)('%s (real processes)', (driver) => {
+describe.each(['sqlite', 'mongodb', 'postgres', 'mysql'] as const)('%s (real processes)', (driver) => {
   it(`${RACERS} processes started at once, ${ROUNDS} rounds: every unit's effects exactly once`, async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const target = await targetFor(driver);

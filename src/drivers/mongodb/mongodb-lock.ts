@@ -26,6 +26,11 @@ export const LOCK_HELD = 'LOCK_HELD';
 export const LOCK_RELEASED = 'LOCK_RELEASED';
 const LOCK_INDEX = Object.freeze({ name: 'key_1', keys: Object.freeze({ key: 1 }) });
 const DUPLICATE_KEY = 11000;
+/**
+ * The key of the heartbeat document: where a holder inside a change transaction writes its
+ * renewals, since the lock document itself belongs to that transaction until it commits.
+ */
+const HEARTBEAT_KEY = `${LOCK_KEY}.heartbeat`;
 const TYPE_MISMATCH = 14;
 
 /**
@@ -142,7 +147,10 @@ export class MongoLock implements LockPrimitive {
     if (this.#transactionLease !== undefined && sameLease(this.#transactionLease, lease)) {
       // A change transaction owns the lock document: a write from outside would wait for it to
       // commit (and the change may be waiting for this renewal). The transaction writes the lease
-      // itself, owner- and fence-checked, and nobody can take it over while the transaction holds it.
+      // itself, owner- and fence-checked, and nobody can take it over while the transaction holds
+      // it. But others read the committed document, whose expiry the renewal cannot move: the
+      // heartbeat document says the holder is alive, so that `status` reads the lease as live.
+      await this.#heartbeat(lease, leaseMs).catch(() => undefined);
       return true;
     }
     this.#renewing = (async () => {
@@ -207,12 +215,18 @@ export class MongoLock implements LockPrimitive {
     if (parsed.owner === null && parsed.inProgress === null) return null;
     const now = await serverTime(this.#db);
     const gone = parsed.owner !== null && parsed.holderProcess !== null && isProcessGone(parsed.holderProcess);
-    const live = parsed.owner !== null && parsed.status === LOCK_HELD && parsed.expiresAt !== null && parsed.expiresAt > now && !gone;
+    let expiresAt = parsed.expiresAt;
+    if (parsed.owner !== null && parsed.status === LOCK_HELD && !gone && (expiresAt === null || expiresAt <= now)) {
+      // Lapsed by the committed document: a holder inside a long change transaction renews in its heartbeat.
+      const beat = await this.#collection.findOne({ key: HEARTBEAT_KEY, owner: parsed.owner, fence: parsed.fence, expiresAt: { $gt: now } });
+      if (beat?.expiresAt instanceof Date) expiresAt = beat.expiresAt;
+    }
+    const live = parsed.owner !== null && parsed.status === LOCK_HELD && expiresAt !== null && expiresAt > now && !gone;
     return {
       owner: parsed.owner ?? '',
       hostname: parsed.hostname ?? '',
       acquiredAt: parsed.acquiredAt,
-      expiresAt: parsed.owner === null ? null : parsed.expiresAt,
+      expiresAt: parsed.owner === null ? null : expiresAt,
       expired: !live,
       inProgress: parsed.inProgress,
       process: parsed.holderProcess,
@@ -276,6 +290,16 @@ export class MongoLock implements LockPrimitive {
   async beginTransaction(lease: LockLease): Promise<void> {
     this.#transactionLease = lease;
     await this.#renewing?.catch(() => undefined);
+  }
+
+  /** The renewal of a holder whose transaction owns the lock document (see `renew`), by the server's clock. */
+  async #heartbeat(lease: LockLease, leaseMs: number): Promise<void> {
+    const now = await serverTime(this.#db);
+    await this.#collection.updateOne(
+      { key: HEARTBEAT_KEY },
+      { $set: { owner: lease.owner, fence: lease.fence, expiresAt: new Date(now.getTime() + leaseMs) } },
+      { upsert: true },
+    );
   }
 
   endTransaction(): void {

@@ -7,5 +7,5 @@ export type {
   MysqlQueryOptions,
 } from './mysql-client.ts';
 export type { MysqlChangeContext, MysqlHandle, MysqlParams, MysqlRunResult } from './mysql-context.ts';
-export { type MysqlDriverOptions, mysqlDriver } from './mysql-driver.ts';
+export { DEFAULT_LOCK_WAIT_TIMEOUT_MS, type MysqlDriverOptions, mysqlDriver } from './mysql-driver.ts';
 export { DEFAULT_TABLE_NAMES } from './mysql-sql.ts';

@@ -93,7 +93,39 @@ export const ER = Object.freeze({
   TABLEACCESS_DENIED: 1142,
   NO_SUCH_TABLE: 1146,
   DATA_TOO_LONG: 1406,
+  /** InnoDB row locks (`innodb_lock_wait_timeout`) and metadata locks (`lock_wait_timeout`). */
+  LOCK_WAIT_TIMEOUT: 1205,
+  /** MariaDB's `max_statement_time`. */
+  STATEMENT_TIMEOUT: 1969,
+  /** MySQL's `max_execution_time`. */
+  QUERY_TIMEOUT: 3024,
 });
+
+/**
+ * A statement the server cancelled because of a timeout the driver set on its session
+ * (mysqlDriver's `lockWaitTimeoutMs` / `statementTimeoutMs`) as a `STATEMENT_TIMEOUT` that says
+ * which and what to do; undefined for any other error.
+ */
+export function timeoutError(error: unknown): MongockError | undefined {
+  const { errno } = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (errno === ER.LOCK_WAIT_TIMEOUT) {
+    return new MongockError(
+      'STATEMENT_TIMEOUT',
+      `MySQL/MariaDB cancelled a statement that waited too long for a lock (${message}; lock_wait_timeout / innodb_lock_wait_timeout, mysqlDriver's lockWaitTimeoutMs). ` +
+        'Another session holds a table or row lock it needs (a long or forgotten transaction: see SHOW PROCESSLIST and information_schema.innodb_trx): end it, or raise lockWaitTimeoutMs.',
+      { cause: error },
+    );
+  }
+  if (errno === ER.STATEMENT_TIMEOUT || errno === ER.QUERY_TIMEOUT) {
+    return new MongockError(
+      'STATEMENT_TIMEOUT',
+      `MySQL/MariaDB cancelled a statement that ran too long (${message}; max_statement_time / max_execution_time, mysqlDriver's statementTimeoutMs). Make the statement faster, or raise statementTimeoutMs (0: no limit).`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}
 
 /** Turns a failure to open a connection into an error that says what to fix. Never prints the URI (it may hold a password). */
 export function connectError(cause: unknown): MongockError {

@@ -30,7 +30,32 @@ export interface MysqlDriverOptions {
   readonly pool?: MysqlPool | MysqlPromisable<MysqlPool>;
   /** A `mysql2/promise` connection (or a callback-style one). */
   readonly connection?: MysqlConnection | MysqlPromisable<MysqlConnection>;
+  /**
+   * With `uri`: how long a statement (a change's or Mongock's own) waits for a table or row lock
+   * before failing with `STATEMENT_TIMEOUT` (the session's `lock_wait_timeout` and
+   * `innodb_lock_wait_timeout`, in whole seconds, rounded up). Default
+   * {@link DEFAULT_LOCK_WAIT_TIMEOUT_MS}; 0: the servers' longest. With `pool`/`connection`, set them on your sessions.
+   */
+  readonly lockWaitTimeoutMs?: number;
+  /**
+   * With `uri`: how long one statement may run before failing with `STATEMENT_TIMEOUT` (MariaDB
+   * `max_statement_time`; MySQL `max_execution_time`, which bounds read-only SELECTs only).
+   * Default 0: no limit (a long data migration is not stopped by surprise).
+   */
+  readonly statementTimeoutMs?: number;
 }
+
+/**
+ * How long a statement on the connection Mongock opens waits for a lock: a change blocked behind
+ * another session's transaction fails instead of holding Mongock's lock for ever (the servers'
+ * own metadata-lock default is a year).
+ */
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 60_000;
+
+/** Node's timer limit, also the bound of every timing Mongock accepts. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** The largest `lock_wait_timeout` both servers accept (one year, in seconds). */
+const LONGEST_LOCK_WAIT_S = 31_536_000;
 
 /**
  * DML commits with its history entry; DDL commits implicitly (see `transactionalDdl`); the lock is
@@ -67,6 +92,7 @@ export function mysqlDriver(options: MysqlDriverOptions): Driver<MysqlChangeCont
   if (options.uri !== undefined && (typeof options.uri !== 'string' || options.uri.length === 0)) {
     throw new MongockError('INVALID_CONFIG', 'mysqlDriver({ uri }) needs a non-empty connection string such as mysql://user:password@host:3306/database.');
   }
+  for (const key of ['lockWaitTimeoutMs', 'statementTimeoutMs'] as const) checkTimeout(options, key);
   const frozen = Object.freeze({ ...options });
   return Object.freeze({
     name: 'mysql',
@@ -98,7 +124,9 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     // An 'error' event without a listener would crash the process before the session listens.
     source.connection.on('error', silence);
     try {
-      return new MysqlDriverConnection(source, await MysqlSession.open(source.connection), settings);
+      const session = await MysqlSession.open(source.connection);
+      if (source.kind === 'uri') await applyTimeouts(session, options);
+      return new MysqlDriverConnection(source, session, settings);
     } catch (error) {
       await giveBack(source, true);
       throw error;
@@ -179,6 +207,34 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     this.#session.detach();
     await giveBack(this.#source, broken);
   }
+}
+
+/** A timing option: whole milliseconds up to Node's timer limit, and only on the connection Mongock opens. */
+function checkTimeout(options: MysqlDriverOptions, key: 'lockWaitTimeoutMs' | 'statementTimeoutMs'): void {
+  const value = options[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new MongockError('INVALID_CONFIG', `mysqlDriver: ${key} must be whole milliseconds from 0 to ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
+  }
+  if (options.uri === undefined) {
+    throw new MongockError(
+      'INVALID_CONFIG',
+      `mysqlDriver: ${key} applies to the connection Mongock opens from uri; with a pool or connection the session is yours: set lock_wait_timeout, innodb_lock_wait_timeout and max_statement_time (MariaDB) / max_execution_time (MySQL) on it.`,
+    );
+  }
+}
+
+/** One statement on the connection Mongock opened: the session's lock and statement timeouts. */
+async function applyTimeouts(session: MysqlSession, options: MysqlDriverOptions): Promise<void> {
+  const lockMs = options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
+  const lockS = lockMs === 0 ? LONGEST_LOCK_WAIT_S : Math.min(LONGEST_LOCK_WAIT_S, Math.ceil(lockMs / 1000));
+  const statementMs = options.statementTimeoutMs ?? 0;
+  const statement = session.mariadb ? 'max_statement_time = ?' : 'max_execution_time = ?';
+  await session.run(`SET SESSION lock_wait_timeout = ?, innodb_lock_wait_timeout = ?, ${statement}`, [
+    lockS,
+    lockS,
+    session.mariadb ? statementMs / 1000 : statementMs,
+  ]);
 }
 
 async function obtain(options: MysqlDriverOptions): Promise<Source> {

@@ -87,7 +87,9 @@ export class MysqlHistory {
       if (errorCode(error).errno === ER.NO_SUCH_TABLE) return [];
       throw accessError(error, 'read', 'history', this.#session.database, this.#name);
     }
-    return rows.map((row) => entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1'));
+    return rows.map((row) =>
+      entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1', this.#table),
+    );
   }
 
   /** Upserts by key. Uses no `VALUES()` (deprecated by MySQL 8.0.20, the row alias replacing it is unknown to MariaDB). */

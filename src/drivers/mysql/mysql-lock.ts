@@ -1,5 +1,6 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { corruptMarkerError, describeMarkerProblem, readInProgressMarker } from '../../lock/in-progress-marker.ts';
 import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
@@ -82,6 +83,8 @@ export class MysqlLock implements LockPrimitive {
     try {
       await this.#createTable();
       const [previous] = await this.#read();
+      const marker = readInProgressMarker(previous?.in_progress ?? null);
+      if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
       const fence = Number(previous?.fence ?? 0) + 1;
       const values = [request.owner, request.hostname, fence];
       await this.#session.run(
@@ -93,7 +96,7 @@ export class MysqlLock implements LockPrimitive {
       const lease: LockLease = { owner: request.owner, fence };
       this.#lease = lease;
       this.#stopWatching = this.#session.onLost((cause) => request.onLost(cause));
-      return { acquired: true, lease, interrupted: parseInProgress(previous?.in_progress ?? null) };
+      return { acquired: true, lease, interrupted: marker.marker };
     } catch (error) {
       // Leave nothing behind: a failed bootstrap must not keep the lock for the rest of the session.
       await this.#releaseLock().catch(() => false);
@@ -150,17 +153,23 @@ export class MysqlLock implements LockPrimitive {
     } catch (error) {
       if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'lock', this.#session.database, this.#tableName);
     }
-    const inProgress = parseInProgress(row?.in_progress ?? null);
+    const marker = readInProgressMarker(row?.in_progress ?? null);
+    const inProgress = marker.marker;
+    const problem = marker.problem === undefined ? {} : { problem: describeMarkerProblem(`MySQL/MariaDB table ${this.#where()}`, marker.problem) };
     if (holderConnection === null) {
-      if (row === undefined || (row.owner === null && inProgress === null)) return null;
+      if (row === undefined || (row.owner === null && row.in_progress == null)) return null;
       // Nobody holds the session lock: whoever the row names is gone (its session ended).
-      return { ...describeRow(row), expired: true, inProgress };
+      return { ...describeRow(row), expired: true, inProgress, ...problem };
     }
     if (row !== undefined && row.owner !== null && Number(row.connection_id) === holderConnection) {
-      return { ...describeRow(row), expired: false, inProgress };
+      return { ...describeRow(row), expired: false, inProgress, ...problem };
     }
     // Held, but the row does not name the holder yet (it is between GET_LOCK and its write).
-    return { owner: `MySQL connection ${holderConnection}`, hostname: 'unknown', acquiredAt: null, expiresAt: null, expired: false, inProgress };
+    return { owner: `MySQL connection ${holderConnection}`, hostname: 'unknown', acquiredAt: null, expiresAt: null, expired: false, inProgress, ...problem };
+  }
+
+  #where(): string {
+    return `${this.#table} (row lock_key '${LOCK_KEY}')`;
   }
 
   /**
@@ -279,10 +288,4 @@ function describeRow(row: LockRow): Omit<LockHolder, 'expired' | 'inProgress'> {
     acquiredAt: row.acquired_at === null ? null : fromDatetime(row.acquired_at),
     expiresAt: null,
   };
-}
-
-function parseInProgress(value: unknown): InProgressChange | null {
-  if (value === null || value === undefined) return null;
-  const raw = (typeof value === 'string' ? JSON.parse(value) : value) as InProgressChange & { startedAt: string };
-  return { ...raw, startedAt: new Date(raw.startedAt) };
 }

@@ -1,5 +1,5 @@
 import { MongockError } from '../../errors/mongock-error.ts';
-import { connectError, type MysqlConnection, type MysqlResultHeader } from './mysql-client.ts';
+import { connectError, type MysqlConnection, type MysqlResultHeader, timeoutError } from './mysql-client.ts';
 
 /** Fixed options for Mongock's own statements, whatever the user's pool says (rowsAsArray, nestTables...). */
 const INTERNAL = Object.freeze({ rowsAsArray: false, nestTables: false, typeCast: true });
@@ -82,6 +82,11 @@ export class MysqlSession {
     return this.#query(values === undefined ? { sql } : { sql, values });
   }
 
+  /** Whether the server is MariaDB (its statement timeout is `max_statement_time`, MySQL's `max_execution_time`). */
+  get mariadb(): boolean {
+    return /mariadb/i.test(this.version);
+  }
+
   /** Stops listening to the connection (when it goes back to its owner). */
   detach(): void {
     this.connection.removeListener('error', this.#onError);
@@ -95,7 +100,7 @@ export class MysqlSession {
       return result;
     } catch (error) {
       if ((error as { fatal?: unknown } | null)?.fatal === true) this.#markLost(error as Error);
-      throw error;
+      throw timeoutError(error) ?? error;
     }
   }
 

@@ -41,6 +41,9 @@ export interface PostgresClientConfig {
   readonly connectionString: string;
   readonly connectionTimeoutMillis?: number;
   readonly application_name?: string;
+  /** Sent at connect time (no extra round trip); 0 or absent: the server's default. */
+  readonly lock_timeout?: number;
+  readonly statement_timeout?: number;
 }
 
 type ClientConstructor = new (config: PostgresClientConfig) => PostgresStandaloneClient;

@@ -13,6 +13,16 @@ import { advisoryKey, connectError, describeTarget, quoteIdentifier, sqlState, t
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 
 /**
+ * How long a statement on the connection Mongock opens may wait for a lock (`lock_timeout`):
+ * a change blocked behind another session's long transaction fails with `STATEMENT_TIMEOUT`
+ * instead of waiting (and holding Mongock's lock) for ever.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+
+/** Node's timer limit, also the bound of every timing Mongock accepts. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
  * Where the PostgreSQL driver connects: exactly one of `connectionString`, `pool` or `client`.
  * Whichever it is, each run uses ONE connection for everything (the session advisory lock, the
  * history, the change units), so that losing it loses the lock and the work together.
@@ -32,6 +42,18 @@ export interface PostgresDriverOptions {
   readonly schema?: string;
   /** With `connectionString`: how long to wait for the server. Default {@link DEFAULT_CONNECTION_TIMEOUT_MS}. */
   readonly connectionTimeoutMs?: number;
+  /**
+   * With `connectionString`: the session's `lock_timeout`, how long any statement (a change's or
+   * Mongock's own) waits for a lock before failing with `STATEMENT_TIMEOUT`. Default
+   * {@link DEFAULT_LOCK_TIMEOUT_MS}; 0: no limit. With `pool`/`client`, set `lock_timeout` in their config.
+   */
+  readonly lockTimeoutMs?: number;
+  /**
+   * With `connectionString`: the session's `statement_timeout`, how long one statement may run
+   * before failing with `STATEMENT_TIMEOUT`. Default 0 (no limit: a long data migration is not
+   * stopped by surprise). With `pool`/`client`, set `statement_timeout` in their config.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: true, legacyImport: true });
@@ -72,6 +94,7 @@ export function postgresDriver(options: PostgresDriverOptions): Driver<PostgresC
   if (options.schema !== undefined && (typeof options.schema !== 'string' || options.schema === '')) {
     throw new MongockError('INVALID_CONFIG', 'postgresDriver: schema must be a non-empty string (the name of an existing schema), or left out.');
   }
+  for (const key of ['connectionTimeoutMs', 'lockTimeoutMs', 'statementTimeoutMs'] as const) checkTimeout(options, key);
   const frozen = Object.freeze({ ...options });
   return Object.freeze({
     name: 'postgres',
@@ -209,6 +232,22 @@ function abortedTransaction(cause?: unknown): Error {
   );
 }
 
+/** A timing option: whole milliseconds up to Node's timer limit, and only where Mongock opens the connection. */
+function checkTimeout(options: PostgresDriverOptions, key: 'connectionTimeoutMs' | 'lockTimeoutMs' | 'statementTimeoutMs'): void {
+  const value = options[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new MongockError('INVALID_CONFIG', `postgresDriver: ${key} must be whole milliseconds from 0 to ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
+  }
+  if (options.connectionString === undefined && key !== 'connectionTimeoutMs') {
+    const setting = key === 'lockTimeoutMs' ? 'lock_timeout' : 'statement_timeout';
+    throw new MongockError(
+      'INVALID_CONFIG',
+      `postgresDriver: ${key} applies to the connection Mongock opens from connectionString; with a pool or client, set ${setting} in its own config (new pg.Pool({ ${setting}: ... })).`,
+    );
+  }
+}
+
 async function openSession(options: PostgresDriverOptions): Promise<PostgresSession> {
   const target = describeTarget(options.connectionString);
   if (options.client !== undefined) return new PostgresSession(options.client, async () => {}, false);
@@ -227,6 +266,8 @@ async function openSession(options: PostgresDriverOptions): Promise<PostgresSess
     connectionString: options.connectionString!,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     application_name: 'mongock',
+    lock_timeout: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    statement_timeout: options.statementTimeoutMs ?? 0,
   });
   try {
     await client.connect();

@@ -79,7 +79,7 @@ export class PostgresHistory {
     if (!(await this.#check())) return { entries: [], fence: 0, free: true };
     if (lockTable === undefined) {
       const { rows } = await this.#session.query<PostgresHistoryRow>(`SELECT * FROM ${this.#table} ORDER BY id`);
-      return { entries: rows.map(toEntry), fence: 0, free: true };
+      return { entries: rows.map((row) => toEntry(row, this.#table)), fence: 0, free: true };
     }
     // One row at least (the lock's), then one per entry: `lock_*` never clash with history columns.
     const { rows } = await this.#session.query<PostgresHistoryRow & { lock_fence: string | null; lock_free: boolean | null }>(
@@ -91,7 +91,7 @@ export class PostgresHistory {
       [LOCK_KEY],
     );
     const first = rows[0];
-    const entries = rows.filter((row) => row.execution_id !== null).map(toEntry);
+    const entries = rows.filter((row) => row.execution_id !== null).map((row) => toEntry(row, this.#table));
     if (first?.lock_fence == null) return { entries, fence: 0, free: true };
     return { entries, fence: Number(first.lock_fence), free: first.lock_free === true };
   }
@@ -124,6 +124,6 @@ export class PostgresHistory {
   }
 }
 
-function toEntry(row: PostgresHistoryRow): ChangeEntry {
-  return entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true);
+function toEntry(row: PostgresHistoryRow, table: string): ChangeEntry {
+  return entryFromRow(row, row.timestamp instanceof Date ? row.timestamp : new Date(row.timestamp), row.system_change === true, table);
 }

@@ -1,4 +1,5 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
+import { corruptMarkerError, describeMarkerProblem, type MarkerReading, readInProgressMarker } from '../../lock/in-progress-marker.ts';
 import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import type { PostgresSession } from './postgres-session.ts';
@@ -91,7 +92,9 @@ export class PostgresLock implements LockPrimitive {
       const lease: LockLease = { owner: request.owner, fence: Number(granted[0]!.fence) };
       this.#held = lease;
       this.#session.watch(request.onLost);
-      return { acquired: true, lease, interrupted: parseInProgress(granted[0]!.in_progress) };
+      const marker = readInProgressMarker(granted[0]!.in_progress);
+      if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
+      return { acquired: true, lease, interrupted: marker.marker };
     } catch (error) {
       await this.#unlock().catch(() => false);
       throw error;
@@ -148,7 +151,9 @@ export class PostgresLock implements LockPrimitive {
       );
       info = result.rows[0];
     }
-    const inProgress = parseInProgress(info?.in_progress ?? null);
+    const marker = readInProgressMarker(info?.in_progress ?? null);
+    const inProgress = marker.marker;
+    const problem = this.#problem(marker);
     if (holderPid !== null) {
       // The row describes the holder only if it was written by the session that holds the lock
       // (a new holder may not have written it yet, right after its grant).
@@ -160,11 +165,28 @@ export class PostgresLock implements LockPrimitive {
         expiresAt: null,
         expired: false,
         inProgress,
+        ...problem,
       };
     }
-    if (info === undefined || (info.owner === null && inProgress === null)) return null;
+    if (info === undefined || (info.owner === null && info.in_progress === null)) return null;
     // Nobody holds the advisory lock: the row is what a dead holder left (or just its marker).
-    return { owner: info.owner ?? '', hostname: info.hostname ?? '', acquiredAt: toDate(info.acquired_at), expiresAt: null, expired: true, inProgress };
+    return {
+      owner: info.owner ?? '',
+      hostname: info.hostname ?? '',
+      acquiredAt: toDate(info.acquired_at),
+      expiresAt: null,
+      expired: true,
+      inProgress,
+      ...problem,
+    };
+  }
+
+  #where(): string {
+    return `${this.#table} (row lock_key '${LOCK_KEY}')`;
+  }
+
+  #problem(marker: MarkerReading): { problem?: string } {
+    return marker.problem === undefined ? {} : { problem: describeMarkerProblem(`PostgreSQL table ${this.#where()}`, marker.problem) };
   }
 
   /**
@@ -243,12 +265,6 @@ export class PostgresLock implements LockPrimitive {
     }
     this.#exists = true;
   }
-}
-
-function parseInProgress(value: InProgressJson | string | null): InProgressChange | null {
-  if (value === null) return null;
-  const raw = (typeof value === 'string' ? JSON.parse(value) : value) as InProgressJson;
-  return { ...raw, startedAt: new Date(raw.startedAt) };
 }
 
 function toDate(value: Date | string | null): Date | null {

@@ -1,6 +1,6 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { PostgresClient, PostgresQueryResult } from './postgres-client.ts';
-import { isSessionFatal } from './postgres-sql.ts';
+import { isSessionFatal, timeoutError } from './postgres-sql.ts';
 
 /**
  * The one dedicated connection of a run: it holds the session advisory lock, reads and writes
@@ -44,7 +44,7 @@ export class PostgresSession {
     } catch (error) {
       // pg rejects the running query before it emits `error`; report the loss first so that the
       // caller's catch already sees the lock as lost, and say so in the error itself.
-      if (!isSessionFatal(error)) throw error;
+      if (!isSessionFatal(error)) throw timeoutError(error) ?? error;
       this.#die(error);
       throw this.#deadError();
     }

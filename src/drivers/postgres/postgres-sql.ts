@@ -115,3 +115,29 @@ export function createTableError(error: unknown, table: string, what: string): u
     { cause: error },
   );
 }
+
+/**
+ * A statement the server cancelled because of the session's `lock_timeout` or
+ * `statement_timeout` (set by postgresDriver's `lockTimeoutMs` / `statementTimeoutMs`) as a
+ * `STATEMENT_TIMEOUT` that says which and what to do; undefined for any other error.
+ */
+export function timeoutError(error: unknown): MongockError | undefined {
+  const code = sqlState(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === '55P03' && /lock timeout/i.test(message)) {
+    return new MongockError(
+      'STATEMENT_TIMEOUT',
+      `PostgreSQL cancelled a statement that waited too long for a lock (${message}; lock_timeout, postgresDriver's lockTimeoutMs). ` +
+        'Another session holds a lock it needs (a long or idle-in-transaction session: see pg_stat_activity and pg_locks): end that session, or raise lockTimeoutMs.',
+      { cause: error },
+    );
+  }
+  if (code === '57014' && /statement timeout/i.test(message)) {
+    return new MongockError(
+      'STATEMENT_TIMEOUT',
+      `PostgreSQL cancelled a statement that ran too long (${message}; statement_timeout, postgresDriver's statementTimeoutMs). Make the statement faster (an index, smaller batches), or raise statementTimeoutMs (0: no limit).`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import { normaliseEntry } from '../../history/is-executed.ts';
 
@@ -47,8 +48,35 @@ export interface RowConverters {
   readonly systemChange: (value: boolean) => unknown;
 }
 
-/** A row read back as an entry; `timestamp` and `systemChange` already converted by the driver. */
-export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boolean): ChangeEntry {
+/**
+ * A row's `metadata` as an object (or null). Text that is not a JSON object (a hand edit, a
+ * truncated write) is a `CORRUPT_RECORD` naming the table and the row, never a raw SyntaxError.
+ */
+export function historyMetadata(value: unknown, row: Pick<HistoryRow, 'change_id' | 'execution_id' | 'author'>, table: string): Record<string, unknown> | null {
+  if (value === null || value === undefined) return null;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value;
+  throw new MongockError(
+    'CORRUPT_RECORD',
+    `The history table ${table} holds a row Mongock cannot read: change '${row.change_id}' by '${row.author}' (execution_id '${row.execution_id}') has metadata that is not a JSON object (${shown}). Nothing was run. ` +
+      `Fix that row's metadata, or set it to NULL: UPDATE ${table} SET metadata = NULL WHERE execution_id = '${row.execution_id}' AND change_id = '${row.change_id}'.`,
+    { changeId: row.change_id, author: row.author },
+  );
+}
+
+/**
+ * A row read back as an entry; `timestamp` and `systemChange` already converted by the driver.
+ * `table` (as messages name it) is what a `CORRUPT_RECORD` about the row says.
+ */
+export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boolean, table = 'of Mongock'): ChangeEntry {
   return normaliseEntry({
     executionId: row.execution_id,
     changeId: row.change_id,
@@ -58,7 +86,7 @@ export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boo
     type: row.type,
     changeLogClass: row.change_log_class,
     changeSetMethod: row.change_set_method,
-    metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+    metadata: historyMetadata(row.metadata, row, table),
     executionMillis: Number(row.execution_millis),
     executionHostname: row.execution_hostname,
     errorTrace: row.error_trace,

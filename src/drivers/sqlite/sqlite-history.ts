@@ -1,5 +1,5 @@
 import type { ChangeEntry, ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
-import { type RowConverters, rowParameters } from '../shared/history-row.ts';
+import { type HistoryRow, historyMetadata, type RowConverters, rowParameters } from '../shared/history-row.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
 
@@ -63,7 +63,7 @@ export class SqliteHistory {
       type: row.type === 'BEFORE_EXECUTION' ? 'BEFORE_EXECUTION' : 'EXECUTION',
       changeLogClass: (row.change_log_class as string | null) ?? '',
       changeSetMethod: (row.change_set_method as string | null) ?? '',
-      metadata: row.metadata == null ? null : (JSON.parse(row.metadata as string) as Record<string, unknown>),
+      metadata: row.metadata == null ? null : historyMetadata(row.metadata, row as unknown as HistoryRow, `SQLite table ${this.#table}`),
       executionMillis: row.execution_millis as number,
       executionHostname: (row.execution_hostname as string | null) ?? '',
       errorTrace: (row.error_trace as string | null) ?? null,

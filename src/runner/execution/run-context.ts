@@ -1,6 +1,7 @@
 import type { DriverConnection, Scope } from '../../drivers/driver.ts';
 import { lockLostError } from '../../errors/error-builders.ts';
-import { isMongockError, type MongockError, type MongockOperation } from '../../errors/mongock-error.ts';
+import { errorMessage, isMongockError, MongockError, type MongockOperation } from '../../errors/mongock-error.ts';
+import type { NewChangeEntry } from '../../history/change-entry.ts';
 import type { LockManager } from '../../lock/lock-manager.ts';
 import type { EventBus } from '../events.ts';
 import type { PlanItem } from '../plan.ts';
@@ -18,9 +19,42 @@ export interface RunContext {
   readonly transactional: boolean;
 }
 
-/** Runs `work` in one driver scope fenced and guarded by the run's lock. */
-export function inScope<T>(run: RunContext, transactional: boolean, work: (scope: Scope<object>) => Promise<T>): Promise<T> {
-  return run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, work);
+/**
+ * Runs `work` in one driver scope fenced and guarded by the run's lock. A client's raw error
+ * while recording an entry names the row it was writing (change, author, execution id, state).
+ */
+export async function inScope<T>(run: RunContext, transactional: boolean, work: (scope: Scope<object>) => Promise<T>): Promise<T> {
+  // The raw error is named only once it has left the driver's scope, which may know it better
+  // (PostgreSQL's aborted transaction, a lost lock).
+  let refused: { readonly entry: NewChangeEntry; readonly error: unknown } | undefined;
+  try {
+    return await run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, (scope) =>
+      work({
+        ...scope,
+        saveEntry: async (entry) => {
+          try {
+            await scope.saveEntry(entry);
+          } catch (error) {
+            refused = { entry, error };
+            throw error;
+          }
+        },
+      }),
+    );
+  } catch (error) {
+    if (refused !== undefined && error === refused.error && !isMongockError(error)) throw recordError(run, refused.entry, error);
+    throw error;
+  }
+}
+
+function recordError(run: RunContext, entry: NewChangeEntry, error: unknown): MongockError {
+  const { driver, migrationRepositoryName } = run.config;
+  return new MongockError(
+    'DRIVER_ERROR',
+    `The ${driver.name} database refused to record ${entry.state} for change '${entry.changeId}' by '${entry.author}' (execution id '${entry.executionId}') in Mongock's history '${migrationRepositoryName}': ${errorMessage(error)}. ` +
+      'If the history was created by hand or by another tool, check its shape (see the driver docs) or point migrationRepositoryName elsewhere.',
+    { changeId: entry.changeId, author: entry.author, cause: error },
+  );
 }
 
 /** Whether an item runs in a transaction: only executions (not before- or after-steps), when the run has them and the unit does not opt out. */

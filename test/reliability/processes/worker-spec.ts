@@ -9,6 +9,8 @@ export interface UnitSpec {
   /** After half its rows: prints MIDWAY and never settles. */
   readonly hang?: boolean;
   readonly timeoutMs?: number;
+  /** A statement in the database's dialect, run after half its rows (e.g. one that sleeps). */
+  readonly statement?: string;
 }
 
 export interface WorkerSpec {
@@ -20,4 +22,12 @@ export interface WorkerSpec {
   readonly lease?: number;
   readonly quit?: number;
   readonly executionTimeoutMs?: number;
+  /**
+   * MongoDB only: the named crash point `history-write`. Just before the history write of this
+   * unit's EXECUTED entry (after the driver's fence check), print `AT history-write <id>` and
+   * stop this process (SIGSTOP) until the test sends SIGCONT.
+   */
+  readonly pauseAtHistoryWrite?: string;
+  /** Merged into the driver's options (e.g. `lockTimeoutMs`). */
+  readonly driverOptions?: Readonly<Record<string, unknown>>;
 }

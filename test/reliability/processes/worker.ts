@@ -4,6 +4,7 @@
 // unit hangs, and one JSON line at the end: { status, executed, recovered, failed } or { error, message }.
 
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
+import { MongoHistory } from '../../../src/drivers/mongodb/mongodb-history.ts';
 import { type MysqlChangeContext, mysqlDriver } from '../../../src/drivers/mysql/index.ts';
 import { type PostgresChangeContext, postgresDriver } from '../../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver } from '../../../src/drivers/sqlite/index.ts';
@@ -16,12 +17,15 @@ const say = (line: string) => void process.stdout.write(`${line}\n`);
 
 type Writer = (context: object, unit: string, i: number) => Promise<void>;
 type Cleaner = (context: object, unit: string) => Promise<void>;
+type Runner = (context: object, statement: string) => Promise<void>;
+const extra = spec.driverOptions ?? {};
 
-function driverFor(): { driver: Driver<object>; write: Writer; clean: Cleaner } {
+function driverFor(): { driver: Driver<object>; write: Writer; clean: Cleaner; run: Runner } {
   switch (spec.driver) {
     case 'sqlite':
       return {
-        driver: sqliteDriver({ filename: spec.target }) as Driver<object>,
+        driver: sqliteDriver({ filename: spec.target, ...extra }) as Driver<object>,
+        run: async (context, statement) => void (await (context as SqliteChangeContext).sql.exec(statement)),
         write: async (context, unit, i) => {
           const { sql } = context as SqliteChangeContext;
           await sql.exec('CREATE TABLE IF NOT EXISTS effects (unit TEXT NOT NULL, i INTEGER NOT NULL, pid INTEGER NOT NULL)');
@@ -32,16 +36,25 @@ function driverFor(): { driver: Driver<object>; write: Writer; clean: Cleaner } 
     case 'mongodb': {
       const [uri, databaseName] = spec.target.split('|') as [string, string];
       return {
-        driver: mongoDriver({ uri, databaseName, clientOptions: { serverSelectionTimeoutMS: 5_000 } }) as Driver<object>,
-        write: async (context, unit, i) => void (await (context as MongoChangeContext).db.collection('effects').insertOne({ unit, i, pid: process.pid })),
-        clean: async (context, unit) => void (await (context as MongoChangeContext).db.collection('effects').deleteMany({ unit })),
+        driver: mongoDriver({ uri, databaseName, clientOptions: { serverSelectionTimeoutMS: 5_000 }, ...extra }) as Driver<object>,
+        run: async (context, statement) => void (await (context as MongoChangeContext).db.command(JSON.parse(statement))),
+        // Inside the unit's transaction on a replica set (session undefined on a standalone server).
+        write: async (context, unit, i) => {
+          const { db, session } = context as MongoChangeContext;
+          await db.collection('effects').insertOne({ unit, i, pid: process.pid }, session === undefined ? {} : { session });
+        },
+        clean: async (context, unit) => {
+          const { db, session } = context as MongoChangeContext;
+          await db.collection('effects').deleteMany({ unit }, session === undefined ? {} : { session });
+        },
       };
     }
     case 'postgres': {
       const [connectionString, schema] = spec.target.split('|') as [string, string];
       const table = `"${schema}".effects`;
       return {
-        driver: postgresDriver({ connectionString, schema }) as Driver<object>,
+        driver: postgresDriver({ connectionString, schema, ...extra }) as Driver<object>,
+        run: async (context, statement) => void (await (context as PostgresChangeContext).sql.query(statement)),
         write: async (context, unit, i) => {
           const { sql } = context as PostgresChangeContext;
           await sql.query(`CREATE TABLE IF NOT EXISTS ${table} (unit text NOT NULL, i int NOT NULL, pid int NOT NULL)`);
@@ -52,10 +65,11 @@ function driverFor(): { driver: Driver<object>; write: Writer; clean: Cleaner } 
     }
     case 'mysql':
       return {
-        driver: mysqlDriver({ uri: spec.target }) as Driver<object>,
+        driver: mysqlDriver({ uri: spec.target, ...extra }) as Driver<object>,
+        run: async (context, statement) => void (await (context as MysqlChangeContext).sql.run(statement)),
         write: async (context, unit, i) => {
+          // The effects table exists already (test/reliability/support.ts): DDL here would commit the unit's transaction.
           const { sql } = context as MysqlChangeContext;
-          if (i === 0) await sql.run('CREATE TABLE IF NOT EXISTS effects (unit VARCHAR(64) NOT NULL, i INT NOT NULL, pid INT NOT NULL) ENGINE=InnoDB');
           await sql.run('INSERT INTO effects (unit, i, pid) VALUES (?, ?, ?)', [unit, i, process.pid]);
         },
         clean: async (context, unit) => void (await (context as MysqlChangeContext).sql.run('DELETE FROM effects WHERE unit = ?', [unit])),
@@ -63,7 +77,20 @@ function driverFor(): { driver: Driver<object>; write: Writer; clean: Cleaner } 
   }
 }
 
-const { driver, write, clean } = driverFor();
+const { driver, write, clean, run } = driverFor();
+
+if (spec.pauseAtHistoryWrite !== undefined) {
+  // The window between the driver's fence check and its history write, held open by a real stop.
+  const save = MongoHistory.prototype.save;
+  MongoHistory.prototype.save = async function (this: MongoHistory, ...args: Parameters<typeof save>) {
+    const [entry] = args;
+    if (entry.changeId === spec.pauseAtHistoryWrite && entry.state === 'EXECUTED') {
+      say(`AT history-write ${entry.changeId}`);
+      process.kill(process.pid, 'SIGSTOP');
+    }
+    return save.apply(this, args);
+  };
+}
 
 const units: ChangeUnitSource[] = spec.units.map((unit, index) =>
   defineChangeUnit<object>({
@@ -82,6 +109,7 @@ const units: ChangeUnitSource[] = spec.units.map((unit, index) =>
             await new Promise(() => {}); // never settles
           }
           if (unit.sleepMs !== undefined) await sleep(unit.sleepMs);
+          if (unit.statement !== undefined) await run(context, unit.statement);
         }
       }
     },
