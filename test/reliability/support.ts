@@ -26,6 +26,13 @@ export function firstStartMs(stdout: string): number {
   return Number(match[1]);
 }
 
+/** Milliseconds from the worker's `execute()` to holding the lock (its `ACQUIRED` line). */
+export function acquiredMs(stdout: string): number {
+  const match = /^ACQUIRED (\d+)$/m.exec(stdout);
+  if (match === null) throw new Error(`the lock was never acquired: ${stdout}`);
+  return Number(match[1]);
+}
+
 export async function runWorker(spec: WorkerSpec) {
   return startWorker(spec).finished;
 }
