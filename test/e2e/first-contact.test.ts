@@ -230,7 +230,7 @@ void main();
       expect(await quickstart(dir)).toEqual(['0001_create-users.ts', '0002_add-email.ts', '0003_seed-admin.ts']);
       expect(writeSamples(dir, ['docs/nestjs.md'], NEST_APP)).toBeGreaterThanOrEqual(4);
       await tsc(dir, '-p', '.');
-      run(dir, process.execPath, ['dist/src/main.js']);
+      await run(dir, process.execPath, ['dist/src/main.js']);
       expect(historyOf(join(dir, 'nest.db'))).toEqual(APPLIED);
     },
     TIMEOUT_MS,
