@@ -45,8 +45,12 @@ describe('the tarball npm delivers (npm pack --dry-run --json)', () => {
     expect(broken).toEqual([]);
   });
 
-  it('declares what the registry page and bundlers read', () => {
-    expect(pkg).toMatchObject({ repository: expect.any(Object), homepage: expect.any(String), bugs: expect.any(Object), sideEffects: false });
+  it('declares what the registry page and bundlers read, and no web address that nothing confirms', () => {
+    expect(pkg).toMatchObject({ sideEffects: false });
+    // The project's public repository address is not known yet: no guessed repository/homepage/bugs
+    // URL, and README links only to files in the tarball or to third parties' pages.
+    expect([pkg.repository, pkg.homepage, pkg.bugs]).toEqual([undefined, undefined, undefined]);
+    expect(readFileSync(join(projectRoot, 'README.md'), 'utf8')).not.toMatch(/github\.com\/mongock\/mongock-typescript/);
     expect((pkg.keywords as string[]).length).toBeGreaterThan(5);
   });
 
