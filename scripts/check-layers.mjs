@@ -3,7 +3,8 @@
 // to top (a file may import its own layer and those below it):
 //   leaves (errors, log, runtime) → change → history → lock → driver contract (drivers/driver.ts,
 //   drivers/shared) → drivers (one folder per database; never each other) → runner →
-//   consumers (cli, nestjs, dashboard, the testkit, the package's entry points).
+//   tenants (many databases, one runner each) → consumers (cli, nestjs, dashboard, the testkit,
+//   the package's entry points).
 // Type-only imports count: a circle of types is still a circle for the reader.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const src = join(root, 'src');
 
-const LAYERS = ['leaf', 'change', 'history', 'lock', 'contract', 'driver', 'runner', 'consumer'];
+const LAYERS = ['leaf', 'change', 'history', 'lock', 'contract', 'driver', 'runner', 'tenants', 'consumer'];
 const FOLDERS = {
   errors: 'leaf',
   log: 'leaf',
@@ -22,6 +23,7 @@ const FOLDERS = {
   history: 'history',
   lock: 'lock',
   runner: 'runner',
+  tenants: 'tenants',
   cli: 'consumer',
   nestjs: 'consumer',
   dashboard: 'consumer',

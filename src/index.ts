@@ -62,3 +62,23 @@ export type {
 } from './runner/mongock-runner.ts';
 export type { ExecuteScope } from './runner/targets.ts';
 export type { UnitState, UnitStatus } from './runner/unit-status.ts';
+export {
+  type MultiTenantDiagnosis,
+  type MultiTenantEventName,
+  type MultiTenantEvents,
+  MultiTenantRunner,
+  type MultiTenantStatus,
+  multiTenantRunner,
+  type TenantOperation,
+  type TenantSelection,
+} from './tenants/multi-tenant-runner.ts';
+export type { StatusMatrixRow } from './tenants/status-matrix.ts';
+export {
+  DEFAULT_TENANT_CONCURRENCY,
+  defineMultiTenantConfig,
+  type LockedTenantPolicy,
+  type MultiTenantConfig,
+  type Tenant,
+  type TenantsConfig,
+} from './tenants/tenant-config.ts';
+export type { MultiTenantResult, TenantOutcome, TenantResult, TenantSummary } from './tenants/tenant-result.ts';

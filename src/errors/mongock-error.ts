@@ -20,6 +20,8 @@
  *   the timeout the driver set on its session (PostgreSQL `lock_timeout` / `statement_timeout`,
  *   MySQL/MariaDB `lock_wait_timeout` / `innodb_lock_wait_timeout` / `max_statement_time`).
  * - `DRIVER_ERROR`: the database refused or could not be reached (the message names the table or collection; `cause` is the client's error).
+ * - `TENANT_LIST_FAILED`: a multi-tenant run could not list its tenants (the enumerator threw, or
+ *   returned duplicates or tenants without an id); no tenant was touched.
  */
 export type MongockErrorCode =
   | 'INVALID_CONFIG'
@@ -37,7 +39,8 @@ export type MongockErrorCode =
   | 'CORRUPT_RECORD'
   | 'RUN_UNFINISHED'
   | 'STATEMENT_TIMEOUT'
-  | 'DRIVER_ERROR';
+  | 'DRIVER_ERROR'
+  | 'TENANT_LIST_FAILED';
 
 /**
  * What the runner was doing when the error arose, as umzug's error carries its direction:

@@ -1,0 +1,253 @@
+import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
+import type { Logger } from '../log/logger.ts';
+import { consoleLogger } from '../log/logger.ts';
+import type { Diagnosis } from '../runner/doctor/diagnose.ts';
+import type { DoctorCheck } from '../runner/doctor/doctor-check.ts';
+import type { MongockEventName, MongockEvents } from '../runner/events.ts';
+import { createRunner } from '../runner/mongock-builder.ts';
+import type { MigrationStatus, MongockRunner, UndoResult } from '../runner/mongock-runner.ts';
+import type { ExecuteOptions, UndoOptions } from '../runner/targets.ts';
+import { boundedPool } from './bounded-pool.ts';
+import { listTenants, type ResolvedTenants, resolveTenants } from './resolve-tenants.ts';
+import { type StatusMatrixRow, statusMatrix } from './status-matrix.ts';
+import type { MultiTenantConfig, Tenant } from './tenant-config.ts';
+import { type MultiTenantResult, multiTenantResult, outcomeOf, type TenantResult } from './tenant-result.ts';
+
+/** Which tenants an operation covers: their ids; none given means every listed tenant. */
+export interface TenantSelection {
+  readonly tenants?: readonly string[];
+}
+
+/** A runner event, with the tenant it happened in; plus a tenant's start and end. */
+export type MultiTenantEvents = { readonly [E in MongockEventName]: MongockEvents[E] & { readonly tenant: string } } & {
+  readonly 'tenant-started': { readonly tenant: string; readonly index: number; readonly total: number };
+  readonly 'tenant-finished': { readonly tenant: string; readonly result: TenantResult; readonly done: number; readonly total: number };
+};
+export type MultiTenantEventName = keyof MultiTenantEvents;
+
+/** The outcome of an operation on one tenant that is not a migration: its value, or the error that stopped it. */
+export type TenantOperation<T> = { readonly tenant: string; readonly value: T } | { readonly tenant: string; readonly error: MongockError };
+
+export interface MultiTenantStatus {
+  readonly tenants: readonly TenantOperation<MigrationStatus>[];
+  /** Per change unit: how many tenants are in each state, and the tenants not executed. */
+  readonly matrix: readonly StatusMatrixRow[];
+}
+
+export interface MultiTenantDiagnosis {
+  readonly tenants: readonly TenantOperation<Diagnosis>[];
+  /** Tenants `discover()` found with a history that `list` no longer names: left alone, reported. */
+  readonly unlisted: readonly string[];
+}
+
+const RUNNER_EVENTS = {
+  'migration-started': true,
+  'migration-succeeded': true,
+  'migration-failed': true,
+  'lock-waiting': true,
+  'lock-acquired': true,
+  'unit-started': true,
+  'unit-finished': true,
+} as const satisfies Record<MongockEventName, true>;
+
+/**
+ * Runs one set of change units against many tenants, each with its own database, history and
+ * lock: at most `concurrency` at once, a failing tenant recorded while the others go on, a
+ * tenant whose lock another process holds left to it (so replicas started together share the
+ * work and every unit still runs once per tenant). Change units receive their tenant as
+ * `ctx.tenant`. See docs/multi-tenant.md.
+ *
+ * @example
+ * ```ts
+ * const runner = multiTenantRunner({
+ *   migrationScanPath: './migrations',
+ *   tenants: { list: [{ id: 'acme' }, { id: 'globex' }], driver: (tenant) => sqliteDriver({ filename: `${tenant.id}.db` }) },
+ * });
+ * const result = await runner.execute();
+ * if (!result.ok) process.exitCode = 1;
+ * await runner.execute({ tenants: ['acme'] }); // e.g. when a tenant signs up
+ * ```
+ */
+export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
+  readonly #shared: ReturnType<typeof resolveTenants<TTenant>>['shared'];
+  readonly #tenants: ResolvedTenants<TTenant>;
+  readonly #logger: Logger;
+  readonly #listeners = new Map<MultiTenantEventName, Set<(payload: never) => void>>();
+
+  constructor(config: MultiTenantConfig<TTenant>) {
+    const { shared, tenants } = resolveTenants(config);
+    this.#shared = shared;
+    this.#tenants = tenants;
+    this.#logger = shared.logger ?? consoleLogger();
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends MultiTenantEventName>(event: E, listener: (payload: MultiTenantEvents[E]) => void): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /** The tenants `list` gives now, checked (`TENANT_LIST_FAILED`). */
+  listTenants(): Promise<readonly TTenant[]> {
+    return listTenants(this.#tenants.list);
+  }
+
+  /**
+   * Migrates every selected tenant. Never throws for one tenant's failure: it is in the result
+   * (`ok: false`); throws only when the tenants cannot be listed or a selected id is unknown.
+   */
+  async execute(options: ExecuteOptions & TenantSelection = {}): Promise<MultiTenantResult> {
+    const started = performance.now();
+    const { tenants: selection, ...scope } = options;
+    const tenants = await this.#select(selection);
+    let failures = 0;
+    let done = 0;
+    const results = await boundedPool(
+      tenants,
+      this.#tenants.concurrency,
+      async (tenant) => {
+        this.#emit('tenant-started', { tenant: tenant.id, index: tenants.indexOf(tenant), total: tenants.length });
+        const result = await this.#executeOne(tenant, scope);
+        if (result.outcome === 'failed') failures++;
+        this.#emit('tenant-finished', { tenant: tenant.id, result, done: ++done, total: tenants.length });
+        return result;
+      },
+      () => failures >= this.#tenants.stopAfterFailures,
+      (tenant): TenantResult => ({ tenant: tenant.id, outcome: 'skipped', reason: 'stopped-after-failures', durationMs: 0 }),
+    );
+    return multiTenantResult(results, Math.round(performance.now() - started));
+  }
+
+  /** Every selected tenant's status, and the tenants × units matrix. Takes no lock, writes nothing. */
+  async status(selection: TenantSelection = {}): Promise<MultiTenantStatus> {
+    const tenants = await this.#each(selection, (runner) => runner.status());
+    return { tenants, matrix: statusMatrix(tenants) };
+  }
+
+  /** `undo` on the named tenants only (at least one: rolling back every tenant is never implicit). */
+  async undo(options: UndoOptions & { readonly tenants: readonly string[] }): Promise<readonly TenantOperation<UndoResult>[]> {
+    const { tenants, ...undo } = options;
+    if (!Array.isArray(tenants) || tenants.length === 0) {
+      throw new MongockError('INVALID_CONFIG', 'undo on a multi-tenant config needs the tenants to roll back: undo({ tenants: [id, ...], last: 1 }).');
+    }
+    return this.#each({ tenants }, (runner) => runner.undo(undo as UndoOptions));
+  }
+
+  /** `doctor` for every selected tenant, and the tenants `discover()` finds that `list` no longer names. */
+  async diagnose(selection: TenantSelection = {}, extraChecks: readonly DoctorCheck[] = []): Promise<MultiTenantDiagnosis> {
+    const tenants = await this.#each(selection, (runner) => runner.diagnose(extraChecks));
+    const listed = new Set((await this.listTenants()).map((tenant) => tenant.id));
+    const discovered = this.#tenants.discover === undefined ? [] : await this.#tenants.discover();
+    return { tenants, unlisted: [...new Set(discovered)].filter((id) => !listed.has(id)).sort() };
+  }
+
+  async #executeOne(tenant: TTenant, scope: ExecuteOptions): Promise<TenantResult> {
+    const started = performance.now();
+    const durationMs = () => Math.round(performance.now() - started);
+    try {
+      const result = await this.#runnerFor(tenant).execute(scope);
+      const outcome = outcomeOf(result);
+      return { tenant: tenant.id, outcome, result, durationMs: durationMs(), ...(outcome === 'skipped' ? { reason: 'locked' as const } : {}) };
+    } catch (error) {
+      const failure = tenantError(tenant.id, error);
+      this.#logger.error(failure.message);
+      return { tenant: tenant.id, outcome: 'failed', error: failure, durationMs: durationMs() };
+    }
+  }
+
+  async #each<T>(selection: TenantSelection, work: (runner: MongockRunner) => Promise<T>): Promise<TenantOperation<T>[]> {
+    const tenants = await this.#select(selection.tenants);
+    return boundedPool(
+      tenants,
+      this.#tenants.concurrency,
+      async (tenant): Promise<TenantOperation<T>> => {
+        try {
+          return { tenant: tenant.id, value: await work(this.#runnerFor(tenant)) };
+        } catch (error) {
+          return { tenant: tenant.id, error: tenantError(tenant.id, error) };
+        }
+      },
+      () => false,
+      () => {
+        throw new Error('unreachable: never stops');
+      },
+    );
+  }
+
+  async #select(ids: readonly string[] | undefined): Promise<readonly TTenant[]> {
+    const tenants = await this.listTenants();
+    if (ids === undefined) return tenants;
+    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    const unknown = ids.filter((id) => !byId.has(id));
+    if (unknown.length > 0) {
+      const known = tenants.length <= 10 ? ` Known tenants: ${tenants.map((tenant) => tenant.id).join(', ')}.` : ` (${tenants.length} tenants are listed.)`;
+      throw new MongockError(
+        'INVALID_CONFIG',
+        `Unknown tenant${unknown.length === 1 ? '' : 's'} ${unknown.map((id) => `'${id}'`).join(', ')}: tenants.list does not give ${unknown.length === 1 ? 'it' : 'them'}.${known}`,
+      );
+    }
+    return [...new Set(ids)].map((id) => byId.get(id) as TTenant);
+  }
+
+  /** A single-database runner for one tenant: its driver, its logger prefix, `ctx.tenant`, events forwarded. */
+  #runnerFor(tenant: TTenant): MongockRunner {
+    const skip = this.#tenants.whenLocked === 'skip';
+    const runner = createRunner({
+      ...this.#shared,
+      driver: this.#tenants.driver(tenant),
+      dependencies: { ...this.#shared.dependencies, tenant },
+      logger: prefixed(this.#logger, tenant.id),
+      // Try once: a tenant another process holds is that process's to migrate.
+      ...(skip ? { lockConfig: { ...this.#shared.lockConfig, quitTryingAfterMs: 0 }, throwExceptionIfCannotObtainLock: false } : {}),
+    });
+    for (const event of Object.keys(RUNNER_EVENTS) as MongockEventName[]) {
+      if ((this.#listeners.get(event)?.size ?? 0) === 0) continue;
+      runner.on(event, (payload) => this.#emit(event, { ...payload, tenant: tenant.id } as MultiTenantEvents[typeof event]));
+    }
+    return runner;
+  }
+
+  #emit<E extends MultiTenantEventName>(event: E, payload: MultiTenantEvents[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        (listener as (payload: MultiTenantEvents[E]) => void)(payload);
+      } catch (error) {
+        this.#logger.warn(`An event listener threw: ${errorMessage(error)}`);
+      }
+    }
+  }
+}
+
+/**
+ * Builds a {@link MultiTenantRunner}; throws `INVALID_CONFIG` at once for a bad config, as
+ * `createRunner` does.
+ */
+export function multiTenantRunner<TTenant extends Tenant>(config: MultiTenantConfig<TTenant>): MultiTenantRunner<TTenant> {
+  return new MultiTenantRunner(config);
+}
+
+/** The tenant's error as a MongockError whose message starts with the tenant (the original stays the cause). */
+function tenantError(tenant: string, error: unknown): MongockError {
+  if (isMongockError(error)) {
+    return new MongockError(error.code, `Tenant '${tenant}': ${error.message}`, {
+      cause: error,
+      ...(error.changeId === undefined ? {} : { changeId: error.changeId }),
+      ...(error.author === undefined ? {} : { author: error.author }),
+      ...(error.operation === undefined ? {} : { operation: error.operation }),
+      ...(error.file === undefined ? {} : { file: error.file }),
+      ...(error.problems.length === 0 ? {} : { problems: error.problems }),
+    });
+  }
+  return new MongockError('DRIVER_ERROR', `Tenant '${tenant}': ${errorMessage(error)}`, { cause: error });
+}
+
+function prefixed(logger: Logger, tenant: string): Logger {
+  return Object.freeze({
+    debug: (message: string) => logger.debug(`[${tenant}] ${message}`),
+    info: (message: string) => logger.info(`[${tenant}] ${message}`),
+    warn: (message: string) => logger.warn(`[${tenant}] ${message}`),
+    error: (message: string) => logger.error(`[${tenant}] ${message}`),
+  });
+}
