@@ -8,7 +8,7 @@ import { createRunner } from '../runner/mongock-builder.ts';
 import type { MigrationStatus, MongockRunner, UndoResult } from '../runner/mongock-runner.ts';
 import type { ExecuteOptions, UndoOptions } from '../runner/targets.ts';
 import { boundedPool } from './bounded-pool.ts';
-import { listTenants, type ResolvedTenants, resolveTenants } from './resolve-tenants.ts';
+import { listTenants, PROBE_DRIVER, type ResolvedTenants, resolveTenants } from './resolve-tenants.ts';
 import { type StatusMatrixRow, statusMatrix } from './status-matrix.ts';
 import type { MultiTenantConfig, Tenant } from './tenant-config.ts';
 import { type MultiTenantResult, multiTenantResult, outcomeOf, type TenantResult } from './tenant-result.ts';
@@ -102,6 +102,7 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
     const started = performance.now();
     const { tenants: selection, ...scope } = options;
     const tenants = await this.#select(selection);
+    await this.#validateUnits(tenants);
     let failures = 0;
     let done = 0;
     const results = await boundedPool(
@@ -157,8 +158,19 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
     }
   }
 
+  /**
+   * The change units are the same for every tenant: a unit that does not load or validate is one
+   * problem, reported once (`INVALID_CHANGE_UNIT`, `MODULE_LOAD_FAILED`) before any tenant runs.
+   */
+  async #validateUnits(tenants: readonly TTenant[]): Promise<void> {
+    const first = tenants[0];
+    if (first === undefined) return;
+    await createRunner({ ...this.#shared, driver: PROBE_DRIVER, dependencies: { ...this.#shared.dependencies, tenant: first } }).validate();
+  }
+
   async #each<T>(selection: TenantSelection, work: (runner: MongockRunner) => Promise<T>): Promise<TenantOperation<T>[]> {
     const tenants = await this.#select(selection.tenants);
+    await this.#validateUnits(tenants);
     return boundedPool(
       tenants,
       this.#tenants.concurrency,

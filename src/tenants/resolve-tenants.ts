@@ -18,10 +18,11 @@ const LOCKED_POLICIES: readonly LockedTenantPolicy[] = ['skip', 'wait'];
 const TENANT_OPTIONS = ['list', 'driver', 'concurrency', 'stopAfterFailures', 'whenLocked', 'discover'];
 
 /**
- * Stands in for a tenant's driver while the shared settings are checked once, up front: with
- * every capability, so that only the tenant's real driver can refuse what it cannot do.
+ * Stands in for a tenant's driver while the shared settings and the change units are checked
+ * once, up front: with every capability, so that only the tenant's real driver can refuse what
+ * it cannot do. It never connects (`validate()` touches no database).
  */
-const PROBE_DRIVER: Driver<object> = Object.freeze({
+export const PROBE_DRIVER: Driver<object> = Object.freeze({
   name: 'tenant',
   capabilities: Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: true }),
   connect: () => Promise.reject(new Error('the probe driver never connects')),

@@ -194,6 +194,18 @@ describe('multi-tenant runs (SQLite files, in one process)', () => {
     expect(() => markers(tenant('a'))).toThrow();
   });
 
+  it('an invalid change unit is one INVALID_CHANGE_UNIT before any tenant runs, not one failure per tenant', async () => {
+    const broken = defineChangeUnit({ id: 'no-rollback', order: '001', author: 'test', execute: () => {} } as never);
+    const mt = multiTenantRunner({
+      changeUnits: [broken],
+      logger: silentLogger,
+      tenants: { list: [tenant('a'), tenant('b')], driver: (t: FileTenant) => sqliteDriver({ filename: t.file }) },
+    });
+    await expect(mt.execute()).rejects.toMatchObject({ code: 'INVALID_CHANGE_UNIT', message: expect.stringContaining("'no-rollback'") });
+    await expect(mt.status()).rejects.toMatchObject({ code: 'INVALID_CHANGE_UNIT' });
+    expect(() => markers(tenant('a'))).toThrow(/unable to open|does not exist|no such/i);
+  });
+
   it('a tenant whose driver cannot connect fails alone, named; the others complete', async () => {
     const tenants = [tenant('a'), { id: 'broken', file: join(dir, 'missing-dir', 'x.db'), plan: 'basic' }, tenant('c')];
     const result = await runner(tenants).execute();
