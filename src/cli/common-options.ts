@@ -4,6 +4,13 @@ import type { OptionSpecs } from './command.ts';
 export const COMMON_OPTIONS: OptionSpecs = Object.freeze({
   config: { type: 'string', short: 'c', value: '<file>', description: 'Config file (default: mongock.config.{ts,mts,js,mjs,cjs,json} found upward)' },
   profile: { type: 'string', multiple: true, short: 'p', value: '<name>', description: 'Active profile; repeat for several (overrides MONGOCK_PROFILES)' },
+  tenant: {
+    type: 'string',
+    multiple: true,
+    short: 't',
+    value: '<id>',
+    description: 'Multi-tenant config: work on this tenant (one: exactly as on a single database); repeat for several',
+  },
   json: { type: 'boolean', description: 'Print exactly one JSON document on stdout; logs go to stderr' },
   quiet: { type: 'boolean', short: 'q', description: 'Print only results and errors' },
   verbose: { type: 'boolean', short: 'v', description: "Also print the runner's info and debug logs (stderr)" },

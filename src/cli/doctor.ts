@@ -2,6 +2,7 @@ import type { Finding } from '../index.ts';
 import type { Command } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { loadConfig, runnerFor } from './open-runner.ts';
+import { doctorTenants, TENANT_MODE_OPTIONS } from './tenants.ts';
 
 /** `mongock doctor`: everything that would block or surprise the next run, each with what to do. */
 export const doctorCommand: Command = {
@@ -12,11 +13,13 @@ export const doctorCommand: Command = {
     'Checks: interrupted or failed units (and whether the next run retries them or needs `mongock mark`), a live or expired\n' +
     'lock and its holder, checksum drift, history entries with no unit in code, units left out by profile or system version,\n' +
     'orders that sort surprisingly. Exits 1 when something blocks the next run, 0 otherwise. Takes no lock, writes nothing.',
-  options: {},
+  options: { ...TENANT_MODE_OPTIONS },
   examples: ['mongock doctor', 'mongock doctor --json'],
   async run(context) {
     const { out } = context;
-    const runner = runnerFor(context, await loadConfig(context));
+    const loaded = await loadConfig(context);
+    if (loaded.multiTenant !== undefined) return doctorTenants(context, loaded);
+    const runner = runnerFor(context, loaded);
     const diagnosis = await runner.diagnose();
     const code = diagnosis.blocking ? EXIT_CODES.failed : EXIT_CODES.ok;
     out.json({ command: 'doctor', ok: !diagnosis.blocking, blocking: diagnosis.blocking, checks: diagnosis.checks, findings: diagnosis.findings });

@@ -5,6 +5,7 @@ import { EXIT_CODES, type ExitCode } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
 import { outcomeLabel, showProgress } from './progress.ts';
 import { formatDuration, renderTable } from './table.ts';
+import { migrateTenants, TENANT_MODE_OPTIONS } from './tenants.ts';
 
 /** `mongock migrate`: applies pending change units, in order, under the lock. */
 export const migrateCommand: Command = {
@@ -20,6 +21,7 @@ export const migrateCommand: Command = {
     only: { type: 'string', value: '<id>', description: 'Apply only this change unit' },
     'out-of-order': { type: 'boolean', description: 'With --only: run it even though earlier units are pending' },
     'dry-run': { type: 'boolean', description: 'Show what would run, in order; take no lock, write nothing' },
+    ...TENANT_MODE_OPTIONS,
   },
   examples: [
     'mongock migrate',
@@ -27,10 +29,15 @@ export const migrateCommand: Command = {
     'mongock migrate --step 1',
     'mongock migrate --only add-index --out-of-order',
     'mongock migrate --dry-run --json',
+    'mongock migrate --all-tenants --concurrency 8',
   ],
   async run(context) {
     const options = executeOptions(context.values);
     const loaded = await loadConfig(context);
+    if (loaded.multiTenant !== undefined) {
+      if (context.values['dry-run'] === true) throw new CliError('USAGE', '--dry-run works on one database: name the tenant with --tenant <id>.');
+      return migrateTenants(context, loaded, options);
+    }
     const runner = runnerFor(context, loaded);
     if (context.values['dry-run'] === true) return dryRun(context, await runner.plan(options));
     const stop = showProgress(runner, context.out);

@@ -1,5 +1,7 @@
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { createRunner, type Logger, type MongockConfig, type MongockRunner } from '../index.ts';
+import { createRunner, type Logger, type MongockConfig, type MongockRunner, type MultiTenantConfig, multiTenantRunner } from '../index.ts';
+import { isMultiTenantConfig } from '../tenants/tenant-config.ts';
+import { CliError } from './cli-error.ts';
 import type { CommandContext } from './command.ts';
 import { findConfigFile, importConfigFile } from './config-file.ts';
 import { applyEnvOverrides } from './env-overrides.ts';
@@ -12,6 +14,11 @@ export interface LoadedConfig {
   readonly config: Readonly<Record<string, unknown>>;
   /** Absolute scan paths. */
   readonly scanPaths: readonly string[];
+  /**
+   * Set when the config has tenants and the command works on several (see `--tenant`); with one
+   * `--tenant <id>`, `config` is that tenant's single-database config instead and this is unset.
+   */
+  readonly multiTenant?: MultiTenantConfig;
 }
 
 /**
@@ -40,11 +47,22 @@ export async function loadConfig(context: CommandContext): Promise<LoadedConfig>
   const scanPaths = list.map((path) => (isAbsolute(path) ? path : resolve(dir, path)));
   if (typeof given === 'string') config.migrationScanPath = scanPaths[0];
   else if (Array.isArray(given) && list.length === given.length) config.migrationScanPath = scanPaths;
-  return { file, dir, config: Object.freeze(config), scanPaths };
+  const tenants = values.tenant as readonly string[] | undefined;
+  if (!isMultiTenantConfig(config)) {
+    if (tenants !== undefined && tenants.length > 0) throw new CliError('USAGE', `--tenant: the config ${file} has no tenants (no 'tenants' option).`);
+    return { file, dir, config: Object.freeze(config), scanPaths };
+  }
+  const multiTenant = Object.freeze({ ...config }) as unknown as MultiTenantConfig;
+  if (tenants?.length !== 1) return { file, dir, config: Object.freeze(config), scanPaths, multiTenant };
+  const single = await multiTenantRunner({ ...multiTenant, logger: out.logger() }).configFor(tenants[0]!);
+  return { file, dir, config: Object.freeze({ ...single }), scanPaths };
 }
 
 /** A runner for the loaded config, logging through the CLI's output. Validates the config (INVALID_CONFIG, exit 2). */
 export function runnerFor(context: CommandContext, loaded: LoadedConfig, logger: Logger = context.out.logger()): MongockRunner {
+  if (loaded.multiTenant !== undefined) {
+    throw new CliError('USAGE', `The config ${loaded.file} has tenants and this command works on one database: name it with --tenant <id>.`);
+  }
   return createRunner({ ...(loaded.config as unknown as MongockConfig), logger });
 }
 

@@ -3,6 +3,7 @@ import type { Command, CommandContext } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
 import { formatDuration, renderTable } from './table.ts';
+import { statusTenants, TENANT_MODE_OPTIONS } from './tenants.ts';
 
 /** `mongock status` (alias `list`): every unit and its state, read-only. */
 export const statusCommand: Command = {
@@ -16,10 +17,13 @@ export const statusCommand: Command = {
     'code accounts for (ignored). With --check, exits 4 when anything is pending or failed (a deploy gate).',
   options: {
     check: { type: 'boolean', description: 'Exit 4 when any change unit is pending or failed' },
+    ...TENANT_MODE_OPTIONS,
   },
   examples: ['mongock status', 'mongock status --check --quiet', 'mongock list --json'],
   async run(context) {
-    const runner = runnerFor(context, await loadConfig(context));
+    const loaded = await loadConfig(context);
+    if (loaded.multiTenant !== undefined) return statusTenants(context, loaded);
+    const runner = runnerFor(context, loaded);
     const status = await runner.status();
     const pending = status.units.filter((unit) => unit.state === 'pending' || unit.state === 'rolled-back').length;
     const failed = status.units.filter((unit) => unit.state === 'failed' || unit.afterStep === 'failed').length;

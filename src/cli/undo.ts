@@ -4,6 +4,7 @@ import { EXIT_CODES } from './exit-codes.ts';
 import { loadConfig, runnerFor } from './open-runner.ts';
 import { outcomeLabel, showProgress } from './progress.ts';
 import { formatDuration } from './table.ts';
+import { TENANT_MODE_OPTIONS, undoTenants } from './tenants.ts';
 
 /** `mongock undo`: rolls executed units back through their rollback methods, newest first. */
 export const undoCommand: Command = {
@@ -16,6 +17,7 @@ export const undoCommand: Command = {
     last: { type: 'string', value: '<n>', description: 'Roll back the n most recently executed units' },
     step: { type: 'string', value: '<n>', description: 'Same as --last <n>' },
     'dry-run': { type: 'boolean', description: 'Show what would be rolled back, newest first; take no lock, write nothing' },
+    ...TENANT_MODE_OPTIONS,
   },
   examples: ['mongock undo --last 1', 'mongock undo --step 2 --dry-run', 'mongock undo --to add-status-field'],
   async run(context) {
@@ -33,7 +35,12 @@ export const undoCommand: Command = {
       if (!/^\d+$/.test(lastText) || last < 1)
         throw new CliError('USAGE', `--${flag} needs a positive whole number; got '${lastText}'.`, { hint: 'See `mongock undo --help`.' });
     }
-    const runner = runnerFor(context, await loadConfig(context));
+    const loaded = await loadConfig(context);
+    if (loaded.multiTenant !== undefined) {
+      if (values['dry-run'] === true) throw new CliError('USAGE', '--dry-run works on one database: name the tenant with --tenant <id>.');
+      return undoTenants(context, loaded, to !== undefined ? { to } : { last: last! });
+    }
+    const runner = runnerFor(context, loaded);
     if (values['dry-run'] === true) {
       const plan = await runner.planUndo(to !== undefined ? { to } : { last: last! });
       out.json({

@@ -5,6 +5,7 @@ import type { Diagnosis } from '../runner/doctor/diagnose.ts';
 import type { DoctorCheck } from '../runner/doctor/doctor-check.ts';
 import type { MongockEventName, MongockEvents } from '../runner/events.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
+import type { MongockConfig } from '../runner/mongock-config.ts';
 import type { MigrationStatus, MongockRunner, UndoResult } from '../runner/mongock-runner.ts';
 import type { ExecuteOptions, UndoOptions } from '../runner/targets.ts';
 import { boundedPool } from './bounded-pool.ts';
@@ -98,16 +99,16 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
    * Migrates every selected tenant. Never throws for one tenant's failure: it is in the result
    * (`ok: false`); throws only when the tenants cannot be listed or a selected id is unknown.
    */
-  async execute(options: ExecuteOptions & TenantSelection = {}): Promise<MultiTenantResult> {
+  async execute(options: ExecuteOptions & TenantSelection & { readonly concurrency?: number } = {}): Promise<MultiTenantResult> {
     const started = performance.now();
-    const { tenants: selection, ...scope } = options;
+    const { tenants: selection, concurrency = this.#tenants.concurrency, ...scope } = options;
     const tenants = await this.#select(selection);
     await this.#validateUnits(tenants);
     let failures = 0;
     let done = 0;
     const results = await boundedPool(
       tenants,
-      this.#tenants.concurrency,
+      concurrency,
       async (tenant) => {
         this.#emit('tenant-started', { tenant: tenant.id, index: tenants.indexOf(tenant), total: tenants.length });
         const result = await this.#executeOne(tenant, scope);
@@ -116,7 +117,7 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
         return result;
       },
       () => failures >= this.#tenants.stopAfterFailures,
-      (tenant): TenantResult => ({ tenant: tenant.id, outcome: 'skipped', reason: 'stopped-after-failures', durationMs: 0 }),
+      (tenant): TenantResult => ({ tenant: tenant.id, outcome: 'skipped', reason: 'stopped-after-failures', executed: 0, durationMs: 0 }),
     );
     return multiTenantResult(results, Math.round(performance.now() - started));
   }
@@ -147,14 +148,19 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
   async #executeOne(tenant: TTenant, scope: ExecuteOptions): Promise<TenantResult> {
     const started = performance.now();
     const durationMs = () => Math.round(performance.now() - started);
+    let executed = 0;
     try {
-      const result = await this.#runnerFor(tenant).execute(scope);
+      const runner = this.#runnerFor(tenant);
+      runner.on('unit-finished', ({ item }) => {
+        if (item.outcome === 'executed' && item.type === 'EXECUTION') executed++;
+      });
+      const result = await runner.execute(scope);
       const outcome = outcomeOf(result);
-      return { tenant: tenant.id, outcome, result, durationMs: durationMs(), ...(outcome === 'skipped' ? { reason: 'locked' as const } : {}) };
+      return { tenant: tenant.id, outcome, result, executed, durationMs: durationMs(), ...(outcome === 'skipped' ? { reason: 'locked' as const } : {}) };
     } catch (error) {
       const failure = tenantError(tenant.id, error);
       this.#logger.error(failure.message);
-      return { tenant: tenant.id, outcome: 'failed', error: failure, durationMs: durationMs() };
+      return { tenant: tenant.id, outcome: 'failed', error: failure, executed, durationMs: durationMs() };
     }
   }
 
@@ -203,13 +209,24 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
     return [...new Set(ids)].map((id) => byId.get(id) as TTenant);
   }
 
+  /**
+   * The plain single-database config of one tenant (its driver, `ctx.tenant` in `dependencies`),
+   * for work on one database: `mongock unlock --tenant acme`, a test, a repair script.
+   */
+  async configFor(id: string): Promise<MongockConfig> {
+    const [tenant] = await this.#select([id]);
+    return this.#configFor(tenant as TTenant);
+  }
+
+  #configFor(tenant: TTenant): MongockConfig {
+    return { ...this.#shared, driver: this.#tenants.driver(tenant), dependencies: { ...this.#shared.dependencies, tenant } };
+  }
+
   /** A single-database runner for one tenant: its driver, its logger prefix, `ctx.tenant`, events forwarded. */
   #runnerFor(tenant: TTenant): MongockRunner {
     const skip = this.#tenants.whenLocked === 'skip';
     const runner = createRunner({
-      ...this.#shared,
-      driver: this.#tenants.driver(tenant),
-      dependencies: { ...this.#shared.dependencies, tenant },
+      ...this.#configFor(tenant),
       logger: prefixed(this.#logger, tenant.id),
       // Try once: a tenant another process holds is that process's to migrate.
       ...(skip ? { lockConfig: { ...this.#shared.lockConfig, quitTryingAfterMs: 0 }, throwExceptionIfCannotObtainLock: false } : {}),

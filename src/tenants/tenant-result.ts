@@ -18,6 +18,8 @@ export interface TenantResult {
   /** The tenant's own result, when its run got as far as one. */
   readonly result?: MigrationResult;
   readonly error?: MongockError;
+  /** Change units this run executed in the tenant (also when a later one failed). */
+  readonly executed: number;
   readonly durationMs: number;
 }
 
