@@ -15,7 +15,8 @@
 // The runner class is re-exported as a value here (the core exports its type only) because Nest
 // injects by class: `constructor(private readonly runner: MongockRunner)`.
 export { MongockRunner } from '../runner/mongock-runner.ts';
-export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
+export { MultiTenantRunner } from '../tenants/multi-tenant-runner.ts';
+export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER, MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
 export { MongockModule } from './mongock.module.ts';
 export type {
   MongockDashboardOptions,
@@ -25,5 +26,11 @@ export type {
   MongockOptionsFactory,
   MongockStartupHook,
 } from './mongock-options.ts';
+export {
+  MongockTenantsLifecycle,
+  MongockTenantsModule,
+  type MongockTenantsModuleAsyncOptions,
+  type MongockTenantsModuleOptions,
+} from './mongock-tenants.module.ts';
 export { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
 export { nestLogger } from './nest-logger.ts';

@@ -15,3 +15,9 @@ export const MONGOCK_RUNNER = 'MONGOCK_RUNNER';
 
 /** The context Mongock's Nest logger writes under. */
 export const MONGOCK_LOGGER_CONTEXT = 'Mongock';
+
+/** The resolved options of `MongockTenantsModule`. */
+export const MONGOCK_TENANTS_OPTIONS = 'MONGOCK_TENANTS_OPTIONS';
+
+/** `MongockTenantsModule`'s `MultiTenantRunner`; an alias of the class token. */
+export const MONGOCK_TENANTS_RUNNER = 'MONGOCK_TENANTS_RUNNER';

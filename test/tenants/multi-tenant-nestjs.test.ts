@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
+import { defineChangeUnit, silentLogger, type Tenant } from '../../src/index.ts';
+import { MONGOCK_TENANTS_RUNNER, MongockTenantsModule, MultiTenantRunner } from '../../src/nestjs/index.ts';
+
+const createNotes = defineChangeUnit<SqliteChangeContext & { tenant: Tenant }>({
+  id: 'create-notes',
+  order: '001',
+  author: 'nest',
+  async execute({ sql, tenant }) {
+    if (tenant.id === 'broken') throw new Error('broken tenant');
+    await sql.exec('CREATE TABLE notes (tenant TEXT)');
+    await sql.run('INSERT INTO notes VALUES (?)', tenant.id);
+  },
+  async rollback({ sql }) {
+    await sql.exec('DROP TABLE notes');
+  },
+});
+
+describe('MongockTenantsModule (NestJS, SQLite tenants)', () => {
+  let dir: string;
+  const closers: Array<() => Promise<void>> = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mongock-nest-tenants-'));
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const notes = (id: string) => {
+    const db = new Database(join(dir, `${id}.db`), { readonly: true });
+    try {
+      return db.prepare('SELECT tenant FROM notes').all();
+    } finally {
+      db.close();
+    }
+  };
+  const app = async (ids: string[], extra: object = {}) => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MongockTenantsModule.forRoot({
+          changeUnits: [createNotes],
+          logger: silentLogger,
+          tenants: { list: () => ids.map((id) => ({ id })), driver: (tenant) => sqliteDriver({ filename: join(dir, `${tenant.id}.db`) }) },
+          ...extra,
+        }),
+      ],
+    }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    closers.push(() => nest.close());
+    return nest;
+  };
+
+  it('migrates every tenant at start-up and injects the runner for a tenant that signs up later', async () => {
+    const ids = ['acme', 'globex'];
+    const nest = await app(ids);
+    await nest.init();
+    expect(notes('acme')).toEqual([{ tenant: 'acme' }]);
+    expect(notes('globex')).toEqual([{ tenant: 'globex' }]);
+    const runner = nest.get(MultiTenantRunner);
+    expect(nest.get(MONGOCK_TENANTS_RUNNER)).toBe(runner);
+    ids.push('initech');
+    const signUp = await runner.execute({ tenants: ['initech'] });
+    expect(signUp.tenants.map((t) => [t.tenant, t.outcome])).toEqual([['initech', 'completed']]);
+    expect(notes('initech')).toEqual([{ tenant: 'initech' }]);
+  });
+
+  it('a failing tenant is logged and the application starts; with failOnTenantFailure the start-up is refused', async () => {
+    const starts = await app(['acme', 'broken']);
+    await starts.init();
+    expect(notes('acme')).toEqual([{ tenant: 'acme' }]);
+    const refuses = await app(['acme2', 'broken'], { failOnTenantFailure: true });
+    await expect(refuses.init()).rejects.toMatchObject({ code: 'CHANGE_FAILED', message: expect.stringContaining('Failed: broken') });
+  });
+});
