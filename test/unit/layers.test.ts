@@ -49,8 +49,8 @@ describe('layer check (scripts/check-layers.mjs)', () => {
   });
 
   it('fails on a folder that has no layer yet', () => {
-    const { code, output } = check(tree({ 'src/tenants/tenant.ts': 'export const x = 1;\n' }));
+    const { code, output } = check(tree({ 'src/widgets/widget.ts': 'export const x = 1;\n' }));
     expect(code).toBe(1);
-    expect(output).toContain('folder src/tenants has no layer');
+    expect(output).toContain('folder src/widgets has no layer');
   });
 });
