@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Db, Document, MongoClient, MongoClientOptions, ReadConcernLike, ReadPreferenceLike, WriteConcernSettings } from 'mongodb';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { optionalPackage } from '../shared/optional-package.ts';
 
 /**
  * The parts of a Mongoose `Connection` the driver uses (typed structurally so that Mongoose stays
@@ -26,19 +26,13 @@ export interface MongoCollectionSettings {
 
 type MongoClientConstructor = new (uri: string, options?: MongoClientOptions) => MongoClient;
 
-let constructorCache: MongoClientConstructor | undefined;
-
 /** Loads the `mongodb` package only when the driver needs to create a client, with an install hint when missing. */
-export function loadMongoClient(): MongoClientConstructor {
-  if (constructorCache !== undefined) return constructorCache;
-  try {
-    const require = createRequire(import.meta.url);
-    constructorCache = (require('mongodb') as { MongoClient: MongoClientConstructor }).MongoClient;
-    return constructorCache;
-  } catch (cause) {
-    throw new MongockError('DRIVER_ERROR', "The MongoDB driver needs the 'mongodb' package (version 6): run `npm install mongodb`.", { cause });
-  }
-}
+export const loadMongoClient = optionalPackage<MongoClientConstructor>({
+  specifier: 'mongodb',
+  needs: "The MongoDB driver needs the 'mongodb' package (version 6)",
+  install: 'mongodb',
+  pick: (module) => (module as { MongoClient: MongoClientConstructor }).MongoClient,
+});
 
 /** Characters MongoDB refuses in a database name on every platform (plus NUL). */
 const FORBIDDEN_DATABASE_CHARACTERS = /[/\\. "$\0]/;

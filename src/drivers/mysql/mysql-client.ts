@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { optionalPackage } from '../shared/optional-package.ts';
 
 /**
  * The `query` options of mysql2 that Mongock sets (a subset of mysql2's `QueryOptions`; Mongock
@@ -61,19 +61,13 @@ interface Mysql2Promise {
   createConnection(config: string | Record<string, unknown>): Promise<MysqlOwnedConnection>;
 }
 
-let moduleCache: Mysql2Promise | undefined;
-
 /** Loads `mysql2/promise` only when the MySQL driver opens a URI, with an install hint when missing. */
-export function loadMysql2(): Mysql2Promise {
-  if (moduleCache !== undefined) return moduleCache;
-  try {
-    const require = createRequire(import.meta.url);
-    moduleCache = require('mysql2/promise') as Mysql2Promise;
-    return moduleCache;
-  } catch (cause) {
-    throw new MongockError('DRIVER_ERROR', "The MySQL/MariaDB driver needs the 'mysql2' package: run `npm install mysql2`.", { cause });
-  }
-}
+export const loadMysql2 = optionalPackage<Mysql2Promise>({
+  specifier: 'mysql2/promise',
+  needs: "The MySQL/MariaDB driver needs the 'mysql2' package",
+  install: 'mysql2',
+  pick: (module) => module as Mysql2Promise,
+});
 
 /** The numeric server error (`errno`) or Node's error code of a mysql2 failure. */
 export function errorCode(error: unknown): { errno: number | undefined; code: string | undefined } {

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { MongockError } from '../../errors/mongock-error.ts';
+import { optionalPackage } from '../shared/optional-package.ts';
 
 /** What a query returns, as `pg` reports it (`rowCount` is null for commands without a count). */
 export interface PostgresQueryResult<T> {
@@ -48,16 +47,10 @@ export interface PostgresClientConfig {
 
 type ClientConstructor = new (config: PostgresClientConfig) => PostgresStandaloneClient;
 
-let clientCache: ClientConstructor | undefined;
-
 /** Loads `pg` only when the PostgreSQL driver opens its own connection, with an install hint when missing. */
-export function loadPgClient(): ClientConstructor {
-  if (clientCache !== undefined) return clientCache;
-  try {
-    const require = createRequire(import.meta.url);
-    clientCache = (require('pg') as { Client: ClientConstructor }).Client;
-    return clientCache;
-  } catch (cause) {
-    throw new MongockError('DRIVER_ERROR', "The PostgreSQL driver needs the 'pg' package: run `npm install pg`.", { cause });
-  }
-}
+export const loadPgClient = optionalPackage<ClientConstructor>({
+  specifier: 'pg',
+  needs: "The PostgreSQL driver needs the 'pg' package",
+  install: 'pg',
+  pick: (module) => (module as { Client: ClientConstructor }).Client,
+});

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { MongockError } from '../../errors/mongock-error.ts';
+import { optionalPackage } from '../shared/optional-package.ts';
 
 /** The parts of a better-sqlite3 statement the driver uses (typed structurally, as Kysely does). */
 export interface SqliteStatement {
@@ -21,16 +20,10 @@ export interface SqliteDatabase {
 
 type DatabaseConstructor = new (filename: string, options?: { timeout?: number }) => SqliteDatabase;
 
-let constructorCache: DatabaseConstructor | undefined;
-
 /** Loads better-sqlite3 only when the SQLite driver is used, with an install hint when missing. */
-export function loadBetterSqlite3(): DatabaseConstructor {
-  if (constructorCache !== undefined) return constructorCache;
-  try {
-    const require = createRequire(import.meta.url);
-    constructorCache = require('better-sqlite3') as DatabaseConstructor;
-    return constructorCache;
-  } catch (cause) {
-    throw new MongockError('DRIVER_ERROR', "The SQLite driver needs the 'better-sqlite3' package: run `npm install better-sqlite3`.", { cause });
-  }
-}
+export const loadBetterSqlite3 = optionalPackage<DatabaseConstructor>({
+  specifier: 'better-sqlite3',
+  needs: "The SQLite driver needs the 'better-sqlite3' package",
+  install: 'better-sqlite3',
+  pick: (module) => module as DatabaseConstructor,
+});
