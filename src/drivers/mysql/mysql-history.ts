@@ -50,6 +50,8 @@ export class MysqlHistory {
   readonly #session: MysqlSession;
   readonly #name: string;
   readonly #table: string;
+  /** A read of this connection found the table. */
+  #seen = false;
 
   constructor(session: MysqlSession, tableName: string) {
     this.#session = session;
@@ -58,10 +60,13 @@ export class MysqlHistory {
   }
 
   /**
-   * Creates the table when it is missing. Looks first, so that a user with only SELECT/INSERT/
-   * UPDATE rights runs against tables a DBA created from the documented DDL.
+   * Creates the table when it is missing. Looks first (or knows from this connection's history
+   * read), so that a user with only SELECT/INSERT/UPDATE rights runs against tables a DBA
+   * created from the documented DDL.
    */
   async create(): Promise<void> {
+    // Mongock never drops its tables: one seen by a read of this connection is still there.
+    if (this.#seen) return;
     try {
       await this.#session.rows(`SELECT 1 FROM ${this.#table} LIMIT 0`);
       return;
@@ -87,6 +92,7 @@ export class MysqlHistory {
       if (errorCode(error).errno === ER.NO_SUCH_TABLE) return [];
       throw accessError(error, 'read', 'history', this.#session.database, this.#name);
     }
+    this.#seen = true;
     return rows.map((row) =>
       entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1', this.#table),
     );

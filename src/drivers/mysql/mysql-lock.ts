@@ -81,8 +81,7 @@ export class MysqlLock implements LockPrimitive {
       );
     }
     try {
-      await this.#createTable();
-      const [previous] = await this.#read();
+      const [previous] = await this.#readCreating();
       const marker = readInProgressMarker(previous?.in_progress ?? null);
       if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
       const fence = Number(previous?.fence ?? 0) + 1;
@@ -259,10 +258,14 @@ export class MysqlLock implements LockPrimitive {
     return row?.ours === 1;
   }
 
-  async #createTable(): Promise<void> {
+  /**
+   * The lock row, creating the table when it is missing (under GET_LOCK, so by one process at a
+   * time). Reading the row is the existence check: a table a DBA created from the documented DDL
+   * is used as it is, by a role without CREATE.
+   */
+  async #readCreating(): Promise<LockRow[]> {
     try {
-      await this.#session.rows(`SELECT 1 FROM ${this.#table} LIMIT 0`);
-      return;
+      return await this.#read();
     } catch (error) {
       if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'lock', this.#session.database, this.#tableName);
     }
@@ -271,6 +274,7 @@ export class MysqlLock implements LockPrimitive {
     } catch (error) {
       throw accessError(error, 'create', 'lock', this.#session.database, this.#tableName);
     }
+    return [];
   }
 
   #read(): Promise<LockRow[]> {
