@@ -4,7 +4,10 @@
 // driver, next to the peers run by the same script on the same servers, alternating, so that a
 // ratio is taken within one round and the median of those ratios is reported. Writes
 // bench/RESULTS.md. Servers: `bash scripts/test-servers.sh up` (override with MONGOCK_BENCH_*_URL).
-// `--quick`: fewer rounds and no 10,000 scale (a smoke run). Not part of `npm test`.
+// `--quick`: fewer rounds and no 10,000 scale (a smoke run). MONGOCK_BENCH_STARTUP_ROUNDS,
+// MONGOCK_BENCH_APPLY_ROUNDS, MONGOCK_BENCH_UNITS and MONGOCK_BENCH_SCALE (e.g. `10,100,1000`)
+// override the defaults (9, 3, 1000, 10 to 10,000). RESULTS.md is rewritten after each section,
+// marked partial until the run ends. Not part of `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,10 +23,11 @@ if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync('npm', ['run', '--
 const POSTGRES = process.env.MONGOCK_BENCH_POSTGRES_URL ?? 'postgres://mongock:mongock@127.0.0.1:54329/mongock_test';
 const MONGODB = process.env.MONGOCK_BENCH_MONGODB_URL ?? 'mongodb://127.0.0.1:27027/';
 const MYSQL = process.env.MONGOCK_BENCH_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33069/mongock_test';
-const STARTUP_ROUNDS = quick ? 3 : 9;
-const APPLY_ROUNDS = quick ? 1 : 3;
-const N = Number(process.env.MONGOCK_BENCH_UNITS ?? 1000);
-const SCALE = quick ? [10, 100] : [10, 100, 1000, 10_000];
+const env = process.env;
+const STARTUP_ROUNDS = Number(env.MONGOCK_BENCH_STARTUP_ROUNDS ?? (quick ? 3 : 9));
+const APPLY_ROUNDS = Number(env.MONGOCK_BENCH_APPLY_ROUNDS ?? (quick ? 1 : 3));
+const N = Number(env.MONGOCK_BENCH_UNITS ?? 1000);
+const SCALE = env.MONGOCK_BENCH_SCALE?.split(',').map(Number) ?? (quick ? [10, 100] : [10, 100, 1000, 10_000]);
 
 const work = join(here, '.work');
 rmSync(work, { recursive: true, force: true });
@@ -149,6 +153,13 @@ const x = (value) => `${value.toFixed(2)}×`;
 
 // ---------------------------------------------------------------- scenarios
 
+const SERVER = {
+  sqlite: 'SQLite (better-sqlite3, a file on local disk, WAL)',
+  postgres: 'PostgreSQL 15 (fsync on)',
+  mongodb: 'MongoDB wire: FerretDB 1.24 on SQLite (standalone, no transactions)',
+  mysql: 'MariaDB',
+};
+
 const PEERS = { postgres: ['knex', 'kysely', 'node-pg-migrate'], mongodb: ['migrate-mongo', 'umzug', 'mongo-migrate-ts'], sqlite: [], mysql: [] };
 const DBS = ['sqlite', 'postgres', 'mongodb', 'mysql'];
 
@@ -159,6 +170,8 @@ async function applied(db, tool, kind, n, name) {
 }
 
 const startupTables = [];
+const applyTables = [];
+const scale = [];
 for (const db of DBS) {
   const name = (tool) => `bench_s_${tool.replaceAll('-', '_')}_${N}`;
   await applied(db, 'mongock', 'mjs', N, name('mongock'));
@@ -195,9 +208,9 @@ for (const db of DBS) {
   ];
   startupTables.push({ db, lines: await alternate(lines, STARTUP_ROUNDS) });
   process.stderr.write(`start-up on ${db} measured\n`);
+  report();
 }
 
-const applyTables = [];
 for (const db of DBS) {
   const target = (tool) => `bench_a_${tool.replaceAll('-', '_')}`;
   const job = (tool, extra = {}) => ({ tool, mode: 'apply', db, n: N, target: targets[db](target(tool + (extra.strategy ?? ''))), ...extra });
@@ -218,9 +231,9 @@ for (const db of DBS) {
   for (const peer of PEERS[db]) lines.push(line(peer, job(peer, { dir: units(peer, N) }), () => reset(db, target(peer))));
   applyTables.push({ db, lines: await alternate(lines, APPLY_ROUNDS) });
   process.stderr.write(`apply on ${db} measured\n`);
+  report();
 }
 
-const scale = [];
 for (const db of DBS) {
   for (const n of SCALE) {
     const rounds = n >= 10_000 ? 1 : 3;
@@ -234,6 +247,7 @@ for (const db of DBS) {
     const baseline = line('baseline', { tool: 'baseline', mode: 'startup', db, target: targets[db](`${name}_s`) });
     await alternate([startup, baseline], rounds);
     scale.push({ db, n, apply, startup, baseline });
+    report();
   }
   process.stderr.write(`scale on ${db} measured\n`);
 }
@@ -258,77 +272,77 @@ await pgAdmin.end();
 await mongoAdmin.close();
 await mysqlAdmin.end();
 rmSync(work, { recursive: true, force: true });
+report(true);
 
-const SERVER = {
-  sqlite: 'SQLite (better-sqlite3, a file on local disk, WAL)',
-  postgres: 'PostgreSQL 15 (fsync on)',
-  mongodb: 'MongoDB wire: FerretDB 1.24 on SQLite (standalone, no transactions)',
-  mysql: 'MariaDB',
-};
-const loadAtEnd = loadavg();
-const out = [];
-out.push('# Benchmark results', '');
-out.push(
-  `Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}.`,
-  `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((v) => v.toFixed(2)).join(', ')}; at the end: ${loadAtEnd.map((v) => v.toFixed(2)).join(', ')}. The machine is shared: read the ratios (both sides measured in the same round, alternating), not the absolute times.`,
-  '',
-  'Every figure is a whole process (`node` start to exit): wall time, median of the rounds (min–max in brackets), and its peak RSS.',
-  `A ratio is the median over rounds of the two wall times measured back to back in that round. Units are no-ops, ${N.toLocaleString('en-US')} of them as files in one folder, as users keep them; the peers are driven through their programmatic API with their documented file format.`,
-  '',
-);
-out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
-for (const { db, lines } of startupTables) {
-  const [base, ours] = lines;
-  out.push(`### ${SERVER[db]}`, '', '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |', '| --- | --- | --- | --- | --- |');
-  for (const l of lines) {
-    const walls = l.runs.map((run) => run.wall);
-    out.push(
-      `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === base ? '' : x(ratio(l, base))} | ${l === ours || l === base ? '' : x(ratio(l, ours))} |`,
-    );
-  }
-  out.push('');
-}
-out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
-for (const { db, lines } of applyTables) {
-  const [ours] = lines;
-  out.push(`### ${SERVER[db]}`, '', '| process | wall | per unit | peak RSS | vs. mongock (first line) |', '| --- | --- | --- | --- | --- |');
-  for (const l of lines) {
-    const walls = l.runs.map((run) => run.wall);
-    out.push(
-      `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${(median(walls) / N).toFixed(2)} ms | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === ours ? '' : x(ratio(l, ours))} |`,
-    );
-  }
-  out.push('');
-}
-out.push('## Scale: mongock with 10 to 10,000 `.mjs` unit files', '');
-out.push(
-  '| database | units | apply (wall) | apply per unit | apply peak RSS | start-up (wall) | start-up peak RSS | start-up vs. baseline |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
-);
-for (const { db, n, apply, startup, baseline } of scale) {
-  const w = (l) => median(l.runs.map((run) => run.wall));
-  const r = (l) => median(l.runs.map((run) => run.rss));
+/** Writes bench/RESULTS.md from what is measured so far (after each section), and at the end the README's quote. */
+function report(done = false) {
+  const loadAtEnd = loadavg();
+  const out = [];
+  out.push('# Benchmark results', '');
   out.push(
-    `| ${db} | ${n.toLocaleString('en-US')} | ${ms(w(apply))} | ${(w(apply) / n).toFixed(2)} ms | ${mb(r(apply))} | ${ms(w(startup))} | ${mb(r(startup))} | ${x(ratio(startup, baseline))} |`,
+    `Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}.`,
+    `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((v) => v.toFixed(2)).join(', ')}; ${done ? 'at the end' : 'when this file was last written'}: ${loadAtEnd.map((v) => v.toFixed(2)).join(', ')}. The machine is shared: read the ratios (both sides measured in the same round, alternating), not the absolute times.`,
+    done ? '' : '**Partial: the run had not finished when this file was last written; the sections below are those measured so far.**',
+    '',
+    'Every figure is a whole process (`node` start to exit): wall time, median of the rounds (min–max in brackets), and its peak RSS.',
+    `A ratio is the median over rounds of the two wall times measured back to back in that round. Units are no-ops, ${N.toLocaleString('en-US')} of them as files in one folder, as users keep them; the peers are driven through their programmatic API with their documented file format.`,
+    '',
   );
-}
-out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
-writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
+  out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
+  for (const { db, lines } of startupTables) {
+    const [base, ours] = lines;
+    out.push(`### ${SERVER[db]}`, '', '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |', '| --- | --- | --- | --- | --- |');
+    for (const l of lines) {
+      const walls = l.runs.map((run) => run.wall);
+      out.push(
+        `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === base ? '' : x(ratio(l, base))} | ${l === ours || l === base ? '' : x(ratio(l, ours))} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
+  for (const { db, lines } of applyTables) {
+    const [ours] = lines;
+    out.push(`### ${SERVER[db]}`, '', '| process | wall | per unit | peak RSS | vs. mongock (first line) |', '| --- | --- | --- | --- | --- |');
+    for (const l of lines) {
+      const walls = l.runs.map((run) => run.wall);
+      out.push(
+        `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${(median(walls) / N).toFixed(2)} ms | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === ours ? '' : x(ratio(l, ours))} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push('## Scale: mongock with 10 to 10,000 `.mjs` unit files', '');
+  out.push(
+    '| database | units | apply (wall) | apply per unit | apply peak RSS | start-up (wall) | start-up peak RSS | start-up vs. baseline |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const { db, n, apply, startup, baseline } of scale) {
+    const w = (l) => median(l.runs.map((run) => run.wall));
+    const r = (l) => median(l.runs.map((run) => run.rss));
+    out.push(
+      `| ${db} | ${n.toLocaleString('en-US')} | ${ms(w(apply))} | ${(w(apply) / n).toFixed(2)} ms | ${mb(r(apply))} | ${ms(w(startup))} | ${mb(r(startup))} | ${x(ratio(startup, baseline))} |`,
+    );
+  }
+  out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
+  writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
+  if (!done) return;
 
-// The README quotes the headline figures: start-up vs. baseline and the best peer, apply vs. the best peer.
-const quote = [
-  '| database | start-up, `.mjs` files, vs. baseline | fastest peer start-up vs. mongock | apply vs. mongock (peers) |',
-  '| --- | --- | --- | --- |',
-];
-for (const { db, lines } of startupTables) {
-  const [base, ours, ...rest] = lines;
-  const peers = rest.slice(2);
-  const best = (list, reference) => (list.length === 0 ? '' : list.map((l) => `${l.label} ${x(ratio(l, reference))}`).join(', '));
-  const applyLines = applyTables.find((t) => t.db === db).lines;
-  quote.push(`| ${SERVER[db]} | ${x(ratio(ours, base))} | ${best(peers, ours)} | ${best(applyLines.slice(1), applyLines[0])} |`);
+  // The README quotes the headline figures: start-up vs. baseline and the best peer, apply vs. the best peer.
+  const quote = [
+    '| database | start-up, `.mjs` files, vs. baseline | fastest peer start-up vs. mongock | apply vs. mongock (peers) |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const { db, lines } of startupTables) {
+    const [base, ours, ...rest] = lines;
+    const peers = rest.slice(2);
+    const best = (list, reference) => (list.length === 0 ? '' : list.map((l) => `${l.label} ${x(ratio(l, reference))}`).join(', '));
+    const applyLines = applyTables.find((t) => t.db === db).lines;
+    quote.push(`| ${SERVER[db]} | ${x(ratio(ours, base))} | ${best(peers, ours)} | ${best(applyLines.slice(1), applyLines[0])} |`);
+  }
+  const readmePath = join(root, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const block = `<!-- bench:start -->\n${quote.join('\n')}\n\n(${N.toLocaleString('en-US')} units; a ratio above 1 means slower than what it is compared with; ${new Date().toISOString().slice(0, 10)}, load average ${loadAtStart[0].toFixed(1)}.)\n<!-- bench:end -->`;
+  writeFileSync(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*?<!-- bench:end -->/, block));
+  process.stdout.write(out.join('\n'));
 }
-const readmePath = join(root, 'README.md');
-const readme = readFileSync(readmePath, 'utf8');
-const block = `<!-- bench:start -->\n${quote.join('\n')}\n\n(${N.toLocaleString('en-US')} units; a ratio above 1 means slower than what it is compared with; ${new Date().toISOString().slice(0, 10)}, load average ${loadAtStart[0].toFixed(1)}.)\n<!-- bench:end -->`;
-writeFileSync(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*?<!-- bench:end -->/, block));
-process.stdout.write(out.join('\n'));
