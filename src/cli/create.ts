@@ -1,12 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { extname, join, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { hasText } from '../change/unit-order.ts';
 import { type MongockRunner, silentLogger } from '../index.ts';
 import { CliError } from './cli-error.ts';
 import type { Command } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
+import { builtInFileTemplate, type FileUnitKind } from './file-unit-templates.ts';
 import { nextOrder, sortsAfterAll } from './next-order.ts';
 import { type LoadedConfig, loadConfig, runnerFor } from './open-runner.ts';
 import { detectProject, type Language, type ModuleKind } from './project.ts';
@@ -16,14 +17,15 @@ import { builtInUnitTemplate, contextTypeFor, fillTemplate, type UnitStyle } fro
 export const createCommand: Command = {
   name: 'create',
   summary: 'Scaffold a change unit file with the next order',
-  usage: 'create <name> [--lang ts|js] [--style decorator|define] [options]',
+  usage: 'create <name> [--lang ts|js] [--style decorator|define] [--sql | --declarative] [options]',
   description:
     'Writes <dir>/<order>_<name>.<ext> (first migrationScanPath of the config, or --dir). The order sorts after every\n' +
     'existing unit as the runner compares orders (as strings): numeric orders of one width go up by one at that width,\n' +
     'date stamps take the current stamp, anything else extends the greatest order; an order that would not run last\n' +
     '(--order, or a unit without order) is refused unless --allow-confusing-ordering. Templates: --template <file>, else\n' +
     '.mongock/templates/change-unit[.<style>].<ext> next to the config, else the built-in one; placeholders {{id}}\n' +
-    '{{order}} {{author}} {{className}}.',
+    '{{order}} {{author}} {{className}}. --sql writes <order>_<name>.sql (docs/sql-units.md), --declarative a MongoDB\n' +
+    '<order>_<name>.json (docs/declarative-units.md); their id is the file name without extension.',
   maxPositionals: 1,
   options: {
     dir: { type: 'string', value: '<folder>', description: 'Where to write it (default: the first migrationScanPath)' },
@@ -33,8 +35,10 @@ export const createCommand: Command = {
     template: { type: 'string', value: '<file>', description: 'Template file to fill instead of the default one' },
     order: { type: 'string', value: '<order>', description: 'Order to give it (default: one that sorts after every existing unit)' },
     'allow-confusing-ordering': { type: 'boolean', description: 'Write it even if it would not run after every existing unit' },
+    sql: { type: 'boolean', description: 'Write a .sql change unit (PostgreSQL, MySQL/MariaDB, SQLite)' },
+    declarative: { type: 'boolean', description: 'Write a declarative MongoDB unit (.json listing commands)' },
   },
-  examples: ['mongock create add-status-field', 'mongock create seed-users --lang js --style define'],
+  examples: ['mongock create add-status-field', 'mongock create seed-users --lang js --style define', 'mongock create add-email --sql'],
   async run(context) {
     const { io, out, values, positionals } = context;
     const name = positionals[0];
@@ -65,7 +69,19 @@ export const createCommand: Command = {
     if (style !== 'decorator' && style !== 'define') throw new CliError('USAGE', `--style must be decorator or define; got '${String(style)}'.`);
     if (style === 'decorator' && language === 'js') throw new CliError('USAGE', 'Decorators need TypeScript; use --style define for JavaScript.');
     const module: ModuleKind = configExt === '.mjs' ? 'esm' : configExt === '.cjs' ? 'cjs' : project.module;
-    const ext = language === 'ts' ? 'ts' : configExt === '.mjs' ? 'mjs' : configExt === '.cjs' ? 'cjs' : 'js';
+    const fileKind = fileUnitKind(values);
+    const ext =
+      fileKind === 'sql'
+        ? 'sql'
+        : fileKind === 'declarative'
+          ? 'json'
+          : language === 'ts'
+            ? 'ts'
+            : configExt === '.mjs'
+              ? 'mjs'
+              : configExt === '.cjs'
+                ? 'cjs'
+                : 'js';
 
     await mkdir(dir, { recursive: true });
     const runner = loaded === undefined ? undefined : runnerFor(context, loaded, silentLogger);
@@ -89,22 +105,26 @@ export const createCommand: Command = {
       throw confusingOrder(order, existing);
     const file = join(dir, `${safeFilePart(order)}_${id}.${ext}`);
     if (existsSync(file)) throw new CliError('USAGE', `${file} already exists.`);
+    // A file unit's id is its file name without extension (docs/sql-units.md).
+    const unitId = fileKind === undefined ? id : basename(file, `.${ext}`);
 
-    const templateFile = pickTemplate(values.template as string | undefined, io.cwd, loaded?.dir ?? io.cwd, style, ext);
+    const templateFile = pickTemplate(values.template as string | undefined, io.cwd, loaded?.dir ?? io.cwd, fileKind ?? style, ext);
     const template =
-      templateFile === undefined
-        ? builtInUnitTemplate(language, module, style, contextTypeFor((loaded?.config.driver as { name?: unknown } | undefined)?.name))
-        : await readFile(templateFile, 'utf8');
+      templateFile !== undefined
+        ? await readFile(templateFile, 'utf8')
+        : fileKind !== undefined
+          ? builtInFileTemplate(fileKind)
+          : builtInUnitTemplate(language, module, style, contextTypeFor((loaded?.config.driver as { name?: unknown } | undefined)?.name));
     const author = (values.author as string | undefined) ?? (loaded?.config.defaultAuthor as string | undefined) ?? safeUser();
     const className = id.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase()).replace(/^(\d)/, '_$1');
-    await writeFile(file, fillTemplate(template, { id, order, author, className }));
+    await writeFile(file, fillTemplate(template, { id: unitId, order, author, className }));
 
     // Load it back through the runner, so a broken template fails here rather than at deploy, and
     // so that "runs last" is judged by the runner's own sort, not only by this file's reasoning.
     const units = runner === undefined ? undefined : (await runnerFor(context, loaded!).validate()).units;
-    const created = units?.find((unit) => unit.changeId === id && unit.source === file);
+    const created = units?.find((unit) => unit.changeId === unitId && unit.source === file);
     if (units !== undefined && created === undefined)
-      out.warn(`${file} was written, but no change unit '${id}' was loaded from it (profiles, system versions or the template?).`);
+      out.warn(`${file} was written, but no change unit '${unitId}' was loaded from it (profiles, system versions or the template?).`);
     if (units !== undefined && created !== undefined && units.at(-1) !== created && !allowConfusing) {
       await unlink(file);
       const last = units.at(-1)!;
@@ -112,14 +132,33 @@ export const createCommand: Command = {
         hint: 'Pass --order with a later order, or --allow-confusing-ordering to write it anyway.',
       });
     }
-    out.json({ command: 'create', ok: true, file, changeId: id, order, author, language, style, state: 'pending', template: templateFile ?? 'built-in' });
+    out.json({
+      command: 'create',
+      ok: true,
+      file,
+      changeId: unitId,
+      order,
+      author,
+      kind: fileKind ?? 'code',
+      ...(fileKind === undefined ? { language, style } : {}),
+      state: 'pending',
+      template: templateFile ?? 'built-in',
+    });
     out.print(`Created ${relative(io.cwd, file)}`);
-    out.print(`${out.colors.yellow('pending')}  ${order}  ${id}  (${author})`);
+    out.print(`${out.colors.yellow('pending')}  ${order}  ${unitId}  (${author})`);
     return EXIT_CODES.ok;
   },
 };
 
-function pickTemplate(explicit: string | undefined, cwd: string, configDir: string, style: UnitStyle, ext: string): string | undefined {
+function fileUnitKind(values: Readonly<Record<string, unknown>>): FileUnitKind | undefined {
+  if (values.sql === true && values.declarative === true)
+    throw new CliError('USAGE', '--sql and --declarative exclude each other: a unit is one file of one kind.');
+  if ((values.sql === true || values.declarative === true) && (values.lang !== undefined || values.style !== undefined))
+    throw new CliError('USAGE', '--lang and --style are for code units; --sql and --declarative write a file that is not code.');
+  return values.sql === true ? 'sql' : values.declarative === true ? 'declarative' : undefined;
+}
+
+function pickTemplate(explicit: string | undefined, cwd: string, configDir: string, style: UnitStyle | FileUnitKind, ext: string): string | undefined {
   if (explicit !== undefined) {
     const file = resolve(cwd, explicit);
     if (!existsSync(file)) throw new CliError('USAGE', `Template ${file} does not exist.`);

@@ -4,6 +4,7 @@ import { EXIT_CODES } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
 import { formatDuration, renderTable } from './table.ts';
 import { statusTenants, TENANT_MODE_OPTIONS } from './tenants.ts';
+import { unitFileKind } from './unit-file-kind.ts';
 
 /** `mongock status` (alias `list`): every unit and its state, read-only. */
 export const statusCommand: Command = {
@@ -54,6 +55,7 @@ export const statusCommand: Command = {
         checksum: unit.checksum,
         recordedChecksum: unit.recordedChecksum,
         source: unit.source ?? null,
+        kind: unitFileKind(unit.source),
         afterStep: unit.afterStep,
         manual: unit.manual === null ? null : { ...unit.manual, at: unit.manual.at.toISOString() },
       })),
@@ -138,15 +140,18 @@ function printStatus(
     const manual = unit.manual === null ? '' : ` ${colors.dim(`(marked by ${unit.manual.by})`)}`;
     return `${unit.changed ? `${base} ${colors.red('(changed)')}` : base}${after}${manual}`;
   };
+  // The kind column appears once a project has units that are not code (.sql, .json, .yaml).
+  const showKind = units.some((unit) => unitFileKind(unit.source) !== 'code');
   if (units.length === 0) out.print('No change units found.');
   else
     out.print(
       renderTable(
-        ['order', 'change', 'author', 'state', 'executed at', 'duration', 'host'],
+        ['order', 'change', 'author', ...(showKind ? ['kind'] : []), 'state', 'executed at', 'duration', 'host'],
         units.map((unit) => [
           unit.order,
           unit.changeId,
           unit.author,
+          ...(showKind ? [unitFileKind(unit.source)] : []),
           state(unit),
           unit.executedAt?.toISOString() ?? '-',
           unit.executedAt === null ? '-' : formatDuration(unit.executionMillis),
