@@ -1,10 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../cli/cli-harness.ts';
 import { projectRoot } from '../support/processes.ts';
 
@@ -29,6 +29,8 @@ beforeAll(() => {
   const tarball = join(work, (JSON.parse(out) as { filename: string }[])[0]!.filename);
   execFileSync('tar', ['xzf', tarball, '-C', work]);
 }, 240_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function project(name: string, files: Record<string, string>, links: readonly string[]): string {
   const dir = join(work, name);
@@ -154,6 +156,11 @@ describe('first contact: the packed tarball in fresh projects', () => {
           DOCS().filter((doc) => doc !== 'docs/nestjs.md'),
         ),
       ).toBeGreaterThanOrEqual(8);
+      // A factory as Nest/DI users write one: the class it receives can be constructed.
+      writeFileSync(
+        join(dir, 'factory.ts'),
+        "import { MongockBuilder } from 'mongock';\nexport const builder = new MongockBuilder().setChangeUnitFactory((C) => new C());\n",
+      );
       await tsc(dir, '-p', '.');
     },
     TIMEOUT_MS,
