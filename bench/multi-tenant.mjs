@@ -124,7 +124,8 @@ const lines = [
   'Connections: each tenant being migrated holds one pooled connection for its whole run (its',
   'advisory lock lives on it), so the peak is bounded by `concurrency` (and the pool), never by the',
   'number of tenants. One run, not a median: a whole scenario takes tens of seconds and the',
-  'machine is shared; treat differences under ~10% as noise.',
+  'machine is shared; treat differences under ~10% as noise. The loop runs first, on a colder',
+  'server and page cache: part of its gap to concurrency 1 is that, not the runner.',
   '',
 ];
 writeFileSync(join(here, 'RESULTS-multi-tenant.md'), lines.join('\n'));
