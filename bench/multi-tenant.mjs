@@ -79,9 +79,7 @@ async function scenarioRun(label, run) {
   const pool = new pg.Pool({ connectionString: URL, max: POOL_MAX, application_name: application });
   try {
     const [ms, peak] = await measured(application, () => run(tenants, pool));
-    const { rows: check } = await admin.query(
-      `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname LIKE '${prefix}\\_%' AND tablename = 'items'`,
-    );
+    const { rows: check } = await admin.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname LIKE '${prefix}\\_%' AND tablename = 'items'`);
     if (check[0].n !== TENANTS) throw new Error(`${label}: ${check[0].n} of ${TENANTS} tenants migrated`);
     rows.push({ label, ms, peak });
     console.log(`${label}: ${(ms / 1000).toFixed(1)} s, peak ${peak} connections`);
@@ -100,7 +98,11 @@ await scenarioRun('single-database runner in a loop (one tenant at a time)', asy
 });
 for (const concurrency of [1, 4, 16]) {
   await scenarioRun(`multiTenantRunner, concurrency ${concurrency}`, async (tenants, pool) => {
-    const result = await multiTenantRunner({ changeUnits: units, logger: silentLogger, tenants: { list: tenants, driver: driverFor(pool), concurrency } }).execute();
+    const result = await multiTenantRunner({
+      changeUnits: units,
+      logger: silentLogger,
+      tenants: { list: tenants, driver: driverFor(pool), concurrency },
+    }).execute();
     if (!result.ok) throw new Error(`failed tenants: ${result.summary.failed}`);
   });
 }
@@ -117,8 +119,7 @@ const lines = [
   '| how | wall time | per tenant | vs. the loop | peak server connections |',
   '| --- | --- | --- | --- | --- |',
   ...rows.map(
-    (row) =>
-      `| ${row.label} | ${(row.ms / 1000).toFixed(1)} s | ${(row.ms / TENANTS).toFixed(1)} ms | ${(loop / row.ms).toFixed(2)}× | ${row.peak} |`,
+    (row) => `| ${row.label} | ${(row.ms / 1000).toFixed(1)} s | ${(row.ms / TENANTS).toFixed(1)} ms | ${(loop / row.ms).toFixed(2)}× | ${row.peak} |`,
   ),
   '',
   'Connections: each tenant being migrated holds one pooled connection for its whole run (its',
