@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
-import { defineChangeUnit, isMongockError, type MultiTenantEvents, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
+import { defineChangeUnit, isMongockError, MongockBuilder, type MultiTenantEvents, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
 
 interface FileTenant extends Tenant {
   readonly file: string;
@@ -232,6 +232,34 @@ describe('multi-tenant runs (SQLite files, in one process)', () => {
       ['y', 'completed'],
     ]);
     expect(mixed.tenants[0]!.error).toMatchObject({ code: 'DRIVER_ERROR', message: "Tenant 'x': no credentials for x" });
+  });
+
+  it('a MongockBuilder collects the shared settings: multiTenantRunner({ ...builder.toConfig(), tenants })', async () => {
+    const builder = new MongockBuilder()
+      .addChangeUnits(...units(3))
+      .setLogger(silentLogger)
+      .withMetadata({ release: 'r1' });
+    const mt = multiTenantRunner({
+      ...builder.toConfig(),
+      tenants: { list: [tenant('a'), tenant('b')], driver: (t: FileTenant) => sqliteDriver({ filename: t.file }) },
+    });
+    const result = await mt.execute();
+    expect(result.tenants.map((t) => [t.tenant, t.outcome, t.executed])).toEqual([
+      ['a', 'completed', 3],
+      ['b', 'completed', 3],
+    ]);
+    const db = new Database(tenant('b').file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT DISTINCT metadata FROM mongockChangeLog').all()).toEqual([{ metadata: '{"release":"r1"}' }]);
+    } finally {
+      db.close();
+    }
+    expect(() =>
+      multiTenantRunner({
+        ...builder.setDriver(sqliteDriver({ filename: tenant('x').file })).toConfig(),
+        tenants: { list: [], driver: () => null as never },
+      } as never),
+    ).toThrow(/remove the top-level 'driver' option/);
   });
 
   it('a bad config is refused at once, before any tenant is listed', () => {
