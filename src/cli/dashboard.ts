@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type DashboardSource, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, type RunningDashboard, startDashboard } from '../dashboard/index.ts';
-import type { MongockConfig } from '../index.ts';
+import { type MongockConfig, multiTenantRunner } from '../index.ts';
 import { CliError } from './cli-error.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
@@ -66,7 +66,13 @@ export const dashboardCommand: Command = {
 /** The one config every command finds, or with `--database name=file` (repeated) one named entry per config file. */
 async function dashboardSource(context: CommandContext): Promise<DashboardSource> {
   const entries = (context.values.database as readonly string[] | undefined) ?? [];
-  if (entries.length === 0) return (await loadConfig(context)).config as unknown as MongockConfig;
+  if (entries.length === 0) {
+    const loaded = await loadConfig(context);
+    if (loaded.multiTenant === undefined) return loaded.config as unknown as MongockConfig;
+    // Every tenant of a multi-tenant config is a database of its own: one card each.
+    const tenants = await multiTenantRunner(loaded.multiTenant).tenantConfigs();
+    return { databases: tenants.map(({ tenant, config }) => ({ name: tenant.id, config })) };
+  }
   if (context.values.config !== undefined)
     throw new CliError('USAGE', '--config and --database do not go together: give every config as --database <name>=<file>.', { hint: DASHBOARD_HELP });
   const start = context.io.cwd;

@@ -218,6 +218,21 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
     return this.#configFor(tenant as TTenant);
   }
 
+  /**
+   * Every listed tenant (or the selected ones) with its plain single-database config, from one
+   * listing: what the dashboard shows, one card per tenant.
+   *
+   * @example
+   * ```ts
+   * const databases = (await runner.tenantConfigs()).map(({ tenant, config }) => ({ name: tenant.id, config }));
+   * createServer(createDashboardHandler({ databases })).listen(8080, '127.0.0.1');
+   * ```
+   */
+  async tenantConfigs(selection: TenantSelection = {}): Promise<ReadonlyArray<{ readonly tenant: TTenant; readonly config: MongockConfig }>> {
+    const tenants = await this.#select(selection.tenants);
+    return tenants.map((tenant) => ({ tenant, config: this.#configFor(tenant) }));
+  }
+
   #configFor(tenant: TTenant): MongockConfig {
     return { ...this.#shared, driver: this.#tenants.driver(tenant), dependencies: { ...this.#shared.dependencies, tenant } };
   }

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, ensureBuilt, mongock, tempProject } from '../cli/cli-harness.ts';
+import { ensureBuilt, mongock, tempProject } from '../cli/cli-harness.ts';
 import { type DashboardDatabaseFixture, postgresFixture } from './support/dashboard-fixture.ts';
+import { serve } from './support/serve-dashboard.ts';
 
 // `mongock dashboard` as a real process on a PostgreSQL JSON config whose password comes from the
 // environment: the safety rules at start-up, the token, --open, and nothing secret in its output.
@@ -22,47 +22,6 @@ export default defineChangeUnit({ id: 'break', order: '0002', author: 'ada',
   async rollback() {} });
 `,
 };
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output(): { stdout: string; stderr: string };
-  stop(): Promise<number | null>;
-}
-
-/** Starts `mongock dashboard ...` and waits for the line with its address. */
-function serve(args: readonly string[], cwd: string, env: Record<string, string>): Promise<Served> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'dashboard', ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mongock dashboard did not start:\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const found = /Mongock dashboard: (\S+)/.exec(stdout);
-      if (found === null) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        url: found[1]!,
-        output: () => ({ stdout, stderr }),
-        stop: () => {
-          child.kill('SIGTERM');
-          return closed;
-        },
-      });
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    void closed.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`mongock dashboard exited (${code}) before serving:\n${stdout}\n${stderr}`));
-    });
-  });
-}
 
 describe('mongock dashboard', () => {
   let fixture: DashboardDatabaseFixture;

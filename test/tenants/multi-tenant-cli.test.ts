@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, mongock, mongockOnTty, parseJson, screenText, tempProject } from '../cli/cli-harness.ts';
+import { serve } from '../dashboard/support/serve-dashboard.ts';
 
 const CONFIG = `import { defineMultiTenantConfig } from 'mongock';
 import { sqliteDriver } from 'mongock/sqlite';
@@ -128,5 +129,29 @@ describe('mongock CLI on a multi-tenant config (SQLite files)', () => {
     const doctor = await mongock(['doctor', '--json'], { cwd, env: { TENANTS: 'a,b,c,d,e,f' } });
     expect(doctor.code).toBe(0);
     expect((parseJson(doctor) as { tenants: unknown[] }).tenants).toHaveLength(6);
+  });
+});
+
+describe('mongock dashboard on a multi-tenant config', () => {
+  let dir: string;
+  beforeAll(() => ensureBuilt());
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows one card per tenant, each its own database', async () => {
+    dir = tempProject({ 'mongock.config.mjs': CONFIG, 'migrations/001.mjs': unit(1), 'migrations/002.mjs': unit(2), 'tenants/.keep': '' });
+    expect((await mongock(['migrate', '--tenant', 'acme', '--quiet'], { cwd: dir })).code).toBe(0);
+    const served = await serve(['--port', '0'], dir, {});
+    try {
+      const overview = (await (await fetch(`${served.url}api/overview`)).json()) as {
+        databases: Array<{ name: string; state: string; counts: { executed: number } }>;
+      };
+      expect(overview.databases.map((db) => [db.name, db.state, db.counts.executed])).toEqual([
+        ['acme', 'up-to-date', 2],
+        ['globex', 'pending', 0],
+        ['initech', 'pending', 0],
+      ]);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
   });
 });
