@@ -152,6 +152,7 @@ export async function doctorTenants(context: CommandContext, loaded: LoadedConfi
     ok: blocking.length === 0,
     blocking,
     unlisted: diagnosis.unlisted,
+    matrix: diagnosis.matrix,
     tenants: diagnosis.tenants.map((entry) =>
       'error' in entry
         ? { tenant: entry.tenant, error: { code: entry.error.code, message: entry.error.message } }
@@ -162,6 +163,15 @@ export async function doctorTenants(context: CommandContext, loaded: LoadedConfi
     if ('error' in entry) out.error(`tenant ${entry.tenant}: ${entry.error.message}`);
     else for (const finding of entry.value.findings) out.print(`tenant ${entry.tenant}: ${finding.severity} [${finding.check}] ${finding.message}`);
   }
+  const behind = diagnosis.matrix.filter((row) => row.notExecuted.length > 0);
+  if (behind.length > 0)
+    out.print(
+      renderTable(
+        ['change', 'author', 'executed', 'tenants not executed'],
+        behind.map((row) => [row.changeId, row.author, String(row.counts.executed), abbreviate(row.notExecuted)]),
+        out.colors.bold,
+      ),
+    );
   if (diagnosis.unlisted.length > 0) {
     out.warn(`Tenants with a Mongock history that tenants.list no longer names (left alone): ${abbreviate(diagnosis.unlisted)}.`);
   }

@@ -39,6 +39,8 @@ export interface MultiTenantDiagnosis {
   readonly tenants: readonly TenantOperation<Diagnosis>[];
   /** Tenants `discover()` found with a history that `list` no longer names: left alone, reported. */
   readonly unlisted: readonly string[];
+  /** The units × states matrix of `status()`, so the tenants that differ show next to the findings. */
+  readonly matrix: readonly StatusMatrixRow[];
 }
 
 const RUNNER_EVENTS = {
@@ -140,9 +142,10 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
   /** `doctor` for every selected tenant, and the tenants `discover()` finds that `list` no longer names. */
   async diagnose(selection: TenantSelection = {}, extraChecks: readonly DoctorCheck[] = []): Promise<MultiTenantDiagnosis> {
     const tenants = await this.#each(selection, (runner) => runner.diagnose(extraChecks));
+    const { matrix } = await this.status(selection);
     const listed = new Set((await this.listTenants()).map((tenant) => tenant.id));
     const discovered = this.#tenants.discover === undefined ? [] : await this.#tenants.discover();
-    return { tenants, unlisted: [...new Set(discovered)].filter((id) => !listed.has(id)).sort() };
+    return { tenants, matrix, unlisted: [...new Set(discovered)].filter((id) => !listed.has(id)).sort() };
   }
 
   async #executeOne(tenant: TTenant, scope: ExecuteOptions): Promise<TenantResult> {

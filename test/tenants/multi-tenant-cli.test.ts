@@ -129,6 +129,12 @@ describe('mongock CLI on a multi-tenant config (SQLite files)', () => {
     const doctor = await mongock(['doctor', '--json'], { cwd, env: { TENANTS: 'a,b,c,d,e,f' } });
     expect(doctor.code).toBe(0);
     expect((parseJson(doctor) as { tenants: unknown[] }).tenants).toHaveLength(6);
+    const behind = await mongock(['doctor', '--json'], { cwd, env: { TENANTS: 'a,b,c,d,e,f,g' } });
+    expect((parseJson(behind) as { matrix: Array<{ changeId: string; notExecuted: string[] }> }).matrix.map((row) => [row.changeId, row.notExecuted])).toEqual([
+      ['u1', ['g']],
+      ['u2', ['g']],
+      ['u3', ['g']],
+    ]);
   });
 });
 

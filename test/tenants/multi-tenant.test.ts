@@ -157,6 +157,7 @@ describe('multi-tenant runs (SQLite files, in one process)', () => {
     ]);
     const diagnosis = await runner(list, { discover }).diagnose();
     expect(diagnosis.unlisted).toEqual(['gone']);
+    expect(diagnosis.matrix.find((row) => row.changeId === 'u01')?.counts.executed).toBe(3);
     expect(diagnosis.tenants.map((t) => t.tenant)).toEqual(['a', 'b', 'new']);
     expect(markers(gone)).toHaveLength(20);
   });
