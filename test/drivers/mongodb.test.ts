@@ -124,10 +124,16 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
   });
 
   it('reads history written by Java Mongock 3/4/5 and mongobee-era documents (no state, no type, Long millis, no checksum)', async () => {
-    const { Long } = await import('mongodb');
+    const { Long, ObjectId } = await import('mongodb');
+    // As a Java client made them when it wrote each entry: the ObjectId's seconds are the entry's
+    // time (ids made now could share a second with this run's and sort by their random bytes).
+    let made = 0;
+    const javaId = (at: string) =>
+      new ObjectId(`${(new Date(at).getTime() / 1000).toString(16).padStart(8, '0')}0a0a0a0a0a${(++made).toString(16).padStart(6, '0')}`);
     await db.collection('mongockChangeLog').insertMany([
       // Mongock 3: no state, no type.
       {
+        _id: javaId('2020-01-01'),
         executionId: 'java-1',
         changeId: 'a',
         author: 'dev',
@@ -139,6 +145,7 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
       },
       // Mongock 5: full shape, no checksum.
       {
+        _id: javaId('2021-01-01'),
         executionId: 'java-2',
         changeId: 'b',
         author: 'dev',
@@ -154,8 +161,24 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
         systemChange: false,
       },
       // Java rolled c back: it runs again here.
-      { executionId: 'java-2', changeId: 'c', author: 'dev', timestamp: new Date('2021-01-01'), state: 'EXECUTED', type: 'EXECUTION' },
-      { executionId: 'java-3', changeId: 'c', author: 'dev', timestamp: new Date('2021-02-01'), state: 'ROLLED_BACK', type: 'EXECUTION' },
+      {
+        _id: javaId('2021-01-01'),
+        executionId: 'java-2',
+        changeId: 'c',
+        author: 'dev',
+        timestamp: new Date('2021-01-01'),
+        state: 'EXECUTED',
+        type: 'EXECUTION',
+      },
+      {
+        _id: javaId('2021-02-01'),
+        executionId: 'java-3',
+        changeId: 'c',
+        author: 'dev',
+        timestamp: new Date('2021-02-01'),
+        state: 'ROLLED_BACK',
+        type: 'EXECUTION',
+      },
     ]);
     const result = await runner(counter('a'), counter('b'), counter('c')).buildRunner().execute();
     expect(result.items.filter((item) => item.outcome === 'executed').map((item) => item.changeId)).toEqual(['c']);
@@ -166,38 +189,6 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
       ['b', 'executed'],
       ['c', 'executed'],
     ]);
-  });
-
-  it('orders entries made in one second by different ObjectId generators by their timestamp, not by random ObjectId bytes', async () => {
-    const { ObjectId } = await import('mongodb');
-    const second = Math.floor(Date.now() / 1000) - 3600;
-    // Same second; the ROLLED_BACK entry's random bytes sort first although it was recorded last.
-    const id = (random: string) => new ObjectId(`${second.toString(16).padStart(8, '0')}${random}`);
-    await db.collection('mongockChangeLog').insertMany([
-      {
-        _id: id('ffffffffff000001'),
-        executionId: 'java-1',
-        changeId: 'c',
-        author: 'dev',
-        timestamp: new Date(second * 1000 + 100),
-        state: 'EXECUTED',
-        type: 'EXECUTION',
-      },
-      {
-        _id: id('0000000000000001'),
-        executionId: 'java-2',
-        changeId: 'c',
-        author: 'dev',
-        timestamp: new Date(second * 1000 + 900),
-        state: 'ROLLED_BACK',
-        type: 'EXECUTION',
-      },
-    ]);
-    const status = await runner(counter('c')).buildRunner().status();
-    expect(status.units.map((unit) => [unit.changeId, unit.state])).toEqual([['c', 'rolled-back']]);
-    const result = await runner(counter('c')).buildRunner().execute();
-    expect(result.items.map((item) => [item.changeId, item.outcome])).toEqual([['c', 'executed']]);
-    expect(await effects()).toEqual({ c: 1 });
   });
 
   it('hands change units a lock-guarded Db: collections, cursors, bulk operations and iteration all check the lock first', async () => {

@@ -40,14 +40,10 @@ export class MongoHistory {
    * Every entry in insertion order, oldest first; empty when the collection does not exist. The
    * server assigns `_id` to an upserted document, and its ObjectIds grow (seconds, then a
    * counter), so `_id` order is the order the server recorded them, whatever the runners' clocks.
-   * Within one second, ObjectIds from different generators (a Java client, another primary after
-   * a fail-over) compare by random bytes, so there the entry's `timestamp` decides (see
-   * {@link recordedOrder}).
    */
   async read(): Promise<ChangeEntry[]> {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
     const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
-    documents.sort(recordedOrder);
     // The companion only fills in what a Java re-save erased: when every entry still carries its
     // checksum (every history this package alone wrote), the start-up reads the history alone.
     if (documents.every((document) => typeof document.checksum === 'string')) return documents.map((document) => normaliseEntry(document));
@@ -135,8 +131,9 @@ export class MongoHistory {
     }
     const document = fence === undefined ? toDocument(entry) : { ...toDocument(entry), lockFence: fence };
     try {
-      // A copy: insertOne adds `_id` to the document it is given.
-      await this.#collection.insertOne({ ...document });
+      // The server makes the `_id` (the driver would stamp it with this host's clock, and `_id`
+      // order is the history's order). A copy: insertOne may add `_id` to the document it is given.
+      await this.#collection.insertOne({ ...document }, { forceServerObjectId: true });
       return true;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -162,24 +159,6 @@ const CHECKSUMS_INDEX: { readonly name: string; readonly keys: IndexSpecificatio
   name: 'executionId_1_author_1_changeId_1',
   keys: Object.freeze({ executionId: 1, author: 1, changeId: 1 }),
 });
-
-/**
- * Orders documents already sorted by `_id` (the sort is stable): by the second their ObjectId was
- * made, then by `timestamp`, then as `_id` sorted them. Non-ObjectId ids sort first, as BSON does.
- */
-function recordedOrder(a: Document, b: Document): number {
-  return objectIdSecond(a._id) - objectIdSecond(b._id) || millisOf(a.timestamp) - millisOf(b.timestamp);
-}
-
-function objectIdSecond(id: unknown): number {
-  const candidate = id as { _bsontype?: unknown; getTimestamp?: () => Date } | null;
-  if (candidate?._bsontype !== 'ObjectId' || typeof candidate.getTimestamp !== 'function') return Number.NEGATIVE_INFINITY;
-  return candidate.getTimestamp().getTime() / 1000;
-}
-
-function millisOf(timestamp: unknown): number {
-  return timestamp instanceof Date ? timestamp.getTime() : 0;
-}
 
 function keyFields(document: Document): Document {
   return { executionId: document.executionId, author: document.author, changeId: document.changeId };
