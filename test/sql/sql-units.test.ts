@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,33 +6,14 @@ import type { Driver } from '../../src/drivers/driver.ts';
 import { mysqlDriver } from '../../src/drivers/mysql/index.ts';
 import { postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
-import { isMongockError, type MongockError } from '../../src/errors/mongock-error.ts';
-import { silentLogger } from '../../src/log/logger.ts';
-import { MongockBuilder } from '../../src/runner/mongock-builder.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
 import { POSTGRES_URL } from '../support/servers.ts';
 import { tempSqliteFile } from '../support/sqlite-harness.ts';
+import { failure, useScanDir } from './sql-unit-support.ts';
 
-const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 5_000 };
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mongock-sql-units-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
-const runner = (driver: Driver<object>) =>
-  new MongockBuilder().setConfig({ driver, onChecksumMismatch: 'fail' }).addMigrationScanPath(dir).setLockConfig(QUICK).setLogger(silentLogger).buildRunner();
-const failure = async (promise: Promise<unknown>): Promise<MongockError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isMongockError(error)) throw new Error(`expected a MongockError, got ${String(error)}`);
-  return error;
-};
+const scan = useScanDir('mongock-sql-units-');
+const { write, runner } = scan;
 /** Every message of an error and its causes, for "says which statement failed". */
 const messages = (error: unknown): string => {
   const parts: string[] = [];
@@ -198,7 +178,7 @@ DROP TABLE IF EXISTS first_table;
     write('001_rows.sql', `INSERT INTO items VALUES ('one');\nINSERT INTO items VALUES (NULL);\n`);
     await failure(runner(driver()).execute());
     expect(await db.rows(`SELECT name FROM ${db.table('items')}`)).toEqual([]);
-    rmSync(join(dir, '001_rows.sql'));
+    rmSync(join(scan.path(), '001_rows.sql'));
     write('001_ddl.sql', `INSERT INTO items VALUES ('one');\nCREATE TABLE other (id INT);\n`);
     const error = await failure(runner(driver()).execute());
     expect(messages(error)).toMatch(/CREATE statements implicitly/);
@@ -294,9 +274,9 @@ describe('.sql change units: bad input is refused before anything runs', () => {
     const error = await failure(runner(sqliteDriver({ filename: file.filename }) as never).execute());
     expect(error.code).toBe('INVALID_CHANGE_UNIT');
     expect(error.message).toMatch(problem);
-    expect(error.file).toBe(join(dir, name));
+    expect(error.file).toBe(join(scan.path(), name));
     expect(error.changeId).toBe(name.slice(0, -4));
-    expect(error.message).toContain(join(dir, name));
+    expect(error.message).toContain(join(scan.path(), name));
     expect(error.message).not.toMatch(/\n\s+at /);
     expect(tables()).toEqual([]);
   });
