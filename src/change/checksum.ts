@@ -23,8 +23,11 @@ import { withoutFileToken } from './file-token.ts';
  * Output: the first 16 hex digits of the SHA-256 of the canonical texts joined by NUL, then a
  * dot and the same digest of the raw texts (`<canonical>.<raw>`). Only the canonical part
  * decides whether code changed; the raw part lets a start-up with unchanged code skip the
- * compiler. When esbuild cannot be loaded or cannot parse the text, comments and whitespace are stripped
- * instead ({@link normalise}), which is still blind to re-indentation but not to quote style.
+ * compiler. esbuild comes with tsx, an optional peer: where it is not installed (a JavaScript
+ * project), or cannot parse the text, comments and whitespace are stripped instead
+ * ({@link normalise}), which is still blind to re-indentation but not to quote style. A checksum
+ * recorded that way also matches where esbuild is installed ({@link sameCodes}), so installing tsx
+ * later does not make edited units look changed.
  */
 export function computeChecksum(model: ChangeUnitModel): string {
   return checksumsOf([model])[0]!;
@@ -75,7 +78,13 @@ export function sameCodes(pairs: readonly { readonly recorded: string; readonly 
   // `<canonical>.<raw>`: compare the raw part with plain string operations (start-up path).
   const fast = parts.map((match, i) => match?.[2] !== undefined && match[2] === rawHash(methodSources(pairs[i]!.model)));
   checksumsOf(pairs.filter((_, i) => canonical[i] !== undefined && !fast[i]).map(({ model }) => model));
-  return pairs.map(({ model }, i) => fast[i]! || (canonical[i] !== undefined && canonical[i] === checksumsOf([model])[0]!.slice(0, 16)));
+  return pairs.map(({ model }, i) => fast[i]! || (canonical[i] !== undefined && sameCanonical(canonical[i]!, model)));
+}
+
+/** The recorded canonical part against this unit's: printed by esbuild, or by the fallback form it was recorded with. */
+function sameCanonical(recorded: string, model: ChangeUnitModel): boolean {
+  if (recorded === checksumsOf([model])[0]!.slice(0, 16)) return true;
+  return loadEsbuild() !== null && recorded === hash(methodSources(model).map((source) => (source === '' ? '' : normalise(source))));
 }
 
 /** {@link sameCodes} for one unit. */
@@ -130,7 +139,7 @@ interface EsbuildTransform {
 
 let esbuild: EsbuildTransform | null | undefined;
 
-/** tsx's own esbuild: always installed with mongock (tsx is a dependency), loaded on first use. */
+/** tsx's own esbuild, loaded on first use; null where tsx (an optional peer) is not installed. */
 function loadEsbuild(): EsbuildTransform | null {
   if (esbuild !== undefined) return esbuild;
   try {

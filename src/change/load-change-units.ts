@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
 import { locateSyntaxError } from '../runtime/syntax-error-location.ts';
-import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
+import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS, TYPESCRIPT_LOADER_MISSING } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
 import { DECLARED_EXTENSIONS, isDeclaredUnitFile, loadDeclaredFile } from './load-declared-file.ts';
 import { ROLLBACK_SUFFIX } from './sql/sql-file-unit.ts';
@@ -48,6 +48,9 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
     return await nativeImport(pathToFileURL(file).href);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    if ((cause as { code?: unknown } | null)?.code === TYPESCRIPT_LOADER_MISSING) {
+      throw new MongockError('TYPESCRIPT_LOADER_MISSING', reason, { file, cause: (cause as Error).cause });
+    }
     const syntax = cause instanceof Error && cause.name === 'SyntaxError' && !TYPESCRIPT_EXTENSIONS.includes(extname(file));
     const at = syntax ? await locateSyntaxError(file) : undefined;
     const where = at === undefined ? file : `${file}:${at.line}:${at.column}`;

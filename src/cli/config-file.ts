@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS } from '../runtime/typescript-loader.ts';
+import { MongockError } from '../errors/mongock-error.ts';
+import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS, TYPESCRIPT_LOADER_MISSING } from '../runtime/typescript-loader.ts';
 import { CliError } from './cli-error.ts';
 
 /** Looked for in this order, in the working directory and then each parent. */
@@ -35,7 +36,7 @@ export function findConfigFile(cwd: string, explicit: string | undefined): strin
   });
 }
 
-/** Imports a config file (TypeScript through tsx, zero setup) and returns its default export, awaited and called if it is a function. */
+/** Imports a config file (TypeScript through Node's type stripping or tsx, see typescript-loader.ts) and returns its default export, awaited and called if it is a function. */
 export async function importConfigFile(file: string): Promise<Record<string, unknown>> {
   let exported: unknown;
   try {
@@ -58,6 +59,9 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
   } catch (cause) {
     if (cause instanceof CliError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
+    if ((cause as { code?: unknown } | null)?.code === TYPESCRIPT_LOADER_MISSING) {
+      throw new MongockError('TYPESCRIPT_LOADER_MISSING', reason, { file, cause: (cause as Error).cause });
+    }
     throw new CliError('CONFIG', `Could not load config file ${file}: ${reason}`, {
       hint: 'Fix the file; it must `export default defineConfig({ ... })` (or `module.exports =` in CommonJS).',
       file,

@@ -5,7 +5,7 @@
  * - `1` the operation failed: a change unit (or its rollback) failed, the lock was lost, a
  *   checksum mismatch stopped the run, the database refused
  * - `2` usage or configuration error: unknown command or flag, missing or malformed config,
- *   invalid change units; nothing was run
+ *   invalid change units, a TypeScript file without a loader; nothing was run
  * - `3` the lock could not be obtained (or `unlock` found it held and did not clear it)
  * - `4` pending or failed change units (`status --check`)
  */
@@ -13,7 +13,14 @@ export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, usage: 2, lock: 3, p
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-const USAGE_ERRORS: ReadonlySet<string> = new Set(['INVALID_CONFIG', 'INVALID_CHANGE_UNIT', 'MODULE_LOAD_FAILED', 'USAGE', 'CONFIG']);
+const USAGE_ERRORS: ReadonlySet<string> = new Set([
+  'INVALID_CONFIG',
+  'INVALID_CHANGE_UNIT',
+  'MODULE_LOAD_FAILED',
+  'TYPESCRIPT_LOADER_MISSING',
+  'USAGE',
+  'CONFIG',
+]);
 
 /** Maps an error's stable `code` to the exit code; anything unexpected is a failure (1). */
 export function exitCodeFor(code: string | undefined): ExitCode {

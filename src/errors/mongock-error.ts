@@ -4,6 +4,8 @@
  * - `INVALID_CONFIG`: an option is missing, unknown or of the wrong type.
  * - `INVALID_CHANGE_UNIT`: change units failed validation (all problems are listed in `problems`).
  * - `MODULE_LOAD_FAILED`: a file under a scan path could not be imported (`file`, `cause`).
+ * - `TYPESCRIPT_LOADER_MISSING`: a `.ts`/`.mts`/`.cts` unit or config was met, the running Node
+ *   cannot strip its types and tsx is not installed (`file`; the message says `npm install -D tsx`).
  * - `LOCK_NOT_ACQUIRED`: another runner held the lock for longer than `quitTryingAfterMs`.
  * - `LOCK_LOST`: the lock was lost while changes were running; the run stopped.
  * - `CHANGE_FAILED`: a change unit threw (`changeId`, `author`, `cause`).
@@ -27,6 +29,7 @@ export type MongockErrorCode =
   | 'INVALID_CONFIG'
   | 'INVALID_CHANGE_UNIT'
   | 'MODULE_LOAD_FAILED'
+  | 'TYPESCRIPT_LOADER_MISSING'
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_LOST'
   | 'CHANGE_FAILED'

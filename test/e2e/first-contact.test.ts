@@ -20,7 +20,9 @@ const TIMEOUT_MS = 240_000;
 const work = mkdtempSync(join(tmpdir(), 'mongock-first-contact-'));
 const unpacked = join(work, 'package');
 // Only what the project itself resolves: a linked package finds its own dependencies from its real path.
-const LINKED = ['tsx', 'better-sqlite3', 'typescript', '@types/node'];
+// tsx is an optional peer: the TypeScript projects install it, as the README says; the JavaScript one does not.
+const LINKED = ['better-sqlite3', 'typescript', '@types/node'];
+const TS_LINKED = [...LINKED, 'tsx'];
 const NEST = ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'];
 
 beforeAll(() => {
@@ -55,6 +57,21 @@ async function run(dir: string, command: string, args: readonly string[]): Promi
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${dir}:\n${stdout}\n${stderr}`);
   }
+}
+
+/** A command expected to fail: its exit code and its --json document. */
+async function mongockFails(dir: string, ...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
+  try {
+    await execFileAsync(process.execPath, [join(dir, 'node_modules', 'mongock', 'dist', 'cli.js'), ...args, '--json'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+  } catch (error) {
+    const { code, stdout } = error as { code?: number; stdout?: string };
+    return { code: code ?? -1, json: JSON.parse(stdout ?? '{}') as Record<string, unknown> };
+  }
+  throw new Error(`mongock ${args.join(' ')} succeeded in ${dir}; it should have failed`);
 }
 
 const mongock = (dir: string, ...args: string[]): Promise<string> =>
@@ -143,7 +160,7 @@ describe('first contact: the packed tarball in fresh projects', () => {
             include: ['*.ts', 'migrations', 'samples'],
           }),
         },
-        [...LINKED, 'mongodb'],
+        [...TS_LINKED, 'mongodb'],
       );
       expect(await quickstart(dir)).toEqual(['0001_create-users.ts', '0002_add-email.ts', '0003_seed-admin.ts']);
       expect(readFileSync(join(dir, 'migrations', '0001_create-users.ts'), 'utf8')).toContain("import type { SqliteChangeContext } from 'mongock/sqlite';");
@@ -167,12 +184,45 @@ describe('first contact: the packed tarball in fresh projects', () => {
   );
 
   it(
-    'CommonJS JavaScript: init writes a .cjs config, create writes .cjs units, migrate applies them; checkJs under strict finds nothing',
+    'CommonJS JavaScript without tsx: init writes a .cjs config, create writes .cjs units, migrate applies them; checkJs under strict finds nothing; a .ts file gets the install hint',
     async () => {
       const dir = project('cjs', { 'package.json': JSON.stringify({ name: 'cjs', private: true }) }, LINKED);
       expect(await quickstart(dir)).toEqual(['0001_create-users.cjs', '0002_add-email.cjs', '0003_seed-admin.cjs']);
       expect(JSON.parse(await mongock(dir, 'migrate', '--json'))).toMatchObject({ ok: true, executed: 3 });
       expect(historyOf(join(dir, 'mongock.db'))).toEqual(APPLIED);
+
+      // No TypeScript loader in this project: a TypeScript unit (decorated, which no Node's type
+      // stripping runs) or config stops with the stable code, the file and the install command.
+      const unit = join(dir, 'migrations', '0004_decorated.ts');
+      writeFileSync(
+        unit,
+        "import { ChangeUnit, Execution } from 'mongock';\n@ChangeUnit({ id: 'decorated', order: '0004' })\nexport class Decorated { @Execution() execute(): void {} }\n",
+      );
+      const missing = await mongockFails(dir, 'migrate');
+      expect(missing.code).toBe(2);
+      expect(missing.json.error).toMatchObject({ code: 'TYPESCRIPT_LOADER_MISSING', file: unit, message: expect.stringContaining('npm install -D tsx') });
+      expect((missing.json.error as { message: string }).message).toContain(unit);
+      rmSync(unit);
+      const config = join(dir, 'mongock.config.ts');
+      writeFileSync(
+        config,
+        "import { sqliteDriver } from 'mongock/sqlite';\nenum Kind { A }\nexport default { driver: sqliteDriver({ filename: 'mongock.db' }), migrationScanPath: 'migrations', kind: Kind.A };\n",
+      );
+      expect((await mongockFails(dir, 'status', '--config', config)).json.error).toMatchObject({ code: 'TYPESCRIPT_LOADER_MISSING', file: config });
+      rmSync(config);
+      expect(historyOf(join(dir, 'mongock.db'))).toEqual(APPLIED);
+
+      // Checksums recorded without esbuild (tsx's): a re-indented unit is unchanged, with or without tsx installed later.
+      const first = join(dir, 'migrations', '0001_create-users.cjs');
+      const original = readFileSync(first, 'utf8');
+      writeFileSync(first, original.replace(/^ {2}/gm, '    '));
+      expect(JSON.parse(await mongock(dir, 'validate', '--db', '--json'))).toMatchObject({ ok: true, checksums: { compared: true, changed: [] } });
+      symlinkSync(join(projectRoot, 'node_modules', 'tsx'), join(dir, 'node_modules', 'tsx'), 'dir');
+      expect(JSON.parse(await mongock(dir, 'validate', '--db', '--json'))).toMatchObject({ ok: true, checksums: { compared: true, changed: [] } });
+      writeFileSync(first, original.replace(/async execute\([^)]*\) \{/, '$& void 0;'));
+      const edited = await mongockFails(dir, 'validate', '--db');
+      expect(edited.json.checksums).toMatchObject({ changed: [{ changeId: 'create-users' }] });
+      writeFileSync(first, original);
       await tsc(
         dir,
         '--allowJs',
@@ -232,7 +282,7 @@ async function main(): Promise<void> {
 void main();
 `,
         },
-        [...LINKED, ...NEST, 'mongodb'],
+        [...TS_LINKED, ...NEST, 'mongodb'],
       );
       expect(await quickstart(dir)).toEqual(['0001_create-users.ts', '0002_add-email.ts', '0003_seed-admin.ts']);
       expect(writeSamples(dir, ['docs/nestjs.md'], NEST_APP)).toBeGreaterThanOrEqual(4);

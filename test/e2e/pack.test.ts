@@ -54,6 +54,39 @@ describe('the tarball npm delivers (npm pack --dry-run --json)', () => {
     expect((pkg.keywords as string[]).length).toBeGreaterThan(5);
   });
 
+  it('a JavaScript-only install pulls neither tsx nor esbuild: tsx is an optional peer, and no dependency reaches either', () => {
+    expect((pkg.dependencies as Record<string, string>).tsx).toBeUndefined();
+    expect((pkg.peerDependencies as Record<string, string>).tsx).toBeDefined();
+    expect((pkg.peerDependenciesMeta as Record<string, { optional?: boolean }>).tsx).toEqual({ optional: true });
+    // What `npm install mongock` installs: the dependencies (and their required peers), transitively,
+    // as the lockfile resolved them. npm installs no optional peer by default.
+    const lock = JSON.parse(readFileSync(join(projectRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<
+        string,
+        {
+          dependencies?: Record<string, string>;
+          optionalDependencies?: Record<string, string>;
+          peerDependencies?: Record<string, string>;
+          peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+        }
+      >;
+    };
+    const installed = new Set<string>();
+    const visit = (names: readonly string[]) => {
+      for (const name of names) {
+        if (installed.has(name)) continue;
+        installed.add(name);
+        const entry = lock.packages[`node_modules/${name}`];
+        expect(entry, `${name} is in package-lock.json`).toBeDefined();
+        const peers = Object.keys(entry!.peerDependencies ?? {}).filter((peer) => entry!.peerDependenciesMeta?.[peer]?.optional !== true);
+        visit([...Object.keys(entry!.dependencies ?? {}), ...Object.keys(entry!.optionalDependencies ?? {}), ...peers]);
+      }
+    };
+    visit(Object.keys(pkg.dependencies as Record<string, string>));
+    expect(installed.size).toBeGreaterThan(0);
+    expect([...installed].filter((name) => /^(tsx|esbuild|@esbuild\/.*)$/.test(name))).toEqual([]);
+  });
+
   it('source maps carry their sources, since src/ is not shipped', () => {
     const map = JSON.parse(readFileSync(join(projectRoot, 'dist', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
     expect(existsSync(join(projectRoot, 'dist', 'index.js.map'))).toBe(true);
