@@ -28,7 +28,8 @@ export async function listModuleFiles(dir: string): Promise<string[]> {
   const walk = async (folder: string): Promise<void> => {
     const entries = await readdir(folder, { withFileTypes: true });
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const path = join(folder, entry.name);
+      // `folder` is resolved: a plain concatenation is the join, without normalising 1,000 paths.
+      const path = folder.endsWith(sep) ? join(folder, entry.name) : `${folder}${sep}${entry.name}`;
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) await walk(path);
       } else if ((MODULE_EXTENSIONS.includes(extname(entry.name)) && !DECLARATION.test(entry.name)) || isDeclaredUnitFile(entry.name)) {
@@ -93,14 +94,20 @@ export async function listUnitFiles(paths: readonly string[], salt: string): Pro
   const { existsSync, readFileSync } = builtins.fsSync();
   for (const path of paths) {
     const root = resolve(path);
+    // Synchronous reads: for a thousand small files, the cheapest way.
     for (const file of await listModuleFiles(path)) {
       // A `.sql` unit's sibling `*.rollback.sql` is part of the unit: it counts in the digest.
       const sibling = file.endsWith('.sql') ? `${file.slice(0, -'.sql'.length)}${ROLLBACK_SUFFIX}` : undefined;
       const rollback = sibling !== undefined && existsSync(sibling) ? readFileSync(sibling) : undefined;
-      files.push({ path: file, digest: fileDigest(salt, relative(root, file), readFileSync(file), rollback) });
+      files.push({ path: file, digest: fileDigest(salt, relativeTo(root, file), readFileSync(file), rollback) });
     }
   }
   return files;
+}
+
+/** `relative(root, file)` for a file listed under `root`, without resolving both again. */
+function relativeTo(root: string, file: string): string {
+  return file.startsWith(root) && file[root.length] === sep ? file.slice(root.length + 1) : relative(root, file);
 }
 
 /**
@@ -109,10 +116,13 @@ export async function listUnitFiles(paths: readonly string[], salt: string): Pro
  * default author, gives another digest.
  */
 export function fileDigest(salt: string, relativePath: string, content: Uint8Array, rollback?: Uint8Array): string {
-  const hash = builtins.crypto().createHash('sha256');
-  hash.update(`${salt}\u0000${relativePath.split(sep).join('/')}\u0000`);
-  hash.update(content);
-  if (rollback !== undefined) hash.update('\u0000rollback\u0000').update(rollback);
+  const crypto = builtins.crypto();
+  const prefix = Buffer.from(`${salt}\u0000${sep === '/' ? relativePath : relativePath.split(sep).join('/')}\u0000`);
+  const parts = rollback === undefined ? [prefix, content] : [prefix, content, Buffer.from('\u0000rollback\u0000'), rollback];
+  // The one-shot `crypto.hash` (Node ≥ 20.12) costs a fraction of a `createHash` object per file.
+  if (typeof crypto.hash === 'function') return crypto.hash('sha256', Buffer.concat(parts), 'hex').slice(0, 16);
+  const hash = crypto.createHash('sha256');
+  for (const part of parts) hash.update(part);
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -30,9 +30,18 @@ export const UNIT_SPAN = 'mongock.change_unit';
 
 let api: OtelApi | null | undefined;
 
-/** `@opentelemetry/api` when the application has it installed, else null (tracing is then a no-op). */
+/** Where `@opentelemetry/api` 1.x keeps what an application registered (its `registerGlobal`). */
+const OTEL_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * `@opentelemetry/api` when the application has registered a tracer provider through it, else
+ * null (tracing is then a no-op). Loading the package costs ~50 ms at start-up, so it is loaded
+ * only once a provider is registered: without one, its tracer would make non-recording spans.
+ */
 function openTelemetry(): OtelApi | null {
   if (api !== undefined) return api;
+  const registered = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL];
+  if (registered?.trace === undefined) return null;
   try {
     api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
   } catch {
@@ -44,33 +53,34 @@ function openTelemetry(): OtelApi | null {
 /**
  * Emits OpenTelemetry spans for a runner's migrations (`mongock.migration`) and each change item
  * they run (`mongock.change_unit`, a child of the migration span), through the tracer provider the
- * application registered. Without `@opentelemetry/api` installed, nothing is subscribed. Spans
- * are driven by the runner's events, so the core never depends on the tracing library.
+ * application registered, looked up when a migration starts. Without a registered provider (or
+ * without `@opentelemetry/api` installed), nothing is traced. Spans are driven by the runner's
+ * events, so the core never depends on the tracing library.
  */
 export function traceRunner(runner: TraceableRunner): void {
-  const otel = openTelemetry();
-  if (otel === null) return;
-  const tracer = otel.trace.getTracer(TRACER_NAME);
-  let migration: { span: OtelSpan; context: unknown } | undefined;
+  let migration: { otel: OtelApi; span: OtelSpan; context: unknown } | undefined;
   const units = new Map<string, OtelSpan>();
   runner.on('migration-started', ({ executionId }) => {
-    const span = tracer.startSpan(MIGRATION_SPAN, { attributes: { 'mongock.execution_id': executionId } });
-    migration = { span, context: otel.trace.setSpan(otel.context.active(), span) };
+    const otel = openTelemetry();
+    if (otel === null) return;
+    const span = otel.trace.getTracer(TRACER_NAME).startSpan(MIGRATION_SPAN, { attributes: { 'mongock.execution_id': executionId } });
+    migration = { otel, span, context: otel.trace.setSpan(otel.context.active(), span) };
   });
   runner.on('unit-started', ({ changeId, author }) => {
-    const span = tracer.startSpan(UNIT_SPAN, { attributes: { 'mongock.change_id': changeId, 'mongock.author': author } }, migration?.context);
-    units.set(unitKey(changeId, author), span);
+    if (migration === undefined) return;
+    const attributes = { 'mongock.change_id': changeId, 'mongock.author': author };
+    units.set(unitKey(changeId, author), migration.otel.trace.getTracer(TRACER_NAME).startSpan(UNIT_SPAN, { attributes }, migration.context));
   });
   runner.on('unit-finished', ({ item }) => {
     const key = unitKey(item.changeId, item.author);
     const span = units.get(key);
-    if (span === undefined) return;
+    if (span === undefined || migration === undefined) return;
     units.delete(key);
-    endUnitSpan(otel, span, item);
+    endUnitSpan(migration.otel, span, item);
   });
   runner.on('migration-succeeded', ({ result }) => {
     if (migration === undefined) return;
-    const { span } = migration;
+    const { otel, span } = migration;
     span.setAttribute('mongock.status', result.status);
     span.setAttribute('mongock.executed', result.executed);
     span.setAttribute('mongock.failed', result.failed);
@@ -80,7 +90,7 @@ export function traceRunner(runner: TraceableRunner): void {
   });
   runner.on('migration-failed', ({ error }) => {
     if (migration === undefined) return;
-    const { span } = migration;
+    const { otel, span } = migration;
     span.setAttribute('mongock.error_code', error.code);
     span.recordException(error);
     span.setStatus({ code: otel.SpanStatusCode.ERROR, message: error.message });

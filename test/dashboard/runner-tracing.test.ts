@@ -66,7 +66,7 @@ describe('OpenTelemetry spans of a migration', () => {
     expect(spans.map((span) => [span.name, span.attributes['mongock.status'], span.status.code])).toEqual([[MIGRATION_SPAN, 'up-to-date', SPAN_OK]]);
   });
 
-  it('without @opentelemetry/api a run works: the built package asks for it once and goes on untraced', () => {
+  it('without a registered tracer provider the package is not loaded; without @opentelemetry/api a run works: asked once, untraced', () => {
     // A hook installed before the package loads makes '@opentelemetry/api' unresolvable, as in an application that does not have it.
     const preload = `const Module = require('node:module'); const resolve = Module._resolveFilename; globalThis.otelAsked = 0;
       Module._resolveFilename = function (request, ...rest) { if (request === '@opentelemetry/api') { globalThis.otelAsked++; const e = new Error('Cannot find module'); e.code = 'MODULE_NOT_FOUND'; throw e; } return resolve.call(this, request, ...rest); };`;
@@ -74,9 +74,18 @@ describe('OpenTelemetry spans of a migration', () => {
       const { createRunner, defineChangeUnit, silentLogger } = require(${JSON.stringify(join(projectRoot, 'dist', 'index.cjs'))});
       const { memoryDriver } = require(${JSON.stringify(join(projectRoot, 'dist', 'driver.cjs'))});
       const unit = defineChangeUnit({ id: 'a', order: '1', author: 'x', execute() {}, rollback() {} });
-      createRunner({ driver: memoryDriver(), changeUnits: [unit], logger: silentLogger }).execute()
-        .then((r) => console.log(JSON.stringify({ status: r.status, asked: globalThis.otelAsked })), (e) => { console.error(e); process.exit(1); });`;
+      const driver = memoryDriver();
+      const run = () => createRunner({ driver, changeUnits: [unit], logger: silentLogger }).execute();
+      (async () => {
+        const first = await run();
+        const unregistered = globalThis.otelAsked;
+        // What @opentelemetry/api's registerGlobal leaves once an application set a tracer provider.
+        globalThis[Symbol.for('opentelemetry.js.api.1')] = { version: '1.9.0', trace: {} };
+        const second = await run();
+        await run();
+        console.log(JSON.stringify({ status: [first.status, second.status], unregistered, asked: globalThis.otelAsked }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual({ status: 'completed', asked: 1 });
+    expect(JSON.parse(out)).toEqual({ status: ['completed', 'up-to-date'], unregistered: 0, asked: 1 });
   });
 });

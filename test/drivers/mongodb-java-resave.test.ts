@@ -92,4 +92,26 @@ describe('checksums survive a Java Mongock re-save of the history (FerretDB)', (
     await javaResave();
     expect((await runner('return 42;').status()).units[0]!.changed).toBe(true);
   });
+
+  it('completes a short companion by inserts, keeps the documents present, and an accepted checksum replaces its companion', async () => {
+    const second = defineChangeUnit({ id: 'second', order: '002', author: 'dev', execute: async () => {}, rollback: async () => {} });
+    await runner('return undefined;', second).execute();
+    const companion = fresh.db.collection('mongockChangeLog.checksums');
+    expect(await companion.countDocuments({ checksum: { $type: 'string' } })).toBe(2);
+    // One companion document lost (a crash before the write), the other one holding another value.
+    await companion.deleteOne({ changeId: 'second' });
+    await companion.updateOne({ changeId: 'seed' }, { $set: { checksum: 'kept-as-is' } });
+    const third = defineChangeUnit({ id: 'third', order: '003', author: 'dev', execute: async () => {}, rollback: async () => {} });
+    await runner('return undefined;', second, third).execute();
+    const byId = async () => Object.fromEntries((await companion.find({}).toArray()).map((document) => [document.changeId, document.checksum]));
+    const entries = Object.fromEntries((await fresh.db.collection('mongockChangeLog').find({}).toArray()).map((document) => [document.changeId, document.checksum]));
+    expect(await byId()).toEqual({ seed: 'kept-as-is', second: entries.second, third: entries.third });
+
+    // The accepted checksum is saved over the entry's key: its companion exists and is updated.
+    const edited = runner('return 42;', second, third);
+    await edited.acceptChecksum('seed');
+    const accepted = (await fresh.db.collection('mongockChangeLog').findOne({ changeId: 'seed' }))?.checksum;
+    expect(accepted).not.toBe(entries.seed);
+    expect((await byId()).seed).toBe(accepted);
+  });
 });

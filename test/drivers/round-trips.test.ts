@@ -125,10 +125,11 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
     expect(perUnit(run).own).toBe(10);
     expect(run.filter((s) => s === 'insert mongockChangeLog')).toHaveLength(10);
     expect(run.filter((s) => s === 'update mongockLock')).toHaveLength(10 + 2); // a marker per unit; clear and release at the end
-    // The checksums' companion (Java parity) is written once per run, before the release.
-    expect(run.filter((s) => s === 'update mongockChangeLog.checksums')).toHaveLength(1);
-    expect(run.indexOf('update mongockChangeLog.checksums')).toBeGreaterThan(run.lastIndexOf('insert mongockChangeLog'));
-    expect(run.indexOf('update mongockChangeLog.checksums')).toBeLessThan(run.length - 2);
+    // The checksums' companion (Java parity) is inserted once per run (one unordered insert: an
+    // upsert per document is a collection scan each on FerretDB), before the release.
+    expect(run.filter((s) => s === 'insert mongockChangeLog.checksums')).toHaveLength(1);
+    expect(run.indexOf('insert mongockChangeLog.checksums')).toBeGreaterThan(run.lastIndexOf('insert mongockChangeLog'));
+    expect(run.indexOf('insert mongockChangeLog.checksums')).toBeLessThan(run.length - 2);
     // 10 × (own + marker + history) + fixed: hello, find, createIndexes (lock), hello,
     // findAndModify, createIndexes (history, companion), 2 counts (companion complete?), find
     // (re-read under the lock), clear marker, companion write, hello, release.
