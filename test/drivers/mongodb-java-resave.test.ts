@@ -104,7 +104,9 @@ describe('checksums survive a Java Mongock re-save of the history (FerretDB)', (
     const third = defineChangeUnit({ id: 'third', order: '003', author: 'dev', execute: async () => {}, rollback: async () => {} });
     await runner('return undefined;', second, third).execute();
     const byId = async () => Object.fromEntries((await companion.find({}).toArray()).map((document) => [document.changeId, document.checksum]));
-    const entries = Object.fromEntries((await fresh.db.collection('mongockChangeLog').find({}).toArray()).map((document) => [document.changeId, document.checksum]));
+    const entries = Object.fromEntries(
+      (await fresh.db.collection('mongockChangeLog').find({}).toArray()).map((document) => [document.changeId, document.checksum]),
+    );
     expect(await byId()).toEqual({ seed: 'kept-as-is', second: entries.second, third: entries.third });
 
     // The accepted checksum is saved over the entry's key: its companion exists and is updated.
