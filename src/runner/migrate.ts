@@ -20,21 +20,26 @@ import type { UnitCatalog } from './unit-catalog.ts';
  * The locked part of `execute()`: prepare the history, import legacy history, settle a change a
  * crashed run left in progress, then re-plan (another instance may have applied units while this
  * one waited) and run. `units` is every unit (recovery may concern any); `scoped`, those to apply.
+ * {@link NOT_NEEDED} when, under the lock, nothing is left to do.
  */
 export async function migrate(
   run: RunContext,
   units: readonly SelectedUnit[],
   scoped: readonly SelectedUnit[],
   interrupted: InProgressChange | null,
-): Promise<readonly ItemResult[]> {
+): Promise<readonly ItemResult[] | typeof NOT_NEEDED> {
   const { connection, config } = run;
   run.events.emit('lock-acquired', { owner: run.lock.lease.owner });
   await connection.prepareHistory();
   let history = await connection.readHistory();
-  if (isLegacyImportPending(config, history)) {
+  const importing = isLegacyImportPending(config, history);
+  if (importing) {
     await importLegacyHistory(run, history, units);
     history = await connection.readHistory();
   }
+  // Another instance may have applied everything between this one's first look and its lock
+  // (without waiting for it: `stillNeeded` is asked only while waiting). Then this run did nothing.
+  if (interrupted === null && !importing && !anyPending(scoped, history)) return NOT_NEEDED;
   const executor = new Executor(run, interrupted !== null);
   if (interrupted !== null) {
     await executor.recover(interrupted, planUnits(units, history));

@@ -60,9 +60,7 @@ export function multiTenantResult(tenants: readonly TenantResult[], durationMs: 
 export function outcomeOf(result: MigrationResult): TenantOutcome {
   switch (result.status) {
     case 'completed':
-      if (result.failed > 0) return 'failed';
-      // Another process finished the tenant between this one's first look and its lock.
-      return result.executed === 0 && result.recovered === 0 ? 'up-to-date' : 'completed';
+      return result.failed > 0 ? 'failed' : 'completed';
     case 'up-to-date':
       return 'up-to-date';
     case 'lock-not-acquired':
