@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
+import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { mysqlDriver } from '../../src/drivers/mysql/index.ts';
+import { postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import {
   ChangeLog,
@@ -187,6 +190,51 @@ describe('bad input is rejected before anything runs', () => {
     expect(() => sqliteDriver({ filenme: 'app.db' } as never)).toThrow(MongockErrorLike('INVALID_CONFIG'));
     expect(() => sqliteDriver({ filenme: 'app.db' } as never)).toThrow("sqliteDriver: Unknown option 'filenme'. Did you mean 'filename'?");
     expect(() => sqliteDriver({ filename: 'app.db', busyTimeout: 10 } as never)).toThrow("Unknown option 'busyTimeout'. Did you mean 'busyTimeoutMs'?");
+  });
+
+  it.each([
+    [
+      'sqliteDriver',
+      () => sqliteDriver({ filename: 'app.db', busyTimeotMs: 10 } as never),
+      "sqliteDriver: Unknown option 'busyTimeotMs'. Did you mean 'busyTimeoutMs'?",
+    ],
+    [
+      'postgresDriver',
+      () => postgresDriver({ connectionString: 'postgres://h/db', shema: 'app' } as never),
+      "postgresDriver: Unknown option 'shema'. Did you mean 'schema'?",
+    ],
+    ['mysqlDriver', () => mysqlDriver({ url: 'mysql://h/db' } as never), "mysqlDriver: Unknown option 'url'. Did you mean 'uri'?"],
+    [
+      'mongoDriver',
+      () => mongoDriver({ uri: 'mongodb://h/db', databaseNme: 'app' } as never),
+      "mongoDriver: Unknown option 'databaseNme'. Did you mean 'databaseName'?",
+    ],
+  ])('%s names an unknown option and the one meant (one shared check, per-driver specs)', (_name, build, message) => {
+    expect(build).toThrow(MongockErrorLike('INVALID_CONFIG'));
+    expect(build).toThrow(message);
+  });
+
+  it.each([
+    ['sqliteDriver', () => sqliteDriver({ filename: 'app.db', busyTimeoutMs: -1 }), 'sqliteDriver: busyTimeoutMs must be whole milliseconds'],
+    [
+      'postgresDriver',
+      () => postgresDriver({ connectionString: 'postgres://h/db', lockTimeoutMs: 1.5 }),
+      'postgresDriver: lockTimeoutMs must be whole milliseconds',
+    ],
+    ['mysqlDriver', () => mysqlDriver({ uri: 'mysql://h/db', statementTimeoutMs: 2 ** 31 }), 'mysqlDriver: statementTimeoutMs must be whole milliseconds'],
+    [
+      'postgresDriver',
+      () => postgresDriver({ pool: {} as never, statementTimeoutMs: 10 }),
+      'postgresDriver: statementTimeoutMs applies to the connection Mongock opens',
+    ],
+    ['mysqlDriver', () => mysqlDriver({ pool: {} as never, lockWaitTimeoutMs: 10 }), 'mysqlDriver: lockWaitTimeoutMs applies to the connection Mongock opens'],
+    ['postgresDriver', () => postgresDriver({ connectionString: '' }), 'postgresDriver: connectionString must be a non-empty string'],
+    ['mysqlDriver', () => mysqlDriver({ uri: '' }), 'mysqlDriver({ uri }) needs a non-empty connection string'],
+    ['sqliteDriver', () => sqliteDriver({}), 'sqliteDriver needs exactly one of'],
+    ['mongoDriver', () => mongoDriver({ databaseName: 'app' }), 'mongoDriver needs exactly one of'],
+  ])('%s refuses bad timings, sources and strings before connecting: %s', (_name, build, message) => {
+    expect(build).toThrow(MongockErrorLike('INVALID_CONFIG'));
+    expect(build).toThrow(message);
   });
 
   it('no driver', () => {

@@ -3,6 +3,7 @@ import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import {
   collectionNameProblem,
   databaseNameProblem,
@@ -91,14 +92,18 @@ export function mongoDriver(options: MongoDriverOptions): Driver<MongoChangeCont
   });
 }
 
+const OPTION_SPEC = Object.freeze<DriverOptionSpec<MongoDriverOptions>>({
+  factory: 'mongoDriver',
+  keys: ['client', 'uri', 'connection', 'databaseName', 'clientOptions', 'readConcern', 'writeConcern', 'readPreference', 'transactionOptions'],
+  sources: ['client', 'uri', 'connection'],
+  sourcesMessage:
+    'mongoDriver needs exactly one of { client, databaseName } (a MongoClient), { uri, databaseName } (Mongock opens and closes the client) or { connection } (a Mongoose connection).',
+});
+
+/** The shared checks, then what only MongoDB knows: a connection string's scheme, the database name. */
 function validate(options: MongoDriverOptions): MongoDriverOptions {
   if (typeof options !== 'object' || options === null) throw invalid('mongoDriver needs an options object.');
-  const sources = [options.client, options.uri, options.connection].filter((source) => source !== undefined).length;
-  if (sources !== 1) {
-    throw invalid(
-      'mongoDriver needs exactly one of { client, databaseName } (a MongoClient), { uri, databaseName } (Mongock opens and closes the client) or { connection } (a Mongoose connection).',
-    );
-  }
+  checkDriverOptions(options, OPTION_SPEC);
   if (options.uri !== undefined && (typeof options.uri !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.uri))) {
     throw invalid(`mongoDriver: uri must be a MongoDB connection string (mongodb:// or mongodb+srv://); got ${JSON.stringify(options.uri)}.`);
   }

@@ -1,6 +1,6 @@
-import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import {
   connectError,
   loadMysql2,
@@ -52,10 +52,24 @@ export interface MysqlDriverOptions {
  */
 export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 60_000;
 
-/** Node's timer limit, also the bound of every timing Mongock accepts. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** The largest `lock_wait_timeout` both servers accept (one year, in seconds). */
 const LONGEST_LOCK_WAIT_S = 31_536_000;
+
+const OPTION_SPEC = Object.freeze<DriverOptionSpec<MysqlDriverOptions>>({
+  factory: 'mysqlDriver',
+  keys: ['uri', 'pool', 'connection', 'lockWaitTimeoutMs', 'statementTimeoutMs'],
+  sources: ['uri', 'pool', 'connection'],
+  sourcesMessage:
+    'mysqlDriver needs exactly one of { uri } (mysql://user:password@host:3306/database), { pool } (a mysql2 pool) or { connection } (a mysql2 connection).',
+  nonEmptyStrings: { uri: 'mysqlDriver({ uri }) needs a non-empty connection string such as mysql://user:password@host:3306/database.' },
+  timeouts: ['lockWaitTimeoutMs', 'statementTimeoutMs'],
+  ownConnectionOnly: {
+    source: 'uri',
+    timeouts: ['lockWaitTimeoutMs', 'statementTimeoutMs'],
+    message: (key: string) =>
+      `mysqlDriver: ${key} applies to the connection Mongock opens from uri; with a pool or connection the session is yours: set lock_wait_timeout, innodb_lock_wait_timeout and max_statement_time (MariaDB) / max_execution_time (MySQL) on it.`,
+  },
+});
 
 /**
  * DML commits with its history entry; DDL commits implicitly (see `transactionalDdl`); the lock is
@@ -82,18 +96,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function mysqlDriver(options: MysqlDriverOptions): Driver<MysqlChangeContext> {
-  const given = typeof options === 'object' && options !== null ? [options.uri, options.pool, options.connection].filter((value) => value !== undefined) : [];
-  if (given.length !== 1) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      'mysqlDriver needs exactly one of { uri } (mysql://user:password@host:3306/database), { pool } (a mysql2 pool) or { connection } (a mysql2 connection).',
-    );
-  }
-  if (options.uri !== undefined && (typeof options.uri !== 'string' || options.uri.length === 0)) {
-    throw new MongockError('INVALID_CONFIG', 'mysqlDriver({ uri }) needs a non-empty connection string such as mysql://user:password@host:3306/database.');
-  }
-  for (const key of ['lockWaitTimeoutMs', 'statementTimeoutMs'] as const) checkTimeout(options, key);
-  const frozen = Object.freeze({ ...options });
+  const frozen = checkDriverOptions(options, OPTION_SPEC);
   return Object.freeze({
     name: 'mysql',
     capabilities: CAPABILITIES,
@@ -206,21 +209,6 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     const broken = !released || this.#session.lostCause !== undefined;
     this.#session.detach();
     await giveBack(this.#source, broken);
-  }
-}
-
-/** A timing option: whole milliseconds up to Node's timer limit, and only on the connection Mongock opens. */
-function checkTimeout(options: MysqlDriverOptions, key: 'lockWaitTimeoutMs' | 'statementTimeoutMs'): void {
-  const value = options[key];
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
-    throw new MongockError('INVALID_CONFIG', `mysqlDriver: ${key} must be whole milliseconds from 0 to ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
-  }
-  if (options.uri === undefined) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      `mysqlDriver: ${key} applies to the connection Mongock opens from uri; with a pool or connection the session is yours: set lock_wait_timeout, innodb_lock_wait_timeout and max_statement_time (MariaDB) / max_execution_time (MySQL) on it.`,
-    );
   }
 }
 

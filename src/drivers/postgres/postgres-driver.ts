@@ -2,6 +2,7 @@ import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
+import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
 import { PostgresHistory } from './postgres-history.ts';
@@ -18,9 +19,6 @@ export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
  * instead of waiting (and holding Mongock's lock) for ever.
  */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
-
-/** Node's timer limit, also the bound of every timing Mongock accepts. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Where the PostgreSQL driver connects: exactly one of `connectionString`, `pool` or `client`.
@@ -56,6 +54,27 @@ export interface PostgresDriverOptions {
   readonly statementTimeoutMs?: number;
 }
 
+const OPTION_SPEC = Object.freeze<DriverOptionSpec<PostgresDriverOptions>>({
+  factory: 'postgresDriver',
+  keys: ['connectionString', 'pool', 'client', 'schema', 'connectionTimeoutMs', 'lockTimeoutMs', 'statementTimeoutMs'],
+  sources: ['connectionString', 'pool', 'client'],
+  sourcesMessage:
+    'postgresDriver needs exactly one of { connectionString } (e.g. postgres://user:password@host:5432/db), { pool } (a pg.Pool) or { client } (a connected pg.Client).',
+  nonEmptyStrings: {
+    connectionString: 'postgresDriver: connectionString must be a non-empty string such as postgres://user:password@host:5432/db.',
+    schema: 'postgresDriver: schema must be a non-empty string (the name of an existing schema), or left out.',
+  },
+  timeouts: ['connectionTimeoutMs', 'lockTimeoutMs', 'statementTimeoutMs'],
+  ownConnectionOnly: {
+    source: 'connectionString',
+    timeouts: ['lockTimeoutMs', 'statementTimeoutMs'],
+    message: (key: string) => {
+      const setting = key === 'lockTimeoutMs' ? 'lock_timeout' : 'statement_timeout';
+      return `postgresDriver: ${key} applies to the connection Mongock opens from connectionString; with a pool or client, set ${setting} in its own config (new pg.Pool({ ${setting}: ... })).`;
+    },
+  },
+});
+
 const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: false, transactionalDdl: true, legacyImport: true });
 
 /**
@@ -81,21 +100,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function postgresDriver(options: PostgresDriverOptions): Driver<PostgresChangeContext> {
-  const given = typeof options === 'object' && options !== null ? [options.connectionString, options.pool, options.client].filter((v) => v !== undefined) : [];
-  if (given.length !== 1) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      'postgresDriver needs exactly one of { connectionString } (e.g. postgres://user:password@host:5432/db), { pool } (a pg.Pool) or { client } (a connected pg.Client).',
-    );
-  }
-  if (options.connectionString !== undefined && (typeof options.connectionString !== 'string' || options.connectionString === '')) {
-    throw new MongockError('INVALID_CONFIG', 'postgresDriver: connectionString must be a non-empty string such as postgres://user:password@host:5432/db.');
-  }
-  if (options.schema !== undefined && (typeof options.schema !== 'string' || options.schema === '')) {
-    throw new MongockError('INVALID_CONFIG', 'postgresDriver: schema must be a non-empty string (the name of an existing schema), or left out.');
-  }
-  for (const key of ['connectionTimeoutMs', 'lockTimeoutMs', 'statementTimeoutMs'] as const) checkTimeout(options, key);
-  const frozen = Object.freeze({ ...options });
+  const frozen = checkDriverOptions(options, OPTION_SPEC);
   return Object.freeze({
     name: 'postgres',
     capabilities: CAPABILITIES,
@@ -230,22 +235,6 @@ function abortedTransaction(cause?: unknown): Error {
       'everything was rolled back. Let the error propagate, or run the statement that may fail inside a SAVEPOINT.',
     { cause },
   );
-}
-
-/** A timing option: whole milliseconds up to Node's timer limit, and only where Mongock opens the connection. */
-function checkTimeout(options: PostgresDriverOptions, key: 'connectionTimeoutMs' | 'lockTimeoutMs' | 'statementTimeoutMs'): void {
-  const value = options[key];
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
-    throw new MongockError('INVALID_CONFIG', `postgresDriver: ${key} must be whole milliseconds from 0 to ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
-  }
-  if (options.connectionString === undefined && key !== 'connectionTimeoutMs') {
-    const setting = key === 'lockTimeoutMs' ? 'lock_timeout' : 'statement_timeout';
-    throw new MongockError(
-      'INVALID_CONFIG',
-      `postgresDriver: ${key} applies to the connection Mongock opens from connectionString; with a pool or client, set ${setting} in its own config (new pg.Pool({ ${setting}: ... })).`,
-    );
-  }
 }
 
 async function openSession(options: PostgresDriverOptions): Promise<PostgresSession> {

@@ -1,8 +1,8 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import { unknownOptionMessage } from '../../runtime/did-you-mean.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
@@ -20,7 +20,13 @@ export interface SqliteDriverOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const OPTION_KEYS: readonly string[] = Object.freeze(['filename', 'database', 'busyTimeoutMs'] satisfies (keyof SqliteDriverOptions)[]);
+const OPTION_SPEC = Object.freeze<DriverOptionSpec<SqliteDriverOptions>>({
+  factory: 'sqliteDriver',
+  keys: ['filename', 'database', 'busyTimeoutMs'],
+  sources: ['filename', 'database'],
+  sourcesMessage: 'sqliteDriver needs exactly one of { filename } (a database file path) or { database } (an open better-sqlite3 Database).',
+  timeouts: ['busyTimeoutMs'],
+});
 const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lease: true, transactionalDdl: true, legacyImport: true });
 
 /**
@@ -36,17 +42,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeContext> {
-  const unknown = typeof options === 'object' && options !== null ? Object.keys(options).filter((key) => !OPTION_KEYS.includes(key)) : [];
-  if (unknown.length > 0) {
-    throw new MongockError('INVALID_CONFIG', `sqliteDriver: ${unknown.map((key) => unknownOptionMessage(key, OPTION_KEYS)).join(' ')}`);
-  }
-  if (typeof options !== 'object' || options === null || (options.filename === undefined) === (options.database === undefined)) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      'sqliteDriver needs exactly one of { filename } (a database file path) or { database } (an open better-sqlite3 Database).',
-    );
-  }
-  const frozen = Object.freeze({ ...options });
+  const frozen = checkDriverOptions(options, OPTION_SPEC);
   return Object.freeze({
     name: 'sqlite',
     capabilities: CAPABILITIES,
