@@ -69,7 +69,6 @@ export {
   MultiTenantRunner,
   type MultiTenantStatus,
   multiTenantRunner,
-  type TenantOperation,
   type TenantSelection,
 } from './tenants/multi-tenant-runner.ts';
 export type { StatusMatrixRow } from './tenants/status-matrix.ts';
@@ -81,4 +80,5 @@ export {
   type Tenant,
   type TenantsConfig,
 } from './tenants/tenant-config.ts';
+export type { TenantOperation } from './tenants/tenant-operation.ts';
 export type { MultiTenantResult, TenantOutcome, TenantResult, TenantSummary } from './tenants/tenant-result.ts';

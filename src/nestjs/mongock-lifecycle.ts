@@ -1,14 +1,24 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { errorMessage } from '../errors/mongock-error.ts';
-import type { Logger } from '../log/logger.ts';
-import type { MigrationResult } from '../runner/migration-result.ts';
 import type { MongockRunner } from '../runner/mongock-runner.ts';
-import type { MongockModuleOptions } from './mongock-options.ts';
+import type { MongockModuleOptions, MongockStartupHook } from './mongock-options.ts';
 import { nestLogger } from './nest-logger.ts';
 
 /**
- * Runs the migration from the Nest lifecycle hook the options name, and cleans up at shutdown.
- * A provider of `MongockModule`, built by a factory (no decorator metadata needed).
+ * What a lifecycle runs: when (`runOnStartup`, `startupHook`), the migration itself (its
+ * rejection stops the start-up; it logs what it needs to), and what to free at shutdown.
+ */
+export interface StartupMigration {
+  readonly runOnStartup?: boolean;
+  readonly startupHook?: MongockStartupHook;
+  readonly migrate: () => Promise<unknown>;
+  readonly close?: () => Promise<void>;
+}
+
+/**
+ * Runs a migration from the Nest lifecycle hook the options name, and cleans up at shutdown:
+ * the hook plumbing of both `MongockModule` (one database) and `MongockTenantsModule`. A
+ * provider built by a factory (no decorator metadata needed).
  *
  * Bootstrap blocks on the migration: Nest awaits lifecycle hooks, so `app.init()` and
  * `app.listen()` settle only after it. A failed migration rejects them with Mongock's error
@@ -16,15 +26,11 @@ import { nestLogger } from './nest-logger.ts';
  * application; an unhandled rejection in `main.ts` ends the process with exit code 1.
  */
 export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
-  readonly #options: MongockModuleOptions;
-  readonly #runner: MongockRunner;
-  readonly #logger: Logger;
-  #startup: Promise<MigrationResult> | undefined;
+  readonly #startup: StartupMigration;
+  #running: Promise<unknown> | undefined;
 
-  constructor(options: MongockModuleOptions, runner: MongockRunner) {
-    this.#options = options;
-    this.#runner = runner;
-    this.#logger = options.logger ?? nestLogger();
+  constructor(startup: StartupMigration) {
+    this.#startup = startup;
   }
 
   async onModuleInit(): Promise<void> {
@@ -42,32 +48,48 @@ export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, O
    * its database clients (usually in `beforeApplicationShutdown`/`onApplicationShutdown`).
    */
   async onModuleDestroy(): Promise<void> {
-    await this.#startup?.catch(() => undefined);
+    await this.#running?.catch(() => undefined);
   }
 
-  /** Closes the driver when it owns a client (`driver.close()`); drivers that borrow yours leave it to you. */
   async onApplicationShutdown(): Promise<void> {
-    const { driver } = this.#options;
-    if (driver.close === undefined) return;
-    try {
-      await driver.close();
-    } catch (error) {
-      this.#logger.warn(`Closing the ${this.#options.driver.name} driver failed: ${errorMessage(error)}`);
-    }
+    await this.#startup.close?.();
   }
 
-  #runsAt(hook: NonNullable<MongockModuleOptions['startupHook']>): boolean {
-    return this.#options.runOnStartup !== false && (this.#options.startupHook ?? 'onApplicationBootstrap') === hook;
+  #runsAt(hook: MongockStartupHook): boolean {
+    return this.#startup.runOnStartup !== false && (this.#startup.startupHook ?? 'onApplicationBootstrap') === hook;
   }
 
   async #migrate(): Promise<void> {
-    this.#startup ??= this.#runner.execute();
-    try {
-      await this.#startup;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#logger.error(`Migration failed; the application does not start. ${message}`);
-      throw error;
-    }
+    this.#running ??= this.#startup.migrate();
+    await this.#running;
   }
+}
+
+/**
+ * `MongockModule`'s start-up: one runner's `execute()`, its failure logged before it stops the
+ * application; at shutdown the driver is closed when it owns a client (`driver.close()`).
+ */
+export function singleDatabaseStartup(options: MongockModuleOptions, runner: MongockRunner): StartupMigration {
+  const logger = options.logger ?? nestLogger();
+  const { driver } = options;
+  return {
+    runOnStartup: options.runOnStartup,
+    startupHook: options.startupHook,
+    migrate: async () => {
+      try {
+        return await runner.execute();
+      } catch (error) {
+        logger.error(`Migration failed; the application does not start. ${errorMessage(error)}`);
+        throw error;
+      }
+    },
+    close: async () => {
+      if (driver.close === undefined) return;
+      try {
+        await driver.close();
+      } catch (error) {
+        logger.warn(`Closing the ${driver.name} driver failed: ${errorMessage(error)}`);
+      }
+    },
+  };
 }

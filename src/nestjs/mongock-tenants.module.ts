@@ -1,20 +1,10 @@
-import type {
-  DynamicModule,
-  FactoryProvider,
-  InjectionToken,
-  ModuleMetadata,
-  OnApplicationBootstrap,
-  OnModuleDestroy,
-  OnModuleInit,
-  OptionalFactoryDependency,
-} from '@nestjs/common';
+import type { DynamicModule, FactoryProvider, InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { MongockError } from '../errors/mongock-error.ts';
-import type { Logger } from '../log/logger.ts';
 import { MultiTenantRunner } from '../tenants/multi-tenant-runner.ts';
 import type { MultiTenantConfig } from '../tenants/tenant-config.ts';
-import type { MultiTenantResult } from '../tenants/tenant-result.ts';
 import { MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
+import { MongockLifecycle, type StartupMigration } from './mongock-lifecycle.ts';
 import type { MongockStartupHook } from './mongock-options.ts';
 import { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
 import { nestLogger } from './nest-logger.ts';
@@ -95,50 +85,38 @@ function tenantsModule(
   };
 }
 
-/** Migrates the tenants from the lifecycle hook the options name; a shutdown waits for that run. */
-export class MongockTenantsLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  readonly #options: MongockTenantsModuleOptions;
-  readonly #runner: MultiTenantRunner;
-  readonly #logger: Logger;
-  #startup: Promise<MultiTenantResult> | undefined;
+/**
+ * `MongockTenantsModule`'s start-up: every tenant migrated, a summary logged; a failing tenant
+ * stops the start-up only with `failOnTenantFailure`. The hooks are {@link MongockLifecycle}'s.
+ */
+export function tenantsStartup(options: MongockTenantsModuleOptions, runner: MultiTenantRunner): StartupMigration {
+  const logger = options.logger ?? nestLogger();
+  return {
+    runOnStartup: options.runOnStartup,
+    startupHook: options.startupHook,
+    migrate: async () => {
+      const result = await runner.execute();
+      const { summary } = result;
+      const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, of ${summary.total}.`;
+      if (result.ok) {
+        logger.info(line);
+        return result;
+      }
+      const failed = result.tenants.filter((tenant) => tenant.outcome === 'failed').map((tenant) => tenant.tenant);
+      if (options.failOnTenantFailure === true) {
+        throw new MongockError('CHANGE_FAILED', `${line} Failed: ${failed.join(', ')}; the application does not start (failOnTenantFailure).`, {
+          cause: result.tenants.find((tenant) => tenant.error !== undefined)?.error,
+        });
+      }
+      logger.error(`${line} Failed: ${failed.join(', ')}; the application starts and serves the other tenants.`);
+      return result;
+    },
+  };
+}
 
+/** The tenants module's lifecycle provider: {@link MongockLifecycle} over {@link tenantsStartup}. */
+export class MongockTenantsLifecycle extends MongockLifecycle {
   constructor(options: MongockTenantsModuleOptions, runner: MultiTenantRunner) {
-    this.#options = options;
-    this.#runner = runner;
-    this.#logger = options.logger ?? nestLogger();
-  }
-
-  async onModuleInit(): Promise<void> {
-    if (this.#runsAt('onModuleInit')) await this.#migrate();
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.#runsAt('onApplicationBootstrap')) await this.#migrate();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.#startup?.catch(() => undefined);
-  }
-
-  #runsAt(hook: MongockStartupHook): boolean {
-    return this.#options.runOnStartup !== false && (this.#options.startupHook ?? 'onApplicationBootstrap') === hook;
-  }
-
-  async #migrate(): Promise<void> {
-    this.#startup ??= this.#runner.execute();
-    const result = await this.#startup;
-    const { summary } = result;
-    const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, of ${summary.total}.`;
-    if (result.ok) {
-      this.#logger.info(line);
-      return;
-    }
-    const failed = result.tenants.filter((tenant) => tenant.outcome === 'failed').map((tenant) => tenant.tenant);
-    if (this.#options.failOnTenantFailure === true) {
-      throw new MongockError('CHANGE_FAILED', `${line} Failed: ${failed.join(', ')}; the application does not start (failOnTenantFailure).`, {
-        cause: result.tenants.find((tenant) => tenant.error !== undefined)?.error,
-      });
-    }
-    this.#logger.error(`${line} Failed: ${failed.join(', ')}; the application starts and serves the other tenants.`);
+    super(tenantsStartup(options, runner));
   }
 }

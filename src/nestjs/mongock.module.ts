@@ -3,7 +3,7 @@ import { MongockError } from '../errors/mongock-error.ts';
 import { MongockRunner } from '../runner/mongock-runner.ts';
 import { MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
 import { mongockDashboardProvider } from './mongock-dashboard.ts';
-import { MongockLifecycle } from './mongock-lifecycle.ts';
+import { MongockLifecycle, singleDatabaseStartup } from './mongock-lifecycle.ts';
 import type { MongockModuleAsyncOptions, MongockModuleOptions, MongockModuleRootOptions, MongockOptionsFactory } from './mongock-options.ts';
 import { mongockRunnerProvider } from './mongock-runner.provider.ts';
 
@@ -49,7 +49,7 @@ export class MongockModule {
 function dynamicModule(imports: NonNullable<DynamicModule['imports']>, optionsProviders: Provider[]): DynamicModule {
   const lifecycle: FactoryProvider<MongockLifecycle> = {
     provide: MongockLifecycle,
-    useFactory: (options: MongockModuleOptions, runner: MongockRunner) => new MongockLifecycle(options, runner),
+    useFactory: (options: MongockModuleOptions, runner: MongockRunner) => new MongockLifecycle(singleDatabaseStartup(options, runner)),
     inject: [MONGOCK_OPTIONS, MongockRunner],
   };
   return {

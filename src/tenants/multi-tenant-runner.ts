@@ -12,6 +12,7 @@ import { boundedPool } from './bounded-pool.ts';
 import { listTenants, PROBE_DRIVER, type ResolvedTenants, resolveTenants } from './resolve-tenants.ts';
 import { type StatusMatrixRow, statusMatrix } from './status-matrix.ts';
 import type { MultiTenantConfig, Tenant } from './tenant-config.ts';
+import type { TenantOperation } from './tenant-operation.ts';
 import { type MultiTenantResult, multiTenantResult, outcomeOf, type TenantResult } from './tenant-result.ts';
 
 /** Which tenants an operation covers: their ids; none given means every listed tenant. */
@@ -25,9 +26,6 @@ export type MultiTenantEvents = { readonly [E in MongockEventName]: MongockEvent
   readonly 'tenant-finished': { readonly tenant: string; readonly result: TenantResult; readonly done: number; readonly total: number };
 };
 export type MultiTenantEventName = keyof MultiTenantEvents;
-
-/** The outcome of an operation on one tenant that is not a migration: its value, or the error that stopped it. */
-export type TenantOperation<T> = { readonly tenant: string; readonly value: T } | { readonly tenant: string; readonly error: MongockError };
 
 export interface MultiTenantStatus {
   readonly tenants: readonly TenantOperation<MigrationStatus>[];

@@ -1,5 +1,6 @@
 import type { MigrationStatus } from '../runner/mongock-runner.ts';
 import type { UnitState } from '../runner/unit-status.ts';
+import type { TenantOperation } from './tenant-operation.ts';
 
 /** One change unit across tenants: how many are in each state, and which tenants are not executed. */
 export interface StatusMatrixRow {
@@ -11,9 +12,7 @@ export interface StatusMatrixRow {
 }
 
 /** The tenants × units matrix of a multi-tenant `status`, units in the order tenants list them. */
-export function statusMatrix(
-  tenants: readonly ({ readonly tenant: string; readonly value: MigrationStatus } | { readonly tenant: string })[],
-): StatusMatrixRow[] {
+export function statusMatrix(tenants: readonly TenantOperation<MigrationStatus>[]): StatusMatrixRow[] {
   const rows = new Map<string, { changeId: string; author: string; counts: Record<UnitState, number>; notExecuted: string[] }>();
   for (const entry of tenants) {
     if (!('value' in entry)) continue;
