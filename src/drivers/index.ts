@@ -18,23 +18,8 @@ export { leaseLostError } from '../errors/error-builders.ts';
 export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType, DEFAULT_MIGRATION_REPOSITORY_NAME } from '../history/change-entry.ts';
 export { normaliseEntry } from '../history/is-executed.ts';
 export { DEFAULT_LOCK_REPOSITORY_NAME, LOCK_KEY } from '../lock/lock-config.ts';
-export type {
-  Driver,
-  DriverCapabilities,
-  DriverConnection,
-  DriverContext,
-  DriverSettings,
-  ForceReleaseOptions,
-  InProgressChange,
-  LockAttempt,
-  LockGuard,
-  LockHolder,
-  LockLease,
-  LockPrimitive,
-  LockRequest,
-  Scope,
-  ScopeOptions,
-} from './driver.ts';
+// The whole contract, the lock primitive's types it re-exports included: one list, in driver.ts.
+export type * from './driver.ts';
 export { MemoryKeyValue } from './memory/memory-context.ts';
 export { type MemoryChangeContext, MemoryDatabase, type MemoryDriverOptions, memoryDriver } from './memory/memory-driver.ts';
 export { entryFromRow, HISTORY_COLUMNS, type HistoryColumn, type HistoryRow, type RowConverters, rowParameters, rowValues } from './shared/history-row.ts';

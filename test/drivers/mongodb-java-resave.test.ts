@@ -4,37 +4,14 @@
  * 13-field shape and drops every field it does not know (`checksum` among them). The checksums
  * kept in `<history>.checksums` make `status` (and `mongock validate --db`) still see an edited unit.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import { defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
-import { freshDatabase } from '../support/mongodb-harness.ts';
+import { freshDatabasePerTest, JAVA_CHANGE_ENTRY_FIELDS } from '../support/mongodb-harness.ts';
 import { FERRETDB_URL } from '../support/servers.ts';
 
-/** The fields of Java Mongock 5.5's ChangeEntry, as `MongoSync4ChangeEntryRepository#toEntity` writes them. */
-const JAVA_FIELDS = [
-  'executionId',
-  'changeId',
-  'author',
-  'timestamp',
-  'state',
-  'type',
-  'changeLogClass',
-  'changeSetMethod',
-  'metadata',
-  'executionMillis',
-  'executionHostname',
-  'errorTrace',
-  'systemChange',
-] as const;
-
 describe('checksums survive a Java Mongock re-save of the history (FerretDB)', () => {
-  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
-  beforeEach(async () => {
-    fresh = await freshDatabase(FERRETDB_URL);
-  });
-  afterEach(async () => {
-    await fresh.drop();
-  });
+  const fresh = freshDatabasePerTest(FERRETDB_URL);
 
   const runner = (body: string, ...more: object[]) =>
     new MongockBuilder()
@@ -57,7 +34,7 @@ describe('checksums survive a Java Mongock re-save of the history (FerretDB)', (
   async function javaResave(): Promise<void> {
     const history = fresh.db.collection('mongockChangeLog');
     for (const document of await history.find().toArray()) {
-      const javaShape = Object.fromEntries(JAVA_FIELDS.map((field) => [field, document[field]]));
+      const javaShape = Object.fromEntries(JAVA_CHANGE_ENTRY_FIELDS.map((field) => [field, document[field]]));
       await history.replaceOne({ _id: document._id }, javaShape);
     }
   }
@@ -70,7 +47,7 @@ describe('checksums survive a Java Mongock re-save of the history (FerretDB)', (
     await javaResave();
     const after = await fresh.db.collection('mongockChangeLog').findOne({ changeId: 'seed' });
     expect(after).not.toHaveProperty('checksum');
-    expect(Object.keys(after!).filter((key) => key !== '_id')).toEqual([...JAVA_FIELDS]);
+    expect(Object.keys(after!).filter((key) => key !== '_id')).toEqual([...JAVA_CHANGE_ENTRY_FIELDS]);
 
     const unchanged = await runner('return undefined;').status();
     expect(unchanged.units.map((unit) => [unit.changeId, unit.state, unit.changed])).toEqual([['seed', 'executed', false]]);

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import { defineChangeUnit, isMongockError, MongockBuilder, MongockError, silentLogger } from '../../src/index.ts';
-import { freshDatabase } from '../support/mongodb-harness.ts';
+import { freshDatabase, JAVA_CHANGE_ENTRY_FIELDS } from '../support/mongodb-harness.ts';
 import { FERRETDB_URL } from '../support/servers.ts';
 
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 };
@@ -83,19 +83,7 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     const history = db.collection('mongockChangeLog');
     const executed = await history.findOne({ changeId: 'a' }, { projection: { _id: 0 } });
     expect(Object.keys(executed!)).toEqual([
-      'executionId',
-      'changeId',
-      'author',
-      'timestamp',
-      'state',
-      'type',
-      'changeLogClass',
-      'changeSetMethod',
-      'metadata',
-      'executionMillis',
-      'executionHostname',
-      'errorTrace',
-      'systemChange',
+      ...JAVA_CHANGE_ENTRY_FIELDS,
       'checksum',
       // Ours, outside a transaction: the lock fence the entry was written under (Java ignores it).
       'lockFence',

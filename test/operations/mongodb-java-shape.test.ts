@@ -1,9 +1,9 @@
 import { Long } from 'mongodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CHANGE_STATES } from '../../src/drivers/index.ts';
 import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import { type ChangeUnitDefinition, defineChangeUnit, MongockBuilder, type MongockRunner, silentLogger } from '../../src/index.ts';
-import { freshDatabase } from '../support/mongodb-harness.ts';
+import { freshDatabasePerTest } from '../support/mongodb-harness.ts';
 import { FERRETDB_URL } from '../support/servers.ts';
 
 /**
@@ -28,13 +28,7 @@ function javaReadable(document: Record<string, unknown>): string[] {
 }
 
 describe('manual marks stay readable by Java Mongock 5.5 (MongoDB wire, FerretDB)', () => {
-  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
-  beforeEach(async () => {
-    fresh = await freshDatabase(FERRETDB_URL);
-  });
-  afterEach(async () => {
-    await fresh.drop();
-  });
+  const fresh = freshDatabasePerTest(FERRETDB_URL);
 
   const runner = (...units: readonly ChangeUnitDefinition[]): MongockRunner =>
     new MongockBuilder()

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Db, MongoClient } from 'mongodb';
+import { afterEach, beforeEach } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import type { DriverHarness } from '../../src/drivers/testkit/index.ts';
 import { FERRETDB_URL } from './servers.ts';
@@ -35,6 +36,50 @@ export async function freshDatabase(url = FERRETDB_URL): Promise<{ client: Mongo
     async drop() {
       await db.dropDatabase().catch(() => undefined);
       await client.close();
+    },
+  };
+}
+
+/** The fields of Java Mongock 5.5's ChangeEntry, in the order `MongoSync4ChangeEntryRepository#toEntity` writes them. */
+export const JAVA_CHANGE_ENTRY_FIELDS = Object.freeze([
+  'executionId',
+  'changeId',
+  'author',
+  'timestamp',
+  'state',
+  'type',
+  'changeLogClass',
+  'changeSetMethod',
+  'metadata',
+  'executionMillis',
+  'executionHostname',
+  'errorTrace',
+  'systemChange',
+] as const);
+
+/** A fresh database for each test of the calling suite (made in `beforeEach`, dropped in `afterEach`). */
+export function freshDatabasePerTest(url = FERRETDB_URL): { readonly client: MongoClient; readonly db: Db; readonly name: string } {
+  let current: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  beforeEach(async () => {
+    current = await freshDatabase(url);
+  });
+  afterEach(async () => {
+    await current?.drop();
+    current = undefined;
+  });
+  const now = () => {
+    if (current === undefined) throw new Error('freshDatabasePerTest: used outside a test');
+    return current;
+  };
+  return {
+    get client() {
+      return now().client;
+    },
+    get db() {
+      return now().db;
+    },
+    get name() {
+      return now().name;
     },
   };
 }
