@@ -50,12 +50,12 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver<MemoryCh
     database,
     async connect(): Promise<DriverConnection<MemoryChangeContext>> {
       database.count('connect');
-      return new MemoryConnection(database, capabilities);
+      return new MemoryDriverConnection(database, capabilities);
     },
   });
 }
 
-class MemoryConnection implements DriverConnection<MemoryChangeContext> {
+class MemoryDriverConnection implements DriverConnection<MemoryChangeContext> {
   readonly #db: MemoryDatabase;
   readonly capabilities: DriverCapabilities;
   readonly lock: MemoryLock;

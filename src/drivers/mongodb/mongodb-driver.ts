@@ -87,7 +87,7 @@ export function mongoDriver(options: MongoDriverOptions): Driver<MongoChangeCont
     name: 'mongodb',
     capabilities: CAPABILITIES,
     async connect(settings: DriverSettings): Promise<DriverConnection<MongoChangeContext>> {
-      return MongoConnection.open(frozen, settings);
+      return MongoDriverConnection.open(frozen, settings);
     },
   });
 }
@@ -130,7 +130,7 @@ function invalid(message: string): MongockError {
   return new MongockError('INVALID_CONFIG', message);
 }
 
-class MongoConnection implements DriverConnection<MongoChangeContext> {
+class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
   readonly capabilities: DriverCapabilities;
   readonly lock: MongoLock;
   readonly #client: MongoClient;
@@ -141,7 +141,7 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
   readonly #logger: DriverSettings['logger'];
   #closed = false;
 
-  static async open(options: MongoDriverOptions, settings: DriverSettings): Promise<MongoConnection> {
+  static async open(options: MongoDriverOptions, settings: DriverSettings): Promise<MongoDriverConnection> {
     for (const [option, name] of [
       ['migrationRepositoryName', settings.migrationRepositoryName],
       ['lockRepositoryName', settings.lockRepositoryName],
@@ -155,7 +155,7 @@ class MongoConnection implements DriverConnection<MongoChangeContext> {
       const db = client.db(databaseName);
       const topology = await detectTopology(db);
       settings.logger.debug(`MongoDB: connected to database '${databaseName}' on a ${topology.kind} deployment (transactions: ${topology.transactions}).`);
-      return new MongoConnection(client, db, owned, topology.transactions, options, settings);
+      return new MongoDriverConnection(client, db, owned, topology.transactions, options, settings);
     } catch (error) {
       if (owned) await client.close().catch(() => undefined);
       throw toDriverError(error, `connecting to database '${databaseName}'`);

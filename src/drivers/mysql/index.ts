@@ -1,3 +1,4 @@
+export { DEFAULT_TABLE_NAMES } from '../shared/sql-table-name.ts';
 export type {
   MysqlConnection,
   MysqlOwnedConnection,
@@ -8,4 +9,3 @@ export type {
 } from './mysql-client.ts';
 export type { MysqlChangeContext, MysqlHandle, MysqlParams, MysqlRunResult } from './mysql-context.ts';
 export { DEFAULT_LOCK_WAIT_TIMEOUT_MS, type MysqlDriverOptions, mysqlDriver } from './mysql-driver.ts';
-export { DEFAULT_TABLE_NAMES } from './mysql-sql.ts';

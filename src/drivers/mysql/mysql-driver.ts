@@ -1,6 +1,7 @@
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
+import { sqlTableName } from '../shared/sql-table-name.ts';
 import {
   connectError,
   loadMysql2,
@@ -15,7 +16,7 @@ import { GuardedMysqlHandle, type MysqlChangeContext, TransactionWatch } from '.
 import { MysqlHistory } from './mysql-history.ts';
 import { MysqlLock } from './mysql-lock.ts';
 import { MysqlSession } from './mysql-session.ts';
-import { quoteIdentifier, tableName } from './mysql-sql.ts';
+import { quoteIdentifier } from './mysql-sql.ts';
 
 /**
  * Where the MySQL/MariaDB driver gets its connection; give exactly one. Each run (execute, undo,
@@ -142,8 +143,8 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     this.#source = source;
     this.#session = session;
     this.#settings = settings;
-    this.#history = new MysqlHistory(session, tableName(settings.migrationRepositoryName));
-    this.lock = new MysqlLock(session, tableName(settings.lockRepositoryName), settings.logger);
+    this.#history = new MysqlHistory(session, sqlTableName(settings.migrationRepositoryName));
+    this.lock = new MysqlLock(session, sqlTableName(settings.lockRepositoryName), settings.logger);
   }
 
   async readHistory(): Promise<ChangeEntry[]> {

@@ -5,21 +5,6 @@ export function quoteIdentifier(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
 
-/**
- * Mongock's default repository names, spelled the SQL way. Table names are case-sensitive on
- * Linux and not on Windows/macOS (`lower_case_table_names`), so camelCase names are a portability
- * trap; names you choose yourself are used exactly as given.
- */
-export const DEFAULT_TABLE_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  mongockChangeLog: 'mongock_change_log',
-  mongockLock: 'mongock_lock',
-});
-
-/** The table name for a configured repository name. */
-export function tableName(repositoryName: string): string {
-  return Object.hasOwn(DEFAULT_TABLE_NAMES, repositoryName) ? DEFAULT_TABLE_NAMES[repositoryName]! : repositoryName;
-}
-
 /** A Date as a UTC `DATETIME(3)` literal: the session's `time_zone` never shifts stored times. */
 export function toDatetime(date: Date): string {
   return date.toISOString().slice(0, 23).replace('T', ' ');

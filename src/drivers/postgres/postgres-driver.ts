@@ -3,12 +3,13 @@ import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
-import { loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
+import { sqlTableName } from '../shared/sql-table-name.ts';
+import { connectError, describeTarget, loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
 import { PostgresHistory } from './postgres-history.ts';
 import { LOCK_NAME, PostgresLock } from './postgres-lock.ts';
 import { PostgresSession } from './postgres-session.ts';
-import { advisoryKey, connectError, describeTarget, quoteIdentifier, sqlState, tableName } from './postgres-sql.ts';
+import { advisoryKey, quoteIdentifier, sqlState } from './postgres-sql.ts';
 
 /** How long Mongock waits for a connection it opens itself (`connectionString`). */
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
@@ -105,24 +106,24 @@ export function postgresDriver(options: PostgresDriverOptions): Driver<PostgresC
     name: 'postgres',
     capabilities: CAPABILITIES,
     async connect(settings: DriverSettings): Promise<DriverConnection<PostgresChangeContext>> {
-      return PostgresConnection.open(frozen, settings);
+      return PostgresDriverConnection.open(frozen, settings);
     },
   });
 }
 
-class PostgresConnection implements DriverConnection<PostgresChangeContext> {
+class PostgresDriverConnection implements DriverConnection<PostgresChangeContext> {
   readonly capabilities = CAPABILITIES;
   readonly lock: PostgresLock;
   readonly #session: PostgresSession;
   readonly #history: PostgresHistory;
 
-  static async open(options: PostgresDriverOptions, settings: DriverSettings): Promise<PostgresConnection> {
+  static async open(options: PostgresDriverOptions, settings: DriverSettings): Promise<PostgresDriverConnection> {
     const session = await openSession(options);
     try {
-      const history = tableName(settings.migrationRepositoryName);
-      const lock = tableName(settings.lockRepositoryName);
+      const history = sqlTableName(settings.migrationRepositoryName);
+      const lock = sqlTableName(settings.lockRepositoryName);
       const found = await resolveSchema(session, options.schema, history, lock);
-      return new PostgresConnection(session, found, history, lock);
+      return new PostgresDriverConnection(session, found, history, lock);
     } catch (error) {
       await session.close();
       throw error;

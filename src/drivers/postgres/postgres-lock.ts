@@ -208,7 +208,7 @@ export class PostgresLock implements LockPrimitive {
   /**
    * Asks the server whether this very session still holds the advisory lock and the info row
    * still names `lease` (for `renew`). Commits are not fenced with it: see
-   * `PostgresConnection.#fence` for why the session's own state already answers that.
+   * `PostgresDriverConnection.#fence` for why the session's own state already answers that.
    */
   async holds(lease: LockLease): Promise<boolean> {
     if (!this.#isHeld(lease)) return false;

@@ -1,6 +1,7 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { PostgresClient, PostgresQueryResult } from './postgres-client.ts';
-import { isSessionFatal, timeoutError } from './postgres-sql.ts';
+import { timeoutError } from './postgres-client.ts';
+import { isSessionFatal } from './postgres-sql.ts';
 
 /**
  * The one dedicated connection of a run: it holds the session advisory lock, reads and writes

@@ -47,7 +47,7 @@ export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeC
     name: 'sqlite',
     capabilities: CAPABILITIES,
     async connect(settings: DriverSettings): Promise<DriverConnection<SqliteChangeContext>> {
-      return SqliteConnection.open(frozen, settings);
+      return SqliteDriverConnection.open(frozen, settings);
     },
   });
 }
@@ -68,15 +68,15 @@ function preparePragmas(db: SqliteDatabase, owned: boolean): void {
   }
 }
 
-class SqliteConnection implements DriverConnection<SqliteChangeContext> {
+class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   readonly capabilities = CAPABILITIES;
   readonly lock: SqliteLock;
   readonly #db: SqliteDatabase;
   readonly #owned: boolean;
   readonly #history: SqliteHistory;
 
-  static open(options: SqliteDriverOptions, settings: DriverSettings): SqliteConnection {
-    if (options.database !== undefined) return new SqliteConnection(options.database, false, settings);
+  static open(options: SqliteDriverOptions, settings: DriverSettings): SqliteDriverConnection {
+    if (options.database !== undefined) return new SqliteDriverConnection(options.database, false, settings);
     const Database = loadBetterSqlite3();
     let db: SqliteDatabase;
     try {
@@ -88,7 +88,7 @@ class SqliteConnection implements DriverConnection<SqliteChangeContext> {
         { cause },
       );
     }
-    return new SqliteConnection(db, true, settings);
+    return new SqliteDriverConnection(db, true, settings);
   }
 
   private constructor(db: SqliteDatabase, owned: boolean, settings: DriverSettings) {

@@ -10,6 +10,12 @@ const CONVERTERS: RowConverters = { timestamp: (value) => value.toISOString(), s
  * The history table: one row per (execution_id, author, change_id), with Mongock's fields in
  * snake_case. `timestamp` is ISO-8601 text, `metadata` JSON text, `system_change` 0/1.
  * SQLite stamps `timestamp` with its own time; `rowid` is the history order (see `readHistory`).
+ *
+ * The table is named exactly as the repository (`mongockChangeLog` by default), unlike the
+ * PostgreSQL and MySQL drivers' `sqlTableName` (`mongock_change_log`): SQLite compares
+ * identifiers case-insensitively on every platform, so their portability reason does not apply,
+ * and every SQLite database migrated so far has its history under that name (a new default would
+ * make it invisible).
  */
 export class SqliteHistory {
   readonly #db: SqliteDatabase;

@@ -26,7 +26,7 @@ interface LockRow {
  * A lease row in the lock table, written under SQLite's database write lock (`BEGIN
  * IMMEDIATE`), so that processes sharing the file take turns. Expiry is judged by SQLite's
  * clock; `fence` grows with every grant, and every commit of a change checks it (see
- * `SqliteConnection.runInScope`), so a holder whose lease was taken over cannot commit.
+ * `SqliteDriverConnection.runInScope`), so a holder whose lease was taken over cannot commit.
  * The row is kept on release (owner cleared) so that the fence never goes back.
  */
 export class SqliteLock implements LockPrimitive {

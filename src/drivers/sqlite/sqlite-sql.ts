@@ -5,5 +5,3 @@ export function quoteIdentifier(name: string): string {
 
 /** The database's clock in epoch milliseconds: lease arithmetic never uses the process clock. */
 export const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
-
-/** The single lock row's key, as Java Mongock's `DEFAULT_KEY`. */
