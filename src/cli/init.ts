@@ -53,6 +53,8 @@ export const initCommand: Command = {
     out.print(`Created ${relative(io.cwd, configFile)} (${driver} driver) and ${relative(io.cwd, migrations)}/.`);
     const client = DRIVER_CLIENTS[driver as DriverType];
     if (!resolvableFrom(io.cwd, client)) out.info(`Install the ${driver} client: npm install ${client}`);
+    // tsx is an optional peer; `create` writes TypeScript units here, decorated ones among them.
+    if (format === 'ts' && !resolvableFrom(io.cwd, 'tsx')) out.info('TypeScript config and units need tsx: npm install -D tsx');
     out.info('Next: mongock create <name>, then mongock migrate.');
     return EXIT_CODES.ok;
   },

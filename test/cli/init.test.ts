@@ -62,6 +62,21 @@ describe('mongock init', () => {
     expect(sqlite.stdout + sqlite.stderr).not.toContain('npm install');
   });
 
+  it('in a TypeScript project without tsx (an optional peer), says to install it; with tsx, says nothing', async () => {
+    const bare = tempProject({ 'tsconfig.json': '{}', 'node_modules/better-sqlite3/package.json': '{ "name": "better-sqlite3" }' });
+    const run = await mongock(['init'], { cwd: bare });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toContain('TypeScript config and units need tsx: npm install -D tsx');
+    const withTsx = tempProject({
+      'tsconfig.json': '{}',
+      'node_modules/better-sqlite3/package.json': '{ "name": "better-sqlite3" }',
+      'node_modules/tsx/package.json': '{ "name": "tsx" }',
+    });
+    const quiet = await mongock(['init'], { cwd: withTsx });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout + quiet.stderr).not.toContain('npm install');
+  });
+
   it('refuses to write a second config next to one of another format, even with --force; --force replaces the same file', async () => {
     const dir = tempProject({ 'tsconfig.json': '{}' });
     expect((await mongock(['init'], { cwd: dir })).code).toBe(0);
