@@ -2,7 +2,7 @@ import type { OptionSpecs } from './command.ts';
 
 /** Flags every command accepts. */
 export const COMMON_OPTIONS: OptionSpecs = Object.freeze({
-  config: { type: 'string', short: 'c', value: '<file>', description: 'Config file (default: mongock.config.{ts,mts,js,mjs,cjs,json} found upward)' },
+  config: { type: 'string', short: 'c', value: '<file>', description: 'Config file (default: mongock.config.{ts,mts,cts,js,mjs,cjs,json} found upward)' },
   profile: { type: 'string', multiple: true, short: 'p', value: '<name>', description: 'Active profile; repeat for several (overrides MONGOCK_PROFILES)' },
   tenant: {
     type: 'string',
