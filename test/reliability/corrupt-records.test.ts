@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fiveUnits, lastJson, runWorker, type SqlTarget, sqlTargetFor } from './support.ts';
+import { defineChangeUnit } from '../../src/change/define-change-unit.ts';
+import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import type { MongockError } from '../../src/errors/mongock-error.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { MongockBuilder } from '../../src/runner/mongock-builder.ts';
+import { FERRETDB_URL } from '../support/servers.ts';
+import { fiveUnits, lastJson, type MongoTarget, mongoTargetFor, runWorker, type SqlTarget, sqlTargetFor } from './support.ts';
 
 // Issue 18, points 7 and 8 on every SQL driver, with real processes on real servers: what Mongock
 // reads back from its lock and history tables is validated (a hand-edited in-progress marker, a
@@ -85,6 +91,63 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('%s: corrupt records (re
     // The unit's transaction took its rows back; nothing after it ran.
     expect(await target.count()).toEqual({ u1: 10 });
   }, 90_000);
+});
+
+describe('mongodb (FerretDB): a malformed history document (real processes)', () => {
+  let target: MongoTarget | undefined;
+  afterEach(async () => {
+    await target?.drop();
+    target = undefined;
+  });
+  const worker = (action: 'migrate' | 'status', units = fiveUnits()) => runWorker({ driver: 'mongodb', target: target!.target, action, units });
+
+  it('migrate and status stop with CORRUPT_RECORD naming the collection and the _id, for each field of the wrong kind; fixed, the run goes on', async () => {
+    target = await mongoTargetFor();
+    expect((await worker('migrate', fiveUnits().slice(0, 1))).code).toBe(0);
+    const history = target.db.collection('mongockChangeLog');
+    const entry = await history.findOne({ changeId: 'u1' });
+    const id = entry!._id.toHexString();
+    const says = (message: unknown, what: RegExp) => {
+      expect(message).toContain(`history collection ${target!.target.split('|')[1]}.mongockChangeLog`);
+      expect(message).toContain(`_id ObjectId("${id}")`);
+      expect(message).toMatch(what);
+      expect(message).not.toMatch(/\n\s+at /);
+    };
+    // Real processes: a hand-edited metadata stops migrate and status.
+    await history.updateOne({ _id: entry!._id }, { $set: { metadata: 'a hand edit' } });
+    for (const action of ['migrate', 'status'] as const) {
+      const refused = lastJson((await worker(action)).stdout);
+      expect(refused, action).toMatchObject({ error: 'CORRUPT_RECORD' });
+      says(refused.message, /change 'u1' by 'reliability'\) has a metadata that is not an object \("a hand edit"\)/);
+    }
+    // Each other field of the wrong kind, through status() in this process (same read path).
+    const status = () =>
+      new MongockBuilder()
+        .setDriver(mongoDriver({ uri: FERRETDB_URL, databaseName: target!.target.split('|')[1]! }))
+        .addChangeUnits(defineChangeUnit({ id: 'u1', order: '001', author: 'reliability', execute: () => {}, rollback: () => {} }))
+        .setLogger(silentLogger)
+        .buildRunner()
+        .status();
+    const edits: [Record<string, unknown>, RegExp][] = [
+      [{ state: 'DONE' }, /has a state that is not one of EXECUTED, FAILED/],
+      [{ changeId: 42 }, /has a changeId that is not a non-empty string \(42\)/],
+      [{ author: ['x'] }, /has an author that is not a string/],
+      [{ timestamp: 'yesterday' }, /has a timestamp that is not a date/],
+    ];
+    for (const [edit, what] of edits) {
+      await history.replaceOne({ _id: entry!._id }, { ...entry!, ...edit });
+      const error = await status().then(
+        () => undefined,
+        (e: unknown) => e as MongockError,
+      );
+      expect(error?.code, JSON.stringify(edit)).toBe('CORRUPT_RECORD');
+      says(error?.message, what);
+    }
+    await history.replaceOne({ _id: entry!._id }, entry!);
+    // Nothing ran while the document was unreadable; put back, the next units run.
+    expect(await target.count()).toEqual({ u1: 10 });
+    expect(lastJson((await worker('migrate', fiveUnits().slice(0, 2))).stdout)).toMatchObject({ status: 'completed', executed: ['u2'] });
+  }, 180_000);
 });
 
 // SQLite's unreadable marker (not JSON) is test/reliability/sqlite-lock.test.ts's.

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Db } from 'mongodb';
 import { freshDatabase } from '../support/mongodb-harness.ts';
 import { createTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema } from '../support/postgres-harness.ts';
@@ -127,11 +128,16 @@ export async function sqlTargetFor(driver: Exclude<Driver, 'mongodb'>): Promise<
   }
 }
 
-export async function targetFor(driver: Driver): Promise<Target> {
-  if (driver !== 'mongodb') return sqlTargetFor(driver);
+/** A FerretDB target whose Mongock collections a test can edit by hand. */
+export interface MongoTarget extends Target {
+  readonly db: Db;
+}
+
+export async function mongoTargetFor(): Promise<MongoTarget> {
   const fresh = await freshDatabase();
   return {
     target: `${FERRETDB_URL}|${fresh.name}`,
+    db: fresh.db,
     async count() {
       const rows = await fresh.db
         .collection('effects')
@@ -141,4 +147,8 @@ export async function targetFor(driver: Driver): Promise<Target> {
     },
     drop: () => fresh.drop(),
   };
+}
+
+export async function targetFor(driver: Driver): Promise<Target> {
+  return driver === 'mongodb' ? mongoTargetFor() : sqlTargetFor(driver);
 }

@@ -1,7 +1,7 @@
 import type { ClientSession, Collection, Db, Document, IndexSpecification } from 'mongodb';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
-import { normaliseEntry } from '../../history/is-executed.ts';
 import { type MongoCollectionSettings, serverNow } from './mongodb-client.ts';
+import { entryFromDocument } from './mongodb-history-document.ts';
 import { ensureUniqueIndex } from './mongodb-indexes.ts';
 
 /** Java Mongock's index on the history collection, by its name and keys. */
@@ -46,11 +46,12 @@ export class MongoHistory {
     const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
     // The companion only fills in what a Java re-save erased: when every entry still carries its
     // checksum (every history this package alone wrote), the start-up reads the history alone.
-    if (documents.every((document) => typeof document.checksum === 'string')) return documents.map((document) => normaliseEntry(document));
+    const where = `${this.#db.databaseName}.${this.#collection.collectionName}`;
+    if (documents.every((document) => typeof document.checksum === 'string')) return documents.map((document) => entryFromDocument(document, where));
     const kept = new Map<string, string>();
     for (const document of await this.#checksums.find({}, { projection: { _id: 0 } }).toArray())
       if (typeof document.checksum === 'string') kept.set(keyOf(document), document.checksum);
-    return documents.map((document) => normaliseEntry(document.checksum == null ? { ...document, checksum: kept.get(keyOf(document)) } : document));
+    return documents.map((document) => entryFromDocument(document.checksum == null ? { ...document, checksum: kept.get(keyOf(document)) } : document, where));
   }
 
   /**
