@@ -65,7 +65,8 @@ export interface SqlTarget extends Target {
 /** The MySQL effects table: made before any worker, since DDL inside a unit would commit its transaction. */
 const MYSQL_EFFECTS = 'CREATE TABLE IF NOT EXISTS effects (unit VARCHAR(64) NOT NULL, i INT NOT NULL, pid INT NOT NULL) ENGINE=InnoDB';
 
-export async function sqlTargetFor(driver: Exclude<Driver, 'mongodb'>): Promise<SqlTarget> {
+/** A fresh target; `mysqlUrl` picks another MySQL server than the MariaDB one (Oracle MySQL). */
+export async function sqlTargetFor(driver: Exclude<Driver, 'mongodb'>, mysqlUrl?: string): Promise<SqlTarget> {
   switch (driver) {
     case 'sqlite': {
       const file = tempSqliteFile();
@@ -110,7 +111,7 @@ export async function sqlTargetFor(driver: Exclude<Driver, 'mongodb'>): Promise<
       };
     }
     case 'mysql': {
-      const db = await createTestDatabase('mongock_rel');
+      const db = await createTestDatabase('mongock_rel', mysqlUrl);
       await db.admin.query(MYSQL_EFFECTS.replace('effects', db.table('effects')));
       return {
         target: db.uri,

@@ -28,15 +28,16 @@ export function mysqlUrlFor(database: string, base = MYSQL_URL): string {
   return url.toString();
 }
 
-export async function createTestDatabase(prefix = 'mongock_t'): Promise<MysqlTestDatabase> {
+/** A fresh database on the MariaDB test server (or on the server at `base`). */
+export async function createTestDatabase(prefix = 'mongock_t', base = MYSQL_URL): Promise<MysqlTestDatabase> {
   const database = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+  const admin = mysql.createPool({ uri: base, connectionLimit: 4 });
   try {
     await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
   } catch (error) {
     await admin.end();
     throw new Error(
-      `MySQL/MariaDB test server not reachable at ${MYSQL_URL} (${(error as Error).message}). Start it with \`bash scripts/test-servers.sh up\` or set MONGOCK_TEST_MYSQL_URL.`,
+      `MySQL/MariaDB test server not reachable at ${base} (${(error as Error).message}). Start it with \`bash scripts/test-servers.sh up\` or set MONGOCK_TEST_MYSQL_URL.`,
       { cause: error },
     );
   }
@@ -47,7 +48,7 @@ export async function createTestDatabase(prefix = 'mongock_t'): Promise<MysqlTes
   };
   return {
     database,
-    uri: mysqlUrlFor(database),
+    uri: mysqlUrlFor(database, base),
     admin,
     table: (name) => `\`${database}\`.\`${name}\``,
     rows,

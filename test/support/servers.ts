@@ -9,6 +9,13 @@ export const POSTGRES_LIMITED_URL = process.env.MONGOCK_TEST_POSTGRES_LIMITED_UR
 
 export const MYSQL_URL = process.env.MONGOCK_TEST_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33069/mongock_test';
 
+/**
+ * Oracle MySQL (not MariaDB), for the paths that differ between the two; scripts/mysql.sh starts
+ * it where it can (its binaries come from Debian sid), and the tests that need it are skipped, saying
+ * so, where it does not answer.
+ */
+export const ORACLE_MYSQL_URL = process.env.MONGOCK_TEST_ORACLE_MYSQL_URL ?? 'mysql://mongock:mongock@127.0.0.1:33079/mongock_test';
+
 export const FERRETDB_URL = process.env.MONGOCK_TEST_FERRETDB_URL ?? 'mongodb://127.0.0.1:27027/';
 
 /** The MariaDB user with SELECT on mongock_test only (provisioned by scripts/mariadb.sh). */
