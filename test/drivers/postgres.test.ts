@@ -276,57 +276,6 @@ describe('postgres driver', () => {
       expect(result.executed).toBe(1);
     });
 
-    it('reports a dead holder as expired (stale info) and takes the lock over without help', async () => {
-      const holder = await postgresDriver(options).connect(SETTINGS);
-      const attempt = await holder.lock.tryAcquire({ owner: 'dead-runner', leaseMs: 1000, hostname: 'gone', onLost: () => {} });
-      expect(attempt.acquired).toBe(true);
-      const pid = (await db.admin.query(`SELECT backend_pid FROM ${db.table('mongock_lock')}`)).rows[0].backend_pid;
-      await db.admin.query('SELECT pg_terminate_backend($1)', [pid]);
-      await waitFor(async () => (await db.admin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n === '0');
-      await holder.close();
-      const status = await runner(options, [marker('a', '001')]).status();
-      expect(status.lock).toMatchObject({ owner: 'dead-runner', hostname: 'gone', expired: true });
-      const result = await runner(options, [marker('a', '001')]).execute();
-      expect(result.executed).toBe(1);
-      expect((await runner(options, [marker('a', '001')]).status()).lock).toBeNull();
-    });
-
-    it('keeps the in-progress marker across release and crash, reports it as interrupted, and unlock --force clears it', async () => {
-      const connection = await postgresDriver(options).connect(SETTINGS);
-      const attempt = await connection.lock.tryAcquire({ owner: 'crasher', leaseMs: 1000, hostname: 'h1', onLost: () => {} });
-      if (!attempt.acquired) throw new Error('not acquired');
-      const change = { changeId: 'cic', author: 'pg', executionId: 'e1', startedAt: new Date('2026-01-02T03:04:05.000Z'), hostname: 'h1' };
-      await connection.lock.markInProgress(attempt.lease, change);
-      expect(await connection.lock.release(attempt.lease)).toBe(true);
-      await connection.close();
-
-      const second = await postgresDriver(options).connect(SETTINGS);
-      try {
-        const again = await second.lock.tryAcquire({ owner: 'next', leaseMs: 1000, hostname: 'h2', onLost: () => {} });
-        expect(again).toMatchObject({ acquired: true, interrupted: change });
-        if (again.acquired) {
-          expect(again.lease.fence).toBe(attempt.lease.fence + 1);
-          // A live holder's lock cannot be forced from another session.
-          const other = await postgresDriver(options).connect(SETTINGS);
-          expect(await other.lock.forceRelease()).toBe(false);
-          await other.close();
-          expect(await second.lock.release(again.lease)).toBe(true);
-        }
-      } finally {
-        await second.close();
-      }
-      const error = await runner(options, [marker('a', '001')])
-        .execute()
-        .catch((e: unknown) => e);
-      expect(isMongockError(error, 'CHANGE_INTERRUPTED')).toBe(true);
-      expect(await count('a')).toBe(0);
-      const status = await runner(options, [marker('a', '001')]).status();
-      expect(status.lock).toMatchObject({ expired: true, inProgress: { changeId: 'cic' } });
-      const unlocked = await runner(options, [marker('a', '001')]).unlock({ force: true });
-      expect(unlocked.released).toBe(true);
-      expect((await runner(options, [marker('a', '001')]).execute()).executed).toBe(1);
-    });
-
     it('gives each schema its own advisory lock', async () => {
       const other = await createTestSchema();
       try {
@@ -471,12 +420,4 @@ describe('postgres driver', () => {
 
 function sqlStateOf(error: unknown): unknown {
   return (error as { code?: unknown } | undefined)?.code;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

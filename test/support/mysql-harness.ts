@@ -84,6 +84,13 @@ export const mysqlHarness: DriverHarness<MysqlChangeContext> = {
       insertMarker: async ({ sql }, name) => void (await sql.run('INSERT INTO markers (name) VALUES (?)', [name])),
       deleteMarkers: async ({ sql }, name) => void (await sql.run('DELETE FROM markers WHERE name = ?', [name])),
       countMarkers: async (name) => Number((await db.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM ${markers} WHERE name = ?`, [name]))[0]!.n),
+      async severLockSession() {
+        const holder = await db.lockHolder();
+        if (holder === null) throw new Error('severLockSession: nobody holds the lock');
+        await db.admin.query(`KILL ${holder}`);
+        // KILL only flags the server thread; it frees the lock as it ends, a moment later.
+        if ((await db.lockFreed()) !== null) throw new Error(`severLockSession: connection ${holder} still holds the lock`);
+      },
       teardown: () => db.drop(),
     };
   },

@@ -61,6 +61,17 @@ export const postgresHarness: DriverHarness<PostgresChangeContext> = {
       insertMarker: async ({ sql }, name) => void (await sql.query(`INSERT INTO ${markers} (name) VALUES ($1)`, [name])),
       deleteMarkers: async ({ sql }, name) => void (await sql.query(`DELETE FROM ${markers} WHERE name = $1`, [name])),
       countMarkers: async (name) => Number((await db.admin.query(`SELECT count(*) AS n FROM ${markers} WHERE name = $1`, [name])).rows[0].n),
+      async severLockSession() {
+        const { rows } = await db.admin.query(`SELECT backend_pid FROM ${db.table('mongock_lock')}`);
+        const pid = rows[0]?.backend_pid;
+        if (pid === undefined || pid === null) throw new Error('severLockSession: nobody holds the lock');
+        await db.admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        for (let i = 0; i < 250; i++) {
+          if ((await db.admin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n === '0') return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`severLockSession: backend ${pid} did not end`);
+      },
       teardown: () => db.drop(),
     };
   },

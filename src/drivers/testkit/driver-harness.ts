@@ -20,5 +20,12 @@ export interface DriverFixture<TContext extends object> {
   deleteMarkers(context: DriverContext<TContext>, name: string): Promise<void>;
   /** Counts the markers named `name`, read directly from the database. */
   countMarkers(name: string): Promise<number>;
+  /**
+   * Drivers with a session lock (`capabilities.lease: false`): ends, from outside, the server
+   * session that holds Mongock's lock, as a crash or a network cut would (PostgreSQL
+   * `pg_terminate_backend`, MySQL `KILL`), and resolves once the server has let it go. Leave it
+   * out and the scenarios that need it are skipped, saying so.
+   */
+  severLockSession?(): Promise<void>;
   teardown(): Promise<void>;
 }

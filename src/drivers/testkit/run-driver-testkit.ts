@@ -6,6 +6,7 @@ import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { MongockRunner } from '../../runner/mongock-runner.ts';
 import type { Driver } from '../driver.ts';
 import type { DriverFixture, DriverHarness } from './driver-harness.ts';
+import { lockScenarios } from './lock-scenarios.ts';
 
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
 const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
@@ -13,8 +14,11 @@ const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryNa
 /**
  * The conformance suite every driver passes against its real database: history shape and the
  * "is executed" rule, atomic unit + entry where transactions exist, rollback and failFast,
- * before-steps, runAlways, undo, status, the lock primitive's owner checks, concurrent runners
- * applying each unit exactly once, and re-planning under the lock.
+ * before-steps, runAlways, undo, status, checksum drift, the lock primitive's owner checks, the
+ * crash marker, a dead holder taken over (lease expiry or lost session, `lock-scenarios.ts`),
+ * concurrent runners applying each unit exactly once, and re-planning under the lock. Scenarios
+ * that need a capability (`lease`, `transactions`) or a harness hook (`severLockSession`) skip,
+ * saying why, where it is missing.
  *
  * @example test/drivers/sqlite.test.ts
  * ```ts
@@ -227,7 +231,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       }
     });
 
-    it('the in-progress marker survives release, comes back as interrupted, and forceRelease clears it', async () => {
+    it('the in-progress marker survives release (later writes refused), comes back as interrupted, a live session-lock holder is never forced, and forceRelease clears it', async () => {
       const a = await fixture.driver().connect(SETTINGS);
       const b = await fixture.driver().connect(SETTINGS);
       try {
@@ -243,10 +247,16 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         };
         await a.lock.markInProgress(first.lease, change);
         expect(await a.lock.release(first.lease)).toBe(true);
+        await expect(a.lock.markInProgress(first.lease, null)).rejects.toMatchObject({ code: 'LOCK_LOST' });
         expect((await b.lock.inspect())?.inProgress).toEqual(change);
         const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost: () => {} });
         if (!second.acquired) throw new Error('the released lock was not free');
         expect(second.interrupted).toEqual(change);
+        if (!b.capabilities.lease) {
+          // A session lock's holder is alive as long as its session: forcing changes nothing.
+          expect(await a.lock.forceRelease()).toBe(false);
+          expect(await a.lock.inspect()).toMatchObject({ owner: 'owner-b', inProgress: change });
+        }
         expect(await b.lock.release(second.lease)).toBe(true);
         expect((await a.lock.inspect())?.inProgress).toEqual(change); // an operator's unlock --force is what clears it
         expect(await a.lock.forceRelease()).toBe(true);
@@ -333,6 +343,8 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         await holder.close();
       }
     });
+
+    lockScenarios(() => fixture);
 
     it('trackIgnored writes an IGNORED entry for already-executed units', async () => {
       await runner(fixture.driver(), marker('t1', '001')).execute();
