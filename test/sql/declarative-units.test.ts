@@ -173,3 +173,41 @@ describe('docs/declarative-units.md examples', () => {
     expect(await mongo.db.listCollections({ name: 'users' }).toArray()).toEqual([]);
   });
 });
+
+// Inside a transaction: needs a real MongoDB replica set (FerretDB has no transactions).
+const REPLICA_SET = process.env.MONGODB_URI;
+if (REPLICA_SET === undefined) console.warn('MONGODB_URI is not set: declarative units inside a transaction (replica set) are skipped, not passed.');
+
+describe.skipIf(REPLICA_SET === undefined)('declarative MongoDB units inside a transaction (MONGODB_URI replica set)', () => {
+  const ROWS = (third: string) => ({
+    author: 'ana',
+    transactional: true,
+    changes: [
+      { insert: 'users', documents: [{ email: 'ada@example.com' }, { email: 'bo@example.com' }] },
+      { update: 'users', filter: { email: 'ada@example.com' }, apply: { $set: { plan: 'pro' } } },
+      { insert: 'users', documents: [{ email: third }] },
+    ],
+  });
+  beforeEach(async () => {
+    await mongo.db.createCollection('users');
+    await mongo.db.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_1' });
+  });
+
+  it('a failing command rolls back the commands before it (nothing of the unit stays); the fixed unit commits with its entry', async () => {
+    // The third insert repeats a unique email: the server refuses it inside the unit's transaction.
+    write('001_rows.json', ROWS('ada@example.com'));
+    const error = await runner()
+      .execute()
+      .catch((e: unknown) => e);
+    expect(isMongockError(error, 'CHANGE_FAILED'), String(error)).toBe(true);
+    // Without the transaction, the first insert and the update would be there.
+    expect(await users()).toEqual([]);
+    const failed = await mongo.db.collection('mongockChangeLog').find({ changeId: '001_rows' }).toArray();
+    expect(failed.map((entry) => entry.state)).toEqual(['FAILED']);
+
+    write('001_rows.json', ROWS('cy@example.com'));
+    const result = await runner().execute();
+    expect(result.items.map((item) => [item.changeId, item.outcome])).toEqual([['001_rows', 'executed']]);
+    expect(await users()).toEqual([{ email: 'ada@example.com', plan: 'pro' }, { email: 'bo@example.com' }, { email: 'cy@example.com' }]);
+  });
+});
