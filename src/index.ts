@@ -4,6 +4,7 @@
  * `mongock/postgres`, `mongock/mysql`; NestJS in `mongock/nestjs`.
  */
 
+export { type Batched, type BatchedOptions, type BatchKey, type BatchPause, type BatchSource, batched, MAX_BATCH_SIZE } from './change/batched.ts';
 export type { BaseChangeContext, RecoveryStrategy } from './change/change-unit.ts';
 export type { ChangeUnitSource } from './change/collect-change-units.ts';
 export {
@@ -25,13 +26,14 @@ export { type ChangeFunction, type ChangeUnitDefinition, type DefaultChangeConte
 export { compareSystemVersions } from './change/system-version.ts';
 export type { Driver, DriverCapabilities, InProgressChange, LockHolder } from './drivers/driver.ts';
 export { isMongockError, MongockError, type MongockErrorCode, type MongockOperation } from './errors/mongock-error.ts';
+export type { BatchCheckpoint, BatchCheckpointState, BatchDirection } from './history/batch-checkpoint.ts';
 export type { ChangeEntry, ChangeState, ChangeType } from './history/change-entry.ts';
 export { MANUAL_RESOLUTION_KEY, type ManualResolution, manualResolutionOf, type Resolution } from './history/manual-resolution.ts';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
 export { DOCTOR_CHECKS } from './runner/doctor/checks.ts';
 export type { Diagnosis } from './runner/doctor/diagnose.ts';
 export type { DoctorCheck, DoctorInput, DoctorUnit, Finding, FindingSeverity } from './runner/doctor/doctor-check.ts';
-export type { MongockEventName, MongockEvents, MongockListener } from './runner/events.ts';
+export type { BatchProgress, MongockEventName, MongockEvents, MongockListener } from './runner/events.ts';
 export type { FilteredStatus, IgnoredEntry } from './runner/history-report.ts';
 export type { MarkedItem, MarkOptions, MarkResult } from './runner/mark.ts';
 export type { ItemOutcome, ItemResult, MigrationResult } from './runner/migration-result.ts';

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts';
+import type { Batched } from './batched.ts';
 
 /**
  * The normalised shape of every change unit, whichever form it was written in (a `@ChangeUnit`
@@ -17,6 +18,8 @@ export interface ChangeUnitModel {
   readonly failFast: boolean;
   /** Execution timeout of each step in ms; `undefined`: the runner's `executionTimeoutMs`. */
   readonly timeoutMs?: number | undefined;
+  /** Time budget of a batched step in one run, in ms; `undefined`: the runner's `maxRunMs`. */
+  readonly maxRunMs?: number | undefined;
   /** Raw `@Profile` values, e.g. `['dev', '!prod']`; empty means every profile. */
   readonly profiles: readonly string[];
   readonly form: ChangeUnitForm;
@@ -52,6 +55,8 @@ export interface ChangeStep {
   /** True when `source` is already a normal form (SQL and declarative unit files): hashed as it is, without the compiler. */
   readonly declared?: boolean;
   readonly invoke: (target: object | undefined, context: object) => Promise<unknown>;
+  /** Set for a `batched()` step: the runner iterates it batch by batch instead of calling `invoke`. */
+  readonly batched?: Batched<never> | undefined;
 }
 
 export interface ChangeSteps {

@@ -1,3 +1,4 @@
+import { type Batched, batchedProblems, batchedText, isBatched } from './batched.ts';
 import { type ChangeStep, type ChangeUnitModel, RECOVERY_STRATEGIES } from './change-unit.ts';
 import { declaredUnitOf } from './declared-unit.ts';
 import { type ClassMarks, type MethodMark, type MethodRole, readClassMarks } from './decorators.ts';
@@ -101,6 +102,30 @@ class FunctionStep implements ChangeStep {
   async invoke(_target: object | undefined, context: object): Promise<unknown> {
     return await this.#fn(context as never);
   }
+}
+
+/** A `batched()` step: the runner drives it batch by batch (see `runner/execution/batch-runner.ts`); `invoke` is never called. */
+class BatchedStep implements ChangeStep {
+  readonly name: string;
+  readonly batched: Batched<never>;
+
+  constructor(name: string, value: Batched<never>) {
+    this.name = name;
+    this.batched = value;
+  }
+
+  get source(): string {
+    return batchedText(this.batched);
+  }
+
+  async invoke(): Promise<unknown> {
+    throw new Error(`The batched step '${this.name}' runs batch by batch; it cannot be invoked as one call.`);
+  }
+}
+
+/** A step is a function or a valid `batched()` value. */
+function stepValid(step: unknown): boolean {
+  return typeof step === 'function' || (isBatched(step) && batchedProblems('', '', step).length === 0);
 }
 
 function functionStep(name: string, fn: ((context: never) => unknown) | undefined): ChangeStep | undefined {
@@ -219,14 +244,14 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     hasText(id) &&
     typeof order === 'string' &&
     (author === undefined || typeof author === 'string') &&
-    typeof execute === 'function' &&
-    typeof rollback === 'function' &&
+    stepValid(execute) &&
+    stepValid(rollback) &&
     optionTypesValid(definition) &&
     (before === undefined ? rollbackBefore === undefined : typeof before === 'function' && typeof rollbackBefore === 'function') &&
     (after === undefined ? rollbackAfter === undefined : typeof after === 'function' && typeof rollbackAfter === 'function');
   // The messages are built only for an invalid unit: this runs for every unit at every start-up.
   if (!valid) definitionProblems(definition, where, problems);
-  if (typeof execute !== 'function') return;
+  if (!valid && !stepValid(execute)) return;
   units.push({
     id: String(id),
     author: author ?? '',
@@ -236,12 +261,13 @@ function fromDefinition(definition: ChangeUnitDefinition<never>, file: string | 
     transactional: definition.transactional,
     failFast: definition.failFast ?? true,
     timeoutMs: definition.timeoutMs,
+    maxRunMs: definition.maxRunMs,
     profiles: definition.profiles ?? [],
     form: 'definition',
     className: file === undefined ? 'defineChangeUnit' : file,
     steps: {
-      execution: new FunctionStep('execute', execute, declaredUnitOf(definition)?.normalText),
-      rollback: functionStep('rollback', rollback),
+      execution: isBatched(execute) ? new BatchedStep('execute', execute) : new FunctionStep('execute', execute, declaredUnitOf(definition)?.normalText),
+      rollback: isBatched(rollback) ? new BatchedStep('rollback', rollback) : functionStep('rollback', rollback),
       before: functionStep('before', before),
       rollbackBefore: functionStep('rollbackBefore', rollbackBefore),
       after: functionStep('after', after),
@@ -264,10 +290,12 @@ function validTimeout(value: unknown): boolean {
 
 /** Plain JavaScript can pass anything: `transactional: 'false'` must not mean true. */
 function optionTypesValid(definition: ChangeUnitDefinition<never>): boolean {
-  const { runAlways, failFast, transactional, systemVersion, profiles, recovery, timeoutMs } = definition;
+  const { runAlways, failFast, transactional, systemVersion, profiles, recovery, timeoutMs, maxRunMs } = definition;
   return (
     (recovery === undefined || RECOVERY_STRATEGIES.includes(recovery)) &&
     validTimeout(timeoutMs) &&
+    validTimeout(maxRunMs) &&
+    (maxRunMs === undefined || isBatched(definition.execute)) &&
     (runAlways === undefined || typeof runAlways === 'boolean') &&
     (failFast === undefined || typeof failFast === 'boolean') &&
     (transactional === undefined || typeof transactional === 'boolean') &&
@@ -284,6 +312,10 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${label}: '${key}' must be true or false; got ${JSON.stringify(value)}.`);
   }
   if (!validTimeout(definition.timeoutMs)) problems.push(`${label}: ${TIMEOUT_RULE}; got ${JSON.stringify(definition.timeoutMs)}.`);
+  if (!validTimeout(definition.maxRunMs))
+    problems.push(`${label}: ${TIMEOUT_RULE.replace('timeoutMs', 'maxRunMs')}; got ${JSON.stringify(definition.maxRunMs)}.`);
+  else if (definition.maxRunMs !== undefined && !isBatched(definition.execute))
+    problems.push(`${label}: 'maxRunMs' applies to a batched() execute only; make execute batched({ ... }) or remove maxRunMs.`);
   if (definition.systemVersion !== undefined && typeof definition.systemVersion !== 'string')
     problems.push(`${label}: 'systemVersion' must be a string such as '1.2.0'.`);
   const { profiles } = definition;
@@ -291,7 +323,12 @@ function definitionProblems(definition: ChangeUnitDefinition<never>, where: stri
     problems.push(`${label}: 'profiles' must be an array of strings, e.g. ['dev'] or ['!prod'].`);
   }
   recoveryProblem(label, definition.recovery, problems);
-  for (const key of ['execute', 'rollback', 'before', 'rollbackBefore', 'after', 'rollbackAfter'] as const) {
+  for (const key of ['execute', 'rollback'] as const) {
+    const value = definition[key];
+    if (isBatched(value)) problems.push(...batchedProblems(label, key, value));
+    else if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function or batched({ ... }).`);
+  }
+  for (const key of ['before', 'rollbackBefore', 'after', 'rollbackAfter'] as const) {
     const value = definition[key];
     if (value !== undefined && typeof value !== 'function') problems.push(`${label}: '${key}' must be a function.`);
   }

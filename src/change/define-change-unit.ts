@@ -1,3 +1,4 @@
+import type { Batched } from './batched.ts';
 import type { BaseChangeContext, RecoveryStrategy } from './change-unit.ts';
 
 /** What a plain-object unit's methods receive unless typed: the base context plus driver handles. */
@@ -23,12 +24,16 @@ export interface ChangeUnitDefinition<TContext = DefaultChangeContext> {
   readonly recovery?: RecoveryStrategy;
   /** Execution timeout of each of its steps in ms (overrides the runner's `executionTimeoutMs`); a step still running then fails with `CHANGE_TIMEOUT`. */
   readonly timeoutMs?: number;
+  /** For a `batched()` step: its time budget in one run, in ms (overrides the runner's `maxRunMs`); it stops at a batch boundary, in progress. */
+  readonly maxRunMs?: number;
   /** Like `@Profile`: `['dev']`, `['!prod']`. */
   readonly profiles?: readonly string[];
   readonly before?: ChangeFunction<TContext>;
   readonly rollbackBefore?: ChangeFunction<TContext>;
-  readonly execute: ChangeFunction<TContext>;
-  readonly rollback: ChangeFunction<TContext>;
+  /** A function, or a `batched()` step (see docs/batched-changes.md). */
+  readonly execute: ChangeFunction<TContext> | Batched<NoInfer<TContext>>;
+  /** A function, or a `batched()` step; for a half-done batched unit it only visits keys up to the checkpoint. */
+  readonly rollback: ChangeFunction<TContext> | Batched<NoInfer<TContext>>;
   /** Like `@AfterExecution`: runs after `execute` committed, outside its transaction; recorded as `<id>_after`. */
   readonly after?: ChangeFunction<TContext>;
   readonly rollbackAfter?: ChangeFunction<TContext>;

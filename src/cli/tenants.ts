@@ -68,7 +68,7 @@ export async function migrateTenants(context: CommandContext, loaded: LoadedConf
       );
   }
   const { summary } = result;
-  const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, of ${summary.total}, in ${formatDuration(summary.durationMs)}.`;
+  const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.inProgress > 0 ? `${summary.inProgress} in progress, ` : ''}of ${summary.total}, in ${formatDuration(summary.durationMs)}.`;
   if (result.ok) out.info(out.colors.green(line));
   else out.error(line);
   return result.ok ? EXIT_CODES.ok : EXIT_CODES.failed;

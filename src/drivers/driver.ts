@@ -1,4 +1,5 @@
 import type { BaseChangeContext } from '../change/change-unit.ts';
+import type { BatchCheckpoint } from '../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import type { LockGuard, LockLease, LockPrimitive } from '../lock/lock-primitive.ts';
 import type { Logger } from '../log/logger.ts';
@@ -94,10 +95,24 @@ export interface DriverConnection<TContext extends object = object> {
    * machine says is not what the history should say. Optional: without it the process clock is used.
    */
   now?(): Promise<Date>;
+  /**
+   * The checkpoint store of batched steps (docs/batched-changes.md), named after the history
+   * store. Optional: a driver without it cannot run `batched()` units (the run says so before
+   * any batch). Its writes go through {@link Scope.saveCheckpoint}.
+   */
+  readonly checkpoints?: CheckpointStore;
   /** Legacy history records from another tool's collection/table (when `legacyImport`). */
   readLegacyRecords?(origin: string): Promise<Array<Record<string, unknown>>>;
   /** Releases every resource. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Where batched steps' checkpoints live; one record per (changeId, author). */
+export interface CheckpointStore {
+  /** Every checkpoint; an empty list when the store does not exist yet. Never writes. */
+  read(): Promise<BatchCheckpoint[]>;
+  /** Creates the store if missing; idempotent and race-safe. Called only while the lock is held. */
+  prepare(): Promise<void>;
 }
 
 export interface ScopeOptions {
@@ -122,4 +137,10 @@ export interface Scope<TContext extends object> {
    * entry's place in the history order.
    */
   saveEntry(entry: NewChangeEntry): Promise<void>;
+  /**
+   * Upserts by (changeId, author), with the same guarantees as `saveEntry`: inside the scope's
+   * transaction if any (it commits with the batch, fenced), else at once and fenced by the lease.
+   * Present when the connection has a {@link DriverConnection.checkpoints} store.
+   */
+  saveCheckpoint?(checkpoint: BatchCheckpoint): Promise<void>;
 }

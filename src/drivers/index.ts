@@ -15,6 +15,7 @@
  */
 
 export { leaseLostError } from '../errors/error-builders.ts';
+export { type BatchCheckpoint, type BatchCheckpointState, type BatchDirection, CHECKPOINT_SUFFIX, checkpointStoreName } from '../history/batch-checkpoint.ts';
 export { CHANGE_STATES, type ChangeEntry, type ChangeState, type ChangeType, DEFAULT_MIGRATION_REPOSITORY_NAME } from '../history/change-entry.ts';
 export { normaliseEntry } from '../history/is-executed.ts';
 export { DEFAULT_LOCK_REPOSITORY_NAME, LOCK_KEY } from '../lock/lock-config.ts';

@@ -17,6 +17,8 @@
  * - `CHECKSUM_MISMATCH`: an executed unit's code changed and the config says to fail.
  * - `CHANGE_TIMEOUT`: a change unit (or its rollback) ran longer than its execution timeout.
  * - `CORRUPT_RECORD`: a record in the lock or history store cannot be read (`unlock --force` clears a lock record).
+ * - `BATCHES_UNFINISHED`: a batched unit stopped at its time budget (`maxRunMs`) with work left and
+ *   `failOnUnfinishedBatches` is true; its checkpoint is saved and the next run resumes.
  * - `RUN_UNFINISHED`: the run was stopped before it settled (the CLI never reports it as success).
  * - `STATEMENT_TIMEOUT`: the database cancelled a statement that waited for a lock or ran longer than
  *   the timeout the driver set on its session (PostgreSQL `lock_timeout` / `statement_timeout`,
@@ -40,6 +42,7 @@ export type MongockErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'CHANGE_TIMEOUT'
   | 'CORRUPT_RECORD'
+  | 'BATCHES_UNFINISHED'
   | 'RUN_UNFINISHED'
   | 'STATEMENT_TIMEOUT'
   | 'DRIVER_ERROR'

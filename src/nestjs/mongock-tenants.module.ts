@@ -97,7 +97,7 @@ export function tenantsStartup(options: MongockTenantsModuleOptions, runner: Mul
     migrate: async () => {
       const result = await runner.execute();
       const { summary } = result;
-      const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, of ${summary.total}.`;
+      const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.inProgress > 0 ? `${summary.inProgress} in progress, ` : ''}of ${summary.total}.`;
       if (result.ok) {
         logger.info(line);
         return result;

@@ -57,11 +57,16 @@ export const CONFIG_CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
   onInterruptedChange: oneOf('rollback', 'fail'),
   onFileWithoutUnits: oneOf('warn', 'fail', 'ignore'),
-  executionTimeoutMs: (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TIMER_MS
-      ? undefined
-      : `a whole number of milliseconds from 0 (no limit) to ${MAX_TIMER_MS}`,
+  executionTimeoutMs: milliseconds,
+  maxRunMs: milliseconds,
+  failOnUnfinishedBatches: aBoolean,
 };
+
+function milliseconds(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TIMER_MS
+    ? undefined
+    : `a whole number of milliseconds from 0 (no limit) to ${MAX_TIMER_MS}`;
+}
 
 /** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms (a busy loop). */
 export const MAX_TIMER_MS = 2_147_483_647;

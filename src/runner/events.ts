@@ -10,6 +10,25 @@ export interface MongockEvents {
   'lock-acquired': { readonly owner: string };
   'unit-started': { readonly changeId: string; readonly author: string };
   'unit-finished': { readonly item: ItemResult };
+  /** After every batch of a batched unit, once its checkpoint is committed. */
+  'batch-progress': BatchProgress;
+}
+
+/** Where a batched unit stands after a batch. Counts include earlier runs (from the checkpoint); the rate is this run's. */
+export interface BatchProgress {
+  readonly changeId: string;
+  readonly author: string;
+  readonly direction: 'execute' | 'rollback';
+  readonly batches: number;
+  readonly processed: number;
+  /** The source's cheap estimate (a COUNT), read when the unit started; absent when it has none. */
+  readonly estimatedTotal?: number;
+  /** Items per second in this run. */
+  readonly ratePerSecond: number;
+  /** Time left at this rate, when there is an estimate. */
+  readonly etaMs?: number;
+  /** Whether this batch was the last one. */
+  readonly done: boolean;
 }
 
 export type MongockEventName = keyof MongockEvents;

@@ -1,7 +1,7 @@
 import type { UnitFile } from '../change/load-change-units.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { InProgressChange } from '../drivers/driver.ts';
-import { isMongockError } from '../errors/mongock-error.ts';
+import { isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { appliedFileDigests } from '../history/applied-files.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { checkChecksums } from './checksum-policy.ts';
@@ -65,6 +65,7 @@ export async function runMigration(
   catalog: UnitCatalog,
   executionId: string,
   options: ExecuteOptions,
+  startedAt = performance.now(),
 ): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
   const { logger } = config;
   // Units from scan paths only, whole run: the files are listed and digested now, and imported
@@ -93,10 +94,10 @@ export async function runMigration(
       const stillNeeded = async () => needed(await connection.readHistory());
       const items = await operation.withLock(
         connection,
-        (held) => migrate(operation.runContext(held, executionId, transactional), units, scoped, held.interrupted),
+        (held) => migrate(operation.runContext(held, executionId, transactional, startedAt), units, scoped, held.interrupted),
         { stillNeeded, recoversInterrupted: true },
       );
-      if (items !== NOT_NEEDED) return { status: 'completed', items };
+      if (items !== NOT_NEEDED) return finished(config, items);
       logger.info('Another instance applied every pending change unit while this one waited for the lock.');
       return { status: 'up-to-date', items: [] };
     } catch (error) {
@@ -105,6 +106,18 @@ export async function runMigration(
       return { status: 'lock-not-acquired', items: [] };
     }
   });
+}
+
+/** `completed`, or `in-progress` when a batched unit stopped at its time budget (`BATCHES_UNFINISHED` with `failOnUnfinishedBatches`). */
+function finished(config: ResolvedConfig, items: readonly ItemResult[]): { status: MigrationResult['status']; items: readonly ItemResult[] } {
+  const unfinished = items.find((item) => item.outcome === 'in-progress');
+  if (unfinished === undefined) return { status: 'completed', items };
+  const message = `Batched change '${unfinished.changeId}' by '${unfinished.author}' stopped at its time budget (maxRunMs) with work left; its checkpoint is saved and the next run resumes it.`;
+  if (config.failOnUnfinishedBatches) {
+    throw new MongockError('BATCHES_UNFINISHED', `${message} (failOnUnfinishedBatches: true)`, { changeId: unfinished.changeId, author: unfinished.author });
+  }
+  config.logger.info(message);
+  return { status: 'in-progress', items };
 }
 
 /**

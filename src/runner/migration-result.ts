@@ -3,9 +3,10 @@ import type { ChangeType } from '../history/change-entry.ts';
 /**
  * What happened to one change item in a run. `recovered`: a change a crashed run left half-done
  * outside a transaction was rolled back by this run (which then applies it again, reported as
- * `executed`): a recovery, not a failure.
+ * `executed`): a recovery, not a failure. `in-progress`: a batched unit stopped at its time budget
+ * (`maxRunMs`) with its checkpoint saved; the next run resumes it.
  */
-export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored' | 'recovered';
+export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored' | 'recovered' | 'in-progress';
 
 export interface ItemResult {
   readonly changeId: string;
@@ -24,9 +25,12 @@ export interface ItemResult {
  * - `up-to-date`: nothing was pending; no lock was taken.
  * - `lock-not-acquired`: another runner held the lock and `throwExceptionIfCannotObtainLock` is false.
  * - `completed`: pending units ran (some may have failed with `failFast: false`).
+ * - `in-progress`: a batched unit stopped at the time budget (`maxRunMs`) at a batch boundary,
+ *   its checkpoint saved and the lock released; the units after it did not run. Not a failure:
+ *   the next run (or `executeInBackground()`) resumes it.
  */
 export interface MigrationResult {
-  readonly status: 'disabled' | 'up-to-date' | 'lock-not-acquired' | 'completed';
+  readonly status: 'disabled' | 'up-to-date' | 'lock-not-acquired' | 'completed' | 'in-progress';
   readonly executionId: string;
   readonly items: readonly ItemResult[];
   readonly executed: number;
@@ -36,7 +40,7 @@ export interface MigrationResult {
   readonly durationMs: number;
 }
 
-const NOT_FAILURES: ReadonlySet<ItemOutcome> = new Set(['executed', 'skipped', 'ignored', 'recovered']);
+const NOT_FAILURES: ReadonlySet<ItemOutcome> = new Set(['executed', 'skipped', 'ignored', 'recovered', 'in-progress']);
 
 /** The frozen result of one `execute()`, counted from its items. */
 export function migrationResult(status: MigrationResult['status'], executionId: string, items: readonly ItemResult[], startedAt: number): MigrationResult {

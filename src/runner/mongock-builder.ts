@@ -163,6 +163,16 @@ export class MongockBuilder<TContext extends object = object> {
     return this.#set('executionTimeoutMs', ms);
   }
 
+  /** Time budget of one run for batched units (see docs/batched-changes.md); 0: no limit (default). */
+  setMaxRunMs(ms: number): this {
+    return this.#set('maxRunMs', ms);
+  }
+
+  /** Makes a run that stops with batched work unfinished reject with `BATCHES_UNFINISHED`. */
+  setFailOnUnfinishedBatches(value = true): this {
+    return this.#set('failOnUnfinishedBatches', value);
+  }
+
   setOnFileWithoutUnits(policy: FileWithoutUnitsPolicy): this {
     return this.#set('onFileWithoutUnits', policy);
   }

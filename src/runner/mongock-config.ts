@@ -115,6 +115,14 @@ export interface MongockConfig<TContext extends object = object> {
    * no limit, as in Java Mongock (a long data migration is not stopped by surprise).
    */
   readonly executionTimeoutMs?: number;
+  /**
+   * Time budget of one run for batched units, in ms (a unit's own `maxRunMs` may be shorter): past
+   * it, a batched unit stops at a batch boundary with its checkpoint, the lock is released and the
+   * result is `in-progress`; the next run resumes. Default 0: no limit. See docs/batched-changes.md.
+   */
+  readonly maxRunMs?: number;
+  /** Whether a run that stops with batched work unfinished rejects with `BATCHES_UNFINISHED` (default false: it resolves `in-progress`). */
+  readonly failOnUnfinishedBatches?: boolean;
   /** A file in a scan path that exports no change unit: `warn` (default, naming it), `fail` (INVALID_CHANGE_UNIT), `ignore`. */
   readonly onFileWithoutUnits?: FileWithoutUnitsPolicy;
 }

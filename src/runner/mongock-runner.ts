@@ -1,5 +1,8 @@
+import type { SelectedUnit } from '../change/select-change-units.ts';
+import type { DriverConnection } from '../drivers/driver.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
+import { readCheckpoints, unfinishedCheckpoints, withHalfDoneAsExecuted } from './batch-status.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
 import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
 import type { DoctorCheck } from './doctor/doctor-check.ts';
@@ -12,7 +15,7 @@ import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-opti
 import { runMigration } from './migrate.ts';
 import { type MigrationResult, migrationResult } from './migration-result.ts';
 import { NOT_NEEDED, Operation } from './operation.ts';
-import { planUnits } from './plan.ts';
+import { planUnits, type UnitPlan } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
 import { type ExecuteOptions, scopeUnits, selectForUndo, type UndoOptions } from './targets.ts';
@@ -65,7 +68,7 @@ export class MongockRunner {
     }
     this.#events.emit('migration-started', { executionId });
     try {
-      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options);
+      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, started);
       const result = migrationResult(status, executionId, items, started);
       this.#report(result);
       this.#events.emit('migration-succeeded', { result });
@@ -86,10 +89,10 @@ export class MongockRunner {
     const executionId = this.#executionId();
     const units = await this.#catalog.units();
     return this.#operation.withConnection(async (connection) => {
-      if (selectForUndo(planUnits(units, await connection.readHistory()), options).length === 0) return { executionId, items: [] };
+      if (selectForUndo(await undoPlans(connection, units), options).length === 0) return { executionId, items: [] };
       const undone = await this.#operation.withLock(connection, async (held) => {
         const executor = new Executor(this.#operation.runContext(held, executionId, this.#operation.transactional(connection)), false);
-        await executor.undo(selectForUndo(planUnits(units, await connection.readHistory()), options));
+        await executor.undo(selectForUndo(await undoPlans(connection, units), options));
         return { executionId, items: executor.results };
       });
       return undone === NOT_NEEDED ? { executionId, items: [] } : undone;
@@ -239,6 +242,14 @@ export class MongockRunner {
       `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
     );
   }
+}
+
+/** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). */
+async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[]): Promise<UnitPlan[]> {
+  const history = await connection.readHistory();
+  const plans = planUnits(units, history);
+  const checkpoints = await readCheckpoints(connection, plans);
+  return checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history));
 }
 
 /** Mongock's execution id: local time plus a random suffix. */

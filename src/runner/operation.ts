@@ -85,10 +85,12 @@ export class Operation {
     }
   }
 
-  /** What one run under `held` shares. */
-  runContext(held: HeldLock, executionId: string, transactional: boolean): RunContext {
+  /** What one run under `held` shares. `startedAt`: when the operation began (`performance.now()`), from which `maxRunMs` counts. */
+  runContext(held: HeldLock, executionId: string, transactional: boolean, startedAt = performance.now()): RunContext {
     const { connection, lock } = held;
-    return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional };
+    const { maxRunMs } = this.#config;
+    const deadline = maxRunMs > 0 ? startedAt + maxRunMs : Number.POSITIVE_INFINITY;
+    return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional, deadline };
   }
 
   /** Whether execution items run in transactions: as configured, else when the connected database has them. */

@@ -55,6 +55,9 @@ export interface ResolvedConfig {
   readonly onInterruptedChange: InterruptedChangePolicy;
   /** 0: no limit. */
   readonly executionTimeoutMs: number;
+  /** 0: no limit. */
+  readonly maxRunMs: number;
+  readonly failOnUnfinishedBatches: boolean;
   readonly onFileWithoutUnits: FileWithoutUnitsPolicy;
 }
 
@@ -133,6 +136,8 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
     onChecksumMismatch: config.onChecksumMismatch ?? 'warn',
     onInterruptedChange: config.onInterruptedChange ?? 'rollback',
     executionTimeoutMs: config.executionTimeoutMs ?? 0,
+    maxRunMs: config.maxRunMs ?? 0,
+    failOnUnfinishedBatches: config.failOnUnfinishedBatches ?? false,
     onFileWithoutUnits: config.onFileWithoutUnits ?? 'warn',
   });
 }

@@ -49,6 +49,7 @@ const RUNNER_EVENTS = {
   'lock-acquired': true,
   'unit-started': true,
   'unit-finished': true,
+  'batch-progress': true,
 } as const satisfies Record<MongockEventName, true>;
 
 /**

@@ -7,9 +7,10 @@ import type { MigrationResult } from '../runner/migration-result.ts';
  * - `failed`: a unit failed, the driver could not connect, or the lock was lost (see `error`);
  * - `skipped`: another process held the tenant's lock (it migrates the tenant), or
  *   `stopAfterFailures` was reached before the tenant started (`reason`);
- * - `disabled`: `enabled: false`.
+ * - `disabled`: `enabled: false`;
+ * - `in-progress`: a batched unit stopped at its time budget (`maxRunMs`); the next run resumes it.
  */
-export type TenantOutcome = 'completed' | 'up-to-date' | 'failed' | 'skipped' | 'disabled';
+export type TenantOutcome = 'completed' | 'up-to-date' | 'failed' | 'skipped' | 'disabled' | 'in-progress';
 
 export interface TenantResult {
   readonly tenant: string;
@@ -30,6 +31,7 @@ export interface TenantSummary {
   readonly failed: number;
   readonly skipped: number;
   readonly disabled: number;
+  readonly inProgress: number;
   readonly durationMs: number;
 }
 
@@ -51,6 +53,7 @@ export function multiTenantResult(tenants: readonly TenantResult[], durationMs: 
     failed: count('failed'),
     skipped: count('skipped'),
     disabled: count('disabled'),
+    inProgress: count('in-progress'),
     durationMs,
   });
   return Object.freeze({ ok: summary.failed === 0, tenants: Object.freeze([...tenants]), summary });
@@ -67,5 +70,7 @@ export function outcomeOf(result: MigrationResult): TenantOutcome {
       return 'skipped';
     case 'disabled':
       return 'disabled';
+    case 'in-progress':
+      return result.failed > 0 ? 'failed' : 'in-progress';
   }
 }

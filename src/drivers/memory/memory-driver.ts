@@ -1,6 +1,7 @@
 import type { BaseChangeContext } from '../../change/change-unit.ts';
+import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
-import type { Driver, DriverCapabilities, DriverConnection, Scope, ScopeOptions } from '../driver.ts';
+import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, Scope, ScopeOptions } from '../driver.ts';
 import { MemoryKeyValue } from './memory-context.ts';
 import { MemoryLock } from './memory-lock.ts';
 
@@ -10,6 +11,8 @@ export class MemoryDatabase {
   history: ChangeEntry[] = [];
   readonly lock = new MemoryLock(() => this.now());
   historyPrepared = false;
+  /** Batched steps' checkpoints by `changeId author`; `undefined` until the store is prepared. */
+  checkpoints: Map<string, BatchCheckpoint> | undefined;
   /** The database's clock; tests move it to expire leases. */
   now: () => number = Date.now;
   /** Round trips made, by operation: lets tests and benchmarks count them. */
@@ -59,11 +62,22 @@ class MemoryDriverConnection implements DriverConnection<MemoryChangeContext> {
   readonly #db: MemoryDatabase;
   readonly capabilities: DriverCapabilities;
   readonly lock: MemoryLock;
+  readonly checkpoints: CheckpointStore;
 
   constructor(db: MemoryDatabase, capabilities: DriverCapabilities) {
     this.#db = db;
     this.capabilities = capabilities;
     this.lock = db.lock;
+    this.checkpoints = {
+      read: async () => {
+        db.count('readCheckpoints');
+        return [...(db.checkpoints?.values() ?? [])].map((checkpoint) => ({ ...checkpoint }));
+      },
+      prepare: async () => {
+        db.count('prepareCheckpoints');
+        db.checkpoints ??= new Map();
+      },
+    };
   }
 
   async readHistory(): Promise<ChangeEntry[]> {
@@ -87,17 +101,28 @@ class MemoryDriverConnection implements DriverConnection<MemoryChangeContext> {
           this.lock.assertOwner(options.lease);
           upsert(db.history, entry);
         },
+        saveCheckpoint: async (checkpoint) => {
+          db.count('saveCheckpoint');
+          this.lock.assertOwner(options.lease);
+          storeCheckpoint(db, checkpoint);
+        },
       });
     }
     const staged = new Map(db.data);
     const entries: NewChangeEntry[] = [];
+    const checkpoints: BatchCheckpoint[] = [];
     const kv = new MemoryKeyValue(staged, options.guard);
-    const result = await work({ context: { kv }, saveEntry: async (entry) => void entries.push(entry) });
+    const result = await work({
+      context: { kv },
+      saveEntry: async (entry) => void entries.push(entry),
+      saveCheckpoint: async (checkpoint) => void checkpoints.push(checkpoint),
+    });
     // Commit: fenced, so a holder that lost its lease cannot commit.
     db.count('commit');
     this.lock.assertOwner(options.lease);
     db.data = staged;
     for (const entry of entries) upsert(db.history, entry);
+    for (const checkpoint of checkpoints) storeCheckpoint(db, checkpoint);
     return result;
   }
 
@@ -111,6 +136,11 @@ class MemoryDriverConnection implements DriverConnection<MemoryChangeContext> {
   }
 
   async close(): Promise<void> {}
+}
+
+function storeCheckpoint(db: MemoryDatabase, checkpoint: BatchCheckpoint): void {
+  if (db.checkpoints === undefined) throw new Error('The checkpoint store was not prepared (prepare() is called under the lock before the first batch).');
+  db.checkpoints.set(`${checkpoint.changeId}\u0000${checkpoint.author}`, { ...checkpoint });
 }
 
 /** An update keeps the entry's place in the history order, as the databases' row order does. */

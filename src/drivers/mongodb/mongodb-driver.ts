@@ -1,9 +1,11 @@
 import type { Db, MongoClient, MongoClientOptions, ReadConcernLike, ReadPreferenceLike, TransactionOptions, WriteConcernSettings } from 'mongodb';
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import type { Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
+import { MongoCheckpoints } from './mongodb-checkpoints.ts';
 import {
   collectionNameProblem,
   databaseNameProblem,
@@ -133,6 +135,8 @@ function invalid(message: string): MongockError {
 class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
   readonly capabilities: DriverCapabilities;
   readonly lock: MongoLock;
+  readonly checkpoints: CheckpointStore;
+  readonly #checkpoints: MongoCheckpoints;
   readonly #client: MongoClient;
   readonly #db: Db;
   readonly #owned: boolean;
@@ -173,6 +177,12 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
       readPreference: options.readPreference ?? DEFAULT_COLLECTION_SETTINGS.readPreference,
     };
     this.#history = new MongoHistory(db, settings.migrationRepositoryName, collections);
+    const checkpoints = new MongoCheckpoints(db, checkpointStoreName(settings.migrationRepositoryName), collections);
+    this.#checkpoints = checkpoints;
+    this.checkpoints = {
+      read: () => checkpoints.read().catch((error: unknown) => Promise.reject(toDriverError(error, 'reading the batch checkpoints'))),
+      prepare: () => checkpoints.prepare().catch((error: unknown) => Promise.reject(toDriverError(error, 'creating the batch checkpoint index'))),
+    };
     this.lock = new MongoLock(db, settings.lockRepositoryName, collections, () => this.#flushChecksums());
     this.#transactionOptions = options.transactionOptions ?? DEFAULT_TRANSACTION_OPTIONS;
     this.#logger = settings.logger;
@@ -220,6 +230,12 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
           if (!this.lock.holdsLocally(lease)) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
           if (!(await this.#history.save(entry, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         },
+        saveCheckpoint: async (checkpoint) => {
+          // As entries: guarded right before, and never over a checkpoint a newer holder wrote.
+          await options.guard.ensure();
+          if (!this.lock.holdsLocally(lease)) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+          if (!(await this.#checkpoints.save(checkpoint, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+        },
       });
     }
     const session = this.#client.startSession();
@@ -233,6 +249,7 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
         const value = await work({
           context: Object.freeze({ db, client: this.#client, session }),
           saveEntry: async (entry) => void (await this.#history.save(entry, session)),
+          saveCheckpoint: async (checkpoint) => void (await this.#checkpoints.save(checkpoint, session)),
         });
         // And at commit time, in the same transaction: the lease is still ours, or nothing commits.
         if (!(await this.lock.fence(lease, session))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);

@@ -1,9 +1,11 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { sqlTableName } from '../shared/sql-table-name.ts';
+import { PostgresCheckpoints } from './postgres-checkpoints.ts';
 import { connectError, describeTarget, loadPgClient, type PostgresClient, type PostgresPool } from './postgres-client.ts';
 import { GuardedPostgresHandle, type PostgresChangeContext } from './postgres-context.ts';
 import { PostgresHistory } from './postgres-history.ts';
@@ -116,6 +118,7 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
   readonly lock: PostgresLock;
   readonly #session: PostgresSession;
   readonly #history: PostgresHistory;
+  readonly checkpoints: PostgresCheckpoints;
 
   static async open(options: PostgresDriverOptions, settings: DriverSettings): Promise<PostgresDriverConnection> {
     const session = await openSession(options);
@@ -141,6 +144,7 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
   private constructor(session: PostgresSession, found: FoundSchema, historyTable: string, lockTable: string) {
     this.#session = session;
     this.#history = new PostgresHistory(session, found.schema, historyTable, found.historyExists);
+    this.checkpoints = new PostgresCheckpoints(session, found.schema, checkpointStoreName(historyTable));
     this.lock = new PostgresLock(session, found.schema, lockTable, advisoryKey(found.schema, lockTable), found.lockExists);
   }
 
@@ -172,11 +176,15 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
           this.#fence(options.lease);
           await this.#save(entry);
         },
+        saveCheckpoint: async (checkpoint) => {
+          this.#fence(options.lease);
+          await this.checkpoints.save(checkpoint);
+        },
       });
     }
     return this.#inTransaction(
       options.lease,
-      () => work({ context, saveEntry: (entry) => this.#save(entry) }),
+      () => work({ context, saveEntry: (entry) => this.#save(entry), saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint) }),
       () => options.guard.ensure(),
     );
   }

@@ -1,8 +1,10 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
+import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
+import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
 import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
@@ -74,6 +76,7 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   readonly #db: SqliteDatabase;
   readonly #owned: boolean;
   readonly #history: SqliteHistory;
+  readonly checkpoints: SqliteCheckpoints;
 
   static open(options: SqliteDriverOptions, settings: DriverSettings): SqliteDriverConnection {
     if (options.database !== undefined) return new SqliteDriverConnection(options.database, false, settings);
@@ -95,6 +98,7 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
     this.#db = db;
     this.#owned = owned;
     this.#history = new SqliteHistory(db, settings.migrationRepositoryName);
+    this.checkpoints = new SqliteCheckpoints(db, checkpointStoreName(settings.migrationRepositoryName));
     this.lock = new SqliteLock(db, settings.lockRepositoryName, () => preparePragmas(db, owned));
   }
 
@@ -114,27 +118,33 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<SqliteChangeContext>) => Promise<T>): Promise<T> {
     const context: DriverContext<SqliteChangeContext> = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
     if (!options.transactional) {
+      // Outside a change's transaction, an entry or a checkpoint still commits only with a fence check.
+      const fenced = (write: () => void) => {
+        this.#db.exec('BEGIN IMMEDIATE');
+        try {
+          if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
+          write();
+          this.#db.exec('COMMIT');
+        } catch (error) {
+          this.#db.exec('ROLLBACK');
+          throw error;
+        }
+      };
       return work({
         context,
-        saveEntry: async (entry) => {
-          // Outside a change's transaction, the entry still commits only with a fence check.
-          this.#db.exec('BEGIN IMMEDIATE');
-          try {
-            if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
-            this.#history.save(entry);
-            this.#db.exec('COMMIT');
-          } catch (error) {
-            this.#db.exec('ROLLBACK');
-            throw error;
-          }
-        },
+        saveEntry: async (entry) => fenced(() => this.#history.save(entry)),
+        saveCheckpoint: async (checkpoint) => fenced(() => this.checkpoints.save(checkpoint)),
       });
     }
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
     db.exec('SAVEPOINT mongock_change');
     try {
-      const result = await work({ context, saveEntry: async (entry) => this.#history.save(entry) });
+      const result = await work({
+        context,
+        saveEntry: async (entry) => this.#history.save(entry),
+        saveCheckpoint: async (checkpoint) => this.checkpoints.save(checkpoint),
+      });
       if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
       db.exec('RELEASE mongock_change');
       db.exec('COMMIT');

@@ -1,2 +1,3 @@
 export type { DriverFixture, DriverHarness } from './driver-harness.ts';
+export { runCheckpointTestkit } from './run-checkpoint-testkit.ts';
 export { runDriverTestkit } from './run-driver-testkit.ts';

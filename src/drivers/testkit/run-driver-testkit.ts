@@ -7,6 +7,7 @@ import type { MongockRunner } from '../../runner/mongock-runner.ts';
 import type { Driver } from '../driver.ts';
 import type { DriverFixture, DriverHarness } from './driver-harness.ts';
 import { lockScenarios } from './lock-scenarios.ts';
+import { runCheckpointTestkit } from './run-checkpoint-testkit.ts';
 
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
 const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
@@ -372,4 +373,5 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       expect(await fixture.countMarkers('t1')).toBe(1);
     });
   });
+  runCheckpointTestkit(harness);
 }

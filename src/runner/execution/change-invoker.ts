@@ -15,8 +15,13 @@ export class ChangeInvoker {
   }
 
   async invoke(step: ChangeStep, item: PlanItem, scope: Scope<object>): Promise<void> {
-    const { config, executionId } = this.#run;
     const target = await this.#instance(item);
+    await this.call(item, scope, step.name, (context) => step.invoke(target, context));
+  }
+
+  /** Calls `work` with the item's context under the step's execution timeout (a batched step: once per batch). */
+  async call(item: PlanItem, scope: Scope<object>, stepName: string, work: (context: object) => Promise<unknown>): Promise<void> {
+    const { config, executionId } = this.#run;
     const context = Object.freeze({
       ...config.dependencies,
       ...scope.context,
@@ -27,7 +32,7 @@ export class ChangeInvoker {
       author: item.unit.author,
     });
     const timeoutMs = item.unit.model.timeoutMs ?? config.executionTimeoutMs;
-    const running = step.invoke(target, context);
+    const running = work(context);
     if (timeoutMs <= 0) {
       await running;
       return;
@@ -35,7 +40,7 @@ export class ChangeInvoker {
     // Once timed out, what the step still does ends in an error nobody awaits: not a crash.
     running.catch(() => undefined);
     await withTimeout(running, timeoutMs, () =>
-      changeTimeoutError({ changeId: item.changeId, author: item.unit.author, file: item.unit.model.source }, step.name, timeoutMs),
+      changeTimeoutError({ changeId: item.changeId, author: item.unit.author, file: item.unit.model.source }, stepName, timeoutMs),
     );
   }
 

@@ -112,6 +112,14 @@ export class Compensator {
         (entry.state === 'FAILED' || entry.state === 'ROLLBACK_FAILED') &&
         entry.timestamp.getTime() >= change.startedAt.getTime(),
     );
+    if (item?.step.batched !== undefined || item?.rollback?.batched !== undefined) {
+      // A batched step resumes after its checkpoint: at most the batch in flight runs again.
+      config.logger.warn(
+        `Batched change '${change.changeId}' by '${change.author}' was interrupted (execution ${change.executionId} on ${change.hostname}); resuming after its last checkpoint.`,
+      );
+      await this.#tools.marker.clear();
+      return;
+    }
     const facts = { ...change, ...(recordedFailure === undefined ? {} : { recorded: recordedFailure.state as 'FAILED' | 'ROLLBACK_FAILED' }) };
     const recovery = interruptedRecovery(item, config);
     if (item !== undefined && recovery === 'manual') throw interruptedNeedsHuman(item, change, plans);
@@ -139,11 +147,14 @@ export class Compensator {
     // Mongock records a rollback after a failure under the execution method, an undo under the rollback method.
     const method = direction === 'undo' ? rollback.name : item.step.name;
     const started = performance.now();
+    const entry = () => entryFor(this.#tools.run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId);
     const work = () =>
-      inScope(this.#tools.run, transactional, async (scope) => {
-        await this.#tools.invoker.invoke(rollback, item, scope);
-        await scope.saveEntry(entryFor(this.#tools.run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId));
-      });
+      rollback.batched !== undefined
+        ? this.#tools.batches.rollback(item, transactional, entry)
+        : inScope(this.#tools.run, transactional, async (scope) => {
+            await this.#tools.invoker.invoke(rollback, item, scope);
+            await scope.saveEntry(entry());
+          });
     try {
       // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
       if (transactional) await work();

@@ -1,6 +1,7 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
 import type { ItemResult } from '../migration-result.ts';
 import { primeChecksums, type UnitPlan } from '../plan.ts';
+import { BatchRunner } from './batch-runner.ts';
 import { ChangeInvoker } from './change-invoker.ts';
 import { Compensator } from './compensator.ts';
 import { CrashMarker } from './crash-marker.ts';
@@ -24,7 +25,8 @@ export class Executor {
     const invoker = new ChangeInvoker(run);
     const results = new RunResults(run);
     const marker = new CrashMarker(run, interrupted);
-    const tools = { run, invoker, results, marker };
+    const tools = { run, invoker, results, marker, batches: undefined as unknown as BatchRunner };
+    tools.batches = new BatchRunner(tools);
     this.#parts = { ...tools, steps: new StepRunner(tools), compensator: new Compensator(tools) };
   }
 
@@ -36,7 +38,7 @@ export class Executor {
   run(plans: readonly UnitPlan[]): Promise<void> {
     primeChecksums(plans);
     const { run } = this.#parts;
-    return runWithStrategy(strategyFor(run.config, run.transactional), this.#parts, plans);
+    return runWithStrategy(strategyFor(run.config, run.transactional, plans), this.#parts, plans);
   }
 
   /** Settles the change a crashed run left in progress (see {@link Compensator.recover}). */

@@ -17,6 +17,8 @@ export interface RunContext {
   readonly hostname: string;
   /** Whether execution items run in transactions (config and connected database agree). */
   readonly transactional: boolean;
+  /** `performance.now()` by which batched units stop at a batch boundary (`maxRunMs`); Infinity: no budget. */
+  readonly deadline: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Scope } from '../../drivers/driver.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
 import type { PlanItem } from '../plan.ts';
+import { UNFINISHED } from './batch-runner.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
 import { inScope, isLockLost, throwIfLockLost } from './run-context.ts';
 import type { StepTools } from './step-tools.ts';
@@ -18,12 +19,19 @@ export class StepRunner {
     this.#tools = tools;
   }
 
-  /** Returns the error when the item failed (already recorded FAILED), undefined when it ran. */
+  /**
+   * Returns the error when the item failed (already recorded FAILED), undefined when it ran,
+   * {@link UNFINISHED} when a batched step stopped at its time budget (reported `in-progress`).
+   */
   async run(item: PlanItem, transactional: boolean): Promise<unknown> {
     this.#tools.run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
     const started = performance.now();
-    const failed = transactional ? await this.#inTransaction(item, started) : await this.#outsideTransaction(item, started);
-    this.#tools.results.record(item, failed === undefined ? 'executed' : 'failed', performance.now() - started, failed);
+    let failed: unknown;
+    if (item.step.batched !== undefined) failed = await this.#tools.batches.execute(item, transactional, started);
+    else failed = transactional ? await this.#inTransaction(item, started) : await this.#outsideTransaction(item, started);
+    const durationMs = performance.now() - started;
+    if (failed === UNFINISHED) this.#tools.results.record(item, 'in-progress', durationMs);
+    else this.#tools.results.record(item, failed === undefined ? 'executed' : 'failed', durationMs, failed);
     return failed;
   }
 

@@ -1,3 +1,4 @@
+import type { BatchRunner } from './batch-runner.ts';
 import type { ChangeInvoker } from './change-invoker.ts';
 import type { CrashMarker } from './crash-marker.ts';
 import type { RunContext } from './run-context.ts';
@@ -9,4 +10,5 @@ export interface StepTools {
   readonly invoker: ChangeInvoker;
   readonly results: RunResults;
   readonly marker: CrashMarker;
+  readonly batches: BatchRunner;
 }

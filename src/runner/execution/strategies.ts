@@ -3,6 +3,7 @@ import { errorMessage } from '../../errors/mongock-error.ts';
 import type { ItemResult } from '../migration-result.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import type { ResolvedConfig } from '../resolve-config.ts';
+import { UNFINISHED } from './batch-runner.ts';
 import { InstantiationError } from './change-invoker.ts';
 import { type Compensator, failedChange } from './compensator.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -21,9 +22,10 @@ import type { StepTools } from './step-tools.ts';
  */
 export type ExecutionStrategy = 'per-unit' | 'whole-run-rollback' | 'one-transaction';
 
-/** The one place the strategy is chosen. */
-export function strategyFor(config: ResolvedConfig, transactional: boolean): ExecutionStrategy {
+/** The one place the strategy is chosen. A batched unit commits batch by batch, so a run with one pending is never one transaction. */
+export function strategyFor(config: ResolvedConfig, transactional: boolean, plans: readonly UnitPlan[] = []): ExecutionStrategy {
   if (config.transactionStrategy === 'changeUnit') return 'per-unit';
+  if (transactional && plans.some((plan) => plan.pending && plan.items.some((item) => item.step.batched !== undefined))) return 'per-unit';
   return transactional ? 'one-transaction' : 'whole-run-rollback';
 }
 
@@ -68,6 +70,11 @@ async function unitByUnit(parts: ExecutionParts, plans: readonly UnitPlan[], rol
         doneInUnit.push(item);
         continue;
       }
+      if (error === UNFINISHED) {
+        // Stopped at its time budget: order matters, so nothing after it runs in this run.
+        skipRest(parts, plans, item);
+        return;
+      }
       if (item.role === 'after') {
         // The unit committed: it stays EXECUTED. The after-step is FAILED and runs again next time.
         await parts.marker.clear();
@@ -82,12 +89,19 @@ async function unitByUnit(parts: ExecutionParts, plans: readonly UnitPlan[], rol
       // Fail fast: undo what no transaction took back, newest first. A unit whose class could not
       // even be instantiated ran nothing, so there is nothing of it to undo.
       const toUndo = rollbackScope === 'run' ? [...doneInRun, ...doneInUnit] : [...doneInUnit];
-      if (!transactional && !(error instanceof InstantiationError)) toUndo.push(item);
+      // A failed batch leaves the batches before it committed: the next run resumes after them.
+      if (!transactional && !(error instanceof InstantiationError) && item.step.batched === undefined) toUndo.push(item);
       const rollbackError = await compensator.rollBack(toUndo.reverse(), error);
       throw changeFailedError(failedChange(item), error, rollbackError, 'execute');
     }
     doneInRun.push(...doneInUnit);
   }
+}
+
+/** Every item after `stopped`, reported not reached. */
+function skipRest({ steps }: ExecutionParts, plans: readonly UnitPlan[], stopped: PlanItem): void {
+  const items = plans.flatMap((plan) => plan.items);
+  for (const item of items.slice(items.indexOf(stopped) + 1)) steps.skipNotReached(item);
 }
 
 /** Not fail-fast: FAILED stays recorded, nothing is rolled back (Mongock), and the run goes on. */

@@ -1,0 +1,58 @@
+import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
+import { CHECKPOINT_COLUMNS, CHECKPOINT_UPDATED, checkpointFromRow, checkpointParameters } from '../shared/checkpoint-row.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
+import { quoteIdentifier } from './sqlite-sql.ts';
+
+/**
+ * The checkpoints of batched steps: a table named after the history table plus `_checkpoints`,
+ * one row per (change_id, author); times are ISO-8601 text. Created under the lock, before the
+ * first batch of a run that has one.
+ */
+export class SqliteCheckpoints {
+  readonly #db: SqliteDatabase;
+  readonly #table: string;
+  #upsert: SqliteStatement | undefined;
+
+  constructor(db: SqliteDatabase, tableName: string) {
+    this.#db = db;
+    this.#table = quoteIdentifier(tableName);
+  }
+
+  async prepare(): Promise<void> {
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+      change_id TEXT NOT NULL,
+      author TEXT NOT NULL,
+      direction TEXT NOT NULL,
+      execution_id TEXT NOT NULL,
+      last_key TEXT,
+      until_key TEXT,
+      batches INTEGER NOT NULL,
+      processed INTEGER NOT NULL,
+      estimated_total INTEGER,
+      state TEXT NOT NULL,
+      started_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (change_id, author)
+    )`);
+  }
+
+  async read(): Promise<BatchCheckpoint[]> {
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = this.#db.prepare(`SELECT * FROM ${this.#table}`).all() as Array<Record<string, unknown>>;
+    } catch (error) {
+      if (error instanceof Error && /no such table/i.test(error.message)) return [];
+      throw error;
+    }
+    return rows.map((row) => checkpointFromRow(row, `SQLite table ${this.#table}`));
+  }
+
+  /** Inside the caller's transaction, if any. */
+  save(checkpoint: BatchCheckpoint): void {
+    this.#upsert ??= this.#db.prepare(
+      `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}, started_at = excluded.started_at`,
+    );
+    this.#upsert.run(...checkpointParameters(checkpoint, (value) => value.toISOString()));
+  }
+}

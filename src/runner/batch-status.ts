@@ -1,0 +1,57 @@
+import type { DriverConnection } from '../drivers/driver.ts';
+import type { BatchCheckpoint } from '../history/batch-checkpoint.ts';
+import type { ChangeEntry } from '../history/change-entry.ts';
+import type { PlanItem, UnitPlan } from './plan.ts';
+
+/** Whether any of the plans has a batched step (only then is the checkpoint store read: never at an idle start-up). */
+export function hasBatchedSteps(plans: readonly UnitPlan[]): boolean {
+  return plans.some((plan) => plan.items.some((item) => item.step.batched !== undefined || item.rollback?.batched !== undefined));
+}
+
+/** The checkpoints, when a plan is batched and the driver keeps them; else none (and no round trip). */
+export async function readCheckpoints(connection: DriverConnection<object>, plans: readonly UnitPlan[]): Promise<BatchCheckpoint[]> {
+  if (connection.checkpoints === undefined || !hasBatchedSteps(plans)) return [];
+  return connection.checkpoints.read();
+}
+
+/**
+ * The checkpoints of batched steps still under way: `running`, and not settled by an entry of the
+ * execution that wrote them (a crash between a non-transactional step's entry and its final
+ * checkpoint leaves such a finished one behind).
+ */
+export function unfinishedCheckpoints(checkpoints: readonly BatchCheckpoint[], history: readonly ChangeEntry[]): BatchCheckpoint[] {
+  return checkpoints.filter(
+    (checkpoint) =>
+      checkpoint.state === 'running' &&
+      !history.some(
+        (entry) =>
+          entry.changeId === checkpoint.changeId &&
+          entry.author === checkpoint.author &&
+          entry.executionId === checkpoint.executionId &&
+          entry.state === (checkpoint.direction === 'execute' ? 'EXECUTED' : 'ROLLED_BACK'),
+      ),
+  );
+}
+
+/**
+ * The plans with each half-done batched execution (a running execute checkpoint) counted as
+ * executed, for `undo`: its rollback takes back what the batches applied, up to the checkpoint.
+ */
+export function withHalfDoneAsExecuted(plans: readonly UnitPlan[], unfinished: readonly BatchCheckpoint[]): UnitPlan[] {
+  return plans.map((plan) => {
+    const items = plan.items.map((item) => (item.executed || !isHalfDone(item, unfinished) ? item : executedCopy(item)));
+    return items.every((item, i) => item === plan.items[i]) ? plan : { ...plan, items };
+  });
+}
+
+function isHalfDone(item: PlanItem, unfinished: readonly BatchCheckpoint[]): boolean {
+  return (
+    item.step.batched !== undefined &&
+    unfinished.some((checkpoint) => checkpoint.direction === 'execute' && checkpoint.changeId === item.changeId && checkpoint.author === item.unit.author)
+  );
+}
+
+/** The same item (its lazy checksum included), marked executed. */
+function executedCopy(item: PlanItem): PlanItem {
+  return Object.create(item, { executed: { value: true, enumerable: true } }) as PlanItem;
+}

@@ -1,0 +1,167 @@
+import type { Batched } from '../../change/batched.ts';
+import type { Scope } from '../../drivers/driver.ts';
+import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
+import type { NewChangeEntry } from '../../history/change-entry.ts';
+import type { PlanItem } from '../plan.ts';
+import { advance, checkpointOf, freshCheckpoint, isResumable, keyCodec, pauseAfter, progressOf, requireCheckpoints } from './batch-checkpoints.ts';
+import { entryFor, errorTrace, saveOutside } from './entries.ts';
+import { inScope, throwIfLockLost } from './run-context.ts';
+
+/** What batches need of a run's tools (`StepTools` without the results, which the step runner records). */
+export interface BatchTools {
+  readonly run: RunContext;
+  readonly invoker: ChangeInvoker;
+  readonly marker: CrashMarker;
+}
+
+import type { ChangeInvoker } from './change-invoker.ts';
+import type { CrashMarker } from './crash-marker.ts';
+import type { RunContext } from './run-context.ts';
+
+/** What a batched execute step returns when it stopped at its time budget with work left. */
+export const UNFINISHED: unique symbol = Symbol('batches-unfinished');
+
+/** One pass over a batched step's source, from a checkpoint to the end or to the deadline. */
+interface Pass {
+  readonly item: PlanItem;
+  readonly step: Batched<never>;
+  readonly stepName: string;
+  readonly transactional: boolean;
+  readonly deadline: number;
+  /** The history entry written with the last batch (EXECUTED, ROLLED_BACK). */
+  readonly entry: () => NewChangeEntry;
+}
+
+/**
+ * Runs `batched()` steps: each batch (read after the checkpoint, apply, save the checkpoint) in
+ * one driver scope, so on a transactional connection the batch's writes and its checkpoint commit
+ * together, fenced by the lease. Without transactions the checkpoint is written right after the
+ * batch: a crash in between re-runs that one batch. The history gets one entry, with the last batch.
+ */
+export class BatchRunner {
+  readonly #tools: BatchTools;
+
+  constructor(tools: BatchTools) {
+    this.#tools = tools;
+  }
+
+  /**
+   * Runs (or resumes) a batched execute step. Returns undefined when it completed (EXECUTED),
+   * {@link UNFINISHED} when it stopped at its time budget, or the error of a failed batch
+   * (recorded FAILED; the batches before it stay, and the next run resumes after them).
+   */
+  async execute(item: PlanItem, transactional: boolean, started: number): Promise<unknown> {
+    const { run, marker } = this.#tools;
+    const step = item.step.batched!;
+    const store = requireCheckpoints(run, item);
+    await store.prepare();
+    const previous = checkpointOf(await store.read(), item);
+    const start = (await isResumable(run, previous, 'execute')) ? previous! : freshCheckpoint(run, item, 'execute', null);
+    if (start !== previous && previous?.state === 'running')
+      run.config.logger.warn(`Change '${item.changeId}': its checkpoint (${previous.direction}) is not resumable; starting the batches from the beginning.`);
+    if (start === previous) run.config.logger.info(`Change '${item.changeId}': resuming after batch ${start.batches} (${start.processed} done).`);
+    const maxRunMs = item.unit.model.maxRunMs;
+    const deadline = Math.min(run.deadline, maxRunMs === undefined ? Number.POSITIVE_INFINITY : started + maxRunMs);
+    if (!transactional) await marker.set(item, run.executionId, 'execute');
+    let finished: boolean;
+    try {
+      const entry = () => entryFor(run, item, 'EXECUTED', Math.round(performance.now() - started), null);
+      finished = await this.#pass({ item, step, stepName: item.step.name, transactional, deadline, entry }, start);
+    } catch (error) {
+      throwIfLockLost(error, run.lock, 'execute');
+      const failure = error ?? new Error('a batch threw a nullish value');
+      await saveOutside(run, entryFor(run, item, 'FAILED', -1, errorTrace(failure)));
+      // Nothing is rolled back: the committed batches stay, and the next run resumes after them.
+      await marker.clear();
+      return failure;
+    }
+    if (!transactional) await marker.clear();
+    return finished ? undefined : UNFINISHED;
+  }
+
+  /**
+   * A batched rollback (undo): over every key, or, for a half-done unit, up to its execute
+   * checkpoint; resumes an interrupted rollback. Records ROLLED_BACK with the last batch. Throws
+   * what a batch threw.
+   */
+  async rollback(item: PlanItem, transactional: boolean, entry: () => NewChangeEntry): Promise<void> {
+    const { run } = this.#tools;
+    const step = item.rollback!.batched!;
+    const store = requireCheckpoints(run, item);
+    await store.prepare();
+    const previous = checkpointOf(await store.read(), item);
+    let start: BatchCheckpoint;
+    if (await isResumable(run, previous, 'rollback')) start = previous!;
+    else {
+      const halfDone = (await isResumable(run, previous, 'execute')) ? previous! : undefined;
+      if (halfDone !== undefined && halfDone.lastKey === null) {
+        // Started, no batch done: nothing to take back.
+        await inScope(run, transactional, async (scope) => {
+          await scope.saveEntry(entry());
+          await save(scope, { ...freshCheckpoint(run, item, 'rollback', null), state: 'done' });
+        });
+        return;
+      }
+      start = freshCheckpoint(run, item, 'rollback', halfDone?.lastKey ?? null);
+    }
+    await this.#pass({ item, step, stepName: item.rollback!.name, transactional, deadline: Number.POSITIVE_INFINITY, entry }, start);
+  }
+
+  /** Batches until the source is exhausted (true) or the deadline passed at a batch boundary (false). */
+  async #pass(pass: Pass, start: BatchCheckpoint): Promise<boolean> {
+    const { run, invoker } = this.#tools;
+    const { item, step, transactional } = pass;
+    const codec = keyCodec(step);
+    const until = start.untilKey === null ? undefined : codec.decode(start.untilKey);
+    const began = performance.now();
+    let checkpoint = start;
+    let processedHere = 0;
+    for (;;) {
+      // Renews the lease when due and stops a holder that lost it, between batches.
+      await run.lock.ensure();
+      const batchStarted = performance.now();
+      const done = await inScope(run, transactional, async (scope) => {
+        let estimated = checkpoint.estimatedTotal;
+        let items: readonly unknown[] = [];
+        await invoker.call(item, scope, pass.stepName, async (context) => {
+          if (checkpoint.batches === 0 && estimated === null && step.source.estimate !== undefined)
+            estimated = (await step.source.estimate(context as never)) ?? null;
+          const after = checkpoint.lastKey === null ? undefined : codec.decode(checkpoint.lastKey);
+          items = await step.source.read(context as never, after, step.size, until);
+          if (items.length > 0) await step.apply(items, context as never);
+        });
+        const last = items.length < step.size;
+        const lastKey = items.length > 0 ? codec.encode(step.source.keyOf(items[items.length - 1])) : null;
+        const next = advance(run, checkpoint, items.length, lastKey, estimated);
+        if (transactional) {
+          await save(scope, last ? { ...next, state: 'done' } : next);
+          if (last) await scope.saveEntry(pass.entry());
+        } else {
+          // The entry before `done`: a crash in between leaves a running checkpoint of this execution next to its entry, which reads as finished.
+          await save(scope, next);
+          if (last) {
+            await scope.saveEntry(pass.entry());
+            await save(scope, { ...next, state: 'done' });
+          }
+        }
+        return { next, last, count: items.length };
+      });
+      checkpoint = done.next;
+      processedHere += done.count;
+      run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, performance.now() - began, done.last));
+      if (done.last) return true;
+      const pause = pauseAfter(step, performance.now() - batchStarted);
+      if (performance.now() + pause >= pass.deadline) return false;
+      if (pause > 0) await sleep(pause);
+    }
+  }
+}
+
+function save(scope: Scope<object>, checkpoint: BatchCheckpoint): Promise<void> {
+  if (scope.saveCheckpoint === undefined) throw new Error('The driver scope has no saveCheckpoint although its connection has a checkpoint store.');
+  return scope.saveCheckpoint(checkpoint);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
