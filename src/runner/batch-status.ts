@@ -1,7 +1,8 @@
+import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { DriverConnection } from '../drivers/driver.ts';
 import type { BatchCheckpoint } from '../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
-import type { PlanItem, UnitPlan } from './plan.ts';
+import { type PlanItem, planUnits, type UnitPlan } from './plan.ts';
 
 /** Whether any of the plans has a batched step (only then is the checkpoint store read: never at an idle start-up). */
 export function hasBatchedSteps(plans: readonly UnitPlan[]): boolean {
@@ -54,4 +55,12 @@ function isHalfDone(item: PlanItem, unfinished: readonly BatchCheckpoint[]): boo
 /** The same item (its lazy checksum included), marked executed. */
 function executedCopy(item: PlanItem): PlanItem {
   return Object.create(item, { executed: { value: true, enumerable: true } }) as PlanItem;
+}
+
+/** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). */
+export async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[]): Promise<UnitPlan[]> {
+  const history = await connection.readHistory();
+  const plans = planUnits(units, history);
+  const checkpoints = await readCheckpoints(connection, plans);
+  return checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history));
 }

@@ -13,6 +13,7 @@ import { NOT_NEEDED, type Operation } from './operation.ts';
 import { anyPending, planUnits } from './plan.ts';
 import { unresolvedAttempts, unresolvedNeedsHuman } from './recovery.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
+import type { RunBudget } from './run-budget.ts';
 import { type ExecuteOptions, scopeUnits } from './targets.ts';
 import type { UnitCatalog } from './unit-catalog.ts';
 
@@ -65,7 +66,7 @@ export async function runMigration(
   catalog: UnitCatalog,
   executionId: string,
   options: ExecuteOptions,
-  startedAt = performance.now(),
+  budget: RunBudget = {},
 ): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
   const { logger } = config;
   // Units from scan paths only, whole run: the files are listed and digested now, and imported
@@ -94,7 +95,7 @@ export async function runMigration(
       const stillNeeded = async () => needed(await connection.readHistory());
       const items = await operation.withLock(
         connection,
-        (held) => migrate(operation.runContext(held, executionId, transactional, startedAt), units, scoped, held.interrupted),
+        (held) => migrate(operation.runContext(held, executionId, transactional, budget), units, scoped, held.interrupted),
         { stillNeeded, recoversInterrupted: true },
       );
       if (items !== NOT_NEEDED) return finished(config, items);

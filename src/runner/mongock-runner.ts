@@ -1,8 +1,7 @@
-import type { SelectedUnit } from '../change/select-change-units.ts';
-import type { DriverConnection } from '../drivers/driver.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
-import { readCheckpoints, unfinishedCheckpoints, withHalfDoneAsExecuted } from './batch-status.ts';
+import { type BackgroundMigration, type BackgroundOptions, runInBackground } from './background.ts';
+import { undoPlans } from './batch-status.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
 import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
 import type { DoctorCheck } from './doctor/doctor-check.ts';
@@ -15,8 +14,9 @@ import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-opti
 import { runMigration } from './migrate.ts';
 import { type MigrationResult, migrationResult } from './migration-result.ts';
 import { NOT_NEEDED, Operation } from './operation.ts';
-import { planUnits, type UnitPlan } from './plan.ts';
+import { planUnits } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
+import type { RunBudget } from './run-budget.ts';
 import type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
 import { type ExecuteOptions, scopeUnits, selectForUndo, type UndoOptions } from './targets.ts';
 import { UnitCatalog } from './unit-catalog.ts';
@@ -59,7 +59,22 @@ export class MongockRunner {
    * (`CHANGE_FAILED`), when the lock is lost, or when it cannot be obtained (unless
    * `throwExceptionIfCannotObtainLock` is false).
    */
-  async execute(options: ExecuteOptions = {}): Promise<MigrationResult> {
+  execute(options: ExecuteOptions = {}): Promise<MigrationResult> {
+    return this.#execute(options, {});
+  }
+
+  /**
+   * Runs `execute()` in slices of `sliceMs` (default the runner's `maxRunMs`, else 10 s), each
+   * taking the lock only while it works, until nothing batched is left in progress: for a service
+   * that starts serving while a long batched unit finishes. `stop()` ends it at the next batch
+   * boundary (checkpoint saved) and waits. See docs/batched-changes.md.
+   */
+  executeInBackground(options: BackgroundOptions = {}): BackgroundMigration {
+    const sliceMs = options.sliceMs ?? (this.#config.maxRunMs > 0 ? this.#config.maxRunMs : undefined);
+    return runInBackground((budget) => this.#execute(options, budget), sliceMs, this.#config.logger);
+  }
+
+  async #execute(options: ExecuteOptions, budget: RunBudget): Promise<MigrationResult> {
     const started = performance.now();
     const executionId = this.#executionId();
     if (!this.#config.enabled) {
@@ -68,7 +83,7 @@ export class MongockRunner {
     }
     this.#events.emit('migration-started', { executionId });
     try {
-      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, started);
+      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, { ...budget, startedAt: started });
       const result = migrationResult(status, executionId, items, started);
       this.#report(result);
       this.#events.emit('migration-succeeded', { result });
@@ -242,14 +257,6 @@ export class MongockRunner {
       `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
     );
   }
-}
-
-/** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). */
-async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[]): Promise<UnitPlan[]> {
-  const history = await connection.readHistory();
-  const plans = planUnits(units, history);
-  const checkpoints = await readCheckpoints(connection, plans);
-  return checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history));
 }
 
 /** Mongock's execution id: local time plus a random suffix. */

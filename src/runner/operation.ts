@@ -6,6 +6,7 @@ import { builtins } from '../runtime/builtins.ts';
 import type { EventBus } from './events.ts';
 import type { RunContext } from './execution/run-context.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
+import type { RunBudget } from './run-budget.ts';
 
 /** The lock as an operation holds it. */
 export interface HeldLock {
@@ -85,12 +86,13 @@ export class Operation {
     }
   }
 
-  /** What one run under `held` shares. `startedAt`: when the operation began (`performance.now()`), from which `maxRunMs` counts. */
-  runContext(held: HeldLock, executionId: string, transactional: boolean, startedAt = performance.now()): RunContext {
+  /** What one run under `held` shares; `budget` bounds its batched units (`maxRunMs` from `startedAt`, default the config's). */
+  runContext(held: HeldLock, executionId: string, transactional: boolean, budget: RunBudget = {}): RunContext {
     const { connection, lock } = held;
-    const { maxRunMs } = this.#config;
-    const deadline = maxRunMs > 0 ? startedAt + maxRunMs : Number.POSITIVE_INFINITY;
-    return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional, deadline };
+    const maxRunMs = budget.maxRunMs ?? this.#config.maxRunMs;
+    const deadline = maxRunMs > 0 ? (budget.startedAt ?? performance.now()) + maxRunMs : Number.POSITIVE_INFINITY;
+    const stopRequested = budget.stopRequested ?? (() => false);
+    return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional, deadline, stopRequested };
   }
 
   /** Whether execution items run in transactions: as configured, else when the connected database has them. */

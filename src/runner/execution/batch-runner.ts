@@ -151,7 +151,7 @@ export class BatchRunner {
       run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, performance.now() - began, done.last));
       if (done.last) return true;
       const pause = pauseAfter(step, performance.now() - batchStarted);
-      if (performance.now() + pause >= pass.deadline) return false;
+      if (performance.now() + pause >= pass.deadline || run.stopRequested()) return false;
       if (pause > 0) await sleep(pause);
     }
   }

@@ -19,6 +19,8 @@ export interface RunContext {
   readonly transactional: boolean;
   /** `performance.now()` by which batched units stop at a batch boundary (`maxRunMs`); Infinity: no budget. */
   readonly deadline: number;
+  /** True once `executeInBackground().stop()` was called: batched units stop at the next batch boundary. */
+  readonly stopRequested: () => boolean;
 }
 
 /**
