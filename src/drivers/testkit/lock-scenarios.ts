@@ -96,7 +96,14 @@ export function lockScenarios<TContext extends object>(fixture: () => DriverFixt
       if (connection.capabilities.lease) return test.skip('lease lock: it is lost by expiry (the scenario above)');
       if (severLockSession === undefined) return test.skip('the harness cannot end a server session (no severLockSession)');
       let lost: unknown;
-      const attempt = await connection.lock.tryAcquire({ owner: 'dead-runner', leaseMs: 10_000, hostname: 'gone', onLost: (cause) => void (lost = cause) });
+      const attempt = await connection.lock.tryAcquire({
+        owner: 'dead-runner',
+        leaseMs: 10_000,
+        hostname: 'gone',
+        onLost: (cause) => {
+          lost = cause;
+        },
+      });
       if (!attempt.acquired) throw new Error('could not take the lock for the test');
       await severLockSession();
       for (let i = 0; i < 100 && lost === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
