@@ -9,3 +9,4 @@ export type {
 } from './mysql-client.ts';
 export type { MysqlChangeContext, MysqlHandle, MysqlParams, MysqlRunResult } from './mysql-context.ts';
 export { DEFAULT_LOCK_WAIT_TIMEOUT_MS, type MysqlDriverOptions, mysqlDriver } from './mysql-driver.ts';
+export { type MysqlTableSourceOptions, tableSource } from './mysql-table-source.ts';

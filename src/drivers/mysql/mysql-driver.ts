@@ -1,7 +1,9 @@
+import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { sqlTableName } from '../shared/sql-table-name.ts';
+import { MysqlCheckpoints } from './mysql-checkpoints.ts';
 import {
   connectError,
   loadMysql2,
@@ -119,6 +121,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
   readonly #source: Source;
   readonly #session: MysqlSession;
   readonly #history: MysqlHistory;
+  readonly checkpoints: MysqlCheckpoints;
   readonly #settings: DriverSettings;
   #closed = false;
 
@@ -144,6 +147,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     this.#session = session;
     this.#settings = settings;
     this.#history = new MysqlHistory(session, sqlTableName(settings.migrationRepositoryName));
+    this.checkpoints = new MysqlCheckpoints(session, checkpointStoreName(sqlTableName(settings.migrationRepositoryName)));
     this.lock = new MysqlLock(session, sqlTableName(settings.lockRepositoryName), settings.logger);
   }
 
@@ -171,6 +175,10 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
           this.lock.fence(options.lease);
           await this.#history.save(entry);
         },
+        saveCheckpoint: async (checkpoint) => {
+          this.lock.fence(options.lease);
+          await this.checkpoints.save(checkpoint);
+        },
       });
     }
     const watch = new TransactionWatch(session, this.#settings.logger);
@@ -182,6 +190,9 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
         context,
         saveEntry: async (entry) => {
           saved = await this.#history.save(entry);
+        },
+        saveCheckpoint: async (checkpoint) => {
+          saved = await this.checkpoints.save(checkpoint);
         },
       });
       // The entry is the last statement before COMMIT: its header says whether the transaction

@@ -54,7 +54,7 @@ export class PostgresCheckpoints {
   async save(checkpoint: BatchCheckpoint): Promise<void> {
     await this.#session.query(
       `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}, started_at = excluded.started_at`,
+       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`,
       checkpointParameters(checkpoint, (value) => value),
     );
   }

@@ -17,8 +17,8 @@ export const CHECKPOINT_COLUMNS = [
   'updated_at',
 ] as const;
 
-/** The columns an upsert updates (all but the key and `started_at`). */
-export const CHECKPOINT_UPDATED = CHECKPOINT_COLUMNS.filter((column) => !['change_id', 'author', 'started_at'].includes(column));
+/** The columns an upsert updates: all but the key. */
+export const CHECKPOINT_UPDATED = CHECKPOINT_COLUMNS.filter((column) => column !== 'change_id' && column !== 'author');
 
 /** A checkpoint's values in {@link CHECKPOINT_COLUMNS} order; `date` turns times into what the driver binds. */
 export function checkpointParameters(checkpoint: BatchCheckpoint, date: (value: Date) => unknown): unknown[] {

@@ -51,7 +51,7 @@ export class SqliteCheckpoints {
   save(checkpoint: BatchCheckpoint): void {
     this.#upsert ??= this.#db.prepare(
       `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}, started_at = excluded.started_at`,
+       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`,
     );
     this.#upsert.run(...checkpointParameters(checkpoint, (value) => value.toISOString()));
   }
