@@ -5,9 +5,11 @@
 // ratio is taken within one round and the median of those ratios is reported. Writes
 // bench/RESULTS.md. Servers: `bash scripts/test-servers.sh up` (override with MONGOCK_BENCH_*_URL).
 // `--quick`: fewer rounds and no 10,000 scale (a smoke run). MONGOCK_BENCH_STARTUP_ROUNDS,
-// MONGOCK_BENCH_APPLY_ROUNDS, MONGOCK_BENCH_UNITS and MONGOCK_BENCH_SCALE (e.g. `10,100,1000`)
-// override the defaults (9, 3, 1000, 10 to 10,000). RESULTS.md is rewritten after each section,
-// marked partial until the run ends. Not part of `npm test`.
+// MONGOCK_BENCH_APPLY_ROUNDS, MONGOCK_BENCH_SCALE_ROUNDS, MONGOCK_BENCH_UNITS and
+// MONGOCK_BENCH_SCALE (e.g. `10,100,1000`) override the defaults (9, 3, 3, 1000, 10 to 10,000);
+// MONGOCK_BENCH_DBS (`sqlite,postgres,mongodb,mysql`) and MONGOCK_BENCH_SECTIONS
+// (`startup,apply,scale`) limit what runs. RESULTS.md is rewritten after each section, marked
+// partial until the run ends. Not part of `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -28,6 +30,9 @@ const STARTUP_ROUNDS = Number(env.MONGOCK_BENCH_STARTUP_ROUNDS ?? (quick ? 3 : 9
 const APPLY_ROUNDS = Number(env.MONGOCK_BENCH_APPLY_ROUNDS ?? (quick ? 1 : 3));
 const N = Number(env.MONGOCK_BENCH_UNITS ?? 1000);
 const SCALE = env.MONGOCK_BENCH_SCALE?.split(',').map(Number) ?? (quick ? [10, 100] : [10, 100, 1000, 10_000]);
+// 10,000 units take minutes per run on a shared machine: one round from 1,000 up.
+const SCALE_ROUNDS = (n) => (n >= 1000 ? 1 : Number(env.MONGOCK_BENCH_SCALE_ROUNDS ?? (quick ? 1 : 3)));
+const SECTIONS = new Set(env.MONGOCK_BENCH_SECTIONS?.split(',') ?? ['startup', 'apply', 'scale']);
 
 const work = join(here, '.work');
 rmSync(work, { recursive: true, force: true });
@@ -161,7 +166,7 @@ const SERVER = {
 };
 
 const PEERS = { postgres: ['knex', 'kysely', 'node-pg-migrate'], mongodb: ['migrate-mongo', 'umzug', 'mongo-migrate-ts'], sqlite: [], mysql: [] };
-const DBS = ['sqlite', 'postgres', 'mongodb', 'mysql'];
+const DBS = env.MONGOCK_BENCH_DBS?.split(',') ?? ['sqlite', 'postgres', 'mongodb', 'mysql'];
 
 /** Applies every unit with `tool` once (untimed) so that a start-up has nothing pending. */
 async function applied(db, tool, kind, n, name) {
@@ -172,7 +177,7 @@ async function applied(db, tool, kind, n, name) {
 const startupTables = [];
 const applyTables = [];
 const scale = [];
-for (const db of DBS) {
+for (const db of SECTIONS.has('startup') ? DBS : []) {
   const name = (tool) => `bench_s_${tool.replaceAll('-', '_')}_${N}`;
   await applied(db, 'mongock', 'mjs', N, name('mongock'));
   await applied(db, 'mongock', 'ts', N, name('mongock_ts'));
@@ -206,12 +211,12 @@ for (const db of DBS) {
     }),
     ...PEERS[db].map((peer) => line(peer, { tool: peer, mode: 'startup', db, target: targets[db](name(peer)), dir: units(peer, N) })),
   ];
-  startupTables.push({ db, lines: await alternate(lines, STARTUP_ROUNDS) });
+  startupTables.push({ db, lines: await alternate(lines, STARTUP_ROUNDS), load: loadavg()[0] });
   process.stderr.write(`start-up on ${db} measured\n`);
   report();
 }
 
-for (const db of DBS) {
+for (const db of SECTIONS.has('apply') ? DBS : []) {
   const target = (tool) => `bench_a_${tool.replaceAll('-', '_')}`;
   const job = (tool, extra = {}) => ({ tool, mode: 'apply', db, n: N, target: targets[db](target(tool + (extra.strategy ?? ''))), ...extra });
   const lines = [
@@ -229,24 +234,24 @@ for (const db of DBS) {
     );
   }
   for (const peer of PEERS[db]) lines.push(line(peer, job(peer, { dir: units(peer, N) }), () => reset(db, target(peer))));
-  applyTables.push({ db, lines: await alternate(lines, APPLY_ROUNDS) });
+  applyTables.push({ db, lines: await alternate(lines, APPLY_ROUNDS), load: loadavg()[0] });
   process.stderr.write(`apply on ${db} measured\n`);
   report();
 }
 
-for (const db of DBS) {
+for (const db of SECTIONS.has('scale') ? DBS : []) {
   for (const n of SCALE) {
-    const rounds = n >= 10_000 ? 1 : 3;
+    const rounds = SCALE_ROUNDS(n);
     const name = `bench_scale_${n}`;
-    const apply = line('apply', { tool: 'mongock', mode: 'apply', db, n, target: targets[db](`${name}_a`), dir: units('mjs', n), variant: 'mjs' }, () =>
-      reset(db, `${name}_a`),
+    const apply = line('apply', { tool: 'mongock', mode: 'apply', db, n, target: targets[db](name), dir: units('mjs', n), variant: 'mjs' }, () =>
+      reset(db, name),
     );
     await alternate([apply], rounds);
-    await applied(db, 'mongock', 'mjs', n, `${name}_s`);
-    const startup = line('startup', { tool: 'mongock', mode: 'startup', db, target: targets[db](`${name}_s`), dir: units('mjs', n), variant: 'mjs' });
-    const baseline = line('baseline', { tool: 'baseline', mode: 'startup', db, target: targets[db](`${name}_s`) });
-    await alternate([startup, baseline], rounds);
-    scale.push({ db, n, apply, startup, baseline });
+    // The last apply round left every unit applied: the start-up lines read that history.
+    const startup = line('startup', { tool: 'mongock', mode: 'startup', db, target: targets[db](name), dir: units('mjs', n), variant: 'mjs' });
+    const baseline = line('baseline', { tool: 'baseline', mode: 'startup', db, target: targets[db](name) });
+    await alternate([startup, baseline], Math.max(rounds, 3));
+    scale.push({ db, n, apply, startup, baseline, load: loadavg()[0] });
     report();
   }
   process.stderr.write(`scale on ${db} measured\n`);
@@ -288,10 +293,17 @@ function report(done = false) {
     `A ratio is the median over rounds of the two wall times measured back to back in that round. Units are no-ops, ${N.toLocaleString('en-US')} of them as files in one folder, as users keep them; the peers are driven through their programmatic API with their documented file format.`,
     '',
   );
-  out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
-  for (const { db, lines } of startupTables) {
+  if (startupTables.length > 0) out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
+  for (const { db, lines, load } of startupTables) {
     const [base, ours] = lines;
-    out.push(`### ${SERVER[db]}`, '', '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      `### ${SERVER[db]}`,
+      '',
+      `Load average (1 min) when measured: ${load.toFixed(1)}.`,
+      '',
+      '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const l of lines) {
       const walls = l.runs.map((run) => run.wall);
       out.push(
@@ -300,10 +312,17 @@ function report(done = false) {
     }
     out.push('');
   }
-  out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
-  for (const { db, lines } of applyTables) {
+  if (applyTables.length > 0) out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
+  for (const { db, lines, load } of applyTables) {
     const [ours] = lines;
-    out.push(`### ${SERVER[db]}`, '', '| process | wall | per unit | peak RSS | vs. mongock (first line) |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      `### ${SERVER[db]}`,
+      '',
+      `Load average (1 min) when measured: ${load.toFixed(1)}.`,
+      '',
+      '| process | wall | per unit | peak RSS | vs. mongock (first line) |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const l of lines) {
       const walls = l.runs.map((run) => run.wall);
       out.push(
@@ -312,17 +331,21 @@ function report(done = false) {
     }
     out.push('');
   }
-  out.push('## Scale: mongock with 10 to 10,000 `.mjs` unit files', '');
-  out.push(
-    '| database | units | apply (wall) | apply per unit | apply peak RSS | start-up (wall) | start-up peak RSS | start-up vs. baseline |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  );
-  for (const { db, n, apply, startup, baseline } of scale) {
-    const w = (l) => median(l.runs.map((run) => run.wall));
-    const r = (l) => median(l.runs.map((run) => run.rss));
+  if (scale.length > 0) {
+    out.push(`## Scale: mongock with ${SCALE.map((n) => n.toLocaleString('en-US')).join(', ')} \`.mjs\` unit files`, '');
     out.push(
-      `| ${db} | ${n.toLocaleString('en-US')} | ${ms(w(apply))} | ${(w(apply) / n).toFixed(2)} ms | ${mb(r(apply))} | ${ms(w(startup))} | ${mb(r(startup))} | ${x(ratio(startup, baseline))} |`,
+      `Apply: ${SCALE_ROUNDS(SCALE[0])} round(s) below 1,000 units, 1 from 1,000 up; start-up and its baseline alternate (at least 3 rounds) on the history the last apply left.`,
+      '',
+      '| database | units | apply (wall) | apply per unit | apply peak RSS | start-up (wall) | baseline (wall) | start-up vs. baseline | start-up peak RSS | load |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
+    for (const { db, n, apply, startup, baseline, load } of scale) {
+      const w = (l) => median(l.runs.map((run) => run.wall));
+      const r = (l) => median(l.runs.map((run) => run.rss));
+      out.push(
+        `| ${db} | ${n.toLocaleString('en-US')} | ${ms(w(apply))} | ${(w(apply) / n).toFixed(2)} ms | ${mb(r(apply))} | ${ms(w(startup))} | ${ms(w(baseline))} | ${x(ratio(startup, baseline))} | ${mb(r(startup))} | ${load.toFixed(1)} |`,
+      );
+    }
   }
   out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
   writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
@@ -337,7 +360,7 @@ function report(done = false) {
     const [base, ours, ...rest] = lines;
     const peers = rest.slice(2);
     const best = (list, reference) => (list.length === 0 ? '' : list.map((l) => `${l.label} ${x(ratio(l, reference))}`).join(', '));
-    const applyLines = applyTables.find((t) => t.db === db).lines;
+    const applyLines = applyTables.find((t) => t.db === db)?.lines ?? [];
     quote.push(`| ${SERVER[db]} | ${x(ratio(ours, base))} | ${best(peers, ours)} | ${best(applyLines.slice(1), applyLines[0])} |`);
   }
   const readmePath = join(root, 'README.md');
