@@ -256,6 +256,54 @@ describe('MySQL/MariaDB driver', () => {
         await inspector.close();
       }
     });
+
+    it('a grant answered by the lock row seen with the history: only when nobody took the lock or forced it free in between', async () => {
+      db = await createTestDatabase();
+      const a = await mysqlDriver({ uri: db.uri }).connect(SETTINGS);
+      const b = await mysqlDriver({ uri: db.uri }).connect(SETTINGS);
+      const request = (owner: string) => ({ owner, hostname: 'h', leaseMs: 10_000, onLost: () => {} });
+      const change = { changeId: 'c1', author: 'dev', executionId: 'e1', startedAt: new Date('2026-01-02T03:04:05.678Z'), hostname: 'h' };
+      try {
+        await a.prepareHistory();
+        // A run that left its marker (a crash inside a non-transactional unit).
+        const crashed = await b.lock.tryAcquire(request('b'));
+        if (!crashed.acquired) throw new Error('not acquired');
+        await b.lock.markInProgress(crashed.lease, change);
+        expect(await b.lock.release(crashed.lease)).toBe(true);
+
+        // Nothing in between: the marker seen with the history is the one reported.
+        await a.readHistory();
+        const quiet = await a.lock.tryAcquire(request('a'));
+        if (!quiet.acquired) throw new Error('not acquired');
+        expect(quiet.lease.fence).toBe(crashed.lease.fence + 1);
+        expect(quiet.interrupted).toEqual(change);
+        expect(await a.lock.release(quiet.lease)).toBe(true);
+
+        // Read, then the marker is cleared by a forced release: the grant sees the fence moved and reads the row.
+        await a.readHistory();
+        expect(await b.lock.forceRelease()).toBe(true);
+        const forced = await a.lock.tryAcquire(request('a'));
+        if (!forced.acquired) throw new Error('not acquired');
+        expect(forced.interrupted).toBeNull();
+        expect(forced.lease.fence).toBe(quiet.lease.fence + 2);
+        expect(await a.lock.release(forced.lease)).toBe(true);
+
+        // Read, then another holder sets a marker and goes: its marker is reported, not the one seen.
+        await a.readHistory();
+        const other = await b.lock.tryAcquire(request('b'));
+        if (!other.acquired) throw new Error('not acquired');
+        await b.lock.markInProgress(other.lease, { ...change, changeId: 'c2' });
+        expect(await b.lock.release(other.lease)).toBe(true);
+        const after = await a.lock.tryAcquire(request('a'));
+        if (!after.acquired) throw new Error('not acquired');
+        expect(after.interrupted?.changeId).toBe('c2');
+        expect(after.lease.fence).toBe(other.lease.fence + 1);
+        expect(await a.lock.release(after.lease)).toBe(true);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
   });
 
   describe('connection options', () => {

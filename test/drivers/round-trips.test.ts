@@ -162,7 +162,7 @@ describe('round trips: MariaDB (statements through the mysql2 connection)', () =
     await db.drop();
   });
 
-  it('idle: 2 statements; each unit: START TRANSACTION, its own, one history INSERT, COMMIT', async () => {
+  it('idle: 2 statements; a run: 6 fixed; each unit: START TRANSACTION, its own, one history INSERT, COMMIT', async () => {
     const { more, idle } = await phases<MysqlChangeContext>(
       () => mysqlDriver({ connection }),
       ({ sql }) => sql.query('SELECT 1 AS own'),
@@ -173,10 +173,13 @@ describe('round trips: MariaDB (statements through the mysql2 connection)', () =
     expect(perUnit(run).own).toBe(10);
     expect(run.filter((s) => s === 'START TRANSACTION')).toHaveLength(10);
     expect(run.filter((s) => s.startsWith('SELECT IS_USED_LOCK'))).toHaveLength(0);
-    // 10 × 4 + fixed: session, history read, GET_LOCK, lock row read (also the table's existence
-    // check), lock row write, history re-read, release update, RELEASE_LOCK. The history table is
-    // known to exist from the read.
-    expect(run.length, run.join('\n')).toBe(10 * 4 + 8);
+    // 10 × 4 + 6 fixed: session, history read (with the lock row, same statement), GET_LOCK, the
+    // lock row upsert (it reports the new fence), release update, RELEASE_LOCK. The history table
+    // is known to exist from the read; the re-read under the lock and the lock row read are
+    // answered by the fence (the one after the fence seen with the history).
+    expect(run.length, run.join('\n')).toBe(10 * 4 + 6);
+    expect(run.filter((s) => s.startsWith('SELECT l.fence AS lock_fence'))).toHaveLength(1);
+    expect(run.filter((s) => s.startsWith('SELECT owner, hostname'))).toHaveLength(0);
     expect(run.filter((s) => s.includes('LIMIT 0'))).toHaveLength(0);
   });
 });

@@ -15,7 +15,7 @@ import {
   type MysqlResultHeader,
 } from './mysql-client.ts';
 import { GuardedMysqlHandle, type MysqlChangeContext, TransactionWatch } from './mysql-context.ts';
-import { MysqlHistory } from './mysql-history.ts';
+import { type HistoryRead, MysqlHistory } from './mysql-history.ts';
 import { MysqlLock } from './mysql-lock.ts';
 import { MysqlSession } from './mysql-session.ts';
 import { quoteIdentifier } from './mysql-sql.ts';
@@ -151,8 +151,23 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     this.lock = new MysqlLock(session, sqlTableName(settings.lockRepositoryName), settings.logger);
   }
 
+  /**
+   * The last history read and the lock row as that same statement saw it: when this connection is
+   * then granted the very next fence, and the lock was free at that read, nobody held the lock in
+   * between, so nobody wrote history (every history write happens under the lock) and the read
+   * is still the truth. The runner's re-read under the lock is then answered from memory (as on
+   * PostgreSQL); the lock uses the row it saw for the in-progress marker the same way.
+   */
+  #lastRead: HistoryRead | undefined;
+
   async readHistory(): Promise<ChangeEntry[]> {
-    return this.#history.read();
+    const last = this.#lastRead;
+    const granted = this.lock.grantedFence;
+    if (last?.lock?.free && granted !== undefined && granted === last.lock.fence + 1) return last.entries;
+    const read = await this.#history.read(this.lock.qualifiedName);
+    this.#lastRead = granted === undefined ? read : undefined;
+    this.lock.seen(granted === undefined ? read.lock : undefined);
+    return read.entries;
   }
 
   async prepareHistory(): Promise<void> {

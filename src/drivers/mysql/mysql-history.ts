@@ -1,5 +1,6 @@
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
+import { LOCK_KEY } from '../../lock/lock-config.ts';
 import { entryFromRow, HISTORY_COLUMNS, type HistoryRow, type RowConverters, rowValues } from '../shared/history-row.ts';
 import { ER, errorCode, type MysqlResultHeader } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
@@ -38,6 +39,26 @@ export function historyTableDdl(qualifiedName: string): string {
   PRIMARY KEY (execution_id, author, change_id),
   UNIQUE KEY ${quoteIdentifier('id')} (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+/** The lock row as a history read saw it: `fence` 0 and `free` when the row does not exist yet. */
+export interface SeenLockRow {
+  readonly fence: number;
+  readonly free: boolean;
+  readonly inProgress: unknown;
+}
+
+export interface HistoryRead {
+  readonly entries: ChangeEntry[];
+  /** Undefined when the lock table does not exist (or was not asked for). */
+  readonly lock: SeenLockRow | undefined;
+}
+
+interface LockColumns {
+  readonly lock_fence: number | string | null;
+  /** NULL (no row) or 1: free; 0: named an owner. */
+  readonly lock_free: number | string | null;
+  readonly lock_in_progress: unknown;
 }
 
 interface MysqlHistoryRow extends HistoryRow {
@@ -80,22 +101,42 @@ export class MysqlHistory {
     }
   }
 
-  async read(): Promise<ChangeEntry[]> {
-    let rows: MysqlHistoryRow[];
+  /**
+   * Every entry, in order. With `lockTable`, the lock row as the same statement saw it (one
+   * snapshot): `lock` is undefined when that table does not exist (then the history is read alone).
+   */
+  async read(lockTable?: string): Promise<HistoryRead> {
+    const columns = `h.execution_id, h.change_id, h.author, CAST(h.\`timestamp\` AS CHAR) AS ts, h.state, h.type, h.change_log_class,
+           h.change_set_method, h.metadata, h.execution_millis, h.execution_hostname, h.error_trace, h.system_change, h.checksum`;
+    let rows: Array<MysqlHistoryRow & Partial<LockColumns>>;
+    const withLock = lockTable !== undefined;
     try {
-      rows = await this.#session.rows<MysqlHistoryRow>(
-        `SELECT execution_id, change_id, author, CAST(\`timestamp\` AS CHAR) AS ts, state, type, change_log_class, change_set_method,
-           metadata, execution_millis, execution_hostname, error_trace, system_change, checksum
-         FROM ${this.#table} ORDER BY id`,
-      );
+      // One row at least (the lock's), then one per entry: `lock_*` never clash with history columns.
+      rows = withLock
+        ? await this.#session.rows(
+            `SELECT l.fence AS lock_fence, l.owner IS NULL AS lock_free, l.in_progress AS lock_in_progress, ${columns}
+               FROM (SELECT 1) AS one
+               LEFT JOIN (SELECT fence, owner, in_progress FROM ${lockTable} WHERE lock_key = ?) AS l ON 1 = 1
+               LEFT JOIN ${this.#table} AS h ON 1 = 1
+              ORDER BY h.id`,
+            [LOCK_KEY],
+          )
+        : await this.#session.rows(`SELECT ${columns} FROM ${this.#table} AS h ORDER BY h.id`);
     } catch (error) {
-      if (errorCode(error).errno === ER.NO_SUCH_TABLE) return [];
-      throw accessError(error, 'read', 'history', this.#session.database, this.#name);
+      if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'history', this.#session.database, this.#name);
+      // One of the two tables is missing (a first run): the history alone says which.
+      return withLock ? this.read() : { entries: [], lock: undefined };
     }
     this.#seen = true;
-    return rows.map((row) =>
-      entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1', this.#table),
-    );
+    const first = rows[0];
+    const lock =
+      !withLock || first === undefined
+        ? undefined
+        : { fence: Number(first.lock_fence ?? 0), free: first.lock_free !== 0 && first.lock_free !== '0', inProgress: first.lock_in_progress ?? null };
+    const entries = rows
+      .filter((row) => (row.execution_id as string | null) !== null)
+      .map((row) => entryFromRow(row, fromDatetime(row.ts), row.system_change === 1 || row.system_change === true || row.system_change === '1', this.#table));
+    return { entries, lock };
   }
 
   /** Upserts by key. Uses no `VALUES()` (deprecated by MySQL 8.0.20, the row alias replacing it is unknown to MariaDB). */

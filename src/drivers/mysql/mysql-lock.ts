@@ -5,7 +5,7 @@ import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { ER, errorCode } from './mysql-client.ts';
-import { accessError } from './mysql-history.ts';
+import { accessError, type SeenLockRow } from './mysql-history.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, lockName, quoteIdentifier } from './mysql-sql.ts';
 
@@ -81,6 +81,8 @@ export class MysqlLock implements LockPrimitive {
       );
     }
     try {
+      const granted = await this.#grantSeen(request);
+      if (granted !== undefined) return granted;
       const [previous] = await this.#readCreating();
       const marker = readInProgressMarker(previous?.in_progress ?? null);
       if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
@@ -92,15 +94,68 @@ export class MysqlLock implements LockPrimitive {
          ON DUPLICATE KEY UPDATE owner = ?, hostname = ?, connection_id = CONNECTION_ID(), acquired_at = UTC_TIMESTAMP(3), fence = ?`,
         [LOCK_KEY, ...values, ...values],
       );
-      const lease: LockLease = { owner: request.owner, fence };
-      this.#lease = lease;
-      this.#stopWatching = this.#session.onLost((cause) => request.onLost(cause));
-      return { acquired: true, lease, interrupted: marker.marker };
+      return this.#granted(request, fence, marker.marker);
     } catch (error) {
       // Leave nothing behind: a failed bootstrap must not keep the lock for the rest of the session.
       await this.#releaseLock().catch(() => false);
       throw error;
     }
+  }
+
+  #granted(request: LockRequest, fence: number, interrupted: InProgressChange | null): LockAttempt {
+    const lease: LockLease = { owner: request.owner, fence };
+    this.#lease = lease;
+    this.#stopWatching = this.#session.onLost((cause) => request.onLost(cause));
+    return { acquired: true, lease, interrupted };
+  }
+
+  /**
+   * The grant in one statement when this connection's history read saw the lock row (so the
+   * table exists): the upsert increments the fence and reports it (`LAST_INSERT_ID(expr)` sets
+   * the result's insert id). When that fence is the one after the fence seen, and the row named
+   * no owner then, nobody held the lock in between (a forced release increments the fence too),
+   * so the marker seen is still the row's. Otherwise the row is read again, under the lock.
+   * Undefined: take the ordinary path (no row seen, a corrupt marker seen, the table gone).
+   */
+  async #grantSeen(request: LockRequest): Promise<LockAttempt | undefined> {
+    const seen = this.#seenRow;
+    this.#seenRow = undefined;
+    if (seen === undefined || readInProgressMarker(seen.inProgress).problem !== undefined) return undefined;
+    const values = [request.owner, request.hostname];
+    let header: { insertId: number };
+    try {
+      header = await this.#session.run(
+        `INSERT INTO ${this.#table} (lock_key, owner, hostname, connection_id, acquired_at, fence, in_progress)
+         VALUES (?, ?, ?, CONNECTION_ID(), UTC_TIMESTAMP(3), LAST_INSERT_ID(1), NULL)
+         ON DUPLICATE KEY UPDATE owner = ?, hostname = ?, connection_id = CONNECTION_ID(), acquired_at = UTC_TIMESTAMP(3), fence = LAST_INSERT_ID(fence + 1)`,
+        [LOCK_KEY, ...values, ...values],
+      );
+    } catch (error) {
+      if (errorCode(error).errno === ER.NO_SUCH_TABLE) return undefined;
+      throw accessError(error, 'write', 'lock', this.#session.database, this.#tableName);
+    }
+    const fence = Number(header.insertId);
+    const current = seen.free && fence === seen.fence + 1 ? seen.inProgress : ((await this.#read())[0]?.in_progress ?? null);
+    const marker = readInProgressMarker(current);
+    if (marker.problem !== undefined) throw corruptMarkerError(this.#where(), marker.problem);
+    return this.#granted(request, fence, marker.marker);
+  }
+
+  /** What this connection's last history read (outside the lock) saw of the lock row; see {@link #grantSeen}. */
+  seen(row: SeenLockRow | undefined): void {
+    this.#seenRow = row;
+  }
+
+  #seenRow: SeenLockRow | undefined;
+
+  /** The lock table, qualified and quoted, for the history read that sees its row. */
+  get qualifiedName(): string {
+    return this.#table;
+  }
+
+  /** The fence of the lease this connection holds, if any. */
+  get grantedFence(): number | undefined {
+    return this.#lease?.fence;
   }
 
   /** Session locks do not expire: the lease holds while this connection holds the lock. */
@@ -188,7 +243,8 @@ export class MysqlLock implements LockPrimitive {
       const result =
         holderConnection === null
           ? await this.#session.run(
-              `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, connection_id = NULL, acquired_at = NULL, in_progress = NULL
+              // The fence moves on: a grant can tell that the row changed since a history read saw it.
+              `UPDATE ${this.#table} SET owner = NULL, hostname = NULL, connection_id = NULL, acquired_at = NULL, in_progress = NULL, fence = fence + 1
                WHERE lock_key = ? AND (owner IS NOT NULL OR in_progress IS NOT NULL)`,
               [LOCK_KEY],
             )
