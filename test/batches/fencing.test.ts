@@ -55,8 +55,10 @@ describe('a holder stopped past its lease in a batched unit (real processes)', (
     b.stdout!.on('data', (chunk) => {
       bOutput += chunk;
     });
-    // Past A's lease: B is still kept out by the transaction A holds open.
-    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 2_000));
+    // B asks for the lock from its execute() on; past A's lease it is still kept out by the
+    // transaction A holds open (B waits in SQLite's busy wait, up to busy_timeout, then retries).
+    await waitForOutput(b, 'EXECUTE');
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 1_000));
     expect(bOutput).not.toContain('BATCH');
     expect(await items.markers()).toEqual({ 0: 800, 1: 200 }); // A's half batch is uncommitted
 

@@ -139,6 +139,7 @@ runner.on('batch-progress', (progress) => {
   crash('boundary', batchesHere, []);
 });
 
+say('EXECUTE');
 t0 = performance.now();
 try {
   const result = await runner.execute();
