@@ -32,7 +32,10 @@ export interface DashboardHandler {
  * @example
  * ```ts
  * import { createServer } from 'node:http';
+ * import type { MongockConfig } from 'mongock';
  * import { createDashboardHandler } from 'mongock/dashboard';
+ *
+ * declare const config: MongockConfig; // what your mongock.config.ts exports
  * createServer(createDashboardHandler(config, { token: process.env.MONGOCK_DASHBOARD_TOKEN })).listen(8080, '127.0.0.1');
  * ```
  */

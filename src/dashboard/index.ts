@@ -5,11 +5,14 @@
  *
  * @example
  * ```ts
- * import express from 'express';
+ * import { createServer } from 'node:http';
+ * import { defineConfig } from 'mongock';
  * import { createDashboardHandler } from 'mongock/dashboard';
- * import config from './mongock.config';
+ * import { sqliteDriver } from 'mongock/sqlite';
  *
- * express().use('/mongock', createDashboardHandler(config, { path: '/mongock' })).listen(8080, '127.0.0.1');
+ * const config = defineConfig({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations' });
+ * // With Express: express().use('/mongock', createDashboardHandler(config, { path: '/mongock' })).
+ * createServer(createDashboardHandler(config, { path: '/mongock' })).listen(8080, '127.0.0.1');
  * ```
  */
 

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { Module } from '@nestjs/common';
  * import { MongockModule } from 'mongock/nestjs';
  * import { sqliteDriver } from 'mongock/sqlite';
  *

@@ -38,8 +38,10 @@ export interface MongockTenantsModuleAsyncOptions extends Pick<ModuleMetadata, '
  * export class AppModule {}
  *
  * // later, in a service:
- * constructor(private readonly tenants: MultiTenantRunner) {}
- * async onSignUp(id: string) { await this.tenants.execute({ tenants: [id] }); }
+ * class SignUpService {
+ *   constructor(private readonly tenants: MultiTenantRunner) {}
+ *   async onSignUp(id: string) { await this.tenants.execute({ tenants: [id] }); }
+ * }
  * ```
  */
 // biome-ignore lint/complexity/noStaticOnlyClass: a Nest module is a class; forRoot/forRootAsync are its conventional static factories.

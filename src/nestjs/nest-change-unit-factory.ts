@@ -21,7 +21,9 @@ type UnitClass = Parameters<ChangeUnitFactory>[0];
  * @ChangeUnit({ id: 'seed-products', order: '001', author: 'shop' })
  * export class SeedProducts {
  *   constructor(private readonly catalog: CatalogService) {}
- *   @Execution() async execute({ sql }: SqliteChangeContext) { ... this.catalog.defaultProducts() ... }
+ *   @Execution() async execute({ sql }: SqliteChangeContext) {
+ *     for (const product of this.catalog.defaultProducts()) await sql.run('INSERT INTO products (slug) VALUES (?)', product.slug);
+ *   }
  * }
  * ```
  */
