@@ -67,15 +67,16 @@ export const MAX_BATCH_SIZE = 100_000;
  *
  * @example
  * ```ts
+ * import type { ObjectId } from 'mongodb';
  * import { batched, defineChangeUnit } from 'mongock';
- * import { collectionSource } from 'mongock/mongodb';
- * export default defineChangeUnit({
+ * import { collectionSource, type MongoChangeContext } from 'mongock/mongodb';
+ * export default defineChangeUnit<MongoChangeContext>({
  *   id: 'lowercase-emails', order: '010', author: 'data',
  *   execute: batched({
  *     source: collectionSource({ collection: 'users' }),
  *     size: 1_000,
  *     async apply(batch, { db, session }) {
- *       const users = batch as { _id: unknown; email: string }[];
+ *       const users = batch as { _id: ObjectId; email: string }[];
  *       await db.collection('users').bulkWrite(users.map((u) => ({ updateOne: { filter: { _id: u._id }, update: { $set: { email: u.email.toLowerCase() } } } })), { session });
  *     },
  *   }),

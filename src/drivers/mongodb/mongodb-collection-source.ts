@@ -39,9 +39,10 @@ export interface CollectionSourceContext {
  *
  * @example
  * ```ts
+ * import type { ObjectId } from 'mongodb';
  * import { batched } from 'mongock';
  * import { collectionSource, type MongoChangeContext } from 'mongock/mongodb';
- * const step = batched<{ _id: unknown; email: string }, MongoChangeContext>({
+ * const step = batched<{ _id: ObjectId; email: string }, MongoChangeContext>({
  *   source: collectionSource({ collection: 'users', filter: { email: { $type: 'string' } } }),
  *   size: 1_000,
  *   async apply(batch, { db, session }) {
