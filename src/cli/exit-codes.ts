@@ -8,8 +8,10 @@
  *   invalid change units, a TypeScript file without a loader; nothing was run
  * - `3` the lock could not be obtained (or `unlock` found it held and did not clear it)
  * - `4` pending or failed change units (`status --check`)
+ * - `5` `migrate` stopped a batched unit at its time budget (`--max-run-ms`, `maxRunMs`): its
+ *   checkpoint is saved and the lock released; run `migrate` again to continue
  */
-export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, usage: 2, lock: 3, pending: 4 });
+export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, usage: 2, lock: 3, pending: 4, inProgress: 5 });
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 

@@ -39,7 +39,8 @@ export function generalHelp(commands: readonly Command[]): string {
     ...optionLines({ ...COMMON_OPTIONS, version: { type: 'boolean', description: 'Print the version' } }),
     '',
     'Exit codes: 0 success or nothing to do, 1 a change failed (or doctor found a blocker), 2 usage or config error,',
-    '            3 lock not obtained, 4 pending or failed units (status --check).',
+    '            3 lock not obtained, 4 pending or failed units (status --check),',
+    '            5 a batched unit stopped at --max-run-ms with work left (migrate again to continue).',
     '',
     'Run `mongock <command> --help` for the options of a command. Docs: node_modules/mongock/docs/cli.md',
   ].join('\n')}\n`;

@@ -2,7 +2,7 @@ import type { ExecuteOptions, MigrationResult, UnitStatus } from '../index.ts';
 import { CliError } from './cli-error.ts';
 import type { Command, CommandContext, ParsedValues } from './command.ts';
 import { EXIT_CODES, type ExitCode } from './exit-codes.ts';
-import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
+import { displayPath, type LoadedConfig, loadConfig, runnerFor } from './open-runner.ts';
 import { outcomeLabel, showProgress } from './progress.ts';
 import { formatDuration, renderTable } from './table.ts';
 import { migrateTenants, TENANT_MODE_OPTIONS } from './tenants.ts';
@@ -21,6 +21,7 @@ export const migrateCommand: Command = {
     only: { type: 'string', value: '<id>', description: 'Apply only this change unit' },
     'out-of-order': { type: 'boolean', description: 'With --only: run it even though earlier units are pending' },
     'dry-run': { type: 'boolean', description: 'Show what would run, in order; take no lock, write nothing' },
+    'max-run-ms': { type: 'string', value: '<ms>', description: 'Time budget for batched units: stop at a batch boundary, exit 5' },
     ...TENANT_MODE_OPTIONS,
   },
   examples: [
@@ -29,6 +30,7 @@ export const migrateCommand: Command = {
     'mongock migrate --step 1',
     'mongock migrate --only add-index --out-of-order',
     'mongock migrate --dry-run --json',
+    'mongock migrate --max-run-ms 60000',
     'mongock migrate --all-tenants --concurrency 8',
   ],
   async run(context) {
@@ -38,7 +40,7 @@ export const migrateCommand: Command = {
       if (context.values['dry-run'] === true) throw new CliError('USAGE', '--dry-run works on one database: name the tenant with --tenant <id>.');
       return migrateTenants(context, loaded, options);
     }
-    const runner = runnerFor(context, loaded);
+    const runner = runnerFor(context, maxRunMs(context.values, loaded));
     if (context.values['dry-run'] === true) return dryRun(context, await runner.plan(options));
     const stop = showProgress(runner, context.out);
     let result: MigrationResult;
@@ -67,11 +69,26 @@ function executeOptions(values: ParsedValues): ExecuteOptions {
   };
 }
 
+/** `--max-run-ms` over the config's `maxRunMs`. */
+function maxRunMs(values: ParsedValues, loaded: LoadedConfig): LoadedConfig {
+  const text = values['max-run-ms'] as string | undefined;
+  if (text === undefined) return loaded;
+  if (!/^\d+$/.test(text))
+    throw new CliError('USAGE', `--max-run-ms needs a whole number of milliseconds; got '${text}'.`, { hint: 'See `mongock migrate --help`.' });
+  return { ...loaded, config: { ...loaded.config, maxRunMs: Number(text) } };
+}
+
+function exitCode(result: MigrationResult): ExitCode {
+  if (result.status === 'lock-not-acquired') return EXIT_CODES.lock;
+  if (result.failed > 0) return EXIT_CODES.failed;
+  return result.status === 'in-progress' ? EXIT_CODES.inProgress : EXIT_CODES.ok;
+}
+
 function report({ out }: CommandContext, result: MigrationResult): ExitCode {
-  const code: ExitCode = result.status === 'lock-not-acquired' ? EXIT_CODES.lock : result.failed > 0 ? EXIT_CODES.failed : EXIT_CODES.ok;
+  const code = exitCode(result);
   out.json({
     command: 'migrate',
-    ok: code === EXIT_CODES.ok,
+    ok: code === EXIT_CODES.ok || code === EXIT_CODES.inProgress,
     status: result.status,
     executionId: result.executionId,
     executed: result.executed,
@@ -108,6 +125,8 @@ function report({ out }: CommandContext, result: MigrationResult): ExitCode {
     const recovered = result.recovered > 0 ? `${result.recovered} recovered from an interrupted run, ` : '';
     const summary = `Migration ${result.executionId}: ${result.executed} executed, ${recovered}${result.failed} failed, in ${formatDuration(result.durationMs)}.`;
     if (result.failed > 0) out.error(summary);
+    else if (result.status === 'in-progress')
+      out.info(out.colors.yellow(`${summary} A batched unit stopped at its time budget with work left (checkpoint saved): run migrate again to continue.`));
     else out.info(out.colors.green(summary));
   }
   return code;

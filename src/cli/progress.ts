@@ -1,9 +1,25 @@
 import { performance } from 'node:perf_hooks';
-import type { ItemResult, MongockRunner } from '../index.ts';
+import type { BatchProgress, ItemResult, MongockRunner } from '../index.ts';
 import type { Output } from './output.ts';
 import { formatDuration } from './table.ts';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** Off a terminal, a batched unit prints one line every this many batches (and its last). */
+export const BATCH_LINE_EVERY = 10;
+const BAR_WIDTH = 20;
+
+/** `41% (410,000 / 1,000,000)` or `410,000 done` without an estimate; the rate and the ETA when known. */
+export function batchProgressText(progress: BatchProgress, bar = false): string {
+  const { processed, estimatedTotal, ratePerSecond, etaMs } = progress;
+  const count = (n: number) => n.toLocaleString('en-US');
+  const rate = ratePerSecond > 0 ? `, ${count(Math.round(ratePerSecond))}/s` : '';
+  const eta = etaMs === undefined || progress.done ? '' : `, ETA ${formatDuration(etaMs)}`;
+  if (estimatedTotal === undefined || estimatedTotal <= 0) return `${count(processed)} done in ${progress.batches} batches${rate}`;
+  const share = Math.min(1, processed / estimatedTotal);
+  const filled = Math.round(share * BAR_WIDTH);
+  const shown = bar ? `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ` : '';
+  return `${shown}${Math.floor(share * 100)}% (${count(processed)} / ${count(estimatedTotal)})${rate}${eta}`;
+}
 
 /** How an outcome reads, and its colour. */
 export function outcomeLabel(out: Output, outcome: ItemResult['outcome']): string {
@@ -19,6 +35,8 @@ export function outcomeLabel(out: Output, outcome: ItemResult['outcome']): strin
       return colors.dim('- skipped');
     case 'ignored':
       return colors.dim('- ignored');
+    case 'in-progress':
+      return colors.yellow('⏸ in progress (time budget reached; the next run resumes it)');
     default:
       return colors.red(`✘ ${outcome}`);
   }
@@ -62,6 +80,11 @@ export function showProgress(runner: MongockRunner, out: Output): () => void {
     runner.on('unit-started', ({ changeId }) => {
       if (live) spin(() => changeId);
       else out.print(`running ${changeId}`);
+    }),
+    runner.on('batch-progress', (progress) => {
+      const what = progress.direction === 'rollback' ? `rolling back ${progress.changeId}` : progress.changeId;
+      if (live) spin(() => `${what} ${batchProgressText(progress, true)}`);
+      else if (progress.done || progress.batches % BATCH_LINE_EVERY === 0) out.print(`${what}: batch ${progress.batches}, ${batchProgressText(progress)}`);
     }),
     runner.on('unit-finished', ({ item }) => {
       if (item.outcome === 'skipped' && !out.flags.verbose) return;
