@@ -67,8 +67,10 @@ export class LockManager implements LockGuard {
         hostname,
         leaseMs: config.acquiredForMs,
         process: currentProcess(),
-        // A single attempt never outlasts the budget (SQLite's busy wait would otherwise take 5 s).
-        maxWaitMs: Math.max(0, Math.floor(config.quitTryingAfterMs - (attemptStart - started))),
+        // A single attempt never outlasts the budget (SQLite's busy wait would otherwise take 5 s),
+        // nor, on a lease, a third of the lease: the local deadline counts from the attempt's start,
+        // so a longer wait would hand over a lease that already reads as lost.
+        maxWaitMs: Math.max(0, Math.floor(Math.min(config.quitTryingAfterMs - (attemptStart - started), this.#maxAttemptWaitMs()))),
         onLost: (cause) => this.#markLost(cause),
       });
       if (attempt.acquired) {
@@ -96,6 +98,10 @@ export class LockManager implements LockGuard {
       await this.#clock.sleep(config.tryFrequencyMs);
       if (stillNeeded !== undefined && !(await stillNeeded())) return 'not-needed';
     }
+  }
+
+  #maxAttemptWaitMs(): number {
+    return this.#options.lease ? this.#options.config.acquiredForMs * RENEW_AFTER_FRACTION : Number.POSITIVE_INFINITY;
   }
 
   /** Throws `LOCK_LOST` if the lock is gone; renews a lease that is past a third of its life. */
