@@ -5,7 +5,8 @@ import knexFactory from 'knex';
 import { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely';
 import { runner as pgMigrate } from 'node-pg-migrate';
 import pg from 'pg';
-import { Umzug, type UmzugStorage } from 'umzug';
+import { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Driver } from '../../src/drivers/driver.ts';
 import { mysqlDriver } from '../../src/drivers/mysql/index.ts';
@@ -96,35 +97,21 @@ const PEERS: readonly Peer[] = [
     names: ['01_create_users.sql', '02_seed_admin.sql', '03_demo_rows.sql'],
     async migrate(db, dir, sql) {
       for (const [i, name] of this.names.entries()) writeFileSync(join(dir, name), sql[i]!);
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      // umzug's SequelizeStorage layout ("SequelizeMeta"(name) primary key), written with pg rather than Sequelize.
-      const meta = `"${db.schema}"."SequelizeMeta"`;
-      const storage: UmzugStorage = {
-        async executed() {
-          await client.query(`CREATE TABLE IF NOT EXISTS ${meta} (name varchar(255) PRIMARY KEY)`);
-          return (await client.query(`SELECT name FROM ${meta} ORDER BY name`)).rows.map((row: { name: string }) => row.name);
-        },
-        async logMigration({ name }) {
-          await client.query(`INSERT INTO ${meta} (name) VALUES ($1)`, [name]);
-        },
-        async unlogMigration({ name }) {
-          await client.query(`DELETE FROM ${meta} WHERE name = $1`, [name]);
-        },
-      };
+      // umzug's own SequelizeStorage on a real Sequelize: the "SequelizeMeta" table a Sequelize team has.
+      const sequelize = new Sequelize(POSTGRES_URL, { logging: false, define: { schema: db.schema } });
       const { readFileSync } = await import('node:fs');
       const umzug = new Umzug({
         migrations: {
           glob: ['*.sql', { cwd: dir }],
-          resolve: ({ name, path }) => ({ name, up: async () => void (await client.query(readFileSync(path!, 'utf8'))) }),
+          resolve: ({ name, path }) => ({ name, up: async () => void (await sequelize.query(readFileSync(path!, 'utf8'))) }),
         },
-        storage,
+        storage: new SequelizeStorage({ sequelize, schema: db.schema }),
         logger: undefined,
       });
       try {
         await umzug.up();
       } finally {
-        await client.end();
+        await sequelize.close();
       }
     },
   },
