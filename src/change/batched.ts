@@ -47,14 +47,20 @@ export interface BatchedOptions<TItem, TContext> {
 
 /** The frozen value `batched()` returns, used as a unit's `execute` or `rollback`. */
 export interface Batched<TContext = object> {
-  readonly [BATCHED]: true;
+  /**
+   * Tells a batched step from a change function. A string, not a symbol key: each entry point's
+   * bundled declarations would declare a symbol of their own, and a unit typed through `mongock`
+   * would then not fit a parameter typed through `mongock/nestjs`.
+   */
+  readonly kind: 'batched';
   readonly source: BatchSource<unknown, TContext>;
   readonly size: number;
   readonly apply: (batch: readonly unknown[], context: TContext) => unknown;
   readonly pauseMs: BatchPause;
 }
 
-const BATCHED: unique symbol = Symbol.for('mongock.batched') as never;
+// Recognised at run time by a registry-wide symbol, so that the ESM and CommonJS builds recognise each other's.
+const BATCHED = Symbol.for('mongock.batched');
 
 /** The largest batch: one batch is one transaction and one checkpoint, and must fit in memory. */
 export const MAX_BATCH_SIZE = 100_000;
@@ -88,7 +94,8 @@ export function batched<TItem = Record<string, unknown>, TContext = Record<strin
   options: BatchedOptions<TItem, TContext>,
 ): Batched<TContext> {
   return Object.freeze({
-    [BATCHED]: true as const,
+    [BATCHED]: true,
+    kind: 'batched' as const,
     source: options?.source as unknown as BatchSource<unknown, TContext>,
     size: options?.size,
     apply: options?.apply as Batched<TContext>['apply'],
@@ -97,7 +104,7 @@ export function batched<TItem = Record<string, unknown>, TContext = Record<strin
 }
 
 export function isBatched(value: unknown): value is Batched<never> {
-  return typeof value === 'object' && value !== null && (value as { [BATCHED]?: unknown })[BATCHED] === true;
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BATCHED] === true;
 }
 
 /** What is wrong with a batched step, one message each (empty when valid). `label` names the unit and file. */
