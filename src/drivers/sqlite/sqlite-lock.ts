@@ -267,9 +267,14 @@ export class SqliteLock implements LockPrimitive {
   }
 }
 
+/**
+ * SQLite's busy and locked codes with their extended forms: `SQLITE_BUSY_RECOVERY` is what a
+ * connection meets while another process rebuilds the WAL index (the last connection to the file
+ * had just closed), and it comes back at once when the attempt's wait is short.
+ */
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
 /** The row's holder ran on this host and its process is gone (crashed, killed): take over at once. */
