@@ -1,4 +1,5 @@
 import type { ChangeType } from '../history/change-entry.ts';
+import type { Logger } from '../log/logger.ts';
 
 /**
  * What happened to one change item in a run. `recovered`: a change a crashed run left half-done
@@ -53,4 +54,11 @@ export function migrationResult(status: MigrationResult['status'], executionId: 
     recovered: items.filter((item) => item.outcome === 'recovered').length,
     durationMs: Math.round(performance.now() - startedAt),
   });
+}
+
+/** The one info line of a completed run (other outcomes are told by their own events and errors). */
+export function logCompleted(result: MigrationResult, logger: Logger): void {
+  if (result.status !== 'completed') return;
+  const skipped = result.items.filter((item) => item.outcome === 'skipped').length;
+  logger.info(`Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`);
 }

@@ -12,7 +12,7 @@ import { readLegacyRows } from './legacy-peers.ts';
 import { markContext, runMark } from './mark.ts';
 import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-options.ts';
 import { runMigration } from './migrate.ts';
-import { type MigrationResult, migrationResult } from './migration-result.ts';
+import { logCompleted, type MigrationResult, migrationResult } from './migration-result.ts';
 import { NOT_NEEDED, Operation } from './operation.ts';
 import { planUnits } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
@@ -85,7 +85,7 @@ export class MongockRunner {
     try {
       const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, { ...budget, startedAt: started });
       const result = migrationResult(status, executionId, items, started);
-      this.#report(result);
+      logCompleted(result, this.#config.logger);
       this.#events.emit('migration-succeeded', { result });
       return result;
     } catch (error) {
@@ -194,18 +194,8 @@ export class MongockRunner {
   }
 
   /** Loads and validates every unit without touching the database. */
-  async validate(): Promise<ValidationReport> {
-    const units = await this.#catalog.units();
-    return {
-      units: units.map((unit) => ({
-        changeId: unit.model.id,
-        author: unit.author,
-        order: unit.model.orderKey.filter(Boolean).join('/'),
-        orderKey: unit.model.orderKey,
-        source: unit.model.source,
-      })),
-      warnings: this.#catalog.warnings,
-    };
+  validate(): Promise<ValidationReport> {
+    return this.#catalog.report();
   }
 
   /**
@@ -248,14 +238,6 @@ export class MongockRunner {
 
   #executionId(): string {
     return this.#config.executionId ?? newExecutionId();
-  }
-
-  #report(result: MigrationResult): void {
-    if (result.status !== 'completed') return;
-    const skipped = result.items.filter((item) => item.outcome === 'skipped').length;
-    this.#config.logger.info(
-      `Migration ${result.executionId} finished in ${result.durationMs} ms: ${result.executed} executed, ${result.failed} failed, ${skipped} skipped.`,
-    );
   }
 }
 

@@ -4,6 +4,7 @@ import { importUnitFiles, listUnitFiles, type UnitFile } from '../change/load-ch
 import { describeUnit, type FilteredUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
+import type { ValidationReport } from './runner-results.ts';
 
 /**
  * The runner's change units: loaded from the scan paths and the given sources, validated and
@@ -26,6 +27,21 @@ export class UnitCatalog {
       throw error;
     });
     return this.#loaded;
+  }
+
+  /** Every unit as `validate()` reports it, with the warnings of the load. */
+  async report(): Promise<ValidationReport> {
+    const units = await this.units();
+    return {
+      units: units.map((unit) => ({
+        changeId: unit.model.id,
+        author: unit.author,
+        order: unit.model.orderKey.filter(Boolean).join('/'),
+        orderKey: unit.model.orderKey,
+        source: unit.model.source,
+      })),
+      warnings: this.#warnings,
+    };
   }
 
   /** What the last successful load warned about. */

@@ -9,11 +9,16 @@ export function memoryHarness(transactions: boolean): DriverHarness<MemoryChange
     name: `memory (${transactions ? 'transactions' : 'no transactions'})`,
     async setup() {
       const database = new MemoryDatabase();
+      let passed = 0;
+      database.now = () => Date.now() + passed; // the clock its lease lock is judged by
       return {
         driver: () => memoryDriver({ database, transactions }),
         insertMarker: async ({ kv }, name) => kv.set(key(name), ((await kv.get<number>(key(name))) ?? 0) + 1),
         deleteMarkers: async ({ kv }, name) => kv.delete(key(name)),
         countMarkers: async (name) => (database.data.get(key(name)) as number | undefined) ?? 0,
+        passTime: async (ms) => {
+          passed += ms;
+        },
         teardown: async () => {},
       };
     },

@@ -4,7 +4,7 @@ import { isMongockError } from '../../errors/mongock-error.ts';
 import { silentLogger } from '../../log/logger.ts';
 import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { DriverConnection } from '../driver.ts';
-import type { DriverFixture } from './driver-harness.ts';
+import { type DriverFixture, letTimePass } from './driver-harness.ts';
 
 const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
@@ -68,7 +68,7 @@ export function lockScenarios<TContext extends object>(fixture: () => DriverFixt
       const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs, hostname: 'host-a', onLost: () => {} });
       if (!first.acquired) throw new Error('could not take the lock for the test');
       expect((await b.lock.tryAcquire({ owner: 'owner-b', leaseMs, hostname: 'host-b', onLost: () => {} })).acquired).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+      await letTimePass(fixture(), leaseMs + 200);
       expect((await b.lock.inspect())?.expired).toBe(true);
       const second = await b.lock.tryAcquire({ owner: 'owner-b', leaseMs: 10_000, hostname: 'host-b', onLost: () => {} });
       if (!second.acquired) throw new Error('the expired lock was not taken over');

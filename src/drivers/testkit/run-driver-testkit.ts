@@ -5,7 +5,7 @@ import { silentLogger } from '../../log/logger.ts';
 import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { MongockRunner } from '../../runner/mongock-runner.ts';
 import type { Driver } from '../driver.ts';
-import type { DriverFixture, DriverHarness } from './driver-harness.ts';
+import { type DriverFixture, type DriverHarness, letTimePass } from './driver-harness.ts';
 import { lockScenarios } from './lock-scenarios.ts';
 import { runCheckpointTestkit } from './run-checkpoint-testkit.ts';
 
@@ -281,7 +281,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         if (b.capabilities.lease) {
           // The holder stops renewing (a crash): its lease runs out by the database's clock.
           expect((await b.lock.tryAcquire({ owner: 'owner-b', leaseMs, hostname: 'host-b', onLost: () => {} })).acquired).toBe(false);
-          await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+          await letTimePass(fixture, leaseMs + 200);
           expect((await b.lock.inspect())?.expired).toBe(true);
         } else {
           // A session lock ends with its session: the holder's connection goes away.
@@ -311,8 +311,11 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       try {
         const attempt = await holder.lock.tryAcquire({ owner: 'other-runner', leaseMs: 10_000, hostname: 'elsewhere', onLost: () => {} });
         if (!attempt.acquired) throw new Error('could not take the lock for the test');
-        const waiting = runner(fixture.driver(), ...units).execute();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        const late = runner(fixture.driver(), ...units);
+        // Once it waits for the lock, it has read the history and found both units pending.
+        const blocked = new Promise<void>((resolve) => late.on('lock-waiting', () => resolve()));
+        const waiting = late.execute();
+        await Promise.race([blocked, waiting]);
         // Meanwhile "another runner" applies both units and records them.
         await holder.prepareHistory();
         const guard = { ensure: async () => {} };
