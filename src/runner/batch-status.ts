@@ -57,9 +57,9 @@ function executedCopy(item: PlanItem): PlanItem {
   return Object.create(item, { executed: { value: true, enumerable: true } }) as PlanItem;
 }
 
-/** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). */
-export async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[]): Promise<UnitPlan[]> {
-  const history = await connection.readHistory();
+/** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). `read`: the history, when the caller has it. */
+export async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[], read?: readonly ChangeEntry[]): Promise<UnitPlan[]> {
+  const history = read ?? (await connection.readHistory());
   const plans = planUnits(units, history);
   const checkpoints = await readCheckpoints(connection, plans);
   return checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history));

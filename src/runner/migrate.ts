@@ -50,7 +50,7 @@ export async function migrate(
   // recovery: 'manual' units whose last attempt may have left data half changed: a human decides.
   const unresolved = unresolvedAttempts(plans, history, run.transactional);
   if (unresolved.length > 0) throw unresolvedNeedsHuman(unresolved, plans);
-  await executor.run(plans);
+  await executor.run(plans, history);
   await run.lock.ensure();
   return executor.results;
 }

@@ -107,7 +107,8 @@ export class MongockRunner {
       if (selectForUndo(await undoPlans(connection, units), options).length === 0) return { executionId, items: [] };
       const undone = await this.#operation.withLock(connection, async (held) => {
         const executor = new Executor(this.#operation.runContext(held, executionId, this.#operation.transactional(connection)), false);
-        await executor.undo(selectForUndo(await undoPlans(connection, units), options));
+        const history = await connection.readHistory();
+        await executor.undo(selectForUndo(await undoPlans(connection, units, history), options), history);
         return { executionId, items: executor.results };
       });
       return undone === NOT_NEEDED ? { executionId, items: [] } : undone;

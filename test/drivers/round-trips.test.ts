@@ -7,7 +7,7 @@ import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/
 import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/index.ts';
 import { type PostgresChangeContext, postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
-import { type ChangeUnitDefinition, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
+import { batched, type ChangeUnitDefinition, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
 import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
@@ -226,5 +226,49 @@ describe('round trips: SQLite (statements through the better-sqlite3 handle)', (
     // 10 × 7 + fixed: history read, lock (BEGIN IMMEDIATE, CREATE TABLE IF NOT EXISTS, its
     // columns, read, upsert, COMMIT), history CREATE TABLE IF NOT EXISTS, re-read, release.
     expect(run.length, run.join('\n')).toBe(10 * 7 + 10);
+  });
+
+  it('batched units resumed: the history is read twice per run (before and under the lock), not once more per resumed unit', async () => {
+    // Three batched units over 25 numbers in batches of 10; a first run fails each at its second
+    // batch (the units' failFast: false), leaving three running checkpoints. Whether a checkpoint is
+    // resumable is judged against the history the run read under the lock, not a read per unit.
+    let failing = true;
+    const numbers = (id: string) =>
+      defineChangeUnit<SqliteChangeContext>({
+        id,
+        order: id,
+        author: 'rt',
+        failFast: false,
+        execute: batched<number, SqliteChangeContext>({
+          source: {
+            read: async (_ctx, after, size, until) => {
+              const from = after === undefined ? 0 : (after as number) + 1;
+              const to = Math.min(25, from + size, until === undefined ? 25 : (until as number) + 1);
+              return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+            },
+            keyOf: (n) => n,
+          },
+          size: 10,
+          apply: async (batch) => {
+            if (failing && batch[0] === 10) throw new Error('second batch refused');
+          },
+        }),
+        rollback: async () => {},
+      });
+    const list = [numbers('b1'), numbers('b2'), numbers('b3')];
+    const runner = () =>
+      new MongockBuilder()
+        .setDriver(sqliteDriver({ database: database as never }))
+        .setLogger(silentLogger)
+        .addChangeUnits(...list)
+        .buildRunner();
+    const historyReads = () => sent.filter((s) => s.startsWith('SELECT *, CAST(ROUND((julianday(timestamp)')).length;
+    expect((await runner().execute()).failed).toBe(3);
+    failing = false;
+    sent.length = 0;
+    const result = await runner().execute();
+    expect(result.executed).toBe(3);
+    // Before the lock, and the re-read under it.
+    expect(historyReads(), sent.join('\n')).toBe(2);
   });
 });

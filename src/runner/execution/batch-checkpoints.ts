@@ -2,6 +2,7 @@ import type { Batched } from '../../change/batched.ts';
 import type { CheckpointStore } from '../../drivers/driver.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import type { BatchCheckpoint, BatchDirection } from '../../history/batch-checkpoint.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { BatchProgress } from '../events.ts';
 import type { PlanItem } from '../plan.ts';
 import type { RunContext } from './run-context.ts';
@@ -28,11 +29,12 @@ export function checkpointOf(checkpoints: readonly BatchCheckpoint[], item: Plan
  * Whether `checkpoint` is work to resume in `direction`: running, and not settled by the history.
  * A crash between a non-transactional step's entry and its final checkpoint leaves a `running`
  * checkpoint next to the entry of the same execution: that one is finished, not resumable.
+ * `history`: the one the operation read under the lock (an entry settling a running checkpoint
+ * is always from an earlier run, so this run's own writes do not change the answer).
  */
-export async function isResumable(run: RunContext, checkpoint: BatchCheckpoint | undefined, direction: BatchDirection): Promise<boolean> {
+export function isResumable(history: readonly ChangeEntry[], checkpoint: BatchCheckpoint | undefined, direction: BatchDirection): boolean {
   if (checkpoint === undefined || checkpoint.state !== 'running' || checkpoint.direction !== direction) return false;
   const settledAs = direction === 'execute' ? 'EXECUTED' : 'ROLLED_BACK';
-  const history = await run.connection.readHistory();
   return !history.some(
     (entry) =>
       entry.changeId === checkpoint.changeId && entry.author === checkpoint.author && entry.executionId === checkpoint.executionId && entry.state === settledAs,

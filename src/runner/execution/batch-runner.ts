@@ -1,7 +1,7 @@
 import type { Batched } from '../../change/batched.ts';
 import type { Scope } from '../../drivers/driver.ts';
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
-import type { NewChangeEntry } from '../../history/change-entry.ts';
+import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { PlanItem } from '../plan.ts';
 import { advance, checkpointOf, freshCheckpoint, isResumable, keyCodec, pauseAfter, progressOf, requireCheckpoints } from './batch-checkpoints.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -12,6 +12,8 @@ export interface BatchTools {
   readonly run: RunContext;
   readonly invoker: ChangeInvoker;
   readonly marker: CrashMarker;
+  /** The history read under the lock (a batched step's checkpoint is settled by an entry in it). */
+  readonly history: () => Promise<readonly ChangeEntry[]>;
 }
 
 import type { ChangeInvoker } from './change-invoker.ts';
@@ -56,7 +58,7 @@ export class BatchRunner {
     const store = requireCheckpoints(run, item);
     await store.prepare();
     const previous = checkpointOf(await store.read(), item);
-    const start = (await isResumable(run, previous, 'execute')) ? previous! : freshCheckpoint(run, item, 'execute', null);
+    const start = isResumable(await this.#tools.history(), previous, 'execute') ? previous! : freshCheckpoint(run, item, 'execute', null);
     if (start !== previous && previous?.state === 'running')
       run.config.logger.warn(`Change '${item.changeId}': its checkpoint (${previous.direction}) is not resumable; starting the batches from the beginning.`);
     if (start === previous) run.config.logger.info(`Change '${item.changeId}': resuming after batch ${start.batches} (${start.processed} done).`);
@@ -90,10 +92,11 @@ export class BatchRunner {
     const store = requireCheckpoints(run, item);
     await store.prepare();
     const previous = checkpointOf(await store.read(), item);
+    const history = await this.#tools.history();
     let start: BatchCheckpoint;
-    if (await isResumable(run, previous, 'rollback')) start = previous!;
+    if (isResumable(history, previous, 'rollback')) start = previous!;
     else {
-      const halfDone = (await isResumable(run, previous, 'execute')) ? previous! : undefined;
+      const halfDone = isResumable(history, previous, 'execute') ? previous! : undefined;
       if (halfDone !== undefined && halfDone.lastKey === null) {
         // Started, no batch done: nothing to take back.
         await inScope(run, transactional, async (scope) => {

@@ -1,4 +1,5 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
+import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { ItemResult } from '../migration-result.ts';
 import { primeChecksums, type UnitPlan } from '../plan.ts';
 import { BatchRunner } from './batch-runner.ts';
@@ -19,13 +20,16 @@ import { type ExecutionParts, runWithStrategy, strategyFor } from './strategies.
  */
 export class Executor {
   readonly #parts: ExecutionParts;
+  /** The history the operation read under the lock, for batched steps (read once, lazily, when not given). */
+  #history: Promise<readonly ChangeEntry[]> | undefined;
 
   /** `interrupted`: a crashed run left a crash marker that this run must settle. */
   constructor(run: RunContext, interrupted: boolean) {
     const invoker = new ChangeInvoker(run);
     const results = new RunResults(run);
     const marker = new CrashMarker(run, interrupted);
-    const tools = { run, invoker, results, marker, batches: undefined as unknown as BatchRunner };
+    const history = () => (this.#history ??= run.connection.readHistory());
+    const tools = { run, invoker, results, marker, history, batches: undefined as unknown as BatchRunner };
     tools.batches = new BatchRunner(tools);
     this.#parts = { ...tools, steps: new StepRunner(tools), compensator: new Compensator(tools) };
   }
@@ -34,9 +38,10 @@ export class Executor {
     return this.#parts.results.items;
   }
 
-  /** Runs every pending unit in order; throws a `MongockError` on a fail-fast failure. */
-  run(plans: readonly UnitPlan[]): Promise<void> {
+  /** Runs every pending unit in order (`history`: the one `plans` were made from); throws a `MongockError` on a fail-fast failure. */
+  run(plans: readonly UnitPlan[], history?: readonly ChangeEntry[]): Promise<void> {
     primeChecksums(plans);
+    if (history !== undefined) this.#history = Promise.resolve(history);
     const { run } = this.#parts;
     return runWithStrategy(strategyFor(run.config, run.transactional, plans), this.#parts, plans);
   }
@@ -46,8 +51,9 @@ export class Executor {
     return this.#parts.compensator.recover(change, plans);
   }
 
-  /** Rolls back executed units, given newest first; throws `UNDO_FAILED`. */
-  undo(plans: readonly UnitPlan[]): Promise<void> {
+  /** Rolls back executed units, given newest first (`history`: the one `plans` were made from); throws `UNDO_FAILED`. */
+  undo(plans: readonly UnitPlan[], history?: readonly ChangeEntry[]): Promise<void> {
+    if (history !== undefined) this.#history = Promise.resolve(history);
     return this.#parts.compensator.undo(plans);
   }
 }
