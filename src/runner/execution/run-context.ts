@@ -32,6 +32,10 @@ export async function inScope<T>(run: RunContext, transactional: boolean, work: 
   // (PostgreSQL's aborted transaction, a lost lock).
   let refused: { readonly entry: NewChangeEntry; readonly error: unknown } | undefined;
   try {
+    // The background renewal is a timer, and a timer never fires while every await resolves at
+    // once: better-sqlite3 is synchronous, so a run of quick SQLite units never yields to it. Each
+    // scope renews the lease when it is due (no round trip otherwise) and stops a holder past it.
+    await run.lock.ensure();
     return await run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, (scope) =>
       work({
         ...scope,
