@@ -66,7 +66,7 @@ describe('PostgreSQL with real OS processes', () => {
     try {
       const children = Array.from({ length: 16 }, (_, i) => startScript(SCRIPT, [], { ...env, PG_GATE: gate, PG_OWNER_HOST: `p${i}` }));
       // Every process has loaded before the gate opens, so that they all bootstrap together.
-      await Promise.all(children.map((child) => waitForOutput(child, 'READY', 60_000)));
+      await Promise.all(children.map((child) => waitForOutput(child, 'READY', 150_000)));
       const started = Date.now();
       writeFileSync(gate, '');
       const finished = await Promise.all(children.map((child) => child.finished));
@@ -90,7 +90,7 @@ describe('PostgreSQL with real OS processes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 
   it('SIGKILL of the holder in the middle of a unit: no partial writes, and a rerun completes', async () => {
     const victim = startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'crash', PG_HANG: 'forever' });
@@ -104,10 +104,10 @@ describe('PostgreSQL with real OS processes', () => {
     expect(await tables()).toEqual(['markers', 'mongock_change_log', 'mongock_lock']);
     expect(await history()).toEqual([]);
 
-    const started = Date.now();
     const rerun = outcome(await startScript(SCRIPT, [], { ...env, PG_SCENARIO: 'crash' }).finished);
-    expect(rerun.result).toMatchObject({ status: 'completed', executed: ['multi', 'after'] });
-    expect(Date.now() - started).toBeLessThan(10_000); // no lease to wait out: the lock died with the session
+    // No lease to wait out: the lock died with the session, so the rerun never waited for it (a
+    // wall-time bound here failed on a loaded machine, where starting the process alone took 12 s).
+    expect(rerun.result).toMatchObject({ status: 'completed', executed: ['multi', 'after'], waited: false });
     expect(await counts()).toEqual({ after: 1, multi: 3 });
     expect(await tables()).toContain('made_by_multi');
   }, 60_000);

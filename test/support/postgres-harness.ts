@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type PostgresChangeContext, type PostgresDriverOptions, postgresDriver } from '../../src/drivers/postgres/index.ts';
+import { advisoryKey } from '../../src/drivers/postgres/postgres-sql.ts';
 import type { DriverFixture, DriverHarness } from '../../src/drivers/testkit/index.ts';
 import { POSTGRES_URL } from './servers.ts';
+
+/** The lock table the tests' runs use (the driver's default). */
+const DEFAULT_LOCK_TABLE = 'mongock_lock';
 
 /** A schema of its own for one test, dropped afterwards, plus an admin pool to look inside. */
 export interface PostgresTestSchema {
@@ -32,9 +36,13 @@ export async function createTestSchema(prefix = 'mongock_t'): Promise<PostgresTe
     admin,
     table: (name) => `"${schema}"."${name}"`,
     async advisoryLocks() {
-      // Every advisory lock row of this database; tests run one file at a time (vitest fileParallelism: false).
+      // Only this schema's lock: another test's run on the same server (a process left over, or a
+      // second checkout's suite) holds advisory locks of its own, which once read here as ours.
+      const key = advisoryKey(schema, DEFAULT_LOCK_TABLE);
       const { rows } = await admin.query(
-        `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid::bigint = $1::bigint AND objid::bigint = $2::bigint AND objsubid = 1`,
+        [key.classid, key.objid],
       );
       return rows;
     },

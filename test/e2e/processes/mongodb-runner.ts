@@ -12,7 +12,7 @@
 // Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter; its rollback
 // deletes that unit's documents, so a rollback and a re-run leave them exactly once.
 // Prints `EXECUTION <executionId>` when the run starts, and one JSON line at the end:
-// { status, executed, rolledBack, acquiredAt, warnings, clock } or { error, changeId, message, warnings, clock }.
+// { status, executed, rolledBack, acquiredAt, startedAt, warnings, clock } or { error, changeId, message, warnings, clock }.
 
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
 import { defineChangeUnit, type InterruptedChangePolicy, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
@@ -62,6 +62,7 @@ if (policy !== undefined) builder.setOnInterruptedChange(policy as InterruptedCh
 const runner = builder.buildRunner();
 runner.on('migration-started', ({ executionId }) => void process.stdout.write(`EXECUTION ${executionId}\n`));
 let acquiredAt: number | undefined;
+let startedAt: number | undefined;
 runner.on('lock-acquired', () => {
   acquiredAt = Date.now();
 });
@@ -80,9 +81,10 @@ try {
     const unlocked = await runner.unlock({ force: true });
     process.stdout.write(`${JSON.stringify({ status: 'unlocked', released: unlocked.released, holder: unlocked.holder, clock: Date.now() })}\n`);
   } else {
+    startedAt = Date.now();
     const result = await runner.execute();
     const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
-    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), acquiredAt, warnings, clock: Date.now() };
+    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), acquiredAt, startedAt, warnings, clock: Date.now() };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
 } catch (error) {
