@@ -36,6 +36,13 @@ export class LockManager implements LockGuard {
   #deadline = Number.POSITIVE_INFINITY;
   #lostCause: unknown;
   #renewing: Promise<void> | undefined;
+  /**
+   * The holder's writes to the lock record, one at a time: the background renewal and the
+   * in-progress marker would otherwise overlap, and a server that updates a document by reading
+   * and rewriting it whole (FerretDB 1.x) keeps only one of two concurrent updates, losing the
+   * marker (so a crash mid-change went unnoticed) or the renewal.
+   */
+  #writes: Promise<unknown> = Promise.resolve();
   #released = false;
   #stopRenewal: (() => void) | undefined;
   /** A recorded change's marker is still to clear (see {@link LockManager.settleInProgress}). */
@@ -125,7 +132,8 @@ export class LockManager implements LockGuard {
   async markInProgress(change: InProgressChange | null): Promise<void> {
     await this.ensure();
     this.#settled = false;
-    await this.#options.primitive.markInProgress(this.lease, change);
+    const lease = this.lease;
+    await this.#oneWrite(() => this.#options.primitive.markInProgress(lease, change));
   }
 
   /**
@@ -144,7 +152,8 @@ export class LockManager implements LockGuard {
     await this.#renewing;
     if (this.#settled && this.#lease !== undefined && !this.lost) {
       this.#settled = false;
-      await this.#options.primitive.markInProgress(this.#lease, null).catch((error: unknown) => {
+      const settled = this.#lease;
+      await this.#oneWrite(() => this.#options.primitive.markInProgress(settled, null)).catch((error: unknown) => {
         this.#options.logger.warn(`Could not clear the in-progress marker of a recorded change: ${String(error)}. The next run finds it settled.`);
       });
     }
@@ -153,7 +162,7 @@ export class LockManager implements LockGuard {
     this.#lease = undefined;
     if (lease === undefined) return;
     try {
-      const released = await this.#options.primitive.release(lease);
+      const released = await this.#oneWrite(() => this.#options.primitive.release(lease));
       if (!released) this.#options.logger.warn(`Lock was no longer held by ${lease.owner} at release; left untouched.`);
     } catch (error) {
       this.#options.logger.warn(
@@ -201,6 +210,13 @@ export class LockManager implements LockGuard {
     this.#stopRenewal = undefined;
   }
 
+  /** Runs `write` once the holder's previous write to the lock record has settled. */
+  #oneWrite<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.#writes.then(write, write);
+    this.#writes = next.catch(() => undefined);
+    return next;
+  }
+
   async #renew(): Promise<void> {
     if (this.#renewing !== undefined) return this.#renewing;
     const lease = this.#lease;
@@ -212,7 +228,7 @@ export class LockManager implements LockGuard {
           this.#markLost(new Error('the lease ran out before it could be renewed (process paused or database unreachable)'));
           return;
         }
-        const renewed = await this.#options.primitive.renew(lease, this.#options.config.acquiredForMs);
+        const renewed = await this.#oneWrite(() => this.#options.primitive.renew(lease, this.#options.config.acquiredForMs));
         if (!renewed) this.#markLost(new Error('another runner took the lock over after the lease expired'));
         else this.#deadline = started + this.#options.config.acquiredForMs * (1 - SAFETY_MARGIN_FRACTION);
       } catch (error) {

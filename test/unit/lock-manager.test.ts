@@ -3,6 +3,7 @@ import { MemoryKeyValue } from '../../src/drivers/memory/memory-context.ts';
 import { MemoryDatabase } from '../../src/drivers/memory/memory-driver.ts';
 import type { Clock } from '../../src/lock/clock.ts';
 import { LockManager } from '../../src/lock/lock-manager.ts';
+import type { LockPrimitive } from '../../src/lock/lock-primitive.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 
 const LEASE = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 1_000 };
@@ -100,5 +101,55 @@ describe('lock manager (manual clock)', () => {
     const result = await manager('waiter').acquire(async () => ++asked < 3);
     expect(result).toBe('not-needed');
     expect(asked).toBe(3);
+  });
+
+  it('writes the lock record one write at a time: a renewal due while the in-progress marker is being written waits for it', async () => {
+    const { clock, database } = setup();
+    // The memory lock, each write held open until the test lets it finish, recording overlaps.
+    const log: string[] = [];
+    let open = 0;
+    let overlaps = 0;
+    const gates: Array<() => void> = [];
+    const held = async <T>(name: string, write: () => Promise<T>): Promise<T> => {
+      if (++open > 1) overlaps++;
+      log.push(`${name} starts`);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      try {
+        return await write();
+      } finally {
+        open--;
+        log.push(`${name} ends`);
+      }
+    };
+    const inner = database.lock;
+    const wrapped: Partial<LockPrimitive> = {
+      renew: (lease, leaseMs) => held('renew', () => inner.renew(lease, leaseMs)),
+      markInProgress: (lease, change) => held('mark', () => inner.markInProgress(lease, change)),
+    };
+    const primitive = new Proxy(inner, {
+      get: (target, name) => wrapped[name as keyof LockPrimitive] ?? Reflect.get(target, name, target).bind(target),
+    });
+    const lock = new LockManager({ primitive, config: LEASE, lease: true, owner: 'holder', hostname: 'host', logger: silentLogger, clock });
+    await lock.acquire();
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    const marking = lock.markInProgress({ changeId: 'c1', author: 'a', executionId: 'e', startedAt: new Date(), hostname: 'host', step: 'execute' });
+    await settle();
+    expect(log).toEqual(['mark starts']);
+    // The renewal timer fires while the marker write is under way: the renewal waits for it.
+    const ticking = clock.advance(1_000);
+    await settle();
+    expect(log).toEqual(['mark starts']);
+    gates.shift()!();
+    await settle();
+    expect(log).toEqual(['mark starts', 'mark ends', 'renew starts']);
+    gates.shift()!();
+    await Promise.all([marking, ticking]);
+    expect(log).toEqual(['mark starts', 'mark ends', 'renew starts', 'renew ends']);
+    expect(overlaps).toBe(0);
+    expect((await database.lock.inspect())?.inProgress?.changeId).toBe('c1');
+    await lock.release();
   });
 });
