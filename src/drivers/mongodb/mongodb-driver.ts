@@ -4,6 +4,7 @@ import { MongockError } from '../../errors/mongock-error.ts';
 import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { defineDriver } from '../shared/define-driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { MongoCheckpoints } from './mongodb-checkpoints.ts';
 import {
@@ -84,14 +85,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function mongoDriver(options: MongoDriverOptions): Driver<MongoChangeContext> {
-  const frozen = validate(options);
-  return Object.freeze({
-    name: 'mongodb',
-    capabilities: CAPABILITIES,
-    async connect(settings: DriverSettings): Promise<DriverConnection<MongoChangeContext>> {
-      return MongoDriverConnection.open(frozen, settings);
-    },
-  });
+  return defineDriver('mongodb', CAPABILITIES, validate(options), MongoDriverConnection.open);
 }
 
 const OPTION_SPEC = Object.freeze<DriverOptionSpec<MongoDriverOptions>>({

@@ -1,6 +1,7 @@
 import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { defineDriver } from '../shared/define-driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { sqlTableName } from '../shared/sql-table-name.ts';
 import { MysqlCheckpoints } from './mysql-checkpoints.ts';
@@ -99,14 +100,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function mysqlDriver(options: MysqlDriverOptions): Driver<MysqlChangeContext> {
-  const frozen = checkDriverOptions(options, OPTION_SPEC);
-  return Object.freeze({
-    name: 'mysql',
-    capabilities: CAPABILITIES,
-    async connect(settings: DriverSettings): Promise<DriverConnection<MysqlChangeContext>> {
-      return MysqlDriverConnection.open(frozen, settings);
-    },
-  });
+  return defineDriver('mysql', CAPABILITIES, checkDriverOptions(options, OPTION_SPEC), MysqlDriverConnection.open);
 }
 
 /** How the run's connection was obtained, hence how it is given back. */

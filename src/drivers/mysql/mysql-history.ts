@@ -5,6 +5,7 @@ import { entryFromRow, HISTORY_COLUMNS, type HistoryRow, type RowConverters, row
 import { ER, errorCode, type MysqlResultHeader } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
+import { accessError, readCreating } from './mysql-table-access.ts';
 
 /** MySQL binds DATETIME(3) text in UTC and 0/1. */
 const CONVERTERS: RowConverters = { timestamp: toDatetime, systemChange: (value) => (value ? 1 : 0) };
@@ -88,17 +89,10 @@ export class MysqlHistory {
   async create(): Promise<void> {
     // Mongock never drops its tables: one seen by a read of this connection is still there.
     if (this.#seen) return;
-    try {
+    const probe = async () => {
       await this.#session.rows(`SELECT 1 FROM ${this.#table} LIMIT 0`);
-      return;
-    } catch (error) {
-      if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'history', this.#session.database, this.#name);
-    }
-    try {
-      await this.#session.run(historyTableDdl(this.#table));
-    } catch (error) {
-      throw accessError(error, 'create', 'history', this.#session.database, this.#name);
-    }
+    };
+    await readCreating(this.#session, { what: 'history', name: this.#name, ddl: historyTableDdl(this.#table) }, probe, undefined);
   }
 
   /**
@@ -158,16 +152,4 @@ export class MysqlHistory {
       throw accessError(error, 'write', 'history', this.#session.database, this.#name);
     }
   }
-}
-
-/** A privilege failure on one of Mongock's tables, with the GRANT that fixes it; other errors pass through. */
-export function accessError(error: unknown, action: 'read' | 'write' | 'create', what: 'history' | 'lock', database: string, table: string): unknown {
-  const { errno } = errorCode(error);
-  if (errno !== ER.TABLEACCESS_DENIED && errno !== ER.DBACCESS_DENIED) return error;
-  const message = (error as Error).message;
-  const fix =
-    action === 'create'
-      ? `Grant CREATE for the first run (GRANT CREATE, SELECT, INSERT, UPDATE ON \`${database}\`.* TO <user>), or have an administrator create the table with the DDL in docs/mysql.md.`
-      : `Mongock needs SELECT, INSERT and UPDATE on its tables (GRANT SELECT, INSERT, UPDATE ON \`${database}\`.\`${table}\` TO <user>).`;
-  return new MongockError('DRIVER_ERROR', `Cannot ${action} the Mongock ${what} table \`${database}\`.\`${table}\`: ${message}. ${fix}`, { cause: error });
 }

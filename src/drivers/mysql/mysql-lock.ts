@@ -5,9 +5,10 @@ import { LOCK_KEY } from '../../lock/lock-config.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
 import { ER, errorCode } from './mysql-client.ts';
-import { accessError, type SeenLockRow } from './mysql-history.ts';
+import type { SeenLockRow } from './mysql-history.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, lockName, quoteIdentifier } from './mysql-sql.ts';
+import { accessError, readCreating } from './mysql-table-access.ts';
 
 /** What this driver's lock is called in messages (the same constant in every driver folder). */
 export const LOCK_NAME = 'the MySQL/MariaDB lock';
@@ -320,17 +321,7 @@ export class MysqlLock implements LockPrimitive {
    * is used as it is, by a role without CREATE.
    */
   async #readCreating(): Promise<LockRow[]> {
-    try {
-      return await this.#read();
-    } catch (error) {
-      if (errorCode(error).errno !== ER.NO_SUCH_TABLE) throw accessError(error, 'read', 'lock', this.#session.database, this.#tableName);
-    }
-    try {
-      await this.#session.run(lockTableDdl(this.#table));
-    } catch (error) {
-      throw accessError(error, 'create', 'lock', this.#session.database, this.#tableName);
-    }
-    return [];
+    return readCreating(this.#session, { what: 'lock', name: this.#tableName, ddl: lockTableDdl(this.#table) }, () => this.#read(), []);
   }
 
   #read(): Promise<LockRow[]> {

@@ -3,6 +3,7 @@ import { MongockError } from '../../errors/mongock-error.ts';
 import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
+import { defineDriver } from '../shared/define-driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { sqlTableName } from '../shared/sql-table-name.ts';
 import { PostgresCheckpoints } from './postgres-checkpoints.ts';
@@ -103,14 +104,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function postgresDriver(options: PostgresDriverOptions): Driver<PostgresChangeContext> {
-  const frozen = checkDriverOptions(options, OPTION_SPEC);
-  return Object.freeze({
-    name: 'postgres',
-    capabilities: CAPABILITIES,
-    async connect(settings: DriverSettings): Promise<DriverConnection<PostgresChangeContext>> {
-      return PostgresDriverConnection.open(frozen, settings);
-    },
-  });
+  return defineDriver('postgres', CAPABILITIES, checkDriverOptions(options, OPTION_SPEC), PostgresDriverConnection.open);
 }
 
 class PostgresDriverConnection implements DriverConnection<PostgresChangeContext> {

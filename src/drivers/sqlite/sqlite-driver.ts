@@ -3,6 +3,7 @@ import { MongockError } from '../../errors/mongock-error.ts';
 import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import { defineDriver } from '../shared/define-driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
 import { loadBetterSqlite3, type SqliteDatabase } from './sqlite-client.ts';
@@ -44,14 +45,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({ transactions: true, lea
  * ```
  */
 export function sqliteDriver(options: SqliteDriverOptions): Driver<SqliteChangeContext> {
-  const frozen = checkDriverOptions(options, OPTION_SPEC);
-  return Object.freeze({
-    name: 'sqlite',
-    capabilities: CAPABILITIES,
-    async connect(settings: DriverSettings): Promise<DriverConnection<SqliteChangeContext>> {
-      return SqliteDriverConnection.open(frozen, settings);
-    },
-  });
+  return defineDriver('sqlite', CAPABILITIES, checkDriverOptions(options, OPTION_SPEC), SqliteDriverConnection.open);
 }
 
 /**
