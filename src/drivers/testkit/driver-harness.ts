@@ -29,14 +29,9 @@ export interface DriverFixture<TContext extends object> {
   severLockSession?(): Promise<void>;
   /**
    * Lets `ms` pass on the clock that judges lease expiry. A real server's clock cannot be moved:
-   * leave it out and the suite waits for real ({@link letTimePass}). The in-memory driver moves
+   * leave it out and the suite waits for real (`letTimePass` in `testkit-suite.ts`). The in-memory driver moves
    * its own clock, so that its lease scenarios take no time.
    */
   passTime?(ms: number): Promise<void>;
   teardown(): Promise<void>;
-}
-
-/** `ms` of the database's clock passes: through the fixture's {@link DriverFixture.passTime}, else by waiting. */
-export function letTimePass<TContext extends object>(fixture: DriverFixture<TContext>, ms: number): Promise<void> {
-  return fixture.passTime?.(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
 }

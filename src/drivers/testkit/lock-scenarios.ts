@@ -1,43 +1,11 @@
 import { expect, it } from 'vitest';
 import { type ChangeUnitDefinition, defineChangeUnit } from '../../change/define-change-unit.ts';
 import { isMongockError } from '../../errors/mongock-error.ts';
-import { silentLogger } from '../../log/logger.ts';
-import { MongockBuilder } from '../../runner/mongock-builder.ts';
-import type { DriverConnection } from '../driver.ts';
-import { type DriverFixture, letTimePass } from './driver-harness.ts';
+import type { DriverFixture } from './driver-harness.ts';
+import { foreignEntry, letTimePass, markerUnits, TESTKIT_SETTINGS, testkitBuilder, withConnections } from './testkit-suite.ts';
 
-const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
-const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
 const CHANGE = { changeId: 'half-done', author: 'testkit', executionId: 'dead-run', startedAt: new Date('2026-01-02T03:04:05.678Z'), hostname: 'host-a' };
-const ENTRY = {
-  executionId: 'late-run',
-  changeId: 'late',
-  author: 'testkit',
-  timestamp: new Date(),
-  state: 'EXECUTED' as const,
-  type: 'EXECUTION' as const,
-  changeLogClass: 'x',
-  changeSetMethod: 'execute',
-  metadata: null,
-  executionMillis: 1,
-  executionHostname: 'host-a',
-  errorTrace: null,
-  systemChange: false,
-};
-
-async function withConnections<TContext extends object>(
-  fixture: DriverFixture<TContext>,
-  work: (a: DriverConnection<TContext>, b: DriverConnection<TContext>) => Promise<void>,
-): Promise<void> {
-  const a = await fixture.driver().connect(SETTINGS);
-  const b = await fixture.driver().connect(SETTINGS);
-  try {
-    await work(a, b);
-  } finally {
-    await a.close();
-    await b.close();
-  }
-}
+const ENTRY = foreignEntry('late', 'testkit', 'late-run', 'host-a');
 
 /**
  * The lock scenarios every driver runs on its real server, each behind the capability it needs:
@@ -46,20 +14,8 @@ async function withConnections<TContext extends object>(
  * stops the next run until an operator forces the lock; checksum drift is reported and accepted.
  */
 export function lockScenarios<TContext extends object>(fixture: () => DriverFixture<TContext>): void {
-  const marker = (id: string, order: string): ChangeUnitDefinition<TContext> =>
-    defineChangeUnit<TContext>({
-      id,
-      order,
-      author: 'testkit',
-      execute: (ctx) => fixture().insertMarker(ctx, id),
-      rollback: (ctx) => fixture().deleteMarkers(ctx, id),
-    });
-  const builder = (...units: ChangeUnitDefinition<TContext>[]) =>
-    new MongockBuilder()
-      .setDriver(fixture().driver())
-      .addChangeUnits(...units)
-      .setLockConfig(QUICK)
-      .setLogger(silentLogger);
+  const marker = markerUnits(fixture, 'testkit');
+  const builder = (...units: ChangeUnitDefinition<TContext>[]) => testkitBuilder(fixture().driver(), ...units);
 
   it('lease lock: a holder whose lease ran out and was taken over can neither mark, record, renew nor release', async (test) => {
     await withConnections(fixture(), async (a, b) => {
@@ -91,7 +47,7 @@ export function lockScenarios<TContext extends object>(fixture: () => DriverFixt
 
   it('session lock: a lost session is reported through onLost, its lease refused, status shows it expired, and it is cleared and taken over without --force', async (test) => {
     const { severLockSession } = fixture();
-    const connection = await fixture().driver().connect(SETTINGS);
+    const connection = await fixture().driver().connect(TESTKIT_SETTINGS);
     try {
       if (connection.capabilities.lease) return test.skip('lease lock: it is lost by expiry (the scenario above)');
       if (severLockSession === undefined) return test.skip('the harness cannot end a server session (no severLockSession)');
@@ -123,7 +79,7 @@ export function lockScenarios<TContext extends object>(fixture: () => DriverFixt
   });
 
   it("a crashed change stops the next run with onInterruptedChange 'fail' (nothing applied), until unlock --force; then the run applies", async () => {
-    const connection = await fixture().driver().connect(SETTINGS);
+    const connection = await fixture().driver().connect(TESTKIT_SETTINGS);
     try {
       const attempt = await connection.lock.tryAcquire({ owner: 'crashed', leaseMs: 10_000, hostname: 'host-a', onLost: () => {} });
       if (!attempt.acquired) throw new Error('could not take the lock for the test');

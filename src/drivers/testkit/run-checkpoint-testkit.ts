@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type BatchSource, batched } from '../../change/batched.ts';
 import { defineChangeUnit } from '../../change/define-change-unit.ts';
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import { silentLogger } from '../../log/logger.ts';
-import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { Driver, DriverContext } from '../driver.ts';
-import type { DriverFixture, DriverHarness } from './driver-harness.ts';
+import type { DriverHarness } from './driver-harness.ts';
+import { TESTKIT_SETTINGS, testkitBuilder, testkitSuite } from './testkit-suite.ts';
 
-const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
-const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
 const COUNT = 30;
 const SIZE = 10;
 
@@ -33,15 +30,7 @@ function numbers(): BatchSource<number, object> {
  * it, and undo of a half-done unit takes back only what the checkpoint covers.
  */
 export function runCheckpointTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {
-  describe(`driver testkit: ${harness.name}: batched steps and checkpoints`, () => {
-    let fixture: DriverFixture<TContext>;
-    beforeEach(async () => {
-      fixture = await harness.setup();
-    });
-    afterEach(async () => {
-      await fixture.teardown();
-    });
-
+  testkitSuite(harness, `driver testkit: ${harness.name}: batched steps and checkpoints`, (fixture) => {
     const unit = (options: { maxRunMs?: number; pauseMs?: number; failAt?: number } = {}) => {
       let failed = false;
       return defineChangeUnit<TContext>({
@@ -59,7 +48,7 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
                 failed = true;
                 throw new Error(`batch refused at ${n}`);
               }
-              await fixture.insertMarker(context as DriverContext<TContext>, `item-${n}`);
+              await fixture().insertMarker(context as DriverContext<TContext>, `item-${n}`);
             }
           },
         }),
@@ -67,20 +56,19 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
           source: numbers() as BatchSource<number, TContext>,
           size: SIZE,
           async apply(batch, context) {
-            for (const n of batch) await fixture.deleteMarkers(context as DriverContext<TContext>, `item-${n}`);
+            for (const n of batch) await fixture().deleteMarkers(context as DriverContext<TContext>, `item-${n}`);
           },
         }),
       });
     };
-    const runner = (driver: Driver<TContext>, u: ReturnType<typeof unit>) =>
-      new MongockBuilder().setDriver(driver).addChangeUnits(u).setLockConfig(QUICK).setLogger(silentLogger).buildRunner();
+    const runner = (driver: Driver<TContext>, u: ReturnType<typeof unit>) => testkitBuilder(driver, u).buildRunner();
     const markers = async () => {
       const counts: number[] = [];
-      for (let n = 0; n < COUNT; n++) counts.push(await fixture.countMarkers(`item-${n}`));
+      for (let n = 0; n < COUNT; n++) counts.push(await fixture().countMarkers(`item-${n}`));
       return counts;
     };
     const stored = async (): Promise<{ checkpoints: BatchCheckpoint[]; history: ChangeEntry[]; transactions: boolean; lock: unknown }> => {
-      const connection = await fixture.driver().connect(SETTINGS);
+      const connection = await fixture().driver().connect(TESTKIT_SETTINGS);
       try {
         expect(connection.checkpoints, `${harness.name} has a checkpoint store`).toBeDefined();
         return {
@@ -96,7 +84,7 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
 
     it('stops at a batch boundary at maxRunMs with the checkpoint committed, then resumes to exactly-once', async () => {
       expect((await stored()).checkpoints).toEqual([]);
-      const first = await runner(fixture.driver(), unit({ maxRunMs: 200, pauseMs: 150 })).execute();
+      const first = await runner(fixture().driver(), unit({ maxRunMs: 200, pauseMs: 150 })).execute();
       expect(first.status).toBe('in-progress');
       const half = await stored();
       expect(half.lock).toBeNull();
@@ -112,7 +100,7 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
       // What the checkpoint says is done is exactly what is in the database.
       expect(await markers()).toEqual(Array.from({ length: COUNT }, (_, n) => (n < checkpoint.processed ? 1 : 0)));
 
-      const second = await runner(fixture.driver(), unit()).execute();
+      const second = await runner(fixture().driver(), unit()).execute();
       expect(second.status).toBe('completed');
       expect(await markers()).toEqual(Array(COUNT).fill(1));
       const end = await stored();
@@ -122,7 +110,7 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
 
     it('a failed batch leaves the committed batches and the checkpoint before it; with transactions none of its own writes', async () => {
       const failing = unit({ failAt: 15 });
-      const error = await runner(fixture.driver(), failing)
+      const error = await runner(fixture().driver(), failing)
         .execute()
         .catch((e: unknown) => e);
       expect((error as { code?: string }).code).toBe('CHANGE_FAILED');
@@ -132,16 +120,16 @@ export function runCheckpointTestkit<TContext extends object>(harness: DriverHar
       const inFailedBatch = after.transactions ? 0 : 1;
       expect(await markers()).toEqual(Array.from({ length: COUNT }, (_, n) => (n < SIZE ? 1 : n < 15 ? inFailedBatch : 0)));
 
-      await runner(fixture.driver(), failing).execute();
+      await runner(fixture().driver(), failing).execute();
       // Resumed after the checkpoint: the first batch never ran again; without transactions the failed batch's first items did (documented).
       expect(await markers()).toEqual(Array.from({ length: COUNT }, (_, n) => (n >= SIZE && n < 15 ? 1 + inFailedBatch : 1)));
     });
 
     it('undo of a half-done batched unit rolls back up to its checkpoint and records ROLLED_BACK', async () => {
-      const first = await runner(fixture.driver(), unit({ maxRunMs: 200, pauseMs: 150 })).execute();
+      const first = await runner(fixture().driver(), unit({ maxRunMs: 200, pauseMs: 150 })).execute();
       expect(first.status).toBe('in-progress');
       const done = (await stored()).checkpoints[0]!.processed;
-      const undone = await runner(fixture.driver(), unit()).undo({ last: 1 });
+      const undone = await runner(fixture().driver(), unit()).undo({ last: 1 });
       expect(undone.items.map((i) => [i.changeId, i.outcome])).toEqual([['batched', 'rolled-back']]);
       expect(await markers()).toEqual(Array(COUNT).fill(0));
       const after = await stored();

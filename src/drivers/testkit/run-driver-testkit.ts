@@ -1,23 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { defineChangeUnit } from '../../change/define-change-unit.ts';
 import { isMongockError } from '../../errors/mongock-error.ts';
 import { silentLogger } from '../../log/logger.ts';
 import { MongockBuilder } from '../../runner/mongock-builder.ts';
 import type { MongockRunner } from '../../runner/mongock-runner.ts';
 import type { Driver } from '../driver.ts';
-import { type DriverFixture, type DriverHarness, letTimePass } from './driver-harness.ts';
+import type { DriverHarness } from './driver-harness.ts';
 import { lockScenarios } from './lock-scenarios.ts';
 import { runCheckpointTestkit } from './run-checkpoint-testkit.ts';
-
-const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 20_000 };
-const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
+import { runOperationsTestkit } from './run-operations-testkit.ts';
+import { foreignEntry, letTimePass, markerUnits, TESTKIT_LOCK, testkitBuilder, testkitSuite, withConnections } from './testkit-suite.ts';
 
 /**
  * The conformance suite every driver passes against its real database: history shape and the
  * "is executed" rule, atomic unit + entry where transactions exist, rollback and failFast,
  * before-steps, runAlways, undo, status, checksum drift, the lock primitive's owner checks, the
  * crash marker, a dead holder taken over (lease expiry or lost session, `lock-scenarios.ts`),
- * concurrent runners applying each unit exactly once, and re-planning under the lock. Scenarios
+ * concurrent runners applying each unit exactly once, re-planning under the lock, batched steps
+ * (`run-checkpoint-testkit.ts`) and the operations (`run-operations-testkit.ts`). Scenarios
  * that need a capability (`lease`, `transactions`) or a harness hook (`severLockSession`) skip,
  * saying why, where it is missing.
  *
@@ -27,30 +27,10 @@ const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryNa
  * ```
  */
 export function runDriverTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {
-  describe(`driver testkit: ${harness.name}`, () => {
-    let fixture: DriverFixture<TContext>;
-    beforeEach(async () => {
-      fixture = await harness.setup();
-    });
-    afterEach(async () => {
-      await fixture.teardown();
-    });
-
-    const marker = (id: string, order: string, extra: Record<string, unknown> = {}) =>
-      defineChangeUnit<TContext>({
-        id,
-        order,
-        author: 'testkit',
-        execute: (ctx) => fixture.insertMarker(ctx, id),
-        rollback: (ctx) => fixture.deleteMarkers(ctx, id),
-        ...extra,
-      });
+  testkitSuite(harness, `driver testkit: ${harness.name}`, (fixture) => {
+    const marker = markerUnits(fixture, 'testkit');
     const runner = (driver: Driver<TContext>, ...units: ReturnType<typeof marker>[]): MongockRunner =>
-      new MongockBuilder()
-        .setDriver(driver)
-        .addChangeUnits(...units)
-        .setLockConfig(QUICK)
-        .setLogger(silentLogger)
+      testkitBuilder(driver, ...units)
         .withMetadata({ suite: 'testkit' })
         .buildRunner();
 
@@ -63,15 +43,15 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
           author: 'testkit',
           execute: async (ctx) => {
             order.push(id);
-            await fixture.insertMarker(ctx, id);
+            await fixture().insertMarker(ctx, id);
           },
           rollback: async () => {},
         });
-      const first = runner(fixture.driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
+      const first = runner(fixture().driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
       const result = await first.execute();
       expect(result.status).toBe('completed');
       expect(order).toEqual(['a', 'b', 'c']);
-      for (const id of ['a', 'b', 'c']) expect(await fixture.countMarkers(id)).toBe(1);
+      for (const id of ['a', 'b', 'c']) expect(await fixture().countMarkers(id)).toBe(1);
 
       const status = await first.status();
       expect(status.units.map((u) => [u.changeId, u.state])).toEqual([
@@ -82,7 +62,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       expect(status.units[0]!.executionHostname).toBeTruthy();
       expect(status.lock).toBeNull();
 
-      const again = runner(fixture.driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
+      const again = runner(fixture().driver(), unit('b', '002'), unit('a', '001'), unit('c', '010'));
       let lockTaken = false;
       again.on('lock-acquired', () => {
         lockTaken = true;
@@ -90,7 +70,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       const second = await again.execute();
       expect(second.status).toBe('up-to-date');
       expect(lockTaken).toBe(false);
-      for (const id of ['a', 'b', 'c']) expect(await fixture.countMarkers(id)).toBe(1);
+      for (const id of ['a', 'b', 'c']) expect(await fixture().countMarkers(id)).toBe(1);
     });
 
     it('records a before-step as <id>_before and runAlways units every run without new entries', async () => {
@@ -98,19 +78,19 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         id: 'with-before',
         order: '001',
         author: 'testkit',
-        before: (ctx) => fixture.insertMarker(ctx, 'before'),
-        rollbackBefore: (ctx) => fixture.deleteMarkers(ctx, 'before'),
-        execute: (ctx) => fixture.insertMarker(ctx, 'with-before'),
-        rollback: (ctx) => fixture.deleteMarkers(ctx, 'with-before'),
+        before: (ctx) => fixture().insertMarker(ctx, 'before'),
+        rollbackBefore: (ctx) => fixture().deleteMarkers(ctx, 'before'),
+        execute: (ctx) => fixture().insertMarker(ctx, 'with-before'),
+        rollback: (ctx) => fixture().deleteMarkers(ctx, 'with-before'),
       });
       const always = marker('always', '002', { runAlways: true });
-      await runner(fixture.driver(), withBefore, always).execute();
-      const second = await runner(fixture.driver(), withBefore, always).execute();
+      await runner(fixture().driver(), withBefore, always).execute();
+      const second = await runner(fixture().driver(), withBefore, always).execute();
       expect(second.executed).toBe(1);
-      expect(await fixture.countMarkers('before')).toBe(1);
-      expect(await fixture.countMarkers('with-before')).toBe(1);
-      expect(await fixture.countMarkers('always')).toBe(2);
-      const connection = await fixture
+      expect(await fixture().countMarkers('before')).toBe(1);
+      expect(await fixture().countMarkers('with-before')).toBe(1);
+      expect(await fixture().countMarkers('always')).toBe(2);
+      const connection = await fixture()
         .driver()
         .connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
       try {
@@ -130,7 +110,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
     });
 
     it('on failure: a transactional unit leaves no effect and a FAILED entry; a non-transactional one is rolled back', async () => {
-      const driver = fixture.driver();
+      const driver = fixture().driver();
       const failing = (transactional: boolean) =>
         defineChangeUnit<TContext>({
           id: `fails-${transactional}`,
@@ -138,27 +118,27 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
           author: 'testkit',
           transactional,
           execute: async (ctx) => {
-            await fixture.insertMarker(ctx, `fails-${transactional}`);
+            await fixture().insertMarker(ctx, `fails-${transactional}`);
             throw new Error('boom');
           },
-          rollback: (ctx) => fixture.deleteMarkers(ctx, `fails-${transactional}`),
+          rollback: (ctx) => fixture().deleteMarkers(ctx, `fails-${transactional}`),
         });
       // What this deployment offers is known once connected (a MongoDB standalone has no transactions).
       const probe = await driver.connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
       const hasTransactions = probe.capabilities.transactions;
       await probe.close();
       for (const transactional of hasTransactions ? [true, false] : [false]) {
-        const error = await runner(fixture.driver(), marker('ok', '001'), failing(transactional), marker('after', '003'))
+        const error = await runner(fixture().driver(), marker('ok', '001'), failing(transactional), marker('after', '003'))
           .execute()
           .catch((e: unknown) => e);
         expect(isMongockError(error, 'CHANGE_FAILED')).toBe(true);
         expect((error as { changeId: string }).changeId).toBe(`fails-${transactional}`);
         expect((error as Error).cause).toBeInstanceOf(Error);
         expect(((error as Error).cause as Error).message).toBe('boom');
-        expect(await fixture.countMarkers(`fails-${transactional}`)).toBe(0);
-        expect(await fixture.countMarkers('ok')).toBe(1);
-        expect(await fixture.countMarkers('after')).toBe(0);
-        const status = await runner(fixture.driver(), marker('ok', '001'), failing(transactional)).status();
+        expect(await fixture().countMarkers(`fails-${transactional}`)).toBe(0);
+        expect(await fixture().countMarkers('ok')).toBe(1);
+        expect(await fixture().countMarkers('after')).toBe(0);
+        const status = await runner(fixture().driver(), marker('ok', '001'), failing(transactional)).status();
         expect(status.units.find((u) => u.changeId === `fails-${transactional}`)!.state).toBe(transactional ? 'failed' : 'rolled-back');
       }
     });
@@ -175,36 +155,33 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         },
         rollback: () => {},
       });
-      const result = await runner(fixture.driver(), soft, marker('next', '002')).execute();
+      const result = await runner(fixture().driver(), soft, marker('next', '002')).execute();
       expect(result.status).toBe('completed');
       expect(result.items.find((i) => i.changeId === 'soft')!.outcome).toBe('failed');
-      expect(await fixture.countMarkers('next')).toBe(1);
-      const status = await runner(fixture.driver(), soft, marker('next', '002')).status();
+      expect(await fixture().countMarkers('next')).toBe(1);
+      const status = await runner(fixture().driver(), soft, marker('next', '002')).status();
       expect(status.units.map((u) => u.state)).toEqual(['failed', 'executed']);
     });
 
     it('undo rolls back the newest units and a later run applies them again', async () => {
       const units = [marker('u1', '001'), marker('u2', '002'), marker('u3', '003')];
-      await runner(fixture.driver(), ...units).execute();
-      const undone = await runner(fixture.driver(), ...units).undo({ last: 2 });
+      await runner(fixture().driver(), ...units).execute();
+      const undone = await runner(fixture().driver(), ...units).undo({ last: 2 });
       expect(undone.items.map((i) => i.changeId)).toEqual(['u3', 'u2']);
-      expect(await fixture.countMarkers('u3')).toBe(0);
-      expect(await fixture.countMarkers('u2')).toBe(0);
-      expect(await fixture.countMarkers('u1')).toBe(1);
-      const status = await runner(fixture.driver(), ...units).status();
+      expect(await fixture().countMarkers('u3')).toBe(0);
+      expect(await fixture().countMarkers('u2')).toBe(0);
+      expect(await fixture().countMarkers('u1')).toBe(1);
+      const status = await runner(fixture().driver(), ...units).status();
       expect(status.units.map((u) => u.state)).toEqual(['executed', 'rolled-back', 'rolled-back']);
-      const again = await runner(fixture.driver(), ...units).execute();
+      const again = await runner(fixture().driver(), ...units).execute();
       expect(again.executed).toBe(2);
-      for (const id of ['u1', 'u2', 'u3']) expect(await fixture.countMarkers(id)).toBe(1);
-      await runner(fixture.driver(), ...units).undo({ to: 'u1' });
-      for (const id of ['u1', 'u2', 'u3']) expect(await fixture.countMarkers(id)).toBe(0);
+      for (const id of ['u1', 'u2', 'u3']) expect(await fixture().countMarkers(id)).toBe(1);
+      await runner(fixture().driver(), ...units).undo({ to: 'u1' });
+      for (const id of ['u1', 'u2', 'u3']) expect(await fixture().countMarkers(id)).toBe(0);
     });
 
     it('lock primitive: one holder at a time, owner-checked renew and release', async () => {
-      const settings = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
-      const a = await fixture.driver().connect(settings);
-      const b = await fixture.driver().connect(settings);
-      try {
+      await withConnections(fixture(), async (a, b) => {
         const onLost = () => {};
         const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost });
         expect(first.acquired).toBe(true);
@@ -226,16 +203,11 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
           expect(third.lease.fence).toBeGreaterThan(first.lease.fence);
           expect(await b.lock.release(third.lease)).toBe(true);
         }
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      });
     });
 
     it('the in-progress marker survives release (later writes refused), comes back as interrupted, a live session-lock holder is never forced, and forceRelease clears it', async () => {
-      const a = await fixture.driver().connect(SETTINGS);
-      const b = await fixture.driver().connect(SETTINGS);
-      try {
+      await withConnections(fixture(), async (a, b) => {
         const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost: () => {} });
         if (!first.acquired) throw new Error('could not take the lock for the test');
         expect(first.interrupted).toBeNull();
@@ -265,23 +237,18 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         const third = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 10_000, hostname: 'host-a', onLost: () => {} });
         expect(third).toMatchObject({ acquired: true, interrupted: null });
         if (third.acquired) await a.lock.release(third.lease);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      });
     });
 
     it('a holder that dies is taken over without help: at once for a session lock, after its lease for a lease lock', async () => {
-      const a = await fixture.driver().connect(SETTINGS);
-      const b = await fixture.driver().connect(SETTINGS);
-      try {
+      await withConnections(fixture(), async (a, b) => {
         const leaseMs = 300;
         const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs, hostname: 'host-a', onLost: () => {} });
         expect(first.acquired).toBe(true);
         if (b.capabilities.lease) {
           // The holder stops renewing (a crash): its lease runs out by the database's clock.
           expect((await b.lock.tryAcquire({ owner: 'owner-b', leaseMs, hostname: 'host-b', onLost: () => {} })).acquired).toBe(false);
-          await letTimePass(fixture, leaseMs + 200);
+          await letTimePass(fixture(), leaseMs + 200);
           expect((await b.lock.inspect())?.expired).toBe(true);
         } else {
           // A session lock ends with its session: the holder's connection goes away.
@@ -291,27 +258,24 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         if (!first.acquired || !taken.acquired) throw new Error(`taking over a dead holder failed: ${JSON.stringify(taken)}`);
         expect(taken.lease.fence).toBeGreaterThan(first.lease.fence);
         expect(await b.lock.release(taken.lease)).toBe(true);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      });
     });
 
     it('concurrent runners on separate connections apply each unit exactly once', async () => {
       const units = Array.from({ length: 5 }, (_, i) => marker(`c${i}`, `00${i}`));
-      const results = await Promise.all(Array.from({ length: 4 }, () => runner(fixture.driver(), ...units).execute()));
+      const results = await Promise.all(Array.from({ length: 4 }, () => runner(fixture().driver(), ...units).execute()));
       expect(results.reduce((sum, r) => sum + r.executed, 0)).toBe(5);
-      for (let i = 0; i < 5; i++) expect(await fixture.countMarkers(`c${i}`)).toBe(1);
+      for (let i = 0; i < 5; i++) expect(await fixture().countMarkers(`c${i}`)).toBe(1);
     });
 
     it('recomputes what is pending after acquiring the lock', async () => {
       const units = [marker('p1', '001'), marker('p2', '002')];
       const settings = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
-      const holder = await fixture.driver().connect(settings);
+      const holder = await fixture().driver().connect(settings);
       try {
         const attempt = await holder.lock.tryAcquire({ owner: 'other-runner', leaseMs: 10_000, hostname: 'elsewhere', onLost: () => {} });
         if (!attempt.acquired) throw new Error('could not take the lock for the test');
-        const late = runner(fixture.driver(), ...units);
+        const late = runner(fixture().driver(), ...units);
         // Once it waits for the lock, it has read the history and found both units pending.
         const blocked = new Promise<void>((resolve) => late.on('lock-waiting', () => resolve()));
         const waiting = late.execute();
@@ -321,42 +285,28 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         const guard = { ensure: async () => {} };
         for (const unit of units) {
           await holder.runInScope({ transactional: holder.capabilities.transactions, lease: attempt.lease, guard }, async (scope) => {
-            await fixture.insertMarker(scope.context, unit.id);
-            await scope.saveEntry({
-              executionId: 'other-execution',
-              changeId: unit.id,
-              author: 'testkit',
-              timestamp: new Date(),
-              state: 'EXECUTED',
-              type: 'EXECUTION',
-              changeLogClass: 'x',
-              changeSetMethod: 'execute',
-              metadata: null,
-              executionMillis: 1,
-              executionHostname: 'elsewhere',
-              errorTrace: null,
-              systemChange: false,
-            });
+            await fixture().insertMarker(scope.context, unit.id);
+            await scope.saveEntry(foreignEntry(unit.id, 'testkit', 'other-execution', 'elsewhere'));
           });
         }
         expect(await holder.lock.release(attempt.lease)).toBe(true);
         const result = await waiting;
         expect(result.executed).toBe(0);
-        for (const unit of units) expect(await fixture.countMarkers(unit.id)).toBe(1);
+        for (const unit of units) expect(await fixture().countMarkers(unit.id)).toBe(1);
       } finally {
         await holder.close();
       }
     });
 
-    lockScenarios(() => fixture);
+    lockScenarios(fixture);
 
     it('trackIgnored writes an IGNORED entry for already-executed units', async () => {
-      await runner(fixture.driver(), marker('t1', '001')).execute();
+      await runner(fixture().driver(), marker('t1', '001')).execute();
       const tracked = new MongockBuilder()
-        .setDriver(fixture.driver())
+        .setDriver(fixture().driver())
         .addChangeUnits(marker('t1', '001'), marker('t2', '002'))
         .setTrackIgnored(true)
-        .setLockConfig(QUICK)
+        .setLockConfig(TESTKIT_LOCK)
         .setLogger(silentLogger)
         .buildRunner();
       const result = await tracked.execute();
@@ -364,7 +314,7 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
         ['t1', 'ignored'],
         ['t2', 'executed'],
       ]);
-      const connection = await fixture
+      const connection = await fixture()
         .driver()
         .connect({ migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger });
       try {
@@ -373,8 +323,9 @@ export function runDriverTestkit<TContext extends object>(harness: DriverHarness
       } finally {
         await connection.close();
       }
-      expect(await fixture.countMarkers('t1')).toBe(1);
+      expect(await fixture().countMarkers('t1')).toBe(1);
     });
   });
   runCheckpointTestkit(harness);
+  runOperationsTestkit(harness);
 }
