@@ -10,7 +10,8 @@ export const doctorCommand: Command = {
   summary: 'List what would block or surprise the next run, each with what to do; read-only',
   usage: 'doctor [options]',
   description:
-    'Checks: interrupted or failed units (and whether the next run retries them or needs `mongock mark`), a live or expired\n' +
+    'Checks: interrupted or failed units (and whether the next run retries them or needs `mongock mark`), batched units in\n' +
+    'progress (processed / estimated total, last checkpoint key), a live or expired\n' +
     'lock and its holder, checksum drift, history entries with no unit in code, units left out by profile or system version,\n' +
     'orders that sort surprisingly. Exits 1 when something blocks the next run, 0 otherwise. Takes no lock, writes nothing.',
   options: { ...TENANT_MODE_OPTIONS },

@@ -1,4 +1,5 @@
 import type { FilteredStatus, IgnoredEntry, LockHolder, UnitStatus } from '../index.ts';
+import { batchSummary } from '../runner/batch-status.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';
@@ -13,7 +14,8 @@ export const statusCommand: Command = {
   summary: 'Show every change unit and its state; takes no lock, writes nothing',
   usage: 'status [--check] [options]',
   description:
-    'States: executed, pending, failed, rolled-back; "changed" marks an executed unit whose code changed since it ran (checksum).\n' +
+    'States: executed, pending, failed, rolled-back; "changed" marks an executed unit whose code changed since it ran (checksum);\n' +
+    'a batched unit started and not finished shows its progress (processed / estimated total, batches, last checkpoint key).\n' +
     'Also listed, with the reason: units left out by profile or system version (filtered), and history entries no unit in\n' +
     'code accounts for (ignored). With --check, exits 4 when anything is pending or failed (a deploy gate).',
   options: {
@@ -58,6 +60,7 @@ export const statusCommand: Command = {
         kind: unitFileKind(unit.source),
         afterStep: unit.afterStep,
         manual: unit.manual === null ? null : { ...unit.manual, at: unit.manual.at.toISOString() },
+        batch: unit.batch === null ? null : { ...unit.batch, startedAt: unit.batch.startedAt.toISOString(), updatedAt: unit.batch.updatedAt.toISOString() },
       })),
       filtered: status.filtered.map((unit) => ({ ...unit, source: unit.source ?? null })),
       ignored: status.ignored.map((entry) => ({ ...entry, timestamp: entry.timestamp.toISOString() })),
@@ -138,7 +141,8 @@ function printStatus(
           ? ` ${colors.yellow('(after-step pending)')}`
           : '';
     const manual = unit.manual === null ? '' : ` ${colors.dim(`(marked by ${unit.manual.by})`)}`;
-    return `${unit.changed ? `${base} ${colors.red('(changed)')}` : base}${after}${manual}`;
+    const batch = unit.batch?.inProgress === true ? ` ${colors.yellow(`${unit.batch.direction === 'rollback' ? 'rollback ' : ''}in progress ${batchSummary(unit.batch)}`)}` : '';
+    return `${unit.changed ? `${base} ${colors.red('(changed)')}` : base}${after}${batch}${manual}`;
   };
   // The kind column appears once a project has units that are not code (.sql, .json, .yaml).
   const showKind = units.some((unit) => unitFileKind(unit.source) !== 'code');

@@ -68,6 +68,19 @@ const UNIT = object({
   recordedChecksum: nullable(STRING),
   manual: nullable(object({ resolution: { enum: ['applied', 'rolled-back'] }, by: STRING, reason: nullable(STRING), previousState: STRING, at: TIME })),
   lastError: nullable(object({ state: { enum: ['FAILED', 'ROLLBACK_FAILED', 'ROLLED_BACK'] }, at: TIME, executionId: STRING, trace: nullable(STRING) })),
+  batch: nullable(
+    object({
+      direction: { enum: ['execute', 'rollback'] },
+      inProgress: BOOLEAN,
+      batches: COUNT,
+      processed: COUNT,
+      estimatedTotal: nullable(COUNT),
+      lastKey: nullable(STRING),
+      executionId: STRING,
+      startedAt: TIME,
+      updatedAt: TIME,
+    }),
+  ),
 });
 
 const DURATION = object({ changeId: STRING, author: STRING, executionId: STRING, at: TIME, durationMs: { type: 'number', minimum: 0 } });

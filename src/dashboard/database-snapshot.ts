@@ -2,6 +2,7 @@ import { entryKey } from '../change/change-key.ts';
 import type { LockHolder } from '../drivers/driver.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import type { ManualResolution } from '../history/manual-resolution.ts';
+import type { BatchStatus } from '../runner/batch-status.ts';
 import type { UnitState, UnitStatus } from '../runner/unit-status.ts';
 import { type ExecutionView, groupExecutions } from './group-executions.ts';
 
@@ -48,13 +49,17 @@ export interface UnitCounts {
  * back (databases without transactions record that ROLLED_BACK, with the error): either way it
  * runs again on the next migration.
  */
-export type UnitView = Omit<UnitStatus, 'executedAt' | 'source' | 'afterStep' | 'manual'> & {
+export type UnitView = Omit<UnitStatus, 'executedAt' | 'source' | 'afterStep' | 'manual' | 'batch'> & {
   readonly executedAt: string | null;
+  /** A batched unit's progress (its checkpoint), dates as ISO strings; null for other units. */
+  readonly batch: BatchView | null;
   /** Set when the deciding entry is a human's mark (`mongock mark`, or the dashboard's action). */
   readonly manual: ManualView | null;
   /** A unit not executed: its newest FAILED, ROLLBACK_FAILED or ROLLED_BACK entry, with its error trace. */
   readonly lastError: UnitError | null;
 };
+
+export type BatchView = Omit<BatchStatus, 'startedAt' | 'updatedAt'> & { readonly startedAt: string; readonly updatedAt: string };
 
 export type ManualView = Omit<ManualResolution, 'manual'> & { readonly at: string };
 
@@ -191,6 +196,7 @@ function unitView(unit: UnitStatus, newestError: ChangeEntry | undefined): UnitV
     checksum: unit.checksum,
     recordedChecksum: unit.recordedChecksum,
     manual: unit.manual === null ? null : manualView(unit.manual),
+    batch: unit.batch === null ? null : { ...unit.batch, startedAt: unit.batch.startedAt.toISOString(), updatedAt: unit.batch.updatedAt.toISOString() },
     lastError:
       lastError === undefined
         ? null

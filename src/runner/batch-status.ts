@@ -1,8 +1,47 @@
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { DriverConnection } from '../drivers/driver.ts';
-import type { BatchCheckpoint } from '../history/batch-checkpoint.ts';
+import type { BatchCheckpoint, BatchDirection } from '../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { type PlanItem, planUnits, type UnitPlan } from './plan.ts';
+
+/**
+ * How far a unit's batched step got, from its checkpoint, for `status`, `doctor` and the
+ * dashboard. `inProgress`: started and not finished (a run stopped at its budget, was killed, or
+ * a batch failed): the next run resumes after `lastKey`.
+ */
+export interface BatchStatus {
+  readonly direction: BatchDirection;
+  readonly inProgress: boolean;
+  readonly batches: number;
+  readonly processed: number;
+  /** The source's estimate when the step started (a count); null when it gives none. */
+  readonly estimatedTotal: number | null;
+  /** The last key done, as stored (JSON; canonical Extended JSON for `collectionSource`); null before the first batch. */
+  readonly lastKey: string | null;
+  /** The execution that wrote the checkpoint last. */
+  readonly executionId: string;
+  readonly startedAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** The batch status of `plan`'s batched step, when it has one and a checkpoint. */
+export function batchStatusOf(plan: UnitPlan, checkpoints: readonly BatchCheckpoint[], history: readonly ChangeEntry[]): BatchStatus | null {
+  const { unit } = plan;
+  const checkpoint = checkpoints.find((candidate) => candidate.changeId === unit.model.id && candidate.author === unit.author);
+  if (checkpoint === undefined || !hasBatchedSteps([plan])) return null;
+  const { direction, batches, processed, estimatedTotal, lastKey, executionId, startedAt, updatedAt } = checkpoint;
+  const inProgress = unfinishedCheckpoints([checkpoint], history).length > 0;
+  return { direction, inProgress, batches, processed, estimatedTotal, lastKey, executionId, startedAt, updatedAt };
+}
+
+/** "41% (410 / 1,000), 41 batches, last key 409" (no share without an estimate), for `status` and `doctor`. */
+export function batchSummary(batch: BatchStatus): string {
+  const count = (n: number) => n.toLocaleString('en');
+  const { processed, estimatedTotal: total, batches, lastKey } = batch;
+  const share = total === null || total === 0 ? '' : `${Math.min(100, Math.floor((processed / total) * 100))}% `;
+  const done = total === null ? `${count(processed)} done` : `(${count(processed)} / ${count(total)})`;
+  return `${share}${done}, ${count(batches)} batch${batches === 1 ? '' : 'es'}${lastKey === null ? '' : `, last key ${lastKey}`}`;
+}
 
 /** Whether any of the plans has a batched step (only then is the checkpoint store read: never at an idle start-up). */
 export function hasBatchedSteps(plans: readonly UnitPlan[]): boolean {

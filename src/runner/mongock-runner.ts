@@ -1,13 +1,12 @@
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
 import { type BackgroundMigration, type BackgroundOptions, runInBackground } from './background.ts';
-import { undoPlans } from './batch-status.ts';
+import { readCheckpoints, undoPlans } from './batch-status.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
 import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
 import type { DoctorCheck } from './doctor/doctor-check.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
 import { Executor } from './execution/executor.ts';
-import { filteredStatuses, ignoredEntries } from './history-report.ts';
 import { readLegacyRows } from './legacy-peers.ts';
 import { markContext, runMark } from './mark.ts';
 import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-options.ts';
@@ -15,6 +14,7 @@ import { runMigration } from './migrate.ts';
 import { logCompleted, type MigrationResult, migrationResult } from './migration-result.ts';
 import { NOT_NEEDED, Operation } from './operation.ts';
 import { planUnits } from './plan.ts';
+import { readStatus } from './read-status.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { RunBudget } from './run-budget.ts';
 import type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
@@ -115,18 +115,10 @@ export class MongockRunner {
     });
   }
 
-  /** Every unit with its state (executed, pending, failed, rolled back; changed since executed), and the lock holder. Takes no lock, writes nothing. */
+  /** Every unit with its state (executed, pending, failed, rolled back; changed since executed; a batched unit's progress), and the lock holder. Takes no lock, writes nothing. */
   async status(): Promise<MigrationStatus> {
     const units = await this.#catalog.units();
-    return this.#operation.withConnection(async (connection) => {
-      const history = await connection.readHistory();
-      return {
-        units: unitStatuses(planUnits(units, history), history),
-        filtered: filteredStatuses(this.#catalog.filtered, history),
-        ignored: ignoredEntries(units, this.#catalog.filtered, history),
-        lock: await connection.lock.inspect(),
-      };
-    });
+    return this.#operation.withConnection((connection) => readStatus(connection, units, this.#catalog.filtered));
   }
 
   /** The units `execute(options)` would run now, in order. Takes no lock, writes nothing (`migrate --dry-run`). */
@@ -180,6 +172,7 @@ export class MongockRunner {
       const history = await connection.readHistory();
       const lock = await connection.lock.inspect();
       const legacy = await readLegacyRows(this.#config.legacyMigration, connection);
+      const checkpoints = await readCheckpoints(connection, planUnits(units, history));
       const input = doctorInput({
         config: this.#config,
         units,
@@ -189,6 +182,7 @@ export class MongockRunner {
         lock,
         transactional: this.#operation.transactional(connection),
         legacy,
+        checkpoints,
       });
       return diagnose(input, [...DOCTOR_CHECKS, ...extraChecks]);
     });

@@ -1,7 +1,9 @@
 import { checksumsOf } from '../change/checksum.ts';
+import type { BatchCheckpoint } from '../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, latestDecisiveEntries, latestEntries } from '../history/is-executed.ts';
 import { type ManualResolution, manualResolutionOf } from '../history/manual-resolution.ts';
+import { type BatchStatus, batchStatusOf } from './batch-status.ts';
 import { changedUnits, executionItem, type PlanItem, type UnitPlan } from './plan.ts';
 
 /** What `status` reports for one unit. */
@@ -28,10 +30,12 @@ export interface UnitStatus {
   readonly afterStep: 'executed' | 'pending' | 'failed' | null;
   /** Set when the deciding entry is a human's `mongock mark`: who, when (database time) and why. */
   readonly manual: (ManualResolution & { readonly at: Date }) | null;
+  /** A batched unit's progress (its checkpoint); null for other units and before its first run. */
+  readonly batch: BatchStatus | null;
 }
 
-/** Each unit's state from the history, for `status` and checksum checks. */
-export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[]): UnitStatus[] {
+/** Each unit's state from the history (and batched units' progress from `checkpoints`), for `status` and checksum checks. */
+export function unitStatuses(plans: readonly UnitPlan[], history: readonly ChangeEntry[], checkpoints: readonly BatchCheckpoint[] = []): UnitStatus[] {
   checksumsOf(plans.map((plan) => plan.unit.model));
   const changed = new Set(
     changedUnits(
@@ -69,6 +73,7 @@ export function unitStatuses(plans: readonly UnitPlan[], history: readonly Chang
       source: unit.model.source,
       afterStep: after === undefined ? null : after.executed ? 'executed' : afterFailed(after, latest) ? 'failed' : 'pending',
       manual: manualOf(deciding),
+      batch: checkpoints.length === 0 ? null : batchStatusOf(plan, checkpoints, history),
     };
   });
 }

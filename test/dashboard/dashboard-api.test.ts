@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardAssets } from '../../src/dashboard/dashboard-assets.ts';
 import { API_SCHEMAS, type ApiSchemaName, createDashboardHandler, type RunningDashboard, startDashboard } from '../../src/dashboard/index.ts';
 import { postgresDriver } from '../../src/drivers/postgres/index.ts';
-import { createRunner, silentLogger } from '../../src/index.ts';
+import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
+import { batched, createRunner, defineChangeUnit, silentLogger } from '../../src/index.ts';
+import { tempSqliteFile } from '../support/sqlite-harness.ts';
 import {
   type DashboardDatabaseFixture,
   holdLock,
@@ -198,6 +200,49 @@ describe('the dashboard API on SQLite after a run with a failure', () => {
     expect(weight.gzipBytes).toBeLessThan(weight.bytes / 2);
     // docs/dashboard.md states the weight; this keeps it honest.
     expect(weight.bytes).toBeLessThan(PAGE_WEIGHT_LIMIT);
+  });
+});
+
+describe('the dashboard API with a batched unit stopped half-way (SQLite)', () => {
+  it("shows the unit's progress from its checkpoint: processed / estimated total, batches, last key, in progress; then done", async () => {
+    const { filename, cleanup } = tempSqliteFile();
+    const counted = defineChangeUnit<SqliteChangeContext>({
+      id: 'count-up',
+      order: '001',
+      author: 'data',
+      execute: batched<number, SqliteChangeContext>({
+        source: {
+          read: async (_ctx, after, size) =>
+            Array.from(
+              { length: Math.max(0, Math.min(size, 30 - ((after as number | undefined) ?? 0))) },
+              (_, i) => ((after as number | undefined) ?? 0) + i + 1,
+            ),
+          keyOf: (n) => n,
+          estimate: async () => 30,
+        },
+        size: 10,
+        apply: async () => undefined,
+      }),
+      rollback: async () => undefined,
+    });
+    const config = { driver: sqliteDriver({ filename }), changeUnits: [counted], logger: silentLogger };
+    const running = await startDashboard({ databases: [{ name: 'app', config }] }, { port: 0, cacheMs: 0 });
+    try {
+      expect((await createRunner({ ...config, maxRunMs: 1 }).execute()).status).toBe('in-progress');
+      const half = JSON.parse((await get(`${running.url}api/databases/app`)).body);
+      expectSchema('database', half);
+      expect(half.units[0]).toMatchObject({
+        state: 'pending',
+        batch: { direction: 'execute', inProgress: true, batches: 1, processed: 10, estimatedTotal: 30, lastKey: '10' },
+      });
+      expect((await createRunner(config).execute()).status).toBe('completed');
+      const done = JSON.parse((await get(`${running.url}api/databases/app`)).body);
+      expectSchema('database', done);
+      expect(done.units[0]).toMatchObject({ state: 'executed', batch: { inProgress: false, processed: 30, estimatedTotal: 30, lastKey: '30' } });
+    } finally {
+      await running.close();
+      cleanup();
+    }
   });
 });
 

@@ -261,6 +261,25 @@
     render();
   }
 
+  /** A batched unit's progress from its checkpoint: "in progress 41% (410 / 1,000), last key 409". */
+  function batchNote(batch) {
+    if (!batch) return null;
+    const count = (n) => n.toLocaleString('en');
+    const share = batch.estimatedTotal ? ` ${Math.min(100, Math.floor((batch.processed / batch.estimatedTotal) * 100))}%` : '';
+    const total = batch.estimatedTotal === null ? '' : ` / ${count(batch.estimatedTotal)}`;
+    const what = batch.inProgress ? `${batch.direction === 'rollback' ? 'rollback ' : ''}in progress${share}` : 'batched';
+    const key = batch.lastKey === null ? '' : `, last key ${batch.lastKey}`;
+    return el(
+      'small',
+      {
+        class: batch.inProgress ? 'batch in-progress' : 'batch',
+        'data-batch': batch.inProgress ? 'in-progress' : 'done',
+        title: `checkpoint of execution ${batch.executionId}, ${batch.updatedAt}`,
+      },
+      ` ${what} (${count(batch.processed)}${total}) in ${count(batch.batches)} batch${batch.batches === 1 ? '' : 'es'}${key}`,
+    );
+  }
+
   function unitsTable(units) {
     const actions = state.overview.actions.mark;
     const shown = units.filter(matches);
@@ -278,6 +297,7 @@
           'td',
           {},
           badge(unit.state),
+          batchNote(unit.batch),
           unit.manual && el('small', { class: 'manual', title: unit.manual.reason || '' }, ` marked ${unit.manual.resolution} by ${unit.manual.by}`),
         ),
         el('td', {}, formatTime(unit.executedAt)),

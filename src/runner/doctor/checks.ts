@@ -1,4 +1,5 @@
 import { markCommands } from '../recovery.ts';
+import { unfinishedBatches } from './batch-check.ts';
 import type { DoctorCheck, DoctorUnit, Finding } from './doctor-check.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -226,6 +227,7 @@ export const unclaimedLegacyRows: DoctorCheck = {
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = Object.freeze([
   interruptedChange,
   failedChange,
+  unfinishedBatches,
   lockHolder,
   checksumDrift,
   unknownEntries,

@@ -1,5 +1,6 @@
 import type { FilteredUnit, SelectedUnit } from '../../change/select-change-units.ts';
 import type { LockHolder } from '../../drivers/driver.ts';
+import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import { entryKey, latestEntries } from '../../history/is-executed.ts';
 import { filteredStatuses, ignoredEntries } from '../history-report.ts';
@@ -27,13 +28,15 @@ export interface DiagnoseSource {
   readonly lock: LockHolder | null;
   readonly transactional: boolean;
   readonly legacy?: LegacyRows | undefined;
+  /** Batched units' checkpoints (read only when a unit is batched). */
+  readonly checkpoints?: readonly BatchCheckpoint[];
 }
 
 /** What the checks read, built once from one history read and one lock inspection. */
 export function doctorInput(source: DiagnoseSource): DoctorInput {
   const { config, units, history } = source;
   const plans = planUnits(units, history);
-  const statuses = unitStatuses(plans, history);
+  const statuses = unitStatuses(plans, history, source.checkpoints);
   const latest = latestEntries(history);
   const unresolved = new Set(unresolvedAttempts(plans, history, source.transactional).map((attempt) => attempt.item.unit.key));
   const ids = new Map<string, number>();
