@@ -23,7 +23,9 @@ describe('SQLite with real OS processes', () => {
   it('8 processes started at once on one file apply each unit exactly once', async () => {
     const file = tempSqliteFile();
     cleanup = file.cleanup;
-    const children = Array.from({ length: 8 }, () => startScript(SCRIPT, [file.filename]));
+    // A lease of 20 s, not 3 s: nobody dies here, and on a loaded 2-core machine a live holder
+    // left unscheduled past 3 s stopped with LOCK_LOST (3 runs in 5 at load 31-46).
+    const children = Array.from({ length: 8 }, () => startScript(SCRIPT, [file.filename, 'lease=20000']));
     const results = await Promise.all(children.map((child) => child.finished));
     for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
     // Side-effect counter: each unit wrote its 50 rows once, whatever the history says.

@@ -1,12 +1,13 @@
-// A separate OS process that migrates one SQLite file. Usage: sqlite-runner.ts <file> [hang-in=<id>]
+// A separate OS process that migrates one SQLite file. Usage: sqlite-runner.ts <file> [hang-in=<id>] [lease=<ms>]
 // Each unit inserts marker rows; `hang-in=<id>` makes that unit write half its rows, print
-// MIDWAY and wait forever (the parent then kills it).
+// MIDWAY and wait forever (the parent then kills it); `lease` is acquiredForMs (default 3000).
 
 import { type SqliteChangeContext, sqliteDriver } from '../../../src/drivers/sqlite/index.ts';
 import { defineChangeUnit, MongockBuilder, silentLogger } from '../../../src/index.ts';
 
-const [filename, option] = process.argv.slice(2);
-const hangIn = option?.startsWith('hang-in=') ? option.slice('hang-in='.length) : undefined;
+const [filename, ...rest] = process.argv.slice(2);
+const options = Object.fromEntries(rest.map((arg) => arg.split('=') as [string, string]));
+const hangIn = options['hang-in'];
 const ROWS = 50;
 
 const units = ['u1', 'u2', 'u3', 'u4', 'u5'].map((id, index) =>
@@ -35,7 +36,7 @@ try {
     .setDriver(sqliteDriver({ filename: filename! }))
     .addChangeUnits(...units)
     .setLogger(silentLogger)
-    .setLockConfig({ acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 60_000 })
+    .setLockConfig({ acquiredForMs: Number(options.lease ?? 3_000), tryFrequencyMs: 100, quitTryingAfterMs: 60_000 })
     .buildRunner()
     .execute();
   process.stdout.write(`${JSON.stringify({ status: result.status, executed: result.items.filter((i) => i.outcome === 'executed').map((i) => i.changeId) })}\n`);
