@@ -9,7 +9,11 @@
 // MONGOCK_BENCH_SCALE (e.g. `10,100,1000`) override the defaults (9, 3, 3, 1000, 10 to 10,000);
 // MONGOCK_BENCH_DBS (`sqlite,postgres,mongodb,mysql`) and MONGOCK_BENCH_SECTIONS
 // (`startup,apply,scale`) limit what runs. RESULTS.md is rewritten after each section, marked
-// partial until the run ends. Not part of `npm test`.
+// partial until the run ends. Not part of `npm test`. Parts of a run may go side by side:
+// MONGOCK_BENCH_TAG names a part (its databases, work folder and clean-up are its own) and
+// MONGOCK_BENCH_OUT its results file (the README is quoted only by a run writing RESULTS.md).
+// A run that fails (a peer's catalogue query meeting a schema another test dropped, on a shared
+// server) is retried up to twice, its database set up again; retries are counted in the file.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -34,7 +38,11 @@ const SCALE = env.MONGOCK_BENCH_SCALE?.split(',').map(Number) ?? (quick ? [10, 1
 const SCALE_ROUNDS = (n) => (n >= 1000 ? 1 : Number(env.MONGOCK_BENCH_SCALE_ROUNDS ?? (quick ? 1 : 3)));
 const SECTIONS = new Set(env.MONGOCK_BENCH_SECTIONS?.split(',') ?? ['startup', 'apply', 'scale']);
 
-const work = join(here, '.work');
+const TAG = env.MONGOCK_BENCH_TAG ?? '';
+const PREFIX = `bench_${TAG === '' ? '' : `${TAG}_`}`;
+const OUT = env.MONGOCK_BENCH_OUT ?? 'RESULTS.md';
+const work = join(here, TAG === '' ? '.work' : `.work-${TAG}`);
+let retries = 0;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const loadAtStart = loadavg();
@@ -118,11 +126,17 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** One whole process: wall time from spawn to exit, and the peak RSS it reports. */
-function measure(job) {
+/** One whole process: wall time from spawn to exit, and the peak RSS it reports; a failed run is set up (`before`) and run again, twice at most. */
+async function measure(job, before, attempt = 1) {
   const begin = performance.now();
   const child = spawnSync(process.execPath, [join(here, 'scenario.mjs'), JSON.stringify(job)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - begin;
+  if (child.status !== 0 && attempt < 3) {
+    retries++;
+    process.stderr.write(`${job.tool} ${job.mode} on ${job.db} failed (${child.status}), retrying:\n${child.stderr.split('\n').slice(0, 6).join('\n')}\n`);
+    await before?.();
+    return measure(job, before, attempt + 1);
+  }
   if (child.status !== 0) throw new Error(`${job.tool} ${job.mode} on ${job.db} failed (${child.status}):\n${child.stderr}`);
   const { rss } = JSON.parse(child.stdout.trim().split('\n').pop());
   return { wall, rss: rss / 1024 };
@@ -136,12 +150,12 @@ function line(label, job, before) {
 /** Runs the lines alternately, `rounds` times, rotating who goes first. */
 async function alternate(lines, rounds) {
   // Warm-up of start-up lines (file cache); an apply line's first round warms its own files.
-  for (const l of lines) if (l.before === undefined) measure(l.job);
+  for (const l of lines) if (l.before === undefined) await measure(l.job);
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < lines.length; k++) {
       const l = lines[(round + k) % lines.length];
       await l.before?.();
-      l.runs[round] = measure(l.job);
+      l.runs[round] = await measure(l.job, l.before);
     }
   }
   return lines;
@@ -171,14 +185,14 @@ const DBS = env.MONGOCK_BENCH_DBS?.split(',') ?? ['sqlite', 'postgres', 'mongodb
 /** Applies every unit with `tool` once (untimed) so that a start-up has nothing pending. */
 async function applied(db, tool, kind, n, name) {
   await reset(db, name);
-  measure({ tool, mode: 'apply', db, target: targets[db](name), dir: units(kind, n), n, variant: kind });
+  await measure({ tool, mode: 'apply', db, target: targets[db](name), dir: units(kind, n), n, variant: kind }, () => reset(db, name));
 }
 
 const startupTables = [];
 const applyTables = [];
 const scale = [];
 for (const db of SECTIONS.has('startup') ? DBS : []) {
-  const name = (tool) => `bench_s_${tool.replaceAll('-', '_')}_${N}`;
+  const name = (tool) => `${PREFIX}s_${tool.replaceAll('-', '_')}_${N}`;
   await applied(db, 'mongock', 'mjs', N, name('mongock'));
   await applied(db, 'mongock', 'ts', N, name('mongock_ts'));
   await applied(db, 'mongock', 'memory', N, name('mongock_memory'));
@@ -217,7 +231,7 @@ for (const db of SECTIONS.has('startup') ? DBS : []) {
 }
 
 for (const db of SECTIONS.has('apply') ? DBS : []) {
-  const target = (tool) => `bench_a_${tool.replaceAll('-', '_')}`;
+  const target = (tool) => `${PREFIX}a_${tool.replaceAll('-', '_')}`;
   const job = (tool, extra = {}) => ({ tool, mode: 'apply', db, n: N, target: targets[db](target(tool + (extra.strategy ?? ''))), ...extra });
   const lines = [
     line(
@@ -242,7 +256,7 @@ for (const db of SECTIONS.has('apply') ? DBS : []) {
 for (const db of SECTIONS.has('scale') ? DBS : []) {
   for (const n of SCALE) {
     const rounds = SCALE_ROUNDS(n);
-    const name = `bench_scale_${n}`;
+    const name = `${PREFIX}scale_${n}`;
     const apply = line('apply', { tool: 'mongock', mode: 'apply', db, n, target: targets[db](name), dir: units('mjs', n), variant: 'mjs' }, () =>
       reset(db, name),
     );
@@ -261,15 +275,16 @@ for (const db of SECTIONS.has('scale') ? DBS : []) {
 
 for (const db of DBS) {
   if (db === 'postgres') {
-    const { rows } = await pgAdmin.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'");
+    const { rows } = await pgAdmin.query('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [PREFIX]);
     for (const { nspname } of rows) await pgAdmin.query(`DROP SCHEMA ${nspname} CASCADE`);
   } else if (db === 'mongodb') {
     const { databases } = await mongoAdmin.db('admin').admin().listDatabases();
-    for (const { name } of databases) if (name.startsWith('bench_')) await mongoAdmin.db(name).dropDatabase();
+    for (const { name } of databases) if (name.startsWith(PREFIX)) await mongoAdmin.db(name).dropDatabase();
   } else if (db === 'mysql') {
-    const [rows] = await mysqlAdmin.query(
-      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'bench\\_%'",
-    );
+    const [rows] = await mysqlAdmin.query('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND LEFT(table_name, ?) = ?', [
+      PREFIX.length,
+      PREFIX,
+    ]);
     for (const { t } of rows) await mysqlAdmin.query(`DROP TABLE \`${t}\``);
   }
 }
@@ -288,6 +303,7 @@ function report(done = false) {
     `Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}.`,
     `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((v) => v.toFixed(2)).join(', ')}; ${done ? 'at the end' : 'when this file was last written'}: ${loadAtEnd.map((v) => v.toFixed(2)).join(', ')}. The machine is shared: read the ratios (both sides measured in the same round, alternating), not the absolute times.`,
     done ? '' : '**Partial: the run had not finished when this file was last written; the sections below are those measured so far.**',
+    retries === 0 ? '' : `${retries} run(s) failed and were set up and run again (see the header of bench/run.mjs).`,
     '',
     'Every figure is a whole process (`node` start to exit): wall time, median of the rounds (min–max in brackets), and its peak RSS.',
     `A ratio is the median over rounds of the two wall times measured back to back in that round. Units are no-ops, ${N.toLocaleString('en-US')} of them as files in one folder, as users keep them; the peers are driven through their programmatic API with their documented file format.`,
@@ -348,8 +364,8 @@ function report(done = false) {
     }
   }
   out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
-  writeFileSync(join(here, 'RESULTS.md'), out.join('\n'));
-  if (!done) return;
+  writeFileSync(join(here, OUT), out.join('\n'));
+  if (!done || OUT !== 'RESULTS.md') return;
 
   // The README quotes the headline figures: start-up vs. baseline and the best peer, apply vs. the best peer.
   const quote = [
