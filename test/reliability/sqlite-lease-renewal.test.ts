@@ -6,11 +6,14 @@ import { tempSqliteFile } from '../support/sqlite-harness.ts';
 
 // Issue 17 point 3: a 10,000-unit SQLite apply lost its lease. better-sqlite3 is synchronous, so
 // a run of SQLite units awaits only settled promises and never yields to the renewal timer; the
-// local deadline then passed while the database lease was fine. 80 units of 50 ms of synchronous
-// work (as a slow better-sqlite3 statement is) outlast a 3 s lease by far; each renewal is due
-// 1 s after the last and every unit is short, so the run passes only if units renew the lease.
-const UNITS = 80;
-const SYNC_MS = 50;
+// local deadline then passed while the database lease was fine. 130 units of 100 ms of
+// synchronous work (as a slow better-sqlite3 statement is) outlast a 12 s lease (its local
+// deadline is 10.8 s); a renewal is due 4 s after the last, and the run passes only if units
+// renew it between them. A 12 s lease, not the quick 3 s one: the gap between two units may grow
+// to 6.8 s (a stalled fsync, a starved process on a loaded machine) before the test could fail.
+const UNITS = 130;
+const SYNC_MS = 100;
+const LEASE_MS = 12_000;
 
 describe('SQLite lease renewal with synchronous units (real SQLite file)', () => {
   it('a run longer than its lease, made of synchronous units, renews between units and completes', async () => {
@@ -34,12 +37,12 @@ describe('SQLite lease renewal with synchronous units (real SQLite file)', () =>
       const result = await new MongockBuilder()
         .setLogger(silentLogger)
         .setDriver(sqliteDriver({ filename: file.filename }))
-        .setLockQuickConfig()
+        .setLockConfig({ acquiredForMs: LEASE_MS, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 })
         .addChangeUnits(...units)
         .buildRunner()
         .execute();
-      // The test proves something only if the run outlasted the lease's local deadline (2.7 s).
-      expect(performance.now() - started).toBeGreaterThan(3_000);
+      // The test proves something only if the run outlasted the lease's local deadline (90% of it).
+      expect(performance.now() - started).toBeGreaterThan(LEASE_MS);
       expect(result.status).toBe('completed');
       const db = new Database(file.filename, { readonly: true });
       try {
@@ -52,5 +55,5 @@ describe('SQLite lease renewal with synchronous units (real SQLite file)', () =>
     } finally {
       file.cleanup();
     }
-  }, 60_000);
+  }, 120_000);
 });
