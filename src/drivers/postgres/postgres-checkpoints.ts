@@ -1,7 +1,7 @@
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import { CHECKPOINT_COLUMNS, CHECKPOINT_UPDATED, checkpointFromRow, checkpointParameters } from '../shared/checkpoint-row.ts';
 import type { PostgresSession } from './postgres-session.ts';
-import { createTableError, qualify } from './postgres-sql.ts';
+import { createTableError, qualify, sqlLiteral } from './postgres-sql.ts';
 
 /**
  * The checkpoints of batched steps: a table named after the history table plus `_checkpoints`
@@ -44,8 +44,12 @@ export class PostgresCheckpoints {
   }
 
   async read(): Promise<BatchCheckpoint[]> {
-    const { rows: found } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
-    if (found[0]?.exists !== true) return [];
+    if (!this.#exists) {
+      const { rows: found } = await this.#session.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
+      if (found[0]?.exists !== true) return [];
+      // Tables are never dropped by Mongock: seen once, it stays known for the run.
+      this.#exists = true;
+    }
     const { rows } = await this.#session.query<Record<string, unknown>>(`SELECT * FROM ${this.#table}`);
     return rows.map((row) => checkpointFromRow(row, `PostgreSQL table ${this.#table}`));
   }
@@ -53,9 +57,21 @@ export class PostgresCheckpoints {
   /** On the session: inside the scope's transaction if one is open. */
   async save(checkpoint: BatchCheckpoint): Promise<void> {
     await this.#session.query(
-      `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+      this.#upsert(CHECKPOINT_COLUMNS.map((_, i) => `$${i + 1}`)),
       checkpointParameters(checkpoint, (value) => value),
     );
+  }
+
+  /**
+   * The upsert as one statement of literal text, to send with the COMMIT of the batch's
+   * transaction in one simple query (`…; COMMIT`): the checkpoint then costs no round trip of its own.
+   */
+  upsertText(checkpoint: BatchCheckpoint): string {
+    return this.#upsert(checkpointParameters(checkpoint, (value) => value).map(sqlLiteral));
+  }
+
+  #upsert(values: readonly string[]): string {
+    return `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${values.join(', ')})
+       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`;
   }
 }

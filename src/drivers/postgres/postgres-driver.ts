@@ -1,6 +1,6 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
-import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
+import { type BatchCheckpoint, checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, LockLease, Scope, ScopeOptions } from '../driver.ts';
 import { defineDriver } from '../shared/define-driver.ts';
@@ -176,10 +176,19 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
         },
       });
     }
+    // A checkpoint is written with the COMMIT, in one simple query: a batch costs the round trips
+    // a hand-written loop pays (BEGIN, its statements, COMMIT) and no more.
+    const pending: BatchCheckpoint[] = [];
     return this.#inTransaction(
       options.lease,
-      () => work({ context, saveEntry: (entry) => this.#save(entry), saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint) }),
+      () =>
+        work({
+          context,
+          saveEntry: (entry) => this.#save(entry),
+          saveCheckpoint: async (checkpoint) => void pending.push(checkpoint),
+        }),
       () => options.guard.ensure(),
+      () => pending.map((checkpoint) => this.checkpoints.upsertText(checkpoint)),
     );
   }
 
@@ -201,15 +210,16 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
     await this.#session.close(!released);
   }
 
-  /** BEGIN … the work … COMMIT (fenced), rolling back on any error. */
-  async #inTransaction<T>(lease: LockLease, work: () => Promise<T>, beforeCommit?: () => Promise<void>): Promise<T> {
+  /** BEGIN … the work … COMMIT (fenced), rolling back on any error. `withCommit`: statements sent in the COMMIT's query, before it. */
+  async #inTransaction<T>(lease: LockLease, work: () => Promise<T>, beforeCommit?: () => Promise<void>, withCommit?: () => string[]): Promise<T> {
     const session = this.#session;
     await session.query('BEGIN');
     try {
       const result = await work();
       await beforeCommit?.();
       this.#fence(lease);
-      const commit = await session.query('COMMIT');
+      // One simple query: a failing statement before COMMIT stops the query there, and the catch rolls back.
+      const commit = await session.query([...(withCommit?.() ?? []), 'COMMIT'].join(';\n'));
       // COMMIT of a transaction that an error aborted is answered with ROLLBACK, not an error.
       if (commit.command === 'ROLLBACK') throw abortedTransaction();
       return result;

@@ -40,7 +40,9 @@ export class PostgresSession {
   async query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<PostgresQueryResult<T>> {
     if (this.#dead !== undefined) throw this.#deadError();
     try {
-      const result = await this.client.query(text, values === undefined ? undefined : [...values]);
+      const answer = await this.client.query(text, values === undefined ? undefined : [...values]);
+      // Several statements in one simple query answer one result each: the last one is the query's.
+      const result = (Array.isArray(answer) ? answer[answer.length - 1] : answer) as typeof answer;
       return { rows: result.rows as T[], rowCount: result.rowCount, command: result.command };
     } catch (error) {
       // pg rejects the running query before it emits `error`; report the loss first so that the

@@ -6,6 +6,23 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * A value as SQL literal text, for the one statement the driver sends without parameters (a
+ * checkpoint folded into its COMMIT): strings as pg's `escapeLiteral` writes them (quotes doubled;
+ * with a backslash, an `E''` string with backslashes doubled), so the text reads the same
+ * whatever `standard_conforming_strings` says; times as ISO-8601 text.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`Cannot write ${value} as a SQL literal.`);
+    return String(value);
+  }
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  const escaped = `'${text.replaceAll("'", "''").replaceAll('\\', '\\\\')}'`;
+  return text.includes('\\') ? `E${escaped}` : escaped;
+}
+
 /** `"schema"."table"`. */
 export function qualify(schema: string, table: string): string {
   return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;

@@ -2,6 +2,7 @@ import type { BaseChangeContext } from '../../change/change-unit.ts';
 import { SQL_SCRIPT_TARGET, type SqlScriptTarget } from '../../change/sql/sql-script-target.ts';
 import type { LockGuard } from '../driver.ts';
 import type { SqliteDatabase } from './sqlite-client.ts';
+import type { SqliteStatements } from './sqlite-statements.ts';
 
 /**
  * What a change unit uses to run SQL on SQLite. In a transactional unit every statement is part
@@ -19,10 +20,13 @@ import type { SqliteDatabase } from './sqlite-client.ts';
  */
 export class SqliteHandle {
   readonly #db: SqliteDatabase;
+  readonly #statements: SqliteStatements;
   readonly #guard: LockGuard;
 
-  constructor(db: SqliteDatabase, guard: LockGuard) {
+  /** `statements`: the connection's prepared statements, so a batch's repeated statements are parsed once. */
+  constructor(db: SqliteDatabase, statements: SqliteStatements, guard: LockGuard) {
     this.#db = db;
+    this.#statements = statements;
     this.#guard = guard;
   }
 
@@ -35,18 +39,18 @@ export class SqliteHandle {
   /** Runs one statement; returns the number of rows it changed. */
   async run(sql: string, ...params: unknown[]): Promise<{ changes: number }> {
     await this.#guard.ensure();
-    const { changes } = this.#db.prepare(sql).run(...params);
+    const { changes } = this.#statements.get(sql).run(...params);
     return { changes };
   }
 
   async all<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
     await this.#guard.ensure();
-    return this.#db.prepare(sql).all(...params) as T[];
+    return this.#statements.get(sql).all(...params) as T[];
   }
 
   async get<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined> {
     await this.#guard.ensure();
-    return this.#db.prepare(sql).get(...params) as T | undefined;
+    return this.#statements.get(sql).get(...params) as T | undefined;
   }
 
   /** How `.sql` change units run their statements: through this handle. */

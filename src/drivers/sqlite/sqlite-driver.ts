@@ -11,6 +11,7 @@ import { type SqliteChangeContext, SqliteHandle } from './sqlite-context.ts';
 import { SqliteHistory } from './sqlite-history.ts';
 import { isBusy, LOCK_NAME, SqliteLock } from './sqlite-lock.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
+import { SqliteStatements } from './sqlite-statements.ts';
 
 /** How long a statement waits for another process's write lock (SQLite `busy_timeout`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -70,6 +71,7 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   readonly #db: SqliteDatabase;
   readonly #owned: boolean;
   readonly #history: SqliteHistory;
+  readonly #statements: SqliteStatements;
   readonly checkpoints: SqliteCheckpoints;
 
   static open(options: SqliteDriverOptions, settings: DriverSettings): SqliteDriverConnection {
@@ -91,6 +93,7 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   private constructor(db: SqliteDatabase, owned: boolean, settings: DriverSettings) {
     this.#db = db;
     this.#owned = owned;
+    this.#statements = new SqliteStatements(db);
     this.#history = new SqliteHistory(db, settings.migrationRepositoryName);
     this.checkpoints = new SqliteCheckpoints(db, checkpointStoreName(settings.migrationRepositoryName));
     this.lock = new SqliteLock(db, settings.lockRepositoryName, () => preparePragmas(db, owned));
@@ -110,7 +113,7 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
   }
 
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<SqliteChangeContext>) => Promise<T>): Promise<T> {
-    const context: DriverContext<SqliteChangeContext> = { sql: new SqliteHandle(this.#db, options.guard), database: this.#db };
+    const context: DriverContext<SqliteChangeContext> = { sql: new SqliteHandle(this.#db, this.#statements, options.guard), database: this.#db };
     if (!options.transactional) {
       // Outside a change's transaction, an entry or a checkpoint still commits only with a fence check.
       const fenced = (write: () => void) => {
@@ -131,8 +134,10 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
       });
     }
     const db = this.#db;
-    db.exec('BEGIN IMMEDIATE');
-    db.exec('SAVEPOINT mongock_change');
+    // Prepared once per connection: a batched unit opens one transaction per batch.
+    const statements = this.#statements;
+    statements.run('BEGIN IMMEDIATE');
+    statements.run('SAVEPOINT mongock_change');
     try {
       const result = await work({
         context,
@@ -140,8 +145,8 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
         saveCheckpoint: async (checkpoint) => this.checkpoints.save(checkpoint),
       });
       if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
-      db.exec('RELEASE mongock_change');
-      db.exec('COMMIT');
+      statements.run('RELEASE mongock_change');
+      statements.run('COMMIT');
       return result;
     } catch (error) {
       if (db.inTransaction) {

@@ -4,7 +4,7 @@ import { corruptMarkerError, describeMarkerProblem, readInProgressMarker } from 
 import { LOCK_KEY } from '../../lock/lock-config.ts';
 import { isProcessGone, parseProcessIdentity } from '../../lock/process-identity.ts';
 import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
-import type { SqliteDatabase } from './sqlite-client.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { NOW_MS, quoteIdentifier } from './sqlite-sql.ts';
 
 /** What this driver's lock is called in messages (the same constant in every driver folder). */
@@ -37,6 +37,7 @@ export class SqliteLock implements LockPrimitive {
   readonly #beforeFirstWrite: () => void;
   readonly #busyTimeoutMs: number;
   #prepared = false;
+  #fenceStatement: SqliteStatement | undefined;
 
   constructor(db: SqliteDatabase, tableName: string, beforeFirstWrite: () => void = () => {}) {
     this.#db = db;
@@ -163,9 +164,9 @@ export class SqliteLock implements LockPrimitive {
    * if the lease is still ours (same owner and fence), and renews it. Returns false otherwise.
    */
   fenceAndRenew(lease: LockLease): boolean {
-    const result = this.#db
-      .prepare(`UPDATE ${this.#table} SET expires_at = ${NOW_MS} + lease_ms WHERE key = ? AND owner = ? AND fence = ?`)
-      .run(LOCK_KEY, lease.owner, lease.fence);
+    // Prepared once: every transaction's commit (each batch of a batched unit) runs it.
+    this.#fenceStatement ??= this.#db.prepare(`UPDATE ${this.#table} SET expires_at = ${NOW_MS} + lease_ms WHERE key = ? AND owner = ? AND fence = ?`);
+    const result = this.#fenceStatement.run(LOCK_KEY, lease.owner, lease.fence);
     return result.changes === 1;
   }
 

@@ -1,0 +1,262 @@
+import Database from 'better-sqlite3';
+import { type CommandStartedEvent, MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectionSource, type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { type MysqlChangeContext, mysqlDriver, tableSource as mysqlTableSource } from '../../src/drivers/mysql/index.ts';
+import { type PostgresChangeContext, postgresDriver, tableSource as postgresTableSource } from '../../src/drivers/postgres/index.ts';
+import { type SqliteChangeContext, sqliteDriver, tableSource as sqliteTableSource } from '../../src/drivers/sqlite/index.ts';
+import { type BatchSource, batched, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
+import { freshDatabaseName } from '../support/mongodb-harness.ts';
+import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
+import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
+import { FERRETDB_URL, POSTGRES_URL } from '../support/servers.ts';
+import { tempSqliteFile } from '../support/sqlite-harness.ts';
+
+// What a batch costs beyond the user's own statements is part of the contract (issue 13: the
+// checkpoint's overhead). Statements (or commands) are counted through each driver's client while
+// a batched unit runs 10 batches; the statements sent between two `batch-progress` events are one
+// batch's. The source's read and the unit's update are marked OWN (the user's work, which a
+// hand-written loop sends too); everything else is the runner's. A change that adds a round trip
+// to a batch fails here with the list of what one batch sent.
+
+const SIZE = 10;
+const BATCHES = 10;
+const ROWS = SIZE * BATCHES - 3; // the last batch is short: it ends the source
+
+/**
+ * What one statement is, in the terms of the contract: OWN (the source's keyset read and the
+ * unit's update, which a hand-written loop sends too), ESTIMATE (the progress count, once),
+ * CHECKPOINT, ENTRY (the history), LOCK (a fence or a lease write), or the statement itself
+ * (BEGIN, COMMIT, SAVEPOINT …).
+ */
+function token(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  if (/count/i.test(t) && /\bitems\b/.test(t)) return 'ESTIMATE';
+  if (/\bitems\b/.test(t)) return 'OWN';
+  if (/_checkpoints/.test(t)) return /; COMMIT$/.test(t) ? 'CHECKPOINT; COMMIT' : 'CHECKPOINT';
+  if (/mongock_?lock/i.test(t)) return 'LOCK';
+  if (/change_?log/i.test(t)) return 'ENTRY';
+  return t;
+}
+
+/** Runs one batched unit of {@link BATCHES} batches; returns the statements of each batch (between two `batch-progress` events). */
+async function batchesOf<T extends object>(
+  driver: Driver<T>,
+  source: BatchSource<unknown, T>,
+  apply: (batch: readonly unknown[], context: T) => Promise<unknown>,
+  sent: string[],
+) {
+  const unit = defineChangeUnit<T>({
+    id: 'batch-rt',
+    order: '001',
+    author: 'rt',
+    execute: batched<unknown, T>({ source, size: SIZE, apply }),
+    rollback: async () => {},
+  });
+  // A long lease: no renewal falls inside the counted batches however slow the machine is.
+  const runner = new MongockBuilder<T>()
+    .setDriver(driver)
+    .setLogger(silentLogger)
+    .setLockConfig({ acquiredForMs: 600_000 })
+    .addChangeUnits(unit as never)
+    .buildRunner();
+  const marks: number[] = [];
+  runner.on('unit-started', () => marks.push(sent.length));
+  runner.on('batch-progress', () => marks.push(sent.length));
+  sent.length = 0;
+  const result = await runner.execute();
+  expect(result.executed).toBe(1);
+  expect(marks).toHaveLength(BATCHES + 1);
+  return marks.slice(1).map((end, i) => sent.slice(marks[i], end).map(token));
+}
+
+/**
+ * Checks every batch against `each`: the first is preceded by the unit's set-up (`setup`: the
+ * checkpoint store made and read once) and adds the estimate before its first OWN; the last adds
+ * its history entry before `entryBefore`.
+ */
+function expectBatches(batches: string[][], setup: readonly string[], each: readonly string[], entryBefore: string) {
+  const show = batches.map((batch, i) => `batch ${i + 1}: ${batch.join(' | ')}`).join('\n');
+  const first = [...each];
+  first.splice(first.indexOf('OWN'), 0, 'ESTIMATE');
+  const last = [...each];
+  last.splice(last.lastIndexOf(entryBefore), 0, 'ENTRY');
+  expect(batches[0], show).toEqual([...setup, ...first]);
+  for (const middle of batches.slice(1, -1)) expect(middle, show).toEqual(each);
+  expect(batches.at(-1), show).toEqual(last);
+}
+
+describe('statements per batch: PostgreSQL (through the pg client)', () => {
+  let db: PostgresTestSchema;
+  let client: pg.Client;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    db = await createTestSchema('mongock_brt');
+    await db.admin.query(`CREATE TABLE ${db.table('items')} (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)`);
+    await db.admin.query(`INSERT INTO ${db.table('items')} (id) SELECT generate_series(1, ${ROWS})`);
+    client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+      return query(...args);
+    };
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  it('BEGIN, the batch, and the checkpoint sent with COMMIT in one query: the round trips of a hand-written loop', async () => {
+    const batches = await batchesOf<PostgresChangeContext>(
+      postgresDriver({ client: client as never, schema: db.schema }),
+      postgresTableSource({ table: `${db.schema}.items`, columns: ['id'] }) as never,
+      (batch, { sql }) => sql.query(`UPDATE ${db.table('items')} SET n = n + 1 WHERE id = ANY($1::int[])`, [(batch as { id: number }[]).map((row) => row.id)]),
+      sent,
+    );
+    expectBatches(batches, ['CHECKPOINT', 'CHECKPOINT'], ['BEGIN', 'OWN', 'OWN', 'CHECKPOINT; COMMIT'], 'CHECKPOINT; COMMIT');
+    const { rows } = await db.admin.query(`SELECT n, count(*)::int AS c FROM ${db.table('items')} GROUP BY n`);
+    expect(rows).toEqual([{ n: 1, c: ROWS }]);
+    const { rows: checkpoints } = await db.admin.query(`SELECT state, batches::int, processed::int FROM ${db.table('mongock_change_log_checkpoints')}`);
+    expect(checkpoints).toEqual([{ state: 'done', batches: BATCHES, processed: ROWS }]);
+  });
+});
+
+describe('statements per batch: MariaDB (through the mysql2 connection)', () => {
+  let db: MysqlTestDatabase;
+  let connection: mysql.Connection;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase('mongock_brt');
+    await db.admin.query(`CREATE TABLE ${db.table('items')} (id int PRIMARY KEY, n int NOT NULL DEFAULT 0) ENGINE=InnoDB`);
+    await db.admin.query(`INSERT INTO ${db.table('items')} (id) SELECT seq FROM seq_1_to_${ROWS}`);
+    connection = await mysql.createConnection(db.uri);
+    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+    (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : String((first as { sql?: string }).sql));
+      return query(...args);
+    };
+  });
+  afterAll(async () => {
+    await connection.end();
+    await db.drop();
+  });
+
+  it('START TRANSACTION, the batch, the checkpoint upsert, COMMIT (the fence is the session lock: no statement)', async () => {
+    const batches = await batchesOf<MysqlChangeContext>(
+      mysqlDriver({ connection }),
+      mysqlTableSource({ table: 'items', columns: ['id'] }) as never,
+      (batch, { sql }) => sql.run('UPDATE items SET n = n + 1 WHERE id IN (?)', [(batch as { id: number }[]).map((row) => row.id)]),
+      sent,
+    );
+    // One statement more than a hand-written loop: mysql2 sends one statement per query unless the
+    // connection allows several (multipleStatements), which Mongock does not turn on for change units.
+    expectBatches(batches, ['CHECKPOINT', 'CHECKPOINT'], ['START TRANSACTION', 'OWN', 'OWN', 'CHECKPOINT', 'COMMIT'], 'COMMIT');
+    expect(await db.rows(`SELECT n, count(*) AS c FROM ${db.table('items')} GROUP BY n`)).toEqual([{ n: 1, c: ROWS }]);
+  });
+});
+
+describe('statements per batch: SQLite (through the better-sqlite3 handle)', () => {
+  const file = tempSqliteFile();
+  const sent: string[] = [];
+  const prepared: string[] = [];
+  let database: Database.Database;
+  beforeAll(() => {
+    database = new Database(file.filename);
+    database.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
+    database.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${ROWS}) INSERT INTO items (id) SELECT i FROM g`);
+    const prepare = database.prepare.bind(database);
+    const exec = database.exec.bind(database);
+    database.exec = (source: string) => {
+      sent.push(source);
+      return exec(source);
+    };
+    database.prepare = ((source: string) => {
+      prepared.push(source);
+      const statement = prepare(source);
+      for (const method of ['run', 'get', 'all'] as const) {
+        const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+        (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          sent.push(source);
+          return original(...args);
+        };
+      }
+      return statement;
+    }) as typeof database.prepare;
+  });
+  afterAll(() => {
+    database.close();
+    file.cleanup();
+  });
+
+  it('BEGIN IMMEDIATE, SAVEPOINT, the batch, the checkpoint upsert, the fence, RELEASE, COMMIT; each statement prepared once per run', async () => {
+    prepared.length = 0;
+    const batches = await batchesOf<SqliteChangeContext>(
+      sqliteDriver({ database: database as never }),
+      sqliteTableSource({ table: 'items', columns: ['id'] }) as never,
+      (batch, { sql }) =>
+        sql.run('UPDATE items SET n = n + 1 WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify((batch as { id: number }[]).map((row) => row.id))),
+      sent,
+    );
+    expectBatches(
+      batches,
+      ['CHECKPOINT', 'CHECKPOINT'],
+      ['BEGIN IMMEDIATE', 'SAVEPOINT mongock_change', 'OWN', 'OWN', 'CHECKPOINT', 'LOCK', 'RELEASE mongock_change', 'COMMIT'],
+      'LOCK',
+    );
+    // Parsing is most of a short statement's cost in better-sqlite3: what repeats every batch is prepared once.
+    // (Only the history is read twice per run, before the lock and under it.)
+    const perBatch = ['BEGIN IMMEDIATE', 'SAVEPOINT mongock_change', 'OWN', 'CHECKPOINT', 'LOCK', 'RELEASE mongock_change', 'COMMIT'];
+    const repeated = prepared.filter((text, i) => prepared.indexOf(text) !== i && perBatch.includes(token(text)));
+    expect(repeated, repeated.join('\n')).toEqual([]);
+    // The first read (no lower bound), the later reads (`id > ?`), the update: three texts, each prepared once.
+    expect(prepared.filter((text) => token(text) === 'OWN')).toHaveLength(3);
+    expect(database.prepare('SELECT n, count(*) AS c FROM items GROUP BY n').all()).toEqual([{ n: 1, c: ROWS }]);
+  });
+});
+
+describe('commands per batch: MongoDB wire without transactions (FerretDB; command monitoring)', () => {
+  let client: MongoClient;
+  const name = freshDatabaseName();
+  const sent: string[] = [];
+  beforeAll(async () => {
+    client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
+    client.on('commandStarted', (event: CommandStartedEvent) => {
+      const target = event.command[event.commandName];
+      sent.push(`${event.commandName} ${typeof target === 'string' ? target : ''}`.trim());
+    });
+    await client.connect();
+    await client
+      .db(name)
+      .collection<{ _id: number; n: number }>('items')
+      .insertMany(Array.from({ length: ROWS }, (_, i) => ({ _id: i + 1, n: 0 })));
+  });
+  afterAll(async () => {
+    await client.db(name).dropDatabase();
+    await client.close();
+  });
+
+  it('the batch, then one checkpoint write (fenced by the lease, no lock command); the last batch adds the entry and marks the checkpoint done', async () => {
+    const batches = await batchesOf<MongoChangeContext>(
+      mongoDriver({ client, databaseName: name }),
+      collectionSource({ collection: 'items', projection: { _id: 1 } }) as never,
+      (batch, { db }) =>
+        db.collection<{ _id: number; n: number }>('items').updateMany({ _id: { $in: (batch as { _id: number }[]).map((d) => d._id) } }, { $inc: { n: 1 } }),
+      sent,
+    );
+    const show = batches.map((batch, i) => `batch ${i + 1}: ${batch.join(' | ')}`).join('\n');
+    // Set-up: the checkpoint index, its one read, the in-progress marker on the lock (no transactions).
+    expect(batches[0], show).toEqual(['CHECKPOINT', 'CHECKPOINT', 'LOCK', 'ESTIMATE', 'OWN', 'OWN', 'CHECKPOINT']);
+    for (const middle of batches.slice(1, -1)) expect(middle, show).toEqual(['OWN', 'OWN', 'CHECKPOINT']);
+    expect(batches.at(-1), show).toEqual(['OWN', 'OWN', 'CHECKPOINT', 'ENTRY', 'CHECKPOINT']);
+    const markers = await client
+      .db(name)
+      .collection('items')
+      .aggregate([{ $group: { _id: '$n', c: { $sum: 1 } } }])
+      .toArray();
+    expect(markers).toEqual([{ _id: 1, c: ROWS }]);
+  });
+});
