@@ -1,18 +1,19 @@
 // A separate OS process that migrates one MongoDB database (FerretDB in the suite).
 // Usage: mongodb-runner.ts <uri> <databaseName> [name=value...]
 //   name=<id>          serviceIdentifier (recorded in executionHostname)
-//   lease=<ms>         lockConfig.acquiredForMs (default 3000); quit=<ms> quitTryingAfterMs (default 60000)
+//   lease=<ms>         lockConfig.acquiredForMs (default 3000); quit=<ms> quitTryingAfterMs (default 60000);
+//                      try=<ms> tryFrequencyMs (default 100)
 //   hang-in=<id>       that unit writes half its documents, prints MIDWAY and waits forever (SIGKILL test)
-//   slow-in=<id>       that unit writes half its documents, prints SLOW, then writes one more every 200 ms
-//                      through the guarded db (SIGSTOP mid-unit test)
-//   pause-after=<id>   when that unit has finished, prints PAUSED and blocks the event loop for 1.5 s
-//                      (the parent sends SIGSTOP meanwhile: the holder stops between two units)
+//   slow-in=<id>       that unit writes half its documents, prints SLOW and stops itself (SIGSTOP); once
+//                      the parent sends SIGCONT it writes one more every 200 ms through the guarded db
+//   pause-after=<id>   when that unit has finished, prints PAUSED and stops itself (SIGSTOP) until the
+//                      parent sends SIGCONT: the holder stops between two units
 //   unlock             runs runner.unlock({ force: true }) (what `mongock unlock --force` does) instead
 // MONGOCK_TEST_ON_INTERRUPTED=fail|rollback sets onInterruptedChange (default: the runner's, 'rollback').
 // Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter; its rollback
 // deletes that unit's documents, so a rollback and a re-run leave them exactly once.
 // Prints `EXECUTION <executionId>` when the run starts, and one JSON line at the end:
-// { status, executed, rolledBack, acquiredAt, startedAt, warnings, clock } or { error, changeId, message, warnings, clock }.
+// { status, executed, rolledBack, waits, acquiredAt, startedAt, warnings, clock } or { error, changeId, message, warnings, clock }.
 
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
 import { defineChangeUnit, type InterruptedChangePolicy, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
@@ -36,7 +37,10 @@ const units = ['u1', 'u2', 'u3', 'u4', 'u5'].map((id, index) =>
           await new Promise(() => {}); // never resolves: the parent sends SIGKILL
         }
         if (i >= ROWS / 2 && id === options['slow-in']) {
-          if (i === ROWS / 2) process.stdout.write('SLOW\n');
+          if (i === ROWS / 2) {
+            process.stdout.write('SLOW\n');
+            process.kill(process.pid, 'SIGSTOP'); // mid-unit, whatever the parent's own speed
+          }
           await sleep(200);
         }
       }
@@ -56,13 +60,22 @@ const builder = new MongockBuilder()
   .addChangeUnits(...units)
   .setLogger(logger)
   .setServiceIdentifier(options.name ?? String(process.pid))
-  .setLockConfig({ acquiredForMs: Number(options.lease ?? 3_000), tryFrequencyMs: 100, quitTryingAfterMs: Number(options.quit ?? 60_000) });
+  .setLockConfig({
+    acquiredForMs: Number(options.lease ?? 3_000),
+    tryFrequencyMs: Number(options.try ?? 100),
+    quitTryingAfterMs: Number(options.quit ?? 60_000),
+  });
 const policy = process.env.MONGOCK_TEST_ON_INTERRUPTED;
 if (policy !== undefined) builder.setOnInterruptedChange(policy as InterruptedChangePolicy);
 const runner = builder.buildRunner();
 runner.on('migration-started', ({ executionId }) => void process.stdout.write(`EXECUTION ${executionId}\n`));
 let acquiredAt: number | undefined;
 let startedAt: number | undefined;
+/** Lock attempts that found the lock held (each one followed by a wait of tryFrequencyMs). */
+let waits = 0;
+runner.on('lock-waiting', () => {
+  waits++;
+});
 runner.on('lock-acquired', () => {
   acquiredAt = Date.now();
 });
@@ -71,8 +84,9 @@ if (options['pause-after'] !== undefined) {
   runner.on('unit-finished', ({ item }) => {
     if (item.changeId !== options['pause-after']) return;
     process.stdout.write('PAUSED\n');
-    // Block synchronously so that the run cannot move on before the parent's SIGSTOP lands.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+    // Stopped here, by itself: waiting 1.5 s for the parent's SIGSTOP was a race that a parent
+    // slowed by load can lose (the run then moves on to the next unit before it is stopped).
+    process.kill(process.pid, 'SIGSTOP');
   });
 }
 
@@ -84,7 +98,16 @@ try {
     startedAt = Date.now();
     const result = await runner.execute();
     const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
-    const summary = { status: result.status, executed: ids('executed'), rolledBack: ids('recovered'), acquiredAt, startedAt, warnings, clock: Date.now() };
+    const summary = {
+      status: result.status,
+      executed: ids('executed'),
+      rolledBack: ids('recovered'),
+      waits,
+      acquiredAt,
+      startedAt,
+      warnings,
+      clock: Date.now(),
+    };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
 } catch (error) {
