@@ -141,7 +141,10 @@ function printStatus(
           ? ` ${colors.yellow('(after-step pending)')}`
           : '';
     const manual = unit.manual === null ? '' : ` ${colors.dim(`(marked by ${unit.manual.by})`)}`;
-    const batch = unit.batch?.inProgress === true ? ` ${colors.yellow(`${unit.batch.direction === 'rollback' ? 'rollback ' : ''}in progress ${batchSummary(unit.batch)}`)}` : '';
+    const batch =
+      unit.batch?.inProgress === true
+        ? ` ${colors.yellow(`${unit.batch.direction === 'rollback' ? 'rollback ' : ''}in progress ${batchSummary(unit.batch)}`)}`
+        : '';
     return `${unit.changed ? `${base} ${colors.red('(changed)')}` : base}${after}${batch}${manual}`;
   };
   // The kind column appears once a project has units that are not code (.sql, .json, .yaml).

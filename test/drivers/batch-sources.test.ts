@@ -91,7 +91,10 @@ describe('collectionSource on the MongoDB wire (FerretDB, no transactions)', () 
       rollback: async () => undefined,
     });
     const lastKeys = await oneBatchPerRun(() => mongoDriver({ client: mongo.client, databaseName: mongo.name }), unit, { size: 6, total: 20 });
-    expect(lastKeys.every((key) => /^\{"k":\{"\$oid":"[0-9a-f]{24}"\}\}$/.test(key)), lastKeys.join()).toBe(true);
+    expect(
+      lastKeys.every((key) => /^\{"k":\{"\$oid":"[0-9a-f]{24}"\}\}$/.test(key)),
+      lastKeys.join(),
+    ).toBe(true);
     const after = await db
       .collection('items')
       .find({}, { projection: { _id: 0, n: 1, kind: 1, touched: 1 } })
