@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type CommandStartedEvent, MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { type MysqlChangeContext, mysqlDriver, tableSource as mysqlTableSource }
 import { type PostgresChangeContext, postgresDriver, tableSource as postgresTableSource } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver, tableSource as sqliteTableSource } from '../../src/drivers/sqlite/index.ts';
 import { type BatchSource, batched, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
+import { countMongoCommands, countMysqlQueries, countPgQueries, countSqliteStatements } from '../support/count-statements.ts';
 import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
@@ -98,11 +99,7 @@ describe('statements per batch: PostgreSQL (through the pg client)', () => {
     await db.admin.query(`INSERT INTO ${db.table('items')} (id) SELECT generate_series(1, ${ROWS})`);
     client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
-      return query(...args);
-    };
+    countPgQueries(client, (text) => sent.push(text));
   });
   afterAll(async () => {
     await client.end();
@@ -133,12 +130,7 @@ describe('statements per batch: MariaDB (through the mysql2 connection)', () => 
     await db.admin.query(`CREATE TABLE ${db.table('items')} (id int PRIMARY KEY, n int NOT NULL DEFAULT 0) ENGINE=InnoDB`);
     await db.admin.query(`INSERT INTO ${db.table('items')} (id) SELECT seq FROM seq_1_to_${ROWS}`);
     connection = await mysql.createConnection(db.uri);
-    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
-    (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      sent.push(typeof first === 'string' ? first : String((first as { sql?: string }).sql));
-      return query(...args);
-    };
+    countMysqlQueries(connection, (text) => sent.push(text));
   });
   afterAll(async () => {
     await connection.end();
@@ -168,24 +160,11 @@ describe('statements per batch: SQLite (through the better-sqlite3 handle)', () 
     database = new Database(file.filename);
     database.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
     database.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${ROWS}) INSERT INTO items (id) SELECT i FROM g`);
-    const prepare = database.prepare.bind(database);
-    const exec = database.exec.bind(database);
-    database.exec = (source: string) => {
-      sent.push(source);
-      return exec(source);
-    };
-    database.prepare = ((source: string) => {
-      prepared.push(source);
-      const statement = prepare(source);
-      for (const method of ['run', 'get', 'all'] as const) {
-        const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
-        (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-          sent.push(source);
-          return original(...args);
-        };
-      }
-      return statement;
-    }) as typeof database.prepare;
+    countSqliteStatements(
+      database,
+      (text) => sent.push(text),
+      (text) => prepared.push(text),
+    );
   });
   afterAll(() => {
     database.close();
@@ -224,10 +203,7 @@ describe('commands per batch: MongoDB wire without transactions (FerretDB; comma
   const sent: string[] = [];
   beforeAll(async () => {
     client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
-    client.on('commandStarted', (event: CommandStartedEvent) => {
-      const target = event.command[event.commandName];
-      sent.push(`${event.commandName} ${typeof target === 'string' ? target : ''}`.trim());
-    });
+    countMongoCommands(client, (command) => sent.push(command));
     await client.connect();
     await client
       .db(name)

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type CommandStartedEvent, MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/in
 import { type PostgresChangeContext, postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import { batched, type ChangeUnitDefinition, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
+import { countMongoCommands, countMysqlQueries, countPgQueries, countSqliteStatements, shortStatement } from '../support/count-statements.ts';
 import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
@@ -61,12 +62,7 @@ describe('round trips: PostgreSQL (statements through the pg client)', () => {
     db = await createTestSchema('mongock_rt');
     client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const text = typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text);
-      sent.push(text.replace(/\s+/g, ' ').trim().slice(0, 60));
-      return query(...args);
-    };
+    countPgQueries(client, (text) => sent.push(shortStatement(text)));
   });
   afterAll(async () => {
     await client.end();
@@ -103,10 +99,7 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
   const sent: string[] = [];
   beforeAll(async () => {
     client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
-    client.on('commandStarted', (event: CommandStartedEvent) => {
-      const target = event.command[event.commandName];
-      sent.push(`${event.commandName} ${typeof target === 'string' ? target : ''}`.trim());
-    });
+    countMongoCommands(client, (command) => sent.push(command));
     await client.connect();
   });
   afterAll(async () => {
@@ -149,13 +142,7 @@ describe('round trips: MariaDB (statements through the mysql2 connection)', () =
   beforeAll(async () => {
     db = await createTestDatabase('mongock_rt');
     connection = await mysql.createConnection(db.uri);
-    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
-    (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      const text = typeof first === 'string' ? first : String((first as { sql?: string }).sql);
-      sent.push(text.replace(/\s+/g, ' ').trim().slice(0, 60));
-      return query(...args);
-    };
+    countMysqlQueries(connection, (text) => sent.push(shortStatement(text)));
   });
   afterAll(async () => {
     await connection.end();
@@ -190,24 +177,7 @@ describe('round trips: SQLite (statements through the better-sqlite3 handle)', (
   let database: Database.Database;
   beforeAll(() => {
     database = new Database(file.filename);
-    const prepare = database.prepare.bind(database);
-    const exec = database.exec.bind(database);
-    database.exec = (source: string) => {
-      sent.push(source.replace(/\s+/g, ' ').trim().slice(0, 60));
-      return exec(source);
-    };
-    database.prepare = ((source: string) => {
-      const statement = prepare(source);
-      const label = source.replace(/\s+/g, ' ').trim().slice(0, 60);
-      for (const method of ['run', 'get', 'all'] as const) {
-        const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
-        (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-          sent.push(label);
-          return original(...args);
-        };
-      }
-      return statement;
-    }) as typeof database.prepare;
+    countSqliteStatements(database, (text) => sent.push(shortStatement(text)));
   });
   afterAll(() => {
     database.close();
