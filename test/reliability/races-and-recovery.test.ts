@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acquiredMs, firstStartMs, lastJson, runWorker, startWorker, targetFor, waitForOutput } from './support.ts';
+import { acquiredMs, firstStartMs, lastJson, lockWaits, runWorker, startWorker, targetFor, waitForOutput } from './support.ts';
 
 // Issue 18, the figures of the README's reliability section, measured with real processes on
 // real servers: concurrent starts (processes × rounds, every unit's effects exactly once, with
@@ -52,7 +52,7 @@ describe.each(['sqlite', 'mongodb', 'postgres', 'mysql'] as const)('%s (real pro
     }
   }, 120_000);
 
-  it('rerun after SIGKILL inside a non-transactional unit (60 s lease): applying within 1 s of a run that waits for nobody', async () => {
+  it("rerun after SIGKILL inside a non-transactional unit (60 s lease): the dead holder's lock is taken at the first attempt, never waited for", async () => {
     const target = await targetFor(driver);
     try {
       const units = [{ id: 'u1' }, { id: 'u2', transactional: false, hang: true }, { id: 'u3' }];
@@ -65,13 +65,13 @@ describe.each(['sqlite', 'mongodb', 'postgres', 'mysql'] as const)('%s (real pro
       expect(lastJson(rerun.stdout), rerun.stderr).toMatchObject({ status: 'completed', failed: 0, recovered: ['u2'] });
       const waited = firstStartMs(rerun.stdout);
       // The takeover (lock held) and the first unit (after rolling the interrupted one back), each
-      // next to the same moment of a first run on this machine, which waited for nobody.
+      // next to the same moment of a first run on this machine, which waited for nobody: figures
+      // only. The proof is a count: the rerun never found the lock held (a time bound failed at load 30+).
       figures.push(
         `${driver}: rerun after SIGKILL held the lock after ${acquiredMs(rerun.stdout)} ms and applied after ${waited} ms (a first run: ${acquiredMs(first)} ms, ${baseline} ms)`,
       );
       console.log(figures.at(-1));
-      expect(acquiredMs(rerun.stdout) - acquiredMs(first)).toBeLessThan(1_000);
-      expect(waited - baseline).toBeLessThan(1_000);
+      expect(lockWaits(rerun.stdout), rerun.stdout).toBe(0);
       expect(await target.count()).toEqual({ u1: 10, u2: 10, u3: 10 });
     } finally {
       await target.drop();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempSqliteFile } from '../support/sqlite-harness.ts';
-import { firstStartMs, fiveUnits, lastJson, runWorker, startWorker, waitForOutput } from './support.ts';
+import { firstStartMs, fiveUnits, lastJson, lockWaits, runWorker, startWorker, waitForOutput } from './support.ts';
 
 // Issue 18 on SQLite, with real OS processes sharing one file: a lease renewed inside a long
 // transaction reads as live (point 1), a dead holder on this host is taken over at once while a
@@ -53,7 +53,7 @@ describe('SQLite lock under hostile conditions (real processes)', () => {
     expect(effects(file.filename)).toEqual({ 'long-tx': 10, plain: 20, last: 10 });
   }, 60_000);
 
-  it('SIGKILL of the holder (60 s lease): the rerun on this host takes over at once (applying within 1 s of a run that waits for nobody)', async () => {
+  it("SIGKILL of the holder (60 s lease): the rerun on this host takes over at its first attempt (it never waits for the dead holder's lease)", async () => {
     const file = tempSqliteFile();
     cleanup = file.cleanup;
     const units = [{ id: 'u1' }, { id: 'u2', transactional: false, hang: true }, { id: 'u3' }];
@@ -68,8 +68,9 @@ describe('SQLite lock under hostile conditions (real processes)', () => {
     expect(lastJson(rerun.stdout), rerun.stderr).toMatchObject({ status: 'completed' });
     const waited = firstStartMs(rerun.stdout);
     console.log(`sqlite: rerun after SIGKILL started applying ${waited} ms after execute() (a first run here: ${baseline} ms)`);
-    // Not the dead holder's 60 s lease: at most 1 s more than a run that waits for nobody.
-    expect(waited - baseline).toBeLessThan(1_000);
+    // Not the dead holder's 60 s lease: the lock is taken at the first attempt (a count; comparing
+    // the two processes' start-up times failed at load 30+).
+    expect(lockWaits(rerun.stdout), rerun.stdout).toBe(0);
     // u2 ran outside a transaction: rolled back (its 5 rows deleted) and applied again, exactly once.
     expect(effects(file.filename)).toEqual({ u1: 10, u2: 10, u3: 10 });
   }, 60_000);
@@ -96,6 +97,8 @@ describe('SQLite lock under hostile conditions (real processes)', () => {
     const blocked = await runWorker({ driver: 'sqlite', target: file.filename, action: 'migrate', units, quit: 1_000 });
     expect(lastJson(blocked.stdout)).toMatchObject({ error: 'LOCK_NOT_ACQUIRED' });
     expect(lastJson(blocked.stdout).message).toContain('held by someone on here');
+    // The counter the takeover tests rely on does count: this run found the lock held and waited.
+    expect(lockWaits(blocked.stdout)).toBeGreaterThan(0);
 
     setHolder(String(Number(identity.startTicks) + 1));
     const takeover = await runWorker({ driver: 'sqlite', target: file.filename, action: 'migrate', units, quit: 1_000 });
@@ -112,9 +115,11 @@ describe('SQLite lock under hostile conditions (real processes)', () => {
     const result = lastJson(waiter.stdout);
     expect(result.error).toBe('LOCK_NOT_ACQUIRED');
     expect(result.message).toMatch(/held by [0-9a-f-]{36} on /);
-    // The budget is 1 s; one attempt used to block in SQLite's 5 s busy wait.
+    // The budget is 1 s; one attempt used to block in SQLite's 5 s busy wait, so the bound sits
+    // below 5 s with room for a loaded machine (2 s was the bound before; it measures the
+    // worker's own execute(), not its process start).
     console.log(`sqlite: a waiter with a 1 s budget gave up after ${String(result.elapsedMs)} ms`);
-    expect(result.elapsedMs).toBeLessThan(2_000);
+    expect(result.elapsedMs).toBeLessThan(4_000);
     await holder.finished;
   }, 60_000);
 

@@ -34,6 +34,13 @@ export function acquiredMs(stdout: string): number {
   return Number(match[1]);
 }
 
+/** How many times the worker found the lock held and waited (its `WAITING` lines). A rerun that
+ * takes a dead holder's lock at once has none: a count, where comparing two processes' start-up
+ * times fails on a loaded machine. */
+export function lockWaits(stdout: string): number {
+  return stdout.match(/^WAITING /gm)?.length ?? 0;
+}
+
 export async function runWorker(spec: WorkerSpec) {
   return startWorker(spec).finished;
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -9,6 +10,14 @@ export interface Finished {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+/** Children still running: a test that fails before it reaps its children (a gate never opened, a
+ * timeout) must not leave them waiting for a lock for the rest of the suite. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
 
 /** Starts a TypeScript script as a separate Node process (compiled on the fly by tsx). */
 export function startScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { finished: Promise<Finished> } {
@@ -25,7 +34,13 @@ export function startScript(script: string, args: readonly string[], env: NodeJS
   child.stderr!.on('data', (chunk) => {
     stderr += chunk;
   });
-  const finished = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  running.add(child);
+  const finished = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   return Object.assign(child, { finished });
 }
 

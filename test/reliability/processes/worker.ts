@@ -145,6 +145,7 @@ try {
       began = performance.now();
     });
     runner.on('lock-acquired', () => say(`ACQUIRED ${Math.round(performance.now() - began)}`));
+    runner.on('lock-waiting', ({ holder }) => say(`WAITING ${holder ?? 'unknown'}`));
     runner.on('unit-started', ({ changeId }) => say(`STARTED ${changeId} ${Math.round(performance.now() - began)}`));
     const result = await runner.execute();
     const ids = (outcome: string) => result.items.filter((item) => item.outcome === outcome).map((item) => item.changeId);
