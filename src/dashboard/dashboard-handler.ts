@@ -97,7 +97,7 @@ async function route(context: DashboardContext, request: DashboardRequest): Prom
   const { options, access } = context;
   if (!isAllowedHost(request.raw, options.allowedHosts))
     return sendError(context, request.response, 403, 'FORBIDDEN_HOST', 'This Host header is not accepted.');
-  if (request.path.startsWith('/assets/')) return serveAsset(context, request);
+  if (request.path.startsWith('/assets/')) return onlyGet(context, request, async () => serveAsset(context, request));
   const decision = access.check(request.raw, request.path === '/' ? request.query.get('token') : null);
   if (!decision.allowed) return unauthorized(context, request);
   if (request.path === '/') return onlyGet(context, request, async () => servePage(context, request, decision.credential));

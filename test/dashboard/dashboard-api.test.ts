@@ -166,6 +166,15 @@ describe('the dashboard API on SQLite after a run with a failure', () => {
     expect(response.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('is read-only on its assets too: a POST or DELETE of a script or style sheet is refused with 405', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const response = await fetch(`${dashboard.url}assets/dashboard.js`, { method });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect((await fetch(`${dashboard.url}assets/dashboard.js`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('answers only to a loopback Host header when bound to loopback (DNS rebinding)', async () => {
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
