@@ -1,7 +1,7 @@
-import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
+import { type BatchCheckpoint, checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import { CHECKPOINT_COLUMNS, CHECKPOINT_UPDATED, checkpointFromRow, checkpointParameters } from '../shared/checkpoint-row.ts';
-import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
+import type { SqliteStatements } from './sqlite-statements.ts';
 
 /**
  * The checkpoints of batched steps: a table named after the history table plus `_checkpoints`,
@@ -9,17 +9,17 @@ import { quoteIdentifier } from './sqlite-sql.ts';
  * first batch of a run that has one.
  */
 export class SqliteCheckpoints {
-  readonly #db: SqliteDatabase;
   readonly #table: string;
-  #upsert: SqliteStatement | undefined;
+  readonly #statements: SqliteStatements;
 
-  constructor(db: SqliteDatabase, tableName: string) {
-    this.#db = db;
-    this.#table = quoteIdentifier(tableName);
+  /** `historyTable`: what the store is named after; `statements`: the connection's prepared statements (the upsert repeats every batch: parsed once). */
+  constructor(historyTable: string, statements: SqliteStatements) {
+    this.#table = quoteIdentifier(checkpointStoreName(historyTable));
+    this.#statements = statements;
   }
 
   async prepare(): Promise<void> {
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+    this.#statements.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
       change_id TEXT NOT NULL,
       author TEXT NOT NULL,
       direction TEXT NOT NULL,
@@ -39,7 +39,7 @@ export class SqliteCheckpoints {
   async read(): Promise<BatchCheckpoint[]> {
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = this.#db.prepare(`SELECT * FROM ${this.#table}`).all() as Array<Record<string, unknown>>;
+      rows = this.#statements.get(`SELECT * FROM ${this.#table}`).all() as Array<Record<string, unknown>>;
     } catch (error) {
       if (error instanceof Error && /no such table/i.test(error.message)) return [];
       throw error;
@@ -49,10 +49,11 @@ export class SqliteCheckpoints {
 
   /** Inside the caller's transaction, if any. */
   save(checkpoint: BatchCheckpoint): void {
-    this.#upsert ??= this.#db.prepare(
-      `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
+    this.#statements
+      .get(
+        `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`,
-    );
-    this.#upsert.run(...checkpointParameters(checkpoint, (value) => value.toISOString()));
+      )
+      .run(...checkpointParameters(checkpoint, (value) => value.toISOString()));
   }
 }

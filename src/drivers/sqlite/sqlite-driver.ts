@@ -1,6 +1,5 @@
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
-import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { Driver, DriverCapabilities, DriverConnection, DriverContext, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
 import { defineDriver } from '../shared/define-driver.ts';
@@ -94,8 +93,8 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
     this.#db = db;
     this.#owned = owned;
     this.#statements = new SqliteStatements(db);
-    this.#history = new SqliteHistory(db, settings.migrationRepositoryName);
-    this.checkpoints = new SqliteCheckpoints(db, checkpointStoreName(settings.migrationRepositoryName));
+    this.#history = new SqliteHistory(settings.migrationRepositoryName, this.#statements);
+    this.checkpoints = new SqliteCheckpoints(settings.migrationRepositoryName, this.#statements);
     this.lock = new SqliteLock(db, settings.lockRepositoryName, () => preparePragmas(db, owned));
   }
 

@@ -1,7 +1,7 @@
 import type { ChangeEntry, ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
 import { type HistoryRow, historyMetadata, type RowConverters, rowParameters } from '../shared/history-row.ts';
-import type { SqliteDatabase, SqliteStatement } from './sqlite-client.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
+import type { SqliteStatements } from './sqlite-statements.ts';
 
 /** SQLite stores ISO-8601 text and 0/1. */
 const CONVERTERS: RowConverters = { timestamp: (value) => value.toISOString(), systemChange: (value) => (value ? 1 : 0) };
@@ -18,17 +18,17 @@ const CONVERTERS: RowConverters = { timestamp: (value) => value.toISOString(), s
  * make it invisible).
  */
 export class SqliteHistory {
-  readonly #db: SqliteDatabase;
   readonly #table: string;
-  #upsert: SqliteStatement | undefined;
+  readonly #statements: SqliteStatements;
 
-  constructor(db: SqliteDatabase, tableName: string) {
-    this.#db = db;
+  /** `statements`: the connection's prepared statements (the upsert repeats every unit: parsed once). */
+  constructor(tableName: string, statements: SqliteStatements) {
     this.#table = quoteIdentifier(tableName);
+    this.#statements = statements;
   }
 
   create(): void {
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+    this.#statements.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
       execution_id TEXT NOT NULL,
       change_id TEXT NOT NULL,
       author TEXT NOT NULL,
@@ -51,8 +51,8 @@ export class SqliteHistory {
     let rows: Array<Record<string, unknown>>;
     try {
       // SQLite turns the ISO text into epoch milliseconds far faster than Date parsing in JavaScript.
-      rows = this.#db
-        .prepare(`SELECT *, CAST(ROUND((julianday(timestamp) - 2440587.5) * 86400000) AS INTEGER) AS timestamp_ms FROM ${this.#table} ORDER BY rowid`)
+      rows = this.#statements
+        .get(`SELECT *, CAST(ROUND((julianday(timestamp) - 2440587.5) * 86400000) AS INTEGER) AS timestamp_ms FROM ${this.#table} ORDER BY rowid`)
         .all() as Array<Record<string, unknown>>;
     } catch (error) {
       if (error instanceof Error && /no such table/i.test(error.message)) return [];
@@ -79,14 +79,15 @@ export class SqliteHistory {
   }
 
   save(entry: NewChangeEntry): void {
-    this.#upsert ??= this.#db.prepare(`INSERT INTO ${this.#table}
+    this.#statements
+      .get(`INSERT INTO ${this.#table}
       (execution_id, change_id, author, timestamp, state, type, change_log_class, change_set_method, metadata, execution_millis, execution_hostname, error_trace, system_change, checksum)
       VALUES (?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (execution_id, author, change_id) DO UPDATE SET
         timestamp = excluded.timestamp, state = excluded.state, type = excluded.type, change_log_class = excluded.change_log_class,
         change_set_method = excluded.change_set_method, metadata = excluded.metadata, execution_millis = excluded.execution_millis,
         execution_hostname = excluded.execution_hostname, error_trace = excluded.error_trace, system_change = excluded.system_change,
-        checksum = excluded.checksum`);
-    this.#upsert.run(...rowParameters(entry, CONVERTERS));
+        checksum = excluded.checksum`)
+      .run(...rowParameters(entry, CONVERTERS));
   }
 }

@@ -34,4 +34,9 @@ export class SqliteStatements {
   run(sql: string): void {
     this.get(sql).run();
   }
+
+  /** Runs a one-off script (a CREATE TABLE once per run): not kept, so it takes no place from the repeated statements. */
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
 }
