@@ -1,6 +1,7 @@
 import type { ClientSession, Db, MongoClient } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { foreignEntry, TESTKIT_SETTINGS } from '../../src/drivers/testkit/testkit-suite.ts';
 import { defineChangeUnit, isMongockError, MongockBuilder, silentLogger } from '../../src/index.ts';
 import { freshDatabase } from '../support/mongodb-harness.ts';
 
@@ -10,7 +11,6 @@ if (REPLICA_SET === undefined) {
   console.warn('MONGODB_URI is not set: the MongoDB transaction tests (replica set) are skipped, not passed.');
 }
 
-const SETTINGS = { migrationRepositoryName: 'mongockChangeLog', lockRepositoryName: 'mongockLock', logger: silentLogger };
 const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 10_000 };
 
 describe.skipIf(REPLICA_SET === undefined)('MongoDB transactions on a real replica set (MONGODB_URI)', () => {
@@ -44,7 +44,7 @@ describe.skipIf(REPLICA_SET === undefined)('MongoDB transactions on a real repli
   const markers = (name: string) => db.collection('markers').countDocuments({ name });
 
   it('detects the replica set: transactions are available', async () => {
-    const connection = await driver().connect(SETTINGS);
+    const connection = await driver().connect(TESTKIT_SETTINGS);
     try {
       expect(connection.capabilities.transactions).toBe(true);
     } finally {
@@ -86,8 +86,8 @@ describe.skipIf(REPLICA_SET === undefined)('MongoDB transactions on a real repli
   });
 
   it('a holder whose lease was taken over cannot commit: the fenced update in its transaction refuses, nothing is written', async () => {
-    const a = await driver().connect(SETTINGS);
-    const b = await driver().connect(SETTINGS);
+    const a = await driver().connect(TESTKIT_SETTINGS);
+    const b = await driver().connect(TESTKIT_SETTINGS);
     try {
       const first = await a.lock.tryAcquire({ owner: 'owner-a', leaseMs: 3_000, hostname: 'a', onLost: () => {} });
       if (!first.acquired) throw new Error('not acquired');
@@ -99,21 +99,7 @@ describe.skipIf(REPLICA_SET === undefined)('MongoDB transactions on a real repli
       const error = await a
         .runInScope({ transactional: true, lease: first.lease, guard: { ensure: async () => {} } }, async ({ context, saveEntry }) => {
           await context.db.collection('markers').insertOne({ name: 'late' }, { session: context.session });
-          await saveEntry({
-            executionId: 'x',
-            changeId: 'late',
-            author: 'dev',
-            timestamp: new Date(),
-            state: 'EXECUTED',
-            type: 'EXECUTION',
-            changeLogClass: 'x',
-            changeSetMethod: 'execute',
-            metadata: null,
-            executionMillis: 1,
-            executionHostname: 'a',
-            errorTrace: null,
-            systemChange: false,
-          });
+          await saveEntry(foreignEntry('late', 'dev', 'x', 'a'));
         })
         .catch((e: unknown) => e);
       expect(isMongockError(error, 'LOCK_LOST')).toBe(true);
