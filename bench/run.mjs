@@ -294,6 +294,23 @@ await mysqlAdmin.end();
 rmSync(work, { recursive: true, force: true });
 report(true);
 
+/** One database's table of process lines: its heading, the load it was measured at, then a row per line (label, wall, then `cells`). */
+function pushTable(out, { db, lines, load }, columns, cells) {
+  out.push(
+    `### ${SERVER[db]}`,
+    '',
+    `Load average (1 min) when measured: ${load.toFixed(1)}.`,
+    '',
+    `| ${columns.join(' | ')} |`,
+    `| ${columns.map(() => '---').join(' | ')} |`,
+  );
+  for (const l of lines) {
+    const walls = l.runs.map((run) => run.wall);
+    out.push(`| ${[l.label, `${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))})`, ...cells(l)].join(' | ')} |`);
+  }
+  out.push('');
+}
+
 /** Writes bench/RESULTS.md from what is measured so far (after each section), and at the end the README's quote. */
 function report(done = false) {
   const loadAtEnd = loadavg();
@@ -310,42 +327,22 @@ function report(done = false) {
     '',
   );
   if (startupTables.length > 0) out.push(`## Start-up with ${N.toLocaleString('en-US')} units applied, nothing pending (${STARTUP_ROUNDS} rounds)`, '');
-  for (const { db, lines, load } of startupTables) {
-    const [base, ours] = lines;
-    out.push(
-      `### ${SERVER[db]}`,
-      '',
-      `Load average (1 min) when measured: ${load.toFixed(1)}.`,
-      '',
-      '| process | wall | peak RSS | vs. baseline | vs. mongock (`.mjs`) |',
-      '| --- | --- | --- | --- | --- |',
-    );
-    for (const l of lines) {
-      const walls = l.runs.map((run) => run.wall);
-      out.push(
-        `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === base ? '' : x(ratio(l, base))} | ${l === ours || l === base ? '' : x(ratio(l, ours))} |`,
-      );
-    }
-    out.push('');
+  for (const table of startupTables) {
+    const [base, ours] = table.lines;
+    pushTable(out, table, ['process', 'wall', 'peak RSS', 'vs. baseline', 'vs. mongock (`.mjs`)'], (l) => [
+      mb(median(l.runs.map((run) => run.rss))),
+      l === base ? '' : x(ratio(l, base)),
+      l === ours || l === base ? '' : x(ratio(l, ours)),
+    ]);
   }
   if (applyTables.length > 0) out.push(`## Applying ${N.toLocaleString('en-US')} units to an empty database (${APPLY_ROUNDS} rounds)`, '');
-  for (const { db, lines, load } of applyTables) {
-    const [ours] = lines;
-    out.push(
-      `### ${SERVER[db]}`,
-      '',
-      `Load average (1 min) when measured: ${load.toFixed(1)}.`,
-      '',
-      '| process | wall | per unit | peak RSS | vs. mongock (first line) |',
-      '| --- | --- | --- | --- | --- |',
-    );
-    for (const l of lines) {
-      const walls = l.runs.map((run) => run.wall);
-      out.push(
-        `| ${l.label} | ${ms(median(walls))} (${ms(Math.min(...walls))}–${ms(Math.max(...walls))}) | ${(median(walls) / N).toFixed(2)} ms | ${mb(median(l.runs.map((run) => run.rss)))} | ${l === ours ? '' : x(ratio(l, ours))} |`,
-      );
-    }
-    out.push('');
+  for (const table of applyTables) {
+    const [ours] = table.lines;
+    pushTable(out, table, ['process', 'wall', 'per unit', 'peak RSS', 'vs. mongock (first line)'], (l) => [
+      `${(median(l.runs.map((run) => run.wall)) / N).toFixed(2)} ms`,
+      mb(median(l.runs.map((run) => run.rss))),
+      l === ours ? '' : x(ratio(l, ours)),
+    ]);
   }
   if (scale.length > 0) {
     out.push(`## Scale: mongock with ${SCALE.map((n) => n.toLocaleString('en-US')).join(', ')} \`.mjs\` unit files`, '');
