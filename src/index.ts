@@ -30,6 +30,7 @@ export type { BatchCheckpoint, BatchCheckpointState, BatchDirection } from './hi
 export type { ChangeEntry, ChangeState, ChangeType } from './history/change-entry.ts';
 export { MANUAL_RESOLUTION_KEY, type ManualResolution, manualResolutionOf, type Resolution } from './history/manual-resolution.ts';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
+export type { BackgroundMigration, BackgroundOptions } from './runner/background.ts';
 export { DOCTOR_CHECKS } from './runner/doctor/checks.ts';
 export type { Diagnosis } from './runner/doctor/diagnose.ts';
 export type { DoctorCheck, DoctorInput, DoctorUnit, Finding, FindingSeverity } from './runner/doctor/doctor-check.ts';

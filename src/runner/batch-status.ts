@@ -96,10 +96,16 @@ function executedCopy(item: PlanItem): PlanItem {
   return Object.create(item, { executed: { value: true, enumerable: true } }) as PlanItem;
 }
 
+/** What `undo` chooses from, and the checkpoints it was judged by (its batched rollbacks start from them: no second read). */
+export interface UndoPlans {
+  readonly plans: UnitPlan[];
+  readonly checkpoints: readonly BatchCheckpoint[];
+}
+
 /** The plans `undo` chooses from: executed units, and batched ones under way (rolled back up to their checkpoint). `read`: the history, when the caller has it. */
-export async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[], read?: readonly ChangeEntry[]): Promise<UnitPlan[]> {
+export async function undoPlans(connection: DriverConnection<object>, units: readonly SelectedUnit[], read?: readonly ChangeEntry[]): Promise<UndoPlans> {
   const history = read ?? (await connection.readHistory());
   const plans = planUnits(units, history);
   const checkpoints = await readCheckpoints(connection, plans);
-  return checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history));
+  return { plans: checkpoints.length === 0 ? plans : withHalfDoneAsExecuted(plans, unfinishedCheckpoints(checkpoints, history)), checkpoints };
 }

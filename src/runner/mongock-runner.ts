@@ -104,11 +104,12 @@ export class MongockRunner {
     const executionId = this.#executionId();
     const units = await this.#catalog.units();
     return this.#operation.withConnection(async (connection) => {
-      if (selectForUndo(await undoPlans(connection, units), options).length === 0) return { executionId, items: [] };
+      if (selectForUndo((await undoPlans(connection, units)).plans, options).length === 0) return { executionId, items: [] };
       const undone = await this.#operation.withLock(connection, async (held) => {
         const executor = new Executor(this.#operation.runContext(held, executionId, this.#operation.transactional(connection)), false);
         const history = await connection.readHistory();
-        await executor.undo(selectForUndo(await undoPlans(connection, units, history), options), history);
+        const { plans, checkpoints } = await undoPlans(connection, units, history);
+        await executor.undo(selectForUndo(plans, options), history, checkpoints);
         return { executionId, items: executor.results };
       });
       return undone === NOT_NEEDED ? { executionId, items: [] } : undone;
@@ -126,12 +127,8 @@ export class MongockRunner {
     const units = await this.#catalog.units();
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
-      return {
-        units: unitStatuses(
-          planUnits(scopeUnits(units, history, options), history).filter((plan) => plan.pending),
-          history,
-        ),
-      };
+      const pending = planUnits(scopeUnits(units, history, options), history).filter((plan) => plan.pending);
+      return { units: unitStatuses(pending, history, await readCheckpoints(connection, pending)) };
     });
   }
 
@@ -140,7 +137,8 @@ export class MongockRunner {
     const units = await this.#catalog.units();
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
-      return { units: unitStatuses(selectForUndo(planUnits(units, history), options), history) };
+      const { plans, checkpoints } = await undoPlans(connection, units, history);
+      return { units: unitStatuses(selectForUndo(plans, options), history, checkpoints) };
     });
   }
 

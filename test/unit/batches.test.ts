@@ -30,6 +30,7 @@ function applied(database: MemoryDatabase, count: number, prefix = 'n'): number[
 }
 
 interface UnitOptions {
+  readonly id?: string;
   readonly count?: number;
   readonly size?: number;
   readonly pauseMs?: number | { adaptive: number };
@@ -37,16 +38,18 @@ interface UnitOptions {
   readonly failAt?: { n: number; times: number };
   readonly hangAt?: number;
   readonly batchedRollback?: boolean;
+  readonly failFast?: boolean;
 }
 
 function batchedUnit(options: UnitOptions = {}) {
   const { count = 100, size = 10, failAt, hangAt } = options;
   let failures = 0;
   return defineChangeUnit<Ctx>({
-    id: 'renumber',
-    order: '002',
+    id: options.id ?? 'renumber',
+    order: options.id === undefined ? '002' : `002-${options.id}`,
     author: 'data',
     ...(options.maxRunMs === undefined ? {} : { maxRunMs: options.maxRunMs }),
+    ...(options.failFast === undefined ? {} : { failFast: options.failFast }),
     execute: batched<number, Ctx>({
       source: numbers(count),
       size,
@@ -58,7 +61,7 @@ function batchedUnit(options: UnitOptions = {}) {
             failures++;
             throw new Error(`refused ${n}`);
           }
-          await bump(ctx, `n:${n}`);
+          await bump(ctx, `${options.id === undefined ? 'n' : options.id}:${n}`);
         }
       },
     }),
@@ -248,5 +251,72 @@ describe('batched() validation at load', () => {
       .catch((e: unknown) => e)) as MongockError;
     expect(error.code).toBe('INVALID_CHANGE_UNIT');
     expect(error.problems!.join('\n')).toContain("'maxRunMs' applies to a batched() execute only");
+  });
+});
+
+/** A checkpoint map that counts the store's reads (the memory store lists its values once per `read()`). */
+class CountedCheckpoints extends Map<string, import('../../src/history/batch-checkpoint.ts').BatchCheckpoint> {
+  reads = 0;
+  override values() {
+    this.reads++;
+    return super.values();
+  }
+}
+
+describe('checkpoint reads and progress in plans (memory driver)', () => {
+  // Three batched units, each stopped after its first batch by a refused second one (failFast: false).
+  const units = (refuseSecondBatch = false) =>
+    ['a', 'b', 'c'].map((id) => batchedUnit({ id, count: 25, size: 10, ...(refuseSecondBatch ? { failAt: { n: 10, times: 1 }, failFast: false } : {}) }));
+
+  async function halfDone(database: MemoryDatabase) {
+    const checkpoints = new CountedCheckpoints();
+    database.checkpoints = checkpoints;
+    await runner(database, units(true)).execute();
+    expect([...checkpoints.values()].map((c) => [c.changeId, c.processed, c.state])).toEqual([
+      ['a', 10, 'running'],
+      ['b', 10, 'running'],
+      ['c', 10, 'running'],
+    ]);
+    checkpoints.reads = 0;
+    return checkpoints;
+  }
+
+  it('a run resuming three batched units reads the checkpoint store once, not once per unit', async () => {
+    const database = new MemoryDatabase();
+    const checkpoints = await halfDone(database);
+    const result = await runner(database, units()).execute();
+    expect(result.executed).toBe(3);
+    expect(checkpoints.reads).toBe(1);
+    for (const id of ['a', 'b', 'c']) expect(applied(database, 25, id)).toEqual(Array(25).fill(1));
+  });
+
+  it('undo of three half-done units reads the store before the lock and once under it; their rollbacks start from that read', async () => {
+    const database = new MemoryDatabase();
+    const checkpoints = await halfDone(database);
+    const undone = await runner(database, units()).undo({ last: 3 });
+    expect(undone.items.map((i) => [i.changeId, i.outcome])).toEqual([
+      ['c', 'rolled-back'],
+      ['b', 'rolled-back'],
+      ['a', 'rolled-back'],
+    ]);
+    expect(checkpoints.reads).toBe(2);
+    expect(applied(database, 25, 'undo')).toEqual(Array.from({ length: 25 }, (_, i) => (i < 10 ? 3 : 0)));
+  });
+
+  it("plan() and planUndo() report a half-done unit's progress as status() does", async () => {
+    const database = new MemoryDatabase();
+    await halfDone(database);
+    const r = runner(database, units());
+    const status = (await r.status()).units.find((u) => u.changeId === 'b')!;
+    expect(status.batch).toMatchObject({ direction: 'execute', inProgress: true, batches: 1, processed: 10, estimatedTotal: 25, lastKey: '9' });
+    const plan = (await r.plan()).units.find((u) => u.changeId === 'b')!;
+    expect(plan.batch).toEqual(status.batch);
+    const undoPlan = await r.planUndo({ last: 3 });
+    expect(undoPlan.units.map((u) => u.changeId)).toEqual(['c', 'b', 'a']);
+    expect(undoPlan.units.find((u) => u.changeId === 'b')!.batch).toEqual(status.batch);
+    // Finished: the plan has nothing left; the undo plan shows the done checkpoint.
+    await r.execute();
+    expect((await r.plan()).units).toEqual([]);
+    expect((await r.planUndo({ last: 1 })).units[0]!.batch).toMatchObject({ inProgress: false, processed: 25, batches: 3 });
   });
 });

@@ -1,4 +1,5 @@
 import type { Batched } from '../../change/batched.ts';
+import { entryKey } from '../../change/change-key.ts';
 import type { Scope } from '../../drivers/driver.ts';
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
@@ -14,6 +15,8 @@ export interface BatchTools {
   readonly marker: CrashMarker;
   /** The history read under the lock (a batched step's checkpoint is settled by an entry in it). */
   readonly history: () => Promise<readonly ChangeEntry[]>;
+  /** The checkpoints the operation found (the store made and read once per operation, not per unit). */
+  readonly checkpoints: () => Promise<readonly BatchCheckpoint[]>;
 }
 
 import type { ChangeInvoker } from './change-invoker.ts';
@@ -42,6 +45,8 @@ interface Pass {
  */
 export class BatchRunner {
   readonly #tools: BatchTools;
+  /** The checkpoints this operation wrote, by unit: newer than the ones read (a recovered unit's rollback, then its execution). */
+  readonly #written = new Map<string, BatchCheckpoint>();
 
   constructor(tools: BatchTools) {
     this.#tools = tools;
@@ -55,9 +60,8 @@ export class BatchRunner {
   async execute(item: PlanItem, transactional: boolean, started: number): Promise<unknown> {
     const { run, marker } = this.#tools;
     const step = item.step.batched!;
-    const store = requireCheckpoints(run, item);
-    await store.prepare();
-    const previous = checkpointOf(await store.read(), item);
+    requireCheckpoints(run, item);
+    const previous = await this.#checkpointOf(item);
     const start = isResumable(await this.#tools.history(), previous, 'execute') ? previous! : freshCheckpoint(run, item, 'execute', null);
     if (start !== previous && previous?.state === 'running')
       run.config.logger.warn(`Change '${item.changeId}': its checkpoint (${previous.direction}) is not resumable; starting the batches from the beginning.`);
@@ -89,9 +93,8 @@ export class BatchRunner {
   async rollback(item: PlanItem, transactional: boolean, entry: () => NewChangeEntry): Promise<void> {
     const { run } = this.#tools;
     const step = item.rollback!.batched!;
-    const store = requireCheckpoints(run, item);
-    await store.prepare();
-    const previous = checkpointOf(await store.read(), item);
+    requireCheckpoints(run, item);
+    const previous = await this.#checkpointOf(item);
     const history = await this.#tools.history();
     let start: BatchCheckpoint;
     if (isResumable(history, previous, 'rollback')) start = previous!;
@@ -101,13 +104,23 @@ export class BatchRunner {
         // Started, no batch done: nothing to take back.
         await inScope(run, transactional, async (scope) => {
           await scope.saveEntry(entry());
-          await save(scope, { ...freshCheckpoint(run, item, 'rollback', null), state: 'done' });
+          await this.#save(scope, { ...freshCheckpoint(run, item, 'rollback', null), state: 'done' });
         });
         return;
       }
       start = freshCheckpoint(run, item, 'rollback', halfDone?.lastKey ?? null);
     }
     await this.#pass({ item, step, stepName: item.rollback!.name, transactional, deadline: Number.POSITIVE_INFINITY, entry }, start);
+  }
+
+  async #checkpointOf(item: PlanItem): Promise<BatchCheckpoint | undefined> {
+    return this.#written.get(entryKey(item.changeId, item.unit.author)) ?? checkpointOf(await this.#tools.checkpoints(), item);
+  }
+
+  async #save(scope: Scope<object>, checkpoint: BatchCheckpoint): Promise<void> {
+    if (scope.saveCheckpoint === undefined) throw new Error('The driver scope has no saveCheckpoint although its connection has a checkpoint store.');
+    await scope.saveCheckpoint(checkpoint);
+    this.#written.set(entryKey(checkpoint.changeId, checkpoint.author), checkpoint);
   }
 
   /** Batches until the source is exhausted (true) or the deadline passed at a batch boundary (false). */
@@ -137,14 +150,14 @@ export class BatchRunner {
         const lastKey = items.length > 0 ? codec.encode(step.source.keyOf(items[items.length - 1])) : null;
         const next = advance(run, checkpoint, items.length, lastKey, estimated);
         if (transactional) {
-          await save(scope, last ? { ...next, state: 'done' } : next);
+          await this.#save(scope, last ? { ...next, state: 'done' } : next);
           if (last) await scope.saveEntry(pass.entry());
         } else {
           // The entry before `done`: a crash in between leaves a running checkpoint of this execution next to its entry, which reads as finished.
-          await save(scope, next);
+          await this.#save(scope, next);
           if (last) {
             await scope.saveEntry(pass.entry());
-            await save(scope, { ...next, state: 'done' });
+            await this.#save(scope, { ...next, state: 'done' });
           }
         }
         return { next, last, count: items.length };
@@ -158,11 +171,6 @@ export class BatchRunner {
       if (pause > 0) await sleep(pause);
     }
   }
-}
-
-function save(scope: Scope<object>, checkpoint: BatchCheckpoint): Promise<void> {
-  if (scope.saveCheckpoint === undefined) throw new Error('The driver scope has no saveCheckpoint although its connection has a checkpoint store.');
-  return scope.saveCheckpoint(checkpoint);
 }
 
 function sleep(ms: number): Promise<void> {

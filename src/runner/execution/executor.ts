@@ -1,4 +1,5 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
+import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { ItemResult } from '../migration-result.ts';
 import { primeChecksums, type UnitPlan } from '../plan.ts';
@@ -22,6 +23,10 @@ export class Executor {
   readonly #parts: ExecutionParts;
   /** The history the operation read under the lock, for batched steps (read once, lazily, when not given). */
   #history: Promise<readonly ChangeEntry[]> | undefined;
+  /** The checkpoint store, made once per operation (a round trip the first batched unit pays, not each one). */
+  #prepared: Promise<void> | undefined;
+  /** The checkpoints as the operation found them (read once, lazily, when not given); the batch runner tracks its own writes. */
+  #checkpoints: Promise<readonly BatchCheckpoint[]> | undefined;
 
   /** `interrupted`: a crashed run left a crash marker that this run must settle. */
   constructor(run: RunContext, interrupted: boolean) {
@@ -29,7 +34,15 @@ export class Executor {
     const results = new RunResults(run);
     const marker = new CrashMarker(run, interrupted);
     const history = () => (this.#history ??= run.connection.readHistory());
-    const tools = { run, invoker, results, marker, history, batches: undefined as unknown as BatchRunner };
+    const checkpoints = async () => {
+      const store = run.connection.checkpoints;
+      if (store === undefined) return [];
+      this.#prepared ??= store.prepare();
+      await this.#prepared;
+      this.#checkpoints ??= store.read();
+      return this.#checkpoints;
+    };
+    const tools = { run, invoker, results, marker, history, checkpoints, batches: undefined as unknown as BatchRunner };
     tools.batches = new BatchRunner(tools);
     this.#parts = { ...tools, steps: new StepRunner(tools), compensator: new Compensator(tools) };
   }
@@ -51,9 +64,13 @@ export class Executor {
     return this.#parts.compensator.recover(change, plans);
   }
 
-  /** Rolls back executed units, given newest first (`history`: the one `plans` were made from); throws `UNDO_FAILED`. */
-  undo(plans: readonly UnitPlan[], history?: readonly ChangeEntry[]): Promise<void> {
+  /**
+   * Rolls back executed units, given newest first (`history` and `checkpoints`: those `plans`
+   * were made from); throws `UNDO_FAILED`.
+   */
+  undo(plans: readonly UnitPlan[], history?: readonly ChangeEntry[], checkpoints?: readonly BatchCheckpoint[]): Promise<void> {
     if (history !== undefined) this.#history = Promise.resolve(history);
+    if (checkpoints !== undefined) this.#checkpoints = Promise.resolve(checkpoints);
     return this.#parts.compensator.undo(plans);
   }
 }
