@@ -32,6 +32,10 @@ export interface BatchWorkerSpec {
   readonly crash?: Crash;
   /** Print a `BATCH` line every n batches (default 1). */
   readonly reportEvery?: number;
+  /** Run through `executeInBackground({ sliceMs })` instead of `execute()`; `stopAtBatch`: call `stop()` after the n-th batch here. */
+  readonly background?: { readonly sliceMs?: number; readonly stopAtBatch?: number };
+  /** `apply` throws at the n-th batch this process runs (after none of its writes). */
+  readonly failAtBatch?: number;
 }
 
 /** The batched unit every worker runs: it adds 1 to the marker `n` of each item of table/collection `items`. */

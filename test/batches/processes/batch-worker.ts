@@ -4,13 +4,14 @@
 // half, second half) so that a crash can fall between them. Prints, with ms since execute():
 //   BATCH <batches> <processed> <batch start ms> <batch end ms>   after each batch (its checkpoint committed)
 //   CRASH <point> <batch here> <items written in that batch> <first key written|-> <last key written|->
-//   then one JSON line: { status, outcome, elapsedMs, batchesHere } or { error, message, elapsedMs, batchesHere }.
+//   then one JSON line: { status, outcome, elapsedMs, batchesHere, slices, lockAfter } or { error, message, … }
+//   (`slices`: how many times it took the lock; `lockAfter`: whether status() still sees a holder once it is over).
 
 import { collectionSource, type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
 import { type PostgresChangeContext, postgresDriver, tableSource as postgresTable } from '../../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver, tableSource as sqliteTable } from '../../../src/drivers/sqlite/index.ts';
 import type { Driver } from '../../../src/index.ts';
-import { type BatchSource, batched, defineChangeUnit, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
+import { type BackgroundMigration, type BatchSource, batched, defineChangeUnit, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
 import { type BatchWorkerSpec, type CrashPoint, UNIT_ID } from './batch-worker-spec.ts';
 
 const spec = JSON.parse(process.argv[2]!) as BatchWorkerSpec;
@@ -109,6 +110,7 @@ const unit = defineChangeUnit<object>({
     pauseMs: spec.pauseMs ?? 0,
     async apply(batch, context) {
       const here = ++applied;
+      if (spec.failAtBatch === here) throw new Error(`batch ${here} refused`);
       const keys = batch.map((item) => target.keyOf(item));
       const half = Math.ceil(keys.length / 2);
       await target.mark(context, keys.slice(0, half));
@@ -130,23 +132,47 @@ const builder = new MongockBuilder()
 if (spec.maxRunMs !== undefined) builder.setMaxRunMs(spec.maxRunMs);
 const runner = builder.buildRunner();
 
-runner.on('lock-acquired', () => say(`LOCKED ${sinceStart()}`));
+let slices = 0;
+runner.on('lock-acquired', () => {
+  slices++;
+  say(`LOCKED ${sinceStart()}`);
+});
 runner.on('unit-started', () => say(`UNIT-STARTED ${sinceStart()}`));
 const every = spec.reportEvery ?? 1;
+let stopped: Promise<void> | undefined;
+let background: BackgroundMigration | undefined;
 runner.on('batch-progress', (progress) => {
   batchesHere++;
   if (batchesHere % every === 0 || progress.done) say(`BATCH ${progress.batches} ${progress.processed} ${Math.round(batchStartedAt - t0)} ${sinceStart()}`);
   crash('boundary', batchesHere, []);
+  if (spec.background?.stopAtBatch === batchesHere) stopped = background!.stop();
 });
+
+/** Whether a holder is still recorded once the run is over (`stop()` and `done` promise the lock is released). */
+const lockAfter = async () => (await runner.status()).lock !== null;
 
 say('EXECUTE');
 t0 = performance.now();
 try {
-  const result = await runner.execute();
+  if (spec.background !== undefined) {
+    background = runner.executeInBackground(spec.background.sliceMs === undefined ? {} : { sliceMs: spec.background.sliceMs });
+  }
+  const result = background === undefined ? await runner.execute() : await background.done;
+  await stopped;
   const item = result.items.find((candidate) => candidate.changeId === UNIT_ID);
-  say(JSON.stringify({ status: result.status, outcome: item?.outcome ?? null, elapsedMs: sinceStart(), batchesHere, warnings }));
+  say(
+    JSON.stringify({
+      status: result.status,
+      outcome: item?.outcome ?? null,
+      elapsedMs: sinceStart(),
+      batchesHere,
+      slices,
+      lockAfter: await lockAfter(),
+      warnings,
+    }),
+  );
 } catch (error) {
   const code = isMongockError(error) ? error.code : 'UNEXPECTED';
-  say(JSON.stringify({ error: code, message: (error as Error).message, elapsedMs: sinceStart(), batchesHere, warnings }));
+  say(JSON.stringify({ error: code, message: (error as Error).message, elapsedMs: sinceStart(), batchesHere, slices, lockAfter: await lockAfter(), warnings }));
   process.exitCode = 1;
 }
