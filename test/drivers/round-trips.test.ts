@@ -184,7 +184,7 @@ describe('round trips: SQLite (statements through the better-sqlite3 handle)', (
     file.cleanup();
   });
 
-  it('idle: one history SELECT; each unit: BEGIN IMMEDIATE, SAVEPOINT, its own, the history upsert, the fenced lease update, RELEASE, COMMIT', async () => {
+  it('idle: one history SELECT; each unit: BEGIN IMMEDIATE, its own, the history upsert, the fenced lease update, COMMIT', async () => {
     const { more, idle } = await phases<SqliteChangeContext>(
       () => sqliteDriver({ database: database as never }),
       async ({ sql }) => sql.all('SELECT 1 AS own'),
@@ -193,9 +193,9 @@ describe('round trips: SQLite (statements through the better-sqlite3 handle)', (
     expect(idle, idle.join('\n')).toHaveLength(1);
     const run = more.map((s) => (s === 'SELECT 1 AS own' ? 'OWN' : s));
     expect(perUnit(run).own).toBe(10);
-    // 10 × 7 + fixed: history read, lock (BEGIN IMMEDIATE, CREATE TABLE IF NOT EXISTS, its
+    // 10 × 5 + fixed: history read, lock (BEGIN IMMEDIATE, CREATE TABLE IF NOT EXISTS, its
     // columns, read, upsert, COMMIT), history CREATE TABLE IF NOT EXISTS, re-read, release.
-    expect(run.length, run.join('\n')).toBe(10 * 7 + 10);
+    expect(run.length, run.join('\n')).toBe(10 * 5 + 10);
   });
 
   it('batched units resumed: the history is read twice per run (before and under the lock), not once more per resumed unit', async () => {

@@ -50,10 +50,28 @@ export class SqliteCheckpoints {
   /** Inside the caller's transaction, if any. */
   save(checkpoint: BatchCheckpoint): void {
     this.#statements
-      .get(
-        `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT (change_id, author) DO UPDATE SET ${CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ')}`,
-      )
-      .run(...checkpointParameters(checkpoint, (value) => value.toISOString()));
+      .get(`INSERT INTO ${this.#table} (${COLUMN_LIST}) VALUES (${PLACEHOLDERS}) ON CONFLICT (change_id, author) DO UPDATE SET ${UPDATE_SET}`)
+      .run(...checkpointParameters(checkpoint, isoText));
   }
+
+  /**
+   * The upsert only where `fence` holds, in one statement (`INSERT … SELECT … WHERE fence`):
+   * inside a write transaction it is the transaction's fence too (see SqliteLock.fenceCondition).
+   * Returns false, writing nothing, when the fence does not hold.
+   */
+  saveFenced(checkpoint: BatchCheckpoint, fence: { readonly sql: string; readonly params: readonly unknown[] }): boolean {
+    // `WHERE` before `ON CONFLICT`: SQLite's documented way to tell an upsert's ON from a join's.
+    const statement = this.#statements.get(
+      `INSERT INTO ${this.#table} (${COLUMN_LIST}) SELECT ${PLACEHOLDERS} WHERE ${fence.sql} ON CONFLICT (change_id, author) DO UPDATE SET ${UPDATE_SET}`,
+    );
+    return statement.run(...checkpointParameters(checkpoint, isoText), ...fence.params).changes === 1;
+  }
+}
+
+const COLUMN_LIST = CHECKPOINT_COLUMNS.join(', ');
+const PLACEHOLDERS = CHECKPOINT_COLUMNS.map(() => '?').join(', ');
+const UPDATE_SET = CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ');
+
+function isoText(value: Date): string {
+  return value.toISOString();
 }

@@ -135,33 +135,25 @@ class SqliteDriverConnection implements DriverConnection<SqliteChangeContext> {
     const db = this.#db;
     // Prepared once per connection: a batched unit opens one transaction per batch.
     const statements = this.#statements;
+    // A checkpoint written under the fence fences the transaction (see SqliteLock.fenceCondition).
+    let fenced = false;
     statements.run('BEGIN IMMEDIATE');
-    statements.run('SAVEPOINT mongock_change');
     try {
       const result = await work({
         context,
         saveEntry: async (entry) => this.#history.save(entry),
-        saveCheckpoint: async (checkpoint) => this.checkpoints.save(checkpoint),
+        saveCheckpoint: async (checkpoint) => {
+          if (!this.checkpoints.saveFenced(checkpoint, this.lock.fenceCondition(options.lease))) throw leaseLostError(options.lease, LOCK_NAME);
+          fenced = true;
+        },
       });
-      if (!this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
-      statements.run('RELEASE mongock_change');
+      if (!fenced && !this.lock.fenceAndRenew(options.lease)) throw leaseLostError(options.lease, LOCK_NAME);
       statements.run('COMMIT');
       return result;
     } catch (error) {
-      if (db.inTransaction) {
-        // Undo the change but keep the lease alive: the write lock was ours until now, so
-        // nobody could have taken it, and a failed change must not cost the lock.
-        try {
-          db.exec('ROLLBACK TO mongock_change');
-          db.exec('RELEASE mongock_change');
-          this.lock.fenceAndRenew(options.lease);
-          db.exec('COMMIT');
-        } catch {
-          // The change ended our savepoint itself (through the raw handle): drop everything; the
-          // original error is the one to report.
-          if (db.inTransaction) db.exec('ROLLBACK');
-        }
-      }
+      // Undoes the change; the lease is then what it was at BEGIN, which the lock manager keeps
+      // renewing (no savepoint to keep a renewal through the rollback: two statements less per unit).
+      if (db.inTransaction) db.exec('ROLLBACK');
       throw error;
     }
   }

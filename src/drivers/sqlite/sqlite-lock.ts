@@ -160,6 +160,16 @@ export class SqliteLock implements LockPrimitive {
   }
 
   /**
+   * The fence as a condition another statement carries (`… WHERE <sql>`), with its parameters:
+   * true only while `lease` is the lock's current one. Inside a write transaction (`BEGIN
+   * IMMEDIATE`) nobody else can change the lock row before COMMIT, so one statement that checks it
+   * fences the whole transaction: a batch's checkpoint carries it, sparing a statement per batch.
+   */
+  fenceCondition(lease: LockLease): { readonly sql: string; readonly params: readonly unknown[] } {
+    return { sql: `EXISTS (SELECT 1 FROM ${this.#table} WHERE key = ? AND owner = ? AND fence = ?)`, params: [LOCK_KEY, lease.owner, lease.fence] };
+  }
+
+  /**
    * The fencing write made inside every change's transaction, just before COMMIT: succeeds only
    * if the lease is still ours (same owner and fence), and renews it. Returns false otherwise.
    */
