@@ -50,6 +50,11 @@ export class EventBus {
     return () => set.delete(listener as (payload: never) => void);
   }
 
+  /** Whether anyone listens to `event`: a payload that costs work per batch is built only then. */
+  listens(event: MongockEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<E extends MongockEventName>(event: E, payload: MongockEvents[E]): void {
     for (const listener of this.#listeners.get(event) ?? []) {
       try {

@@ -133,8 +133,7 @@ export class BatchRunner {
     let checkpoint = start;
     let processedHere = 0;
     for (;;) {
-      // Renews the lease when due and stops a holder that lost it, between batches.
-      await run.lock.ensure();
+      // inScope renews the lease when due and stops a holder that lost it, between batches.
       const batchStarted = performance.now();
       const done = await inScope(run, transactional, async (scope) => {
         let estimated = checkpoint.estimatedTotal;
@@ -164,7 +163,8 @@ export class BatchRunner {
       });
       checkpoint = done.next;
       processedHere += done.count;
-      run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, performance.now() - began, done.last));
+      if (run.events.listens('batch-progress'))
+        run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, performance.now() - began, done.last));
       if (done.last) return true;
       const pause = pauseAfter(step, performance.now() - batchStarted);
       if (performance.now() + pause >= pass.deadline || run.stopRequested()) return false;
