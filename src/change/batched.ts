@@ -35,6 +35,10 @@ export interface BatchSource<TItem = unknown, TContext = object> {
 /** A pause between batches: fixed milliseconds, or `{ adaptive: f }` = f × the last batch's duration. */
 export type BatchPause = number | { readonly adaptive: number };
 
+/**
+ * What `batched()` takes: where the items come from, how many per batch, what to do with each batch,
+ * and the pause between batches.
+ */
 export interface BatchedOptions<TItem, TContext> {
   readonly source: BatchSource<TItem, TContext>;
   /** Items per batch (and per transaction). */

@@ -170,10 +170,13 @@ const ROLE_NAMES: Readonly<Record<MethodRole, string>> = {
  *
  * @example
  * ```ts
+ * import { ChangeUnit, Execution, RollbackExecution } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
  * @ChangeUnit({ id: 'client-initializer', order: '001', author: 'dev' })
  * export class ClientInitializer {
- *   @Execution() async execute({ db }) { await db.collection('clients').insertOne({ name: 'a' }); }
- *   @RollbackExecution() async rollback({ db }) { await db.collection('clients').deleteMany({}); }
+ *   @Execution() async execute({ db }: MongoChangeContext) { await db.collection('clients').insertOne({ name: 'a' }); }
+ *   @RollbackExecution() async rollback({ db }: MongoChangeContext) { await db.collection('clients').deleteMany({}); }
  * }
  * ```
  */

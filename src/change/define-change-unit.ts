@@ -49,8 +49,12 @@ const definitions = registryHolder[REGISTRY];
  * `addChangeUnits` and by scan paths (as a default or named export).
  *
  * @example
- * ```js
- * export default defineChangeUnit({
+ * ```ts
+ * import { defineChangeUnit } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
+ * // In a .js or .mjs file, leave out the type argument: the context is then untyped.
+ * export default defineChangeUnit<MongoChangeContext>({
  *   id: 'add-status-field', order: '003', author: 'dev',
  *   async execute({ db, session }) { await db.collection('users').updateMany({}, { $set: { status: 'active' } }, { session }); },
  *   async rollback({ db, session }) { await db.collection('users').updateMany({}, { $unset: { status: '' } }, { session }); },

@@ -7,6 +7,7 @@ export const TOKEN_COOKIE = 'mongock_dashboard';
 /** How a request proved it may read: no token configured, a bearer header, the cookie, or the page's `?token=`. */
 export type Credential = 'none-required' | 'bearer' | 'cookie' | 'query';
 
+/** Whether a request may see the dashboard, and by which credential (none required, a bearer header, the cookie or the query token). */
 export type AccessDecision = { readonly allowed: true; readonly credential: Credential } | { readonly allowed: false };
 
 /**

@@ -125,4 +125,5 @@ export const API_SCHEMAS = Object.freeze({
   error: object({ error: object({ code: STRING, message: STRING }) }),
 });
 
+/** The name of one JSON API document the dashboard serves (see {@link API_SCHEMAS}). */
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

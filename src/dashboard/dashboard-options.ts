@@ -32,6 +32,7 @@ export interface DashboardOptions {
   readonly name?: string;
 }
 
+/** {@link DashboardOptions} with every default filled in, as the handler uses them. */
 export interface ResolvedDashboardOptions {
   readonly path: string;
   readonly token: string | undefined;

@@ -21,6 +21,7 @@ export interface DatabaseSnapshot {
 /** The overview card: `failed` before `locked` before `pending` before `up-to-date`. */
 export type DatabaseState = 'up-to-date' | 'pending' | 'failed' | 'locked' | 'error';
 
+/** One database on the dashboard's overview: its state, unit counts, lock and last run. */
 export interface DatabaseSummary {
   readonly name: string;
   readonly driver: string;
@@ -32,6 +33,7 @@ export interface DatabaseSummary {
   readonly error: string | null;
 }
 
+/** How many units a database has in each state. */
 export interface UnitCounts {
   readonly total: number;
   readonly executed: number;
@@ -63,6 +65,7 @@ export type BatchView = Omit<BatchStatus, 'startedAt' | 'updatedAt'> & { readonl
 
 export type ManualView = Omit<ManualResolution, 'manual'> & { readonly at: string };
 
+/** The last failure of a unit: its state, when, in which execution, and the error trace. */
 export interface UnitError {
   readonly state: 'FAILED' | 'ROLLBACK_FAILED' | 'ROLLED_BACK';
   readonly at: string;
@@ -79,6 +82,7 @@ export interface DurationPoint {
   readonly durationMs: number;
 }
 
+/** The lock as the dashboard shows it: holder, times as ISO text, and whether the lease has run out. */
 export interface LockView {
   readonly owner: string;
   readonly hostname: string;

@@ -77,6 +77,7 @@ export function renderMetrics(inputs: readonly MetricsInput[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The content type of the `/metrics` answer: Prometheus' text exposition format, version 0.0.4. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 function seconds(ms: number | null | undefined): number | undefined {

@@ -7,8 +7,10 @@ import type { DashboardOptions } from './dashboard-options.ts';
 
 /** Where `mongock dashboard` listens unless told otherwise: loopback only. */
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+/** The port `startDashboard()` and `mongock dashboard` listen on by default. */
 export const DEFAULT_DASHBOARD_PORT = 4477;
 
+/** What `startDashboard()` takes: the handler's options plus where to listen. */
 export interface StartDashboardOptions extends DashboardOptions {
   /** Default {@link DEFAULT_DASHBOARD_HOST}. Any other than loopback needs `token`. */
   readonly host?: string;
@@ -16,6 +18,7 @@ export interface StartDashboardOptions extends DashboardOptions {
   readonly port?: number;
 }
 
+/** A dashboard that listens: its address, its handler, and `close()` to stop it. */
 export interface RunningDashboard {
   /** The page's address, e.g. `http://127.0.0.1:4477/` (without the token). */
   readonly url: string;

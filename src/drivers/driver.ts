@@ -45,7 +45,10 @@ export interface DriverSettings {
  *
  * @example A driver is passed to the builder, which connects when the runner runs.
  * ```ts
- * new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' }))
+ * import { MongockBuilder } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner = new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner();
  * ```
  */
 export interface Driver<TContext extends object = object> {
@@ -115,6 +118,10 @@ export interface CheckpointStore {
   prepare(): Promise<void>;
 }
 
+/**
+ * How the runner opens a scope for one change: in a transaction or not, under which lease, and the
+ * guard that the context's handles call first.
+ */
 export interface ScopeOptions {
   readonly transactional: boolean;
   readonly lease: LockLease;

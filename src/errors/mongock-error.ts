@@ -80,8 +80,13 @@ const BRAND: unique symbol = Symbol.for('mongock.error') as never;
  *
  * @example
  * ```ts
- * try { await runner.execute(); }
- * catch (error) {
+ * import { MongockBuilder, MongockError } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner = new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner();
+ * try {
+ *   await runner.execute();
+ * } catch (error) {
  *   if (error instanceof MongockError && error.code === 'CHANGE_FAILED') console.error(error.changeId, error.cause);
  * }
  * ```

@@ -23,7 +23,9 @@ export interface BatchCheckpoint {
   readonly updatedAt: Date;
 }
 
+/** Which way a batched step was walking its source when its checkpoint was written. */
 export type BatchDirection = 'execute' | 'rollback';
+/** `running`: the step stopped part-way and resumes after `lastKey`; `done`: every batch committed. */
 export type BatchCheckpointState = 'running' | 'done';
 
 /** The checkpoint store's name: the history's, with this suffix. */

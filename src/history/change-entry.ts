@@ -4,6 +4,7 @@ export type ChangeState = 'EXECUTED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAIL
 /** `BEFORE_EXECUTION` entries record a unit's before-step (`<id>_before`). */
 export type ChangeType = 'EXECUTION' | 'BEFORE_EXECUTION';
 
+/** Every state a history entry can be in, as Java Mongock writes it. */
 export const CHANGE_STATES: readonly ChangeState[] = Object.freeze(['EXECUTED', 'FAILED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'IGNORED']);
 
 /**

@@ -19,6 +19,7 @@ export interface ManualResolution {
   readonly previousState: ChangeState | 'interrupted' | 'pending';
 }
 
+/** The metadata key under which `mark()` records a manual resolution in the history entry it writes. */
 export const MANUAL_RESOLUTION_KEY = 'manualResolution';
 
 /** Manual entries get execution ids of their own, readable in any tool that lists the history. */

@@ -31,10 +31,18 @@ export interface LockPrimitive {
   forceRelease(options?: ForceReleaseOptions): Promise<boolean>;
 }
 
+/**
+ * `onlyIfExpired`: release only a lock whose lease has run out (what a takeover does); otherwise
+ * release whoever holds it.
+ */
 export interface ForceReleaseOptions {
   readonly onlyIfExpired?: boolean;
 }
 
+/**
+ * What a runner asks the lock primitive for: who it is, for how long, and what to do if the lock is
+ * lost.
+ */
 export interface LockRequest {
   readonly owner: string;
   readonly leaseMs: number;
@@ -47,6 +55,10 @@ export interface LockRequest {
   readonly onLost: (cause: unknown) => void;
 }
 
+/**
+ * The answer to one acquire attempt: the lease (and any change a crashed holder left in progress), or
+ * who holds the lock.
+ */
 export type LockAttempt =
   | { readonly acquired: true; readonly lease: LockLease; readonly interrupted: InProgressChange | null }
   | { readonly acquired: false; readonly holder: LockHolder | null };
@@ -57,6 +69,10 @@ export interface LockLease {
   readonly fence: number;
 }
 
+/**
+ * Who holds a lock, as the database records it: for `unlock()`, the `lock-waiting` event and the
+ * dashboard.
+ */
 export interface LockHolder {
   readonly owner: string;
   readonly hostname: string;

@@ -6,6 +6,7 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** The least severe level a logger writes; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };

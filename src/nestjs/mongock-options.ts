@@ -25,6 +25,14 @@ export type MongockStartupHook = 'onModuleInit' | 'onApplicationBootstrap';
  *
  * @example
  * ```ts
+ * import type { ChangeUnitDefinition } from 'mongock';
+ * import type { MongockModuleOptions } from 'mongock/nestjs';
+ * import { sqliteDriver, type SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * // Your change units: a decorated class and a plain definition.
+ * declare class CreateProducts {}
+ * declare const addPriceIndex: ChangeUnitDefinition<SqliteChangeContext>;
+ *
  * const options: MongockModuleOptions = {
  *   driver: sqliteDriver({ filename: 'app.db' }),
  *   changeUnits: [CreateProducts, addPriceIndex],
@@ -55,6 +63,14 @@ export interface MongockModuleRootOptions<TContext extends object = object> exte
  *
  * @example
  * ```ts
+ * import { Injectable } from '@nestjs/common';
+ * import type { MongockModuleOptions, MongockOptionsFactory } from 'mongock/nestjs';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * // Your settings provider and your list of change units.
+ * declare class AppSettings { readonly databaseFile: string; }
+ * declare const MIGRATIONS: MongockModuleOptions['changeUnits'];
+ *
  * @Injectable()
  * export class MongockConfigService implements MongockOptionsFactory {
  *   constructor(private readonly settings: AppSettings) {}
@@ -75,11 +91,25 @@ export interface MongockOptionsFactory {
  *
  * @example
  * ```ts
- * MongockModule.forRootAsync({
- *   imports: [SettingsModule],
- *   inject: [AppSettings],
- *   useFactory: (settings: AppSettings) => ({ driver: sqliteDriver({ filename: settings.databaseFile }), changeUnits: MIGRATIONS }),
+ * import { Module } from '@nestjs/common';
+ * import { MongockModule, type MongockModuleOptions } from 'mongock/nestjs';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * // Your settings module and provider, and your list of change units.
+ * declare class SettingsModule {}
+ * declare class AppSettings { readonly databaseFile: string; }
+ * declare const MIGRATIONS: MongockModuleOptions['changeUnits'];
+ *
+ * @Module({
+ *   imports: [
+ *     MongockModule.forRootAsync({
+ *       imports: [SettingsModule],
+ *       inject: [AppSettings],
+ *       useFactory: (settings: AppSettings) => ({ driver: sqliteDriver({ filename: settings.databaseFile }), changeUnits: MIGRATIONS }),
+ *     }),
+ *   ],
  * })
+ * export class AppModule {}
  * ```
  */
 export interface MongockModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

@@ -22,6 +22,10 @@ export interface MongockTenantsModuleOptions extends MultiTenantConfig {
   readonly failOnTenantFailure?: boolean;
 }
 
+/**
+ * `MongockTenantsModule.forRootAsync()`'s options: a factory for the module options, the providers it
+ * is given, and the modules they come from.
+ */
 export interface MongockTenantsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   readonly useFactory: (...args: never[]) => MongockTenantsModuleOptions | Promise<MongockTenantsModuleOptions>;
   readonly inject?: ReadonlyArray<InjectionToken | OptionalFactoryDependency>;
@@ -34,11 +38,21 @@ export interface MongockTenantsModuleAsyncOptions extends Pick<ModuleMetadata, '
  *
  * @example
  * ```ts
+ * import { Injectable, Module } from '@nestjs/common';
+ * import type { Tenant } from 'mongock';
+ * import { MongockTenantsModule, MultiTenantRunner } from 'mongock/nestjs';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * // Your tenant catalogue.
+ * declare function listTenants(): Promise<Tenant[]>;
+ * const tenantDriver = (tenant: Tenant) => sqliteDriver({ filename: `${tenant.id}.db` });
+ *
  * @Module({ imports: [MongockTenantsModule.forRoot({ migrationScanPath: 'dist/migrations', tenants: { list: listTenants, driver: tenantDriver } })] })
  * export class AppModule {}
  *
  * // later, in a service:
- * class SignUpService {
+ * @Injectable()
+ * export class SignUpService {
  *   constructor(private readonly tenants: MultiTenantRunner) {}
  *   async onSignUp(id: string) { await this.tenants.execute({ tenants: [id] }); }
  * }

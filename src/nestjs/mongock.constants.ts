@@ -3,7 +3,14 @@
  *
  * @example Injecting the runner by token (or by its class, `MongockRunner` from `mongock/nestjs`).
  * ```ts
- * constructor(@Inject(MONGOCK_RUNNER) private readonly runner: MongockRunner) {}
+ * import { Inject, Injectable } from '@nestjs/common';
+ * import { MONGOCK_RUNNER, type MongockRunner } from 'mongock/nestjs';
+ *
+ * @Injectable()
+ * export class MigrationsStatus {
+ *   constructor(@Inject(MONGOCK_RUNNER) private readonly runner: MongockRunner) {}
+ *   pending() { return this.runner.status(); }
+ * }
  * ```
  */
 

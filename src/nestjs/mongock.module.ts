@@ -17,6 +17,17 @@ import { mongockRunnerProvider } from './mongock-runner.provider.ts';
  *
  * @example
  * ```ts
+ * import type { ChangeUnitDefinition } from 'mongock';
+ * import { Module } from '@nestjs/common';
+ * import { MongockModule } from 'mongock/nestjs';
+ * import { sqliteDriver, type SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * // Your module whose providers change units need, and your change units.
+ * declare class CatalogModule {}
+ * // Your change units: a decorated class and a plain definition.
+ * declare class CreateProducts {}
+ * declare const addPriceIndex: ChangeUnitDefinition<SqliteChangeContext>;
+ *
  * @Module({
  *   imports: [
  *     CatalogModule,

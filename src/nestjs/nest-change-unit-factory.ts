@@ -18,11 +18,20 @@ type UnitClass = Parameters<ChangeUnitFactory>[0];
  *
  * @example
  * ```ts
+ * import { ChangeUnit, Execution, RollbackExecution } from 'mongock';
+ * import type { SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * // Your provider, injected by Nest when the unit is built.
+ * declare class CatalogService { defaultProducts(): Array<{ slug: string }>; }
+ *
  * @ChangeUnit({ id: 'seed-products', order: '001', author: 'shop' })
  * export class SeedProducts {
  *   constructor(private readonly catalog: CatalogService) {}
  *   @Execution() async execute({ sql }: SqliteChangeContext) {
  *     for (const product of this.catalog.defaultProducts()) await sql.run('INSERT INTO products (slug) VALUES (?)', product.slug);
+ *   }
+ *   @RollbackExecution() async rollback({ sql }: SqliteChangeContext) {
+ *     await sql.run('DELETE FROM products');
  *   }
  * }
  * ```

@@ -10,7 +10,14 @@ import { MONGOCK_LOGGER_CONTEXT } from './mongock.constants.ts';
  *
  * @example
  * ```ts
- * MongockModule.forRoot({ driver, changeUnits, logger: nestLogger('Migrations') })
+ * import { Module } from '@nestjs/common';
+ * import { MongockModule, nestLogger } from 'mongock/nestjs';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * @Module({
+ *   imports: [MongockModule.forRoot({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: 'dist/migrations', logger: nestLogger('Migrations') })],
+ * })
+ * export class AppModule {}
  * ```
  */
 export function nestLogger(context: string = MONGOCK_LOGGER_CONTEXT): Logger {

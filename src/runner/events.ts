@@ -31,7 +31,12 @@ export interface BatchProgress {
   readonly done: boolean;
 }
 
+/** The name of an event a runner emits (`runner.on(name, listener)`). */
 export type MongockEventName = keyof MongockEvents;
+/**
+ * A listener of one runner event: it receives that event's payload and runs synchronously; one that
+ * throws is logged, not fatal.
+ */
 export type MongockListener<E extends MongockEventName> = (payload: MongockEvents[E]) => void;
 
 /** A small typed emitter: listeners run synchronously; one that throws is logged, not fatal. */

@@ -27,6 +27,10 @@ export interface MarkOptions {
   readonly dryRun?: boolean;
 }
 
+/**
+ * One history item that `mark()` resolved (or, in a dry run, would resolve), with the state it had
+ * before.
+ */
 export interface MarkedItem {
   readonly changeId: string;
   readonly author: string;
@@ -35,6 +39,10 @@ export interface MarkedItem {
   readonly state: Extract<ChangeState, 'EXECUTED' | 'ROLLED_BACK'>;
 }
 
+/**
+ * What `mark()` did: the execution id of the manual entries, the resolution, who marked them and the
+ * items.
+ */
 export interface MarkResult {
   readonly executionId: string;
   readonly resolution: Resolution;

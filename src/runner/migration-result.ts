@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
  */
 export type ItemOutcome = 'executed' | 'skipped' | 'failed' | 'rolled-back' | 'rollback-failed' | 'ignored' | 'recovered' | 'in-progress';
 
+/** What happened to one change item (a unit's execution, its before-step or after-step) in a run. */
 export interface ItemResult {
   readonly changeId: string;
   readonly author: string;

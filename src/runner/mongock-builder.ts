@@ -28,6 +28,12 @@ type Listener<E extends keyof MongockEvents> = (payload: MongockEvents[E]) => vo
  *
  * @example
  * ```ts
+ * import { MongockBuilder } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * // What your change units receive by name, beside the driver's context.
+ * declare const clientsApi: { list(): Promise<string[]> };
+ *
  * const runner = new MongockBuilder()
  *   .setDriver(sqliteDriver({ filename: 'app.db' }))
  *   .addMigrationScanPath('./migrations')
@@ -36,6 +42,7 @@ type Listener<E extends keyof MongockEvents> = (payload: MongockEvents[E]) => vo
  *   .addDependency('clientsApi', clientsApi)
  *   .buildRunner();
  * const result = await runner.execute();
+ * console.log(result.executed);
  * ```
  */
 export class MongockBuilder<TContext extends object = object> {

@@ -150,6 +150,10 @@ export class MongockRunner {
    *
    * @example
    * ```ts
+   * import { MongockBuilder } from 'mongock';
+   * import { sqliteDriver } from 'mongock/sqlite';
+   *
+   * const runner = new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner();
    * await runner.mark({ changeId: 'seed-users', resolution: 'applied', reason: 'finished by hand' });
    * await runner.mark({ allPending: true, resolution: 'applied', dryRun: true }); // changelog-sync preview
    * ```
@@ -200,6 +204,10 @@ export class MongockRunner {
    *
    * @example
    * ```ts
+   * import { MongockBuilder } from 'mongock';
+   * import { sqliteDriver } from 'mongock/sqlite';
+   *
+   * const runner = new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner();
    * await runner.acceptChecksum('add-status-field'); // `mongock validate --accept add-status-field`
    * ```
    */

@@ -4,6 +4,7 @@ import type { FilteredStatus, IgnoredEntry } from './history-report.ts';
 import type { ItemResult } from './migration-result.ts';
 import type { UnitStatus } from './unit-status.ts';
 
+/** What `undo()` rolled back, newest first, under which execution id. */
 export interface UndoResult {
   readonly executionId: string;
   /** Rolled back, newest first. */
@@ -39,6 +40,10 @@ export interface ValidationReport {
   readonly warnings: readonly string[];
 }
 
+/**
+ * What `unlock()` found and did: the holder it saw (null when nobody held the lock) and whether it
+ * released it.
+ */
 export interface UnlockResult {
   readonly holder: LockHolder | null;
   readonly released: boolean;

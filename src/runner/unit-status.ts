@@ -9,6 +9,10 @@ import { changedUnits, executionItem, type PlanItem, type UnitPlan } from './pla
 /** What `status` reports for one unit. */
 export type UnitState = 'executed' | 'pending' | 'failed' | 'rolled-back';
 
+/**
+ * One change unit as `status()` reports it: its id, order and state, with the last history entry's
+ * details.
+ */
 export interface UnitStatus {
   readonly changeId: string;
   readonly author: string;

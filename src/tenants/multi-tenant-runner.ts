@@ -25,14 +25,20 @@ export type MultiTenantEvents = { readonly [E in MongockEventName]: MongockEvent
   readonly 'tenant-started': { readonly tenant: string; readonly index: number; readonly total: number };
   readonly 'tenant-finished': { readonly tenant: string; readonly result: TenantResult; readonly done: number; readonly total: number };
 };
+/** The name of an event a multi-tenant runner emits (`runner.on(name, listener)`). */
 export type MultiTenantEventName = keyof MultiTenantEvents;
 
+/** `status()` of every selected tenant, and per change unit how many tenants are in each state. */
 export interface MultiTenantStatus {
   readonly tenants: readonly TenantOperation<MigrationStatus>[];
   /** Per change unit: how many tenants are in each state, and the tenants not executed. */
   readonly matrix: readonly StatusMatrixRow[];
 }
 
+/**
+ * What `doctor()` found per tenant, the tenants with a history that `list` no longer names, and the
+ * status matrix.
+ */
 export interface MultiTenantDiagnosis {
   readonly tenants: readonly TenantOperation<Diagnosis>[];
   /** Tenants `discover()` found with a history that `list` no longer names: left alone, reported. */
@@ -61,6 +67,9 @@ const RUNNER_EVENTS = {
  *
  * @example
  * ```ts
+ * import { multiTenantRunner } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
  * const runner = multiTenantRunner({
  *   migrationScanPath: './migrations',
  *   tenants: { list: [{ id: 'acme' }, { id: 'globex' }], driver: (tenant) => sqliteDriver({ filename: `${tenant.id}.db` }) },
@@ -226,6 +235,15 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
    *
    * @example
    * ```ts
+   * import { createServer } from 'node:http';
+   * import { multiTenantRunner } from 'mongock';
+   * import { createDashboardHandler } from 'mongock/dashboard';
+   * import { sqliteDriver } from 'mongock/sqlite';
+   *
+   * const runner = multiTenantRunner({
+   *   migrationScanPath: './migrations',
+   *   tenants: { list: [{ id: 'acme' }, { id: 'globex' }], driver: (tenant) => sqliteDriver({ filename: `${tenant.id}.db` }) },
+   * });
    * const databases = (await runner.tenantConfigs()).map(({ tenant, config }) => ({ name: tenant.id, config }));
    * createServer(createDashboardHandler({ databases })).listen(8080, '127.0.0.1');
    * ```

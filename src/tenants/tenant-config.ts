@@ -19,7 +19,14 @@ export const DEFAULT_TENANT_CONCURRENCY = 4;
  *
  * @example
  * ```ts
- * const client = new MongoClient(url); // one client for every tenant of this server
+ * import { MongoClient } from 'mongodb';
+ * import type { TenantsConfig } from 'mongock';
+ * import { mongoDriver } from 'mongock/mongodb';
+ *
+ * // Your catalogue of tenants, in your own database.
+ * declare const catalogue: { find(): { toArray(): Promise<Array<{ slug: string }>> } };
+ *
+ * const client = new MongoClient('mongodb://localhost:27017'); // one client for every tenant of this server
  * const tenants: TenantsConfig<{ id: string; db: string }> = {
  *   list: async () => (await catalogue.find().toArray()).map((row) => ({ id: row.slug, db: `tenant_${row.slug}` })),
  *   driver: (tenant) => mongoDriver({ client, databaseName: tenant.db }),

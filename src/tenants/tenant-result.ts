@@ -12,6 +12,7 @@ import type { MigrationResult } from '../runner/migration-result.ts';
  */
 export type TenantOutcome = 'completed' | 'up-to-date' | 'failed' | 'skipped' | 'disabled' | 'in-progress';
 
+/** How one tenant's run ended, and its own `MigrationResult` when it got as far as one. */
 export interface TenantResult {
   readonly tenant: string;
   readonly outcome: TenantOutcome;
@@ -24,6 +25,7 @@ export interface TenantResult {
   readonly durationMs: number;
 }
 
+/** How many tenants ended in each outcome. */
 export interface TenantSummary {
   readonly total: number;
   readonly completed: number;

@@ -29,6 +29,10 @@ export interface MemoryChangeContext extends BaseChangeContext {
   readonly kv: MemoryKeyValue;
 }
 
+/**
+ * What `memoryDriver()` takes: the database to share between drivers (a fresh one by default), and
+ * whether it offers transactions.
+ */
 export interface MemoryDriverOptions {
   readonly database?: MemoryDatabase;
   /** Default true. */

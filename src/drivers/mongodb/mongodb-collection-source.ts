@@ -15,6 +15,10 @@ const loadEjson = optionalPackage<Ejson>({
   pick: (module) => (module as { BSON: { EJSON: Ejson } }).BSON.EJSON,
 });
 
+/**
+ * What `collectionSource()` takes: the collection, the unique field to walk it by, which documents and
+ * which fields to read.
+ */
 export interface CollectionSourceOptions {
   readonly collection: string;
   /** A unique, indexed field to iterate by. Default `_id`. */

@@ -15,7 +15,10 @@ import type { LockGuard } from '../driver.ts';
  *
  * @example
  * ```ts
- * defineChangeUnit<MongoChangeContext>({
+ * import { defineChangeUnit } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
+ * export default defineChangeUnit<MongoChangeContext>({
  *   id: 'add-status', order: '002', author: 'dev',
  *   async execute({ db, session }) {
  *     await db.collection('users').updateMany({ status: { $exists: false } }, { $set: { status: 'active' } }, { session });

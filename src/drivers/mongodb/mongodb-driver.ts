@@ -45,12 +45,17 @@ export interface MongoDriverOptions {
   readonly transactionOptions?: TransactionOptions;
 }
 
+/**
+ * How the driver reads and writes its history and lock: majority read and write concern, journaled, on
+ * the primary (as Java Mongock).
+ */
 export const DEFAULT_COLLECTION_SETTINGS: MongoCollectionSettings = Object.freeze({
   readConcern: Object.freeze({ level: 'majority' as const }),
   writeConcern: Object.freeze({ w: 'majority' as const, journal: true }),
   readPreference: 'primary' as const,
 });
 
+/** A transactional unit's transaction by default: snapshot reads, majority writes, on the primary. */
 export const DEFAULT_TRANSACTION_OPTIONS: TransactionOptions = Object.freeze({
   readConcern: { level: 'snapshot' as const },
   writeConcern: { w: 'majority' as const },

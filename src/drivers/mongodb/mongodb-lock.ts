@@ -21,6 +21,10 @@ export const LOCK_NAME = 'the MongoDB lock';
 /** Why a MongoDB fencing check fails: a lease is only ever lost that way. */
 export const LEASE_TAKEN = 'its lease ran out and another runner took it';
 
+/**
+ * The lock document's status while a runner holds it (Java Mongock's value, so both read each other's
+ * lock).
+ */
 export const LOCK_HELD = 'LOCK_HELD';
 /** Ours: a released lock keeps its document (so the fence never goes back); Java reads it as expired. */
 export const LOCK_RELEASED = 'LOCK_RELEASED';

@@ -31,11 +31,15 @@ export interface MysqlRunResult {
  *
  * @example
  * ```ts
+ * import { defineChangeUnit } from 'mongock';
+ * import type { MysqlChangeContext } from 'mongock/mysql';
+ *
  * export default defineChangeUnit<MysqlChangeContext>({
  *   id: 'seed-users', order: '002', author: 'dev',
  *   async execute({ sql }) {
  *     await sql.run('INSERT INTO users (name) VALUES (?), (?)', ['ada', 'alan']);
- *     const rows = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM users');
+ *     const [{ n }] = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM users');
+ *     console.log(`${n} users`);
  *   },
  *   async rollback({ sql }) { await sql.run('DELETE FROM users WHERE name IN (?)', [['ada', 'alan']]); },
  * });

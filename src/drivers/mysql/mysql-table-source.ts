@@ -3,6 +3,10 @@ import { sqlTableSource, type TableSourceOptions } from '../shared/table-source.
 import type { MysqlHandle } from './mysql-context.ts';
 import { quoteIdentifier } from './mysql-sql.ts';
 
+/**
+ * What `tableSource()` takes: the table, its unique key column, which rows (a `WHERE` fragment) and
+ * which columns.
+ */
 export type MysqlTableSourceOptions = TableSourceOptions;
 
 /**

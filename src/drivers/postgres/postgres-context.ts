@@ -14,11 +14,19 @@ import type { PostgresSession } from './postgres-session.ts';
  *
  * @example
  * ```ts
- * async execute({ sql }: PostgresChangeContext) {
- *   await sql.query('CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL)');
- *   await sql.query('INSERT INTO users (name) VALUES ($1)', ['ada']);
- *   const users = await sql.rows<{ name: string }>('SELECT name FROM users');
- * }
+ * import { defineChangeUnit } from 'mongock';
+ * import type { PostgresChangeContext } from 'mongock/postgres';
+ *
+ * export default defineChangeUnit<PostgresChangeContext>({
+ *   id: 'create-users', order: '001', author: 'dev',
+ *   async execute({ sql }) {
+ *     await sql.query('CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL)');
+ *     await sql.query('INSERT INTO users (name) VALUES ($1)', ['ada']);
+ *     const users = await sql.rows<{ name: string }>('SELECT name FROM users');
+ *     console.log(users.map((user) => user.name));
+ *   },
+ *   async rollback({ sql }) { await sql.query('DROP TABLE users'); },
+ * });
  * ```
  */
 export interface PostgresHandle {

@@ -3,6 +3,10 @@ import { sqlTableSource, type TableSourceOptions } from '../shared/table-source.
 import type { PostgresHandle } from './postgres-context.ts';
 import { quoteIdentifier } from './postgres-sql.ts';
 
+/**
+ * What `tableSource()` takes: the table, its unique key column, which rows (a `WHERE` fragment) and
+ * which columns.
+ */
 export type PostgresTableSourceOptions = TableSourceOptions;
 
 /**

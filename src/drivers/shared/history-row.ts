@@ -20,6 +20,7 @@ export const HISTORY_COLUMNS = [
   'checksum',
 ] as const;
 
+/** The name of one history column in the SQL drivers' tables. */
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
 
 /** A history row as a SQL client returns it; the columns whose type differs per database are `unknown`. */

@@ -11,11 +11,19 @@ import type { SqliteStatements } from './sqlite-statements.ts';
  *
  * @example
  * ```ts
- * async execute({ sql }: SqliteChangeContext) {
- *   await sql.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
- *   await sql.run('INSERT INTO users (name) VALUES (?)', 'ada');
- *   const rows = await sql.all<{ name: string }>('SELECT name FROM users');
- * }
+ * import { defineChangeUnit } from 'mongock';
+ * import type { SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * export default defineChangeUnit<SqliteChangeContext>({
+ *   id: 'create-users', order: '001', author: 'dev',
+ *   async execute({ sql }) {
+ *     await sql.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+ *     await sql.run('INSERT INTO users (name) VALUES (?)', 'ada');
+ *     const rows = await sql.all<{ name: string }>('SELECT name FROM users');
+ *     console.log(rows.map((row) => row.name));
+ *   },
+ *   async rollback({ sql }) { await sql.exec('DROP TABLE users'); },
+ * });
  * ```
  */
 export class SqliteHandle {

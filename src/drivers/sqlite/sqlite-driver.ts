@@ -15,6 +15,10 @@ import { SqliteStatements } from './sqlite-statements.ts';
 /** How long a statement waits for another process's write lock (SQLite `busy_timeout`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * What `sqliteDriver()` takes: a file to open (and own), or an open better-sqlite3 database; how long
+ * to wait for a busy database.
+ */
 export interface SqliteDriverOptions {
   /** Path of the database file (created if missing). */
   readonly filename?: string;

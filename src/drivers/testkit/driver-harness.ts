@@ -11,6 +11,10 @@ export interface DriverHarness<TContext extends object> {
   setup(): Promise<DriverFixture<TContext>>;
 }
 
+/**
+ * One test's database, made by a {@link DriverHarness}: drivers over it, markers written through a
+ * change context and read back directly, and its teardown.
+ */
 export interface DriverFixture<TContext extends object> {
   /** A new driver on the fixture's database; each call is independent (as another process would be). */
   driver(): Driver<TContext>;

@@ -23,7 +23,13 @@ import { foreignEntry, letTimePass, markerUnits, TESTKIT_LOCK, testkitBuilder, t
  *
  * @example test/drivers/sqlite.test.ts
  * ```ts
- * runDriverTestkit(sqliteHarness);
+ * import type { DriverHarness } from 'mongock/testkit';
+ * import { runDriverTestkit } from 'mongock/testkit';
+ *
+ * // Your harness: a fresh database per test, your driver over it, and direct reads of its markers.
+ * declare const myHarness: DriverHarness<{ db: unknown }>;
+ *
+ * runDriverTestkit(myHarness);
  * ```
  */
 export function runDriverTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {

@@ -224,6 +224,10 @@ export const unclaimedLegacyRows: DoctorCheck = {
   },
 };
 
+/**
+ * The checks `runner.doctor()` and `mongock doctor` run, in the order they report: an interrupted
+ * change, failed changes, unfinished batches, the lock holder and the rest.
+ */
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = Object.freeze([
   interruptedChange,
   failedChange,
