@@ -9,6 +9,7 @@ export const DEFAULT_BACKGROUND_SLICE_MS = 10_000;
 /** Between slices the lock is free this long, so another instance's start-up or `status` gets in. */
 export const BACKGROUND_GAP_MS = 250;
 
+/** What `runner.executeInBackground()` takes: `execute()`'s options, and how long each slice may hold the lock. */
 export interface BackgroundOptions extends ExecuteOptions {
   /** Each slice's time budget in ms (a `maxRunMs` per slice). Default the runner's `maxRunMs`, else 10 s. */
   readonly sliceMs?: number;
