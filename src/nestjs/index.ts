@@ -17,8 +17,16 @@
 // injects by class: `constructor(private readonly runner: MongockRunner)`.
 export { MongockRunner } from '../runner/mongock-runner.ts';
 export { MultiTenantRunner } from '../tenants/multi-tenant-runner.ts';
-export { MONGOCK_LOGGER_CONTEXT, MONGOCK_OPTIONS, MONGOCK_RUNNER, MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
+export {
+  MONGOCK_LOGGER_CONTEXT,
+  MONGOCK_MIGRATION,
+  MONGOCK_OPTIONS,
+  MONGOCK_RUNNER,
+  MONGOCK_TENANTS_OPTIONS,
+  MONGOCK_TENANTS_RUNNER,
+} from './mongock.constants.ts';
 export { MongockModule } from './mongock.module.ts';
+export { MongockMigration, type MongockMigrationState } from './mongock-migration.ts';
 export type {
   MongockDashboardOptions,
   MongockModuleAsyncOptions,

@@ -1,17 +1,21 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { errorMessage } from '../errors/mongock-error.ts';
 import type { MongockRunner } from '../runner/mongock-runner.ts';
+import { startInBackground } from './background-startup.ts';
+import { type MongockMigration, trackMigration } from './mongock-migration.ts';
 import type { MongockModuleOptions, MongockStartupHook } from './mongock-options.ts';
 import { nestLogger } from './nest-logger.ts';
 
 /**
  * What a lifecycle runs: when (`runOnStartup`, `startupHook`), the migration itself (its
- * rejection stops the start-up; it logs what it needs to), and what to free at shutdown.
+ * rejection stops the start-up; it logs what it needs to), what to stop first at shutdown (a
+ * background run) and what to free last.
  */
 export interface StartupMigration {
   readonly runOnStartup?: boolean;
   readonly startupHook?: MongockStartupHook;
   readonly migrate: () => Promise<unknown>;
+  readonly stop?: () => Promise<void>;
   readonly close?: () => Promise<void>;
 }
 
@@ -45,9 +49,12 @@ export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, O
    * A shutdown that arrives while the start-up migration runs (a signal, with
    * `app.enableShutdownHooks()`) waits for it here, in the first shutdown phase, so the unit
    * finishes, its entry is recorded and the lock is released before the application closes
-   * its database clients (usually in `beforeApplicationShutdown`/`onApplicationShutdown`).
+   * its database clients (usually in `beforeApplicationShutdown`/`onApplicationShutdown`). A
+   * background run is stopped first: it ends at the next batch boundary, its checkpoint saved and
+   * the lock released, before this hook returns.
    */
   async onModuleDestroy(): Promise<void> {
+    await this.#startup.stop?.();
     await this.#running?.catch(() => undefined);
   }
 
@@ -66,10 +73,12 @@ export class MongockLifecycle implements OnModuleInit, OnApplicationBootstrap, O
 }
 
 /**
- * `MongockModule`'s start-up: one runner's `execute()`, its failure logged before it stops the
- * application; at shutdown the driver is closed when it owns a client (`driver.close()`).
+ * `MongockModule`'s start-up: one runner's `execute()` (with `background: true`,
+ * `executeInBackground()`, see {@link startInBackground}), tracked by `migration`, its failure
+ * logged before it stops the application; at shutdown a background run is stopped, then the
+ * driver is closed when it owns a client (`driver.close()`).
  */
-export function singleDatabaseStartup(options: MongockModuleOptions, runner: MongockRunner): StartupMigration {
+export function singleDatabaseStartup(options: MongockModuleOptions, runner: MongockRunner, migration: MongockMigration): StartupMigration {
   const logger = options.logger ?? nestLogger();
   const { driver } = options;
   return {
@@ -77,12 +86,13 @@ export function singleDatabaseStartup(options: MongockModuleOptions, runner: Mon
     startupHook: options.startupHook,
     migrate: async () => {
       try {
-        return await runner.execute();
+        return await (options.background === true ? startInBackground(runner, migration) : trackMigration(migration, runner.execute()));
       } catch (error) {
         logger.error(`Migration failed; the application does not start. ${errorMessage(error)}`);
         throw error;
       }
     },
+    stop: () => migration.stop(),
     close: async () => {
       if (driver.close === undefined) return;
       try {

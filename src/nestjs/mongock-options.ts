@@ -46,6 +46,15 @@ export interface MongockModuleOptions<TContext extends object = object> extends 
   readonly runOnStartup?: boolean;
   /** Which Nest lifecycle hook migrates when `runOnStartup` is true. Default `onApplicationBootstrap`. */
   readonly startupHook?: MongockStartupHook;
+  /**
+   * Let the application serve while batched units finish (default false): the start-up applies
+   * the pending units up to the first batched one and waits for its first batch; the rest goes on
+   * through `runner.executeInBackground()`, in slices of the runner's `maxRunMs` (else 10 s), under
+   * the lock only while a slice works. At shutdown it stops at the next batch boundary (checkpoint
+   * saved, lock released; awaited) and the next start resumes. Follow it, or await it, through the
+   * injectable `MongockMigration`. See docs/nestjs.md.
+   */
+  readonly background?: boolean;
   /** Serves the dashboard (docs/dashboard.md) on the application's HTTP server under `path`. Default: not served. */
   readonly dashboard?: MongockDashboardOptions;
 }

@@ -21,7 +21,7 @@ export function createMongockRunner(options: MongockModuleOptions, moduleRef: Mo
 /** Strips the module-only options and fills in the Nest defaults. */
 export function toRunnerConfig(options: MongockModuleOptions, moduleRef: ModuleRef): MongockConfig {
   checkModuleOptions(options);
-  const { runOnStartup: _runOnStartup, startupHook: _startupHook, dashboard: _dashboard, ...config } = options;
+  const { runOnStartup: _runOnStartup, startupHook: _startupHook, dashboard: _dashboard, background: _background, ...config } = options;
   return {
     ...config,
     logger: config.logger ?? nestLogger(),
@@ -48,6 +48,9 @@ function checkModuleOptions(options: MongockModuleOptions): void {
   const problems: string[] = [];
   if (options.runOnStartup !== undefined && typeof options.runOnStartup !== 'boolean') {
     problems.push(`Option 'runOnStartup' must be true or false; got ${JSON.stringify(options.runOnStartup)}.`);
+  }
+  if (options.background !== undefined && typeof options.background !== 'boolean') {
+    problems.push(`Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`);
   }
   if (options.startupHook !== undefined && !STARTUP_HOOKS.includes(options.startupHook)) {
     problems.push(`Option 'startupHook' must be 'onApplicationBootstrap' or 'onModuleInit'; got ${JSON.stringify(options.startupHook)}.`);

@@ -20,6 +20,9 @@ export const MONGOCK_OPTIONS = 'MONGOCK_OPTIONS';
 /** The module's `MongockRunner`; an alias of the `MongockRunner` class token. */
 export const MONGOCK_RUNNER = 'MONGOCK_RUNNER';
 
+/** The module's `MongockMigration` (its own migration's state, `done` and `stop()`); an alias of the class token. */
+export const MONGOCK_MIGRATION = 'MONGOCK_MIGRATION';
+
 /** The context Mongock's Nest logger writes under. */
 export const MONGOCK_LOGGER_CONTEXT = 'Mongock';
 

@@ -1,9 +1,10 @@
 import type { DynamicModule, FactoryProvider, Provider } from '@nestjs/common';
 import { MongockError } from '../errors/mongock-error.ts';
 import { MongockRunner } from '../runner/mongock-runner.ts';
-import { MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
+import { MONGOCK_MIGRATION, MONGOCK_OPTIONS, MONGOCK_RUNNER } from './mongock.constants.ts';
 import { mongockDashboardProvider } from './mongock-dashboard.ts';
 import { MongockLifecycle, singleDatabaseStartup } from './mongock-lifecycle.ts';
+import { MongockMigration } from './mongock-migration.ts';
 import type { MongockModuleAsyncOptions, MongockModuleOptions, MongockModuleRootOptions, MongockOptionsFactory } from './mongock-options.ts';
 import { mongockRunnerProvider } from './mongock-runner.provider.ts';
 
@@ -60,15 +61,25 @@ export class MongockModule {
 function dynamicModule(imports: NonNullable<DynamicModule['imports']>, optionsProviders: Provider[]): DynamicModule {
   const lifecycle: FactoryProvider<MongockLifecycle> = {
     provide: MongockLifecycle,
-    useFactory: (options: MongockModuleOptions, runner: MongockRunner) => new MongockLifecycle(singleDatabaseStartup(options, runner)),
-    inject: [MONGOCK_OPTIONS, MongockRunner],
+    useFactory: (options: MongockModuleOptions, runner: MongockRunner, migration: MongockMigration) =>
+      new MongockLifecycle(singleDatabaseStartup(options, runner, migration)),
+    inject: [MONGOCK_OPTIONS, MongockRunner, MongockMigration],
   };
+  const migration: FactoryProvider<MongockMigration> = { provide: MongockMigration, useFactory: () => new MongockMigration() };
   return {
     module: MongockModule,
     global: true,
     imports: [...imports],
-    providers: [...optionsProviders, mongockRunnerProvider, { provide: MONGOCK_RUNNER, useExisting: MongockRunner }, lifecycle, mongockDashboardProvider],
-    exports: [MONGOCK_OPTIONS, MongockRunner, MONGOCK_RUNNER],
+    providers: [
+      ...optionsProviders,
+      mongockRunnerProvider,
+      { provide: MONGOCK_RUNNER, useExisting: MongockRunner },
+      migration,
+      { provide: MONGOCK_MIGRATION, useExisting: MongockMigration },
+      lifecycle,
+      mongockDashboardProvider,
+    ],
+    exports: [MONGOCK_OPTIONS, MongockRunner, MONGOCK_RUNNER, MongockMigration, MONGOCK_MIGRATION],
   };
 }
 

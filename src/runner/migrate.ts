@@ -98,7 +98,7 @@ export async function runMigration(
         (held) => migrate(operation.runContext(held, executionId, transactional, budget), units, scoped, held.interrupted),
         { stillNeeded, recoversInterrupted: true },
       );
-      if (items !== NOT_NEEDED) return finished(config, items);
+      if (items !== NOT_NEEDED) return finished(config, items, budget);
       logger.info('Another instance applied every pending change unit while this one waited for the lock.');
       return { status: 'up-to-date', items: [] };
     } catch (error) {
@@ -109,12 +109,21 @@ export async function runMigration(
   });
 }
 
-/** `completed`, or `in-progress` when a batched unit stopped at its time budget (`BATCHES_UNFINISHED` with `failOnUnfinishedBatches`). */
-function finished(config: ResolvedConfig, items: readonly ItemResult[]): { status: MigrationResult['status']; items: readonly ItemResult[] } {
+/**
+ * `completed`, or `in-progress` when a batched unit stopped at its time budget or at a `stop()`
+ * (`BATCHES_UNFINISHED` with `failOnUnfinishedBatches`, except in a background run: only
+ * `executeInBackground()` passes `stopRequested`, and its slices end in progress by design).
+ */
+function finished(
+  config: ResolvedConfig,
+  items: readonly ItemResult[],
+  budget: RunBudget,
+): { status: MigrationResult['status']; items: readonly ItemResult[] } {
   const unfinished = items.find((item) => item.outcome === 'in-progress');
   if (unfinished === undefined) return { status: 'completed', items };
-  const message = `Batched change '${unfinished.changeId}' by '${unfinished.author}' stopped at its time budget (maxRunMs) with work left; its checkpoint is saved and the next run resumes it.`;
-  if (config.failOnUnfinishedBatches) {
+  const why = budget.stopRequested?.() === true ? 'was stopped (executeInBackground().stop())' : 'stopped at its time budget (maxRunMs)';
+  const message = `Batched change '${unfinished.changeId}' by '${unfinished.author}' ${why} with work left; its checkpoint is saved and the next run resumes it.`;
+  if (config.failOnUnfinishedBatches && budget.stopRequested === undefined) {
     throw new MongockError('BATCHES_UNFINISHED', `${message} (failOnUnfinishedBatches: true)`, { changeId: unfinished.changeId, author: unfinished.author });
   }
   config.logger.info(message);
