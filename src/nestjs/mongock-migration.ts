@@ -26,6 +26,9 @@ const tracking = new WeakMap<MongockMigration, Tracking>();
  *
  * @example
  * ```ts
+ * import { Controller, Get } from '@nestjs/common';
+ * import { MongockMigration } from 'mongock/nestjs';
+ *
  * @Controller('health')
  * export class HealthController {
  *   constructor(private readonly migration: MongockMigration) {}
