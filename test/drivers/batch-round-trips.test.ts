@@ -137,17 +137,60 @@ describe('statements per batch: MariaDB (through the mysql2 connection)', () => 
     await db.drop();
   });
 
-  it('START TRANSACTION, the batch, the checkpoint upsert, COMMIT (the fence is the session lock: no statement)', async () => {
+  it('the batch, the checkpoint upsert, COMMIT AND CHAIN (which opens the next batch’s transaction): the statements of a hand-written loop; the fence is the session lock', async () => {
     const batches = await batchesOf<MysqlChangeContext>(
       mysqlDriver({ connection }),
       mysqlTableSource({ table: 'items', columns: ['id'] }) as never,
       (batch, { sql }) => sql.run('UPDATE items SET n = n + 1 WHERE id IN (?)', [(batch as { id: number }[]).map((row) => row.id)]),
       sent,
     );
-    // One statement more than a hand-written loop: mysql2 sends one statement per query unless the
-    // connection allows several (multipleStatements), which Mongock does not turn on for change units.
-    expectBatches(batches, ['CHECKPOINT', 'CHECKPOINT'], ['START TRANSACTION', 'OWN', 'OWN', 'CHECKPOINT', 'COMMIT'], 'COMMIT');
+    // mysql2 sends one statement per query (Mongock does not turn on multipleStatements), so the
+    // checkpoint cannot ride with COMMIT as on PostgreSQL; instead the COMMIT starts the next
+    // batch's transaction, and a batch sends the loop's START TRANSACTION + COMMIT count.
+    const show = batches.map((batch, i) => `batch ${i + 1}: ${batch.join(' | ')}`).join('\n');
+    expect(batches[0], show).toEqual(['CHECKPOINT', 'CHECKPOINT', 'START TRANSACTION', 'ESTIMATE', 'OWN', 'OWN', 'CHECKPOINT', 'COMMIT AND CHAIN']);
+    for (const middle of batches.slice(1, -1)) expect(middle, show).toEqual(['OWN', 'OWN', 'CHECKPOINT', 'COMMIT AND CHAIN']);
+    expect(batches.at(-1), show).toEqual(['OWN', 'OWN', 'CHECKPOINT', 'ENTRY', 'COMMIT']);
     expect(await db.rows(`SELECT n, count(*) AS c FROM ${db.table('items')} GROUP BY n`)).toEqual([{ n: 1, c: ROWS }]);
+    // The caller's connection is handed back outside any transaction.
+    const [[open]] = (await connection.query('SELECT @@in_transaction AS open')) as unknown as [[{ open: number }]];
+    expect(open.open).toBe(0);
+  });
+
+  it('a run stopped by its time budget after a chained COMMIT commits that empty transaction before anything else: the batch stays, the connection autocommits again', async () => {
+    await db.admin.query(`UPDATE ${db.table('items')} SET n = 0`);
+    await db.admin.query(`DROP TABLE IF EXISTS ${db.table('mongock_change_log')}, ${db.table('mongock_change_log_checkpoints')}`);
+    const unit = defineChangeUnit<MysqlChangeContext>({
+      id: 'batch-stop',
+      order: '001',
+      author: 'rt',
+      maxRunMs: 1,
+      execute: batched<{ id: number }, MysqlChangeContext>({
+        source: mysqlTableSource({ table: 'items', columns: ['id'] }),
+        size: SIZE,
+        apply: (batch, { sql }) => sql.run('UPDATE items SET n = n + 1 WHERE id IN (?)', [batch.map((row) => row.id)]),
+      }),
+      rollback: async () => {},
+    });
+    sent.length = 0;
+    const result = await new MongockBuilder<MysqlChangeContext>()
+      .setDriver(mysqlDriver({ connection }))
+      .setLogger(silentLogger)
+      .addChangeUnits(unit)
+      .buildRunner()
+      .execute();
+    expect(result.status).toBe('in-progress');
+    const chained = sent.indexOf('COMMIT AND CHAIN');
+    expect(chained, sent.join('\n')).toBeGreaterThan(-1);
+    expect(sent[chained + 1], sent.join('\n')).toBe('COMMIT');
+    const [[open]] = (await connection.query('SELECT @@in_transaction AS open')) as unknown as [[{ open: number }]];
+    expect(open.open).toBe(0);
+    // Another connection sees the first batch, and its checkpoint, committed.
+    expect(await db.rows(`SELECT n, count(*) AS c FROM ${db.table('items')} GROUP BY n ORDER BY n`)).toEqual([
+      { n: 0, c: ROWS - SIZE },
+      { n: 1, c: SIZE },
+    ]);
+    expect(await db.rows(`SELECT state, batches FROM ${db.table('mongock_change_log_checkpoints')}`)).toEqual([{ state: 'running', batches: 1 }]);
   });
 });
 

@@ -177,6 +177,8 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
   async runInScope<T>(options: ScopeOptions, work: (scope: Scope<MysqlChangeContext>) => Promise<T>): Promise<T> {
     const session = this.#session;
     if (!options.transactional) {
+      // The raw connection must not find itself inside the transaction a batch chained.
+      await session.settle();
       const context: DriverContext<MysqlChangeContext> = { sql: new GuardedMysqlHandle(session, options.guard, null), connection: session.connection };
       return work({
         context,
@@ -192,16 +194,21 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     }
     const watch = new TransactionWatch(session, this.#settings.logger);
     const context: DriverContext<MysqlChangeContext> = { sql: new GuardedMysqlHandle(session, options.guard, watch), connection: session.connection };
-    await session.run('START TRANSACTION');
+    await session.begin();
     try {
       let saved: MysqlResultHeader | undefined;
+      // A batch that saved a running checkpoint and no entry has another batch after it, most
+      // likely: its COMMIT opens that batch's transaction (mysql2 sends one statement per query).
+      let more = false;
       const result = await work({
         context,
         saveEntry: async (entry) => {
           saved = await this.#history.save(entry);
+          more = false;
         },
         saveCheckpoint: async (checkpoint) => {
           saved = await this.checkpoints.save(checkpoint);
+          more = checkpoint.state === 'running';
         },
       });
       // The entry is the last statement before COMMIT: its header says whether the transaction
@@ -210,7 +217,7 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
       // Fencing: commit only while this session still holds the lock (see MysqlLock.fence). If
       // the connection dies before COMMIT, COMMIT fails with it and the server rolls back.
       this.lock.fence(options.lease);
-      await session.run('COMMIT');
+      await session.commit(more);
       return result;
     } catch (error) {
       await session.run('ROLLBACK').catch(() => undefined);
@@ -227,7 +234,12 @@ class MysqlDriverConnection implements DriverConnection<MysqlChangeContext> {
     if (this.#closed) return;
     this.#closed = true;
     const released = await this.lock.dispose();
-    const broken = !released || this.#session.lostCause !== undefined;
+    // A chained transaction left open must not go back with the connection (to a pool, or its owner).
+    const settled = await this.#session.settle().then(
+      () => true,
+      () => false,
+    );
+    const broken = !released || !settled || this.#session.lostCause !== undefined;
     this.#session.detach();
     await giveBack(this.#source, broken);
   }

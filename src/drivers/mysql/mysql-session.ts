@@ -20,6 +20,8 @@ export class MysqlSession {
   readonly database: string;
   readonly version: string;
   #lost: Error | undefined;
+  /** A transaction that `COMMIT AND CHAIN` opened for the next batch and nobody has taken yet. */
+  #chained = false;
   readonly #listeners = new Set<LostListener>();
   readonly #onError = (error: unknown) => this.#markLost(error instanceof Error ? error : new Error(String(error)));
   readonly #onEnd = () => this.#markLost(new Error('the server closed the connection'));
@@ -82,6 +84,35 @@ export class MysqlSession {
     return this.#query(values === undefined ? { sql } : { sql, values });
   }
 
+  /**
+   * Starts a transaction, or takes the one the last batch's `COMMIT AND CHAIN` opened (no round
+   * trip: that is how a batch costs the statements of a hand-written loop).
+   */
+  async begin(): Promise<void> {
+    if (this.#chained) {
+      this.#chained = false;
+      return;
+    }
+    await this.run('START TRANSACTION');
+  }
+
+  /**
+   * Commits. `chain`: in the same round trip opens the next transaction (`COMMIT AND CHAIN`), for
+   * a batch that another is expected to follow; {@link begin} takes it, and any other statement
+   * first commits it (it is empty: nothing of it is lost, and nothing runs in it unawares).
+   */
+  async commit(chain: boolean): Promise<void> {
+    await this.run(chain ? 'COMMIT AND CHAIN' : 'COMMIT');
+    this.#chained = chain;
+  }
+
+  /** Ends a chained transaction nobody took, so that what follows autocommits (a statement of Mongock's does this itself). */
+  async settle(): Promise<void> {
+    if (!this.#chained) return;
+    this.#chained = false;
+    await this.#query({ sql: 'COMMIT', ...INTERNAL });
+  }
+
   /** Whether the server is MariaDB (its statement timeout is `max_statement_time`, MySQL's `max_execution_time`). */
   get mariadb(): boolean {
     return /mariadb/i.test(this.version);
@@ -95,6 +126,7 @@ export class MysqlSession {
   }
 
   async #query(options: { sql: string; values?: unknown }): Promise<unknown> {
+    await this.settle();
     try {
       const [result] = await this.connection.query(options);
       return result;
