@@ -1,5 +1,5 @@
 import type { FilteredStatus, IgnoredEntry, LockHolder, UnitStatus } from '../index.ts';
-import { batchSummary } from '../runner/batch-status.ts';
+import { batchSummary } from '../runner/batch-summary.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { displayPath, loadConfig, runnerFor } from './open-runner.ts';

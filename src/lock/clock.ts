@@ -1,3 +1,5 @@
+import { monotonicNow } from '../runtime/monotonic-now.ts';
+
 /**
  * The time the lock manager lives by: a monotonic `now`, waiting between attempts, and the
  * background renewal. Injected so that lease expiry and renewal are tested in milliseconds.
@@ -10,9 +12,9 @@ export interface Clock {
   repeat(ms: number, tick: () => void): () => void;
 }
 
-/** The process's own clock: `performance.now()`, timers that are `unref`'d. */
+/** The process's own clock: `monotonicNow()`, timers that are `unref`'d. */
 export const systemClock: Clock = Object.freeze({
-  now: () => performance.now(),
+  now: () => monotonicNow(),
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   repeat(ms: number, tick: () => void): () => void {
     const timer = setInterval(tick, ms);

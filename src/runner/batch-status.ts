@@ -34,15 +34,6 @@ export function batchStatusOf(plan: UnitPlan, checkpoints: readonly BatchCheckpo
   return { direction, inProgress, batches, processed, estimatedTotal, lastKey, executionId, startedAt, updatedAt };
 }
 
-/** "41% (410 / 1,000), 41 batches, last key 409" (no share without an estimate), for `status` and `doctor`. */
-export function batchSummary(batch: BatchStatus): string {
-  const count = (n: number) => n.toLocaleString('en');
-  const { processed, estimatedTotal: total, batches, lastKey } = batch;
-  const share = total === null || total === 0 ? '' : `${Math.min(100, Math.floor((processed / total) * 100))}% `;
-  const done = total === null ? `${count(processed)} done` : `(${count(processed)} / ${count(total)})`;
-  return `${share}${done}, ${count(batches)} batch${batches === 1 ? '' : 'es'}${lastKey === null ? '' : `, last key ${lastKey}`}`;
-}
-
 /** Whether any of the plans has a batched step (only then is the checkpoint store read: never at an idle start-up). */
 export function hasBatchedSteps(plans: readonly UnitPlan[]): boolean {
   return plans.some((plan) => plan.items.some((item) => item.step.batched !== undefined || item.rollback?.batched !== undefined));

@@ -3,13 +3,9 @@ import { isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry, NewChangeEntry } from '../history/change-entry.ts';
 import { entryKey, executedKeys } from '../history/is-executed.ts';
 import { inScope, type RunContext } from './execution/run-context.ts';
+import { LEGACY_MIGRATION_ID, SYSTEM_AUTHOR } from './legacy-import-pending.ts';
 import { legacyMapping, mappedChangeId } from './legacy-peers.ts';
 import type { LegacyField } from './mongock-config.ts';
-import type { ResolvedConfig } from './resolve-config.ts';
-
-/** The system change that records the import, as in Java Mongock. */
-export const LEGACY_MIGRATION_ID = 'mongock-legacy-migration';
-export const SYSTEM_AUTHOR = 'mongock';
 
 const DEFAULT_MAPPING: Readonly<Record<LegacyField, string | undefined>> = {
   changeId: 'changeId',
@@ -19,13 +15,6 @@ const DEFAULT_MAPPING: Readonly<Record<LegacyField, string | undefined>> = {
   changeSetMethod: 'changeSetMethod',
   metadata: undefined,
 };
-
-/** Whether the configured import still has to run (once, unless `runAlways`). */
-export function isLegacyImportPending(config: ResolvedConfig, history: readonly ChangeEntry[]): boolean {
-  const legacy = config.legacyMigration;
-  if (legacy === undefined) return false;
-  return legacy.runAlways === true || !executedKeys(history).has(entryKey(LEGACY_MIGRATION_ID, SYSTEM_AUTHOR));
-}
 
 /**
  * Copies another tool's history (mongobee's `dbchangelog`, migrate-mongo's `changelog`, ...)

@@ -1,13 +1,12 @@
-import type { UnitFile } from '../change/load-change-units.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
-import type { InProgressChange } from '../drivers/driver.ts';
+import type { DriverConnection, InProgressChange } from '../drivers/driver.ts';
 import { isMongockError, MongockError } from '../errors/mongock-error.ts';
-import { appliedFileDigests } from '../history/applied-files.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { checkChecksums } from './checksum-policy.ts';
 import { Executor } from './execution/executor.ts';
 import type { RunContext } from './execution/run-context.ts';
-import { importLegacyHistory, isLegacyImportPending } from './legacy-import.ts';
+import { importLegacyHistory } from './legacy-import.ts';
+import { isLegacyImportPending } from './legacy-import-pending.ts';
 import type { ItemResult, MigrationResult } from './migration-result.ts';
 import { NOT_NEEDED, type Operation } from './operation.ts';
 import { anyPending, planUnits } from './plan.ts';
@@ -15,7 +14,12 @@ import { unresolvedAttempts, unresolvedNeedsHuman } from './recovery.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { RunBudget } from './run-budget.ts';
 import { type ExecuteOptions, scopeUnits } from './targets.ts';
-import type { UnitCatalog } from './unit-catalog.ts';
+
+/** What `execute()` did, before it becomes a {@link MigrationResult}. */
+export interface MigrationOutcome {
+  readonly status: MigrationResult['status'];
+  readonly items: readonly ItemResult[];
+}
 
 /**
  * The locked part of `execute()`: prepare the history, import legacy history, settle a change a
@@ -56,57 +60,45 @@ export async function migrate(
 }
 
 /**
- * `execute()` from the loaded units to the release: checksum checks, the lock (only when
- * something is pending; given up when another instance applied everything meanwhile), then
- * {@link migrate}. `lock-not-acquired` only with `throwExceptionIfCannotObtainLock: false`.
+ * `execute()` once the history was read and did not prove every file applied: loads the units
+ * (if not yet loaded), checks checksums, takes the lock (only when something is pending; given
+ * up when another instance applied everything meanwhile), then {@link migrate}.
+ * `lock-not-acquired` only with `throwExceptionIfCannotObtainLock: false`.
  */
-export async function runMigration(
+export async function migrateLoaded(
   operation: Operation,
-  config: ResolvedConfig,
-  catalog: UnitCatalog,
-  executionId: string,
+  run: { readonly config: ResolvedConfig; readonly executionId: string; readonly budget: RunBudget },
+  connection: DriverConnection<object>,
+  units: readonly SelectedUnit[],
+  history: readonly ChangeEntry[],
   options: ExecuteOptions,
-  budget: RunBudget = {},
-): Promise<{ status: MigrationResult['status']; items: readonly ItemResult[] }> {
+): Promise<MigrationOutcome> {
+  const { config, executionId, budget } = run;
   const { logger } = config;
-  // Units from scan paths only, whole run: the files are listed and digested now, and imported
-  // (if at all) once the history says which are not applied. Anything else loads (and fails)
-  // before connecting.
-  const whole = options.to === undefined && options.step === undefined && options.only === undefined;
-  const files = whole && catalog.fromFilesOnly ? await catalog.listFiles() : undefined;
-  const loaded = files === undefined ? await catalog.units() : undefined;
-  return operation.withConnection(async (connection) => {
-    const transactional = operation.transactional(connection);
-    const history = await connection.readHistory();
-    if (files !== undefined && !isLegacyImportPending(config, history) && allApplied(files, history)) {
-      logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
-      return { status: 'up-to-date', items: [] };
-    }
-    const units = loaded ?? (await catalog.units());
-    const scoped = scopeUnits(units, history, options);
-    checkChecksums(config, units, history);
-    const needed = (now: readonly ChangeEntry[]) => anyPending(scoped, now) || isLegacyImportPending(config, now);
-    if (!needed(history)) {
-      logger.info('Nothing to migrate: every change unit is already executed.');
-      return { status: 'up-to-date', items: [] };
-    }
-    try {
-      // While waiting, the holder may finish everything: then there is nothing to wait for.
-      const stillNeeded = async () => needed(await connection.readHistory());
-      const items = await operation.withLock(
-        connection,
-        (held) => migrate(operation.runContext(held, executionId, transactional, budget), units, scoped, held.interrupted),
-        { stillNeeded, recoversInterrupted: true },
-      );
-      if (items !== NOT_NEEDED) return finished(config, items, budget);
-      logger.info('Another instance applied every pending change unit while this one waited for the lock.');
-      return { status: 'up-to-date', items: [] };
-    } catch (error) {
-      if (!isMongockError(error, 'LOCK_NOT_ACQUIRED') || config.throwExceptionIfCannotObtainLock) throw error;
-      logger.warn(`${error.message} Starting without migrating (throwExceptionIfCannotObtainLock: false).`);
-      return { status: 'lock-not-acquired', items: [] };
-    }
-  });
+  const transactional = operation.transactional(connection);
+  const scoped = scopeUnits(units, history, options);
+  checkChecksums(config, units, history);
+  const needed = (now: readonly ChangeEntry[]) => anyPending(scoped, now) || isLegacyImportPending(config, now);
+  if (!needed(history)) {
+    logger.info('Nothing to migrate: every change unit is already executed.');
+    return { status: 'up-to-date', items: [] };
+  }
+  try {
+    // While waiting, the holder may finish everything: then there is nothing to wait for.
+    const stillNeeded = async () => needed(await connection.readHistory());
+    const items = await operation.withLock(
+      connection,
+      (held) => migrate(operation.runContext(held, executionId, transactional, budget), units, scoped, held.interrupted),
+      { stillNeeded, recoversInterrupted: true },
+    );
+    if (items !== NOT_NEEDED) return finished(config, items, budget);
+    logger.info('Another instance applied every pending change unit while this one waited for the lock.');
+    return { status: 'up-to-date', items: [] };
+  } catch (error) {
+    if (!isMongockError(error, 'LOCK_NOT_ACQUIRED') || config.throwExceptionIfCannotObtainLock) throw error;
+    logger.warn(`${error.message} Starting without migrating (throwExceptionIfCannotObtainLock: false).`);
+    return { status: 'lock-not-acquired', items: [] };
+  }
 }
 
 /**
@@ -114,11 +106,7 @@ export async function runMigration(
  * (`BATCHES_UNFINISHED` with `failOnUnfinishedBatches`, except in a background run: only
  * `executeInBackground()` passes `stopRequested`, and its slices end in progress by design).
  */
-function finished(
-  config: ResolvedConfig,
-  items: readonly ItemResult[],
-  budget: RunBudget,
-): { status: MigrationResult['status']; items: readonly ItemResult[] } {
+function finished(config: ResolvedConfig, items: readonly ItemResult[], budget: RunBudget): MigrationOutcome {
   const unfinished = items.find((item) => item.outcome === 'in-progress');
   if (unfinished === undefined) return { status: 'completed', items };
   const why = budget.stopRequested?.() === true ? 'was stopped (executeInBackground().stop())' : 'stopped at its time budget (maxRunMs)';
@@ -128,15 +116,4 @@ function finished(
   }
   config.logger.info(message);
   return { status: 'in-progress', items };
-}
-
-/**
- * Whether the history proves every file applied and unchanged (its digest recorded with every
- * key it yields). Any other file (new, edited, moved, partly applied, with a runAlways unit)
- * sends the run down the full path, which imports and checks everything.
- */
-function allApplied(files: readonly UnitFile[], history: readonly ChangeEntry[]): boolean {
-  if (files.length === 0) return false;
-  const applied = appliedFileDigests(history);
-  return files.every((file) => applied.has(file.digest));
 }

@@ -1,5 +1,6 @@
 import type { ChangeType } from '../history/change-entry.ts';
 import type { Logger } from '../log/logger.ts';
+import { monotonicNow } from '../runtime/monotonic-now.ts';
 
 /**
  * What happened to one change item in a run. `recovered`: a change a crashed run left half-done
@@ -53,7 +54,7 @@ export function migrationResult(status: MigrationResult['status'], executionId: 
     executed: items.filter((item) => item.outcome === 'executed').length,
     failed: items.filter((item) => !NOT_FAILURES.has(item.outcome)).length,
     recovered: items.filter((item) => item.outcome === 'recovered').length,
-    durationMs: Math.round(performance.now() - startedAt),
+    durationMs: Math.round(monotonicNow() - startedAt),
   });
 }
 

@@ -1,26 +1,20 @@
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
-import { type AcceptChecksumResult, acceptChecksum } from './accept-checksum.ts';
+import { monotonicNow } from '../runtime/monotonic-now.ts';
+import type { AcceptChecksumResult } from './accept-checksum.ts';
 import { type BackgroundMigration, type BackgroundOptions, runInBackground } from './background.ts';
-import { readCheckpoints, undoPlans } from './batch-status.ts';
 import { DOCTOR_CHECKS } from './doctor/checks.ts';
-import { type Diagnosis, diagnose, doctorInput } from './doctor/diagnose.ts';
+import type { Diagnosis } from './doctor/diagnose.ts';
 import type { DoctorCheck } from './doctor/doctor-check.ts';
 import { EventBus, type MongockEventName, type MongockListener } from './events.ts';
-import { Executor } from './execution/executor.ts';
-import { readLegacyRows } from './legacy-peers.ts';
-import { markContext, runMark } from './mark.ts';
-import { checkMarkOptions, type MarkOptions, type MarkResult } from './mark-options.ts';
-import { runMigration } from './migrate.ts';
+import type { MarkOptions, MarkResult } from './mark-options.ts';
 import { logCompleted, type MigrationResult, migrationResult } from './migration-result.ts';
 import { NOT_NEEDED, Operation } from './operation.ts';
-import { planUnits } from './plan.ts';
-import { readStatus } from './read-status.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { RunBudget } from './run-budget.ts';
+import { runMigration } from './run-migration.ts';
 import type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
-import { type ExecuteOptions, scopeUnits, selectForUndo, type UndoOptions } from './targets.ts';
+import type { ExecuteOptions, UndoOptions } from './targets.ts';
 import { UnitCatalog } from './unit-catalog.ts';
-import { unitStatuses } from './unit-status.ts';
 
 export type { AcceptChecksumResult } from './accept-checksum.ts';
 export type { MigrationStatus, OperationPlan, UndoResult, UnlockResult, ValidationReport } from './runner-results.ts';
@@ -75,7 +69,7 @@ export class MongockRunner {
   }
 
   async #execute(options: ExecuteOptions, budget: RunBudget): Promise<MigrationResult> {
-    const started = performance.now();
+    const started = monotonicNow();
     const executionId = this.#executionId();
     if (!this.#config.enabled) {
       this.#config.logger.info('Mongock is disabled (enabled: false); nothing was run.');
@@ -103,6 +97,7 @@ export class MongockRunner {
   async undo(options: UndoOptions): Promise<UndoResult> {
     const executionId = this.#executionId();
     const units = await this.#catalog.units();
+    const { undoPlans, selectForUndo, Executor } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       if (selectForUndo((await undoPlans(connection, units)).plans, options).length === 0) return { executionId, items: [] };
       const undone = await this.#operation.withLock(connection, async (held) => {
@@ -119,12 +114,14 @@ export class MongockRunner {
   /** Every unit with its state (executed, pending, failed, rolled back; changed since executed; a batched unit's progress), and the lock holder. Takes no lock, writes nothing. */
   async status(): Promise<MigrationStatus> {
     const units = await this.#catalog.units();
+    const { readStatus } = await import('./execution-path.ts');
     return this.#operation.withConnection((connection) => readStatus(connection, units, this.#catalog.filtered));
   }
 
   /** The units `execute(options)` would run now, in order. Takes no lock, writes nothing (`migrate --dry-run`). */
   async plan(options: ExecuteOptions = {}): Promise<OperationPlan> {
     const units = await this.#catalog.units();
+    const { unitStatuses, planUnits, scopeUnits } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const pending = planUnits(scopeUnits(units, history, options), history).filter((plan) => plan.pending);
@@ -135,6 +132,7 @@ export class MongockRunner {
   /** The units `undo(options)` would roll back now, newest first. Takes no lock, writes nothing (`undo --dry-run`). */
   async planUndo(options: UndoOptions): Promise<OperationPlan> {
     const units = await this.#catalog.units();
+    const { unitStatuses, planUnits, selectForUndo } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const { plans, checkpoints } = await undoPlans(connection, units, history);
@@ -159,6 +157,7 @@ export class MongockRunner {
    * ```
    */
   async mark(options: MarkOptions): Promise<MarkResult> {
+    const { checkMarkOptions, markContext, runMark } = await import('./execution-path.ts');
     checkMarkOptions(options);
     const units = await this.#catalog.units();
     return this.#operation.withConnection((connection) => runMark(markContext(this.#operation, this.#config, units, connection), options));
@@ -170,6 +169,7 @@ export class MongockRunner {
    */
   async diagnose(extraChecks: readonly DoctorCheck[] = []): Promise<Diagnosis> {
     const units = await this.#catalog.units();
+    const { diagnose, doctorInput, readLegacyRows, readCheckpoints, planUnits } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const lock = await connection.lock.inspect();
@@ -213,6 +213,7 @@ export class MongockRunner {
    */
   async acceptChecksum(changeId: string): Promise<AcceptChecksumResult> {
     const units = await this.#catalog.units();
+    const { acceptChecksum } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const accepted = await this.#operation.withLock(connection, (held) =>
         acceptChecksum(this.#operation.runContext(held, this.#executionId(), this.#operation.transactional(connection)), units, changeId),

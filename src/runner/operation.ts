@@ -1,8 +1,9 @@
 import type { DriverConnection, InProgressChange } from '../drivers/driver.ts';
 import { interruptedChangeError } from '../errors/error-builders.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
-import { LockManager } from '../lock/lock-manager.ts';
+import type { LockManager } from '../lock/lock-manager.ts';
 import { builtins } from '../runtime/builtins.ts';
+import { monotonicNow } from '../runtime/monotonic-now.ts';
 import type { EventBus } from './events.ts';
 import type { RunContext } from './execution/run-context.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
@@ -74,7 +75,7 @@ export class Operation {
 
   /** Takes the lock (waiting as `lockConfig` says), runs `work`, and always releases it. */
   async withLock<T>(connection: DriverConnection<object>, work: (held: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T | typeof NOT_NEEDED> {
-    const lock = this.#lockManager(connection, options.noWait === true);
+    const lock = await this.#lockManager(connection, options.noWait === true);
     try {
       const acquired = await lock.acquire(options.stillNeeded);
       if (acquired === 'not-needed') return NOT_NEEDED;
@@ -90,7 +91,7 @@ export class Operation {
   runContext(held: HeldLock, executionId: string, transactional: boolean, budget: RunBudget = {}): RunContext {
     const { connection, lock } = held;
     const maxRunMs = budget.maxRunMs ?? this.#config.maxRunMs;
-    const deadline = maxRunMs > 0 ? (budget.startedAt ?? performance.now()) + maxRunMs : Number.POSITIVE_INFINITY;
+    const deadline = maxRunMs > 0 ? (budget.startedAt ?? monotonicNow()) + maxRunMs : Number.POSITIVE_INFINITY;
     const stopRequested = budget.stopRequested ?? (() => false);
     return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional, deadline, stopRequested };
   }
@@ -112,7 +113,9 @@ export class Operation {
     return id === undefined ? builtins.os().hostname() : `${builtins.os().hostname()}-${id}`;
   }
 
-  #lockManager(connection: DriverConnection<object>, noWait: boolean): LockManager {
+  /** Imported here, not at the top: an operation that never locks (a start-up with nothing pending) never loads it. */
+  async #lockManager(connection: DriverConnection<object>, noWait: boolean): Promise<LockManager> {
+    const { LockManager } = await import('../lock/lock-manager.ts');
     return new LockManager({
       primitive: connection.lock,
       config: noWait ? { ...this.#config.lockConfig, quitTryingAfterMs: 0 } : this.#config.lockConfig,

@@ -4,6 +4,7 @@ import type { InProgressChange } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
 import { entryKey, latestEntries } from '../history/is-executed.ts';
+import { markCommands } from './mark-commands.ts';
 import type { PlanItem, UnitPlan } from './plan.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 
@@ -45,15 +46,6 @@ export function unresolvedAttempts(plans: readonly UnitPlan[], history: readonly
   return found;
 }
 
-/** The exact `mongock mark` commands that resolve `changeId` (with `--author` when the id alone is ambiguous). */
-export function markCommands(changeId: string, author: string, ambiguous: boolean): readonly string[] {
-  const who = ambiguous ? ` --author ${quote(author)}` : '';
-  return [
-    `mongock mark ${quote(changeId)}${who} --applied --reason "<what you checked>"      # its effects are complete`,
-    `mongock mark ${quote(changeId)}${who} --rolled-back --reason "<what you checked>"  # its effects are undone; the next migration applies it again`,
-  ];
-}
-
 /** `MANUAL_RESOLUTION_REQUIRED` for an interrupted attempt (from the lock's in-progress marker). */
 export function interruptedNeedsHuman(item: PlanItem, change: InProgressChange, plans: readonly UnitPlan[]): MongockError {
   const known = `it was interrupted: the process running it (execution ${change.executionId} on ${change.hostname}, started ${change.startedAt.toISOString()}) stopped before recording an outcome, outside a transaction, so its effects may be partial`;
@@ -82,10 +74,6 @@ function needsHuman(item: PlanItem, known: string, plans: readonly UnitPlan[], o
       `Check the data, then record what is true:\n  ${commands.join('\n  ')}${more}`,
     { changeId: item.changeId, author: item.unit.author, file: model.source, problems: commands },
   );
-}
-
-function quote(value: string): string {
-  return /^[\w.@:/-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** The first line of a Java-style errorTrace (`{"execution-error": "..."}`), for a message. */

@@ -1,8 +1,5 @@
-import { collectChangeUnits, type LocatedSource } from '../change/collect-change-units.ts';
-import { distinctSources } from '../change/distinct-sources.ts';
-import { importUnitFiles, listUnitFiles, type UnitFile } from '../change/load-change-units.ts';
-import { describeUnit, type FilteredUnit, type SelectedUnit, selectChangeUnits } from '../change/select-change-units.ts';
-import { MongockError } from '../errors/mongock-error.ts';
+import type { FilteredUnit, SelectedUnit } from '../change/select-change-units.ts';
+import { listUnitFiles, type UnitFile } from '../change/unit-files.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { ValidationReport } from './runner-results.ts';
 
@@ -74,47 +71,12 @@ export class UnitCatalog {
     const config = this.#config;
     const files = this.#listed ?? (await listUnitFiles(config.migrationScanPaths, config.defaultAuthor));
     this.#listed = undefined;
-    const withoutUnits: string[] = [];
-    const located: LocatedSource[] = [
-      ...(await importUnitFiles(files, (file) => withoutUnits.push(file))),
-      ...config.changeUnits.map((source) => ({ source, file: undefined })),
-    ];
-    const collected = collectChangeUnits(distinctSources(located));
-    const selection = selectChangeUnits(collected.units, config);
-    const emptyFiles = withoutUnits.map(
-      (file) =>
-        `${file} is in a scan path but exports no change unit (a @ChangeUnit/@ChangeLog class or a defineChangeUnit object); it was not run. ` +
-        "Wrap it in defineChangeUnit, or move it out of the scan path (onFileWithoutUnits: 'ignore' silences this).",
-    );
-    const problems = [
-      ...collected.problems,
-      ...selection.problems,
-      ...this.#strategyProblems(selection.units),
-      ...(config.onFileWithoutUnits === 'fail' ? emptyFiles : []),
-    ];
-    if (config.onFileWithoutUnits === 'warn') for (const warning of emptyFiles) config.logger.warn(warning);
-    if (problems.length > 0) {
-      const first = collected.units.find((unit) => problems[0]?.includes(`'${unit.id}'`));
-      throw new MongockError('INVALID_CHANGE_UNIT', `Invalid change units; nothing was run:\n  - ${problems.join('\n  - ')}`, {
-        problems,
-        changeId: first?.id,
-        file: first?.source,
-      });
-    }
-    for (const warning of selection.warnings) config.logger.warn(warning);
-    this.#warnings = config.onFileWithoutUnits === 'warn' ? [...emptyFiles, ...selection.warnings] : selection.warnings;
-    this.#filtered = selection.filtered;
-    if (selection.units.length === 0) config.logger.warn('No change units were found (check migrationScanPath, profiles and the system-version window).');
-    return selection.units;
-  }
-
-  #strategyProblems(units: readonly SelectedUnit[]): string[] {
-    if (this.#config.transactionStrategy !== 'execution') return [];
-    return units
-      .filter((unit) => unit.model.transactional === false)
-      .map(
-        (unit) =>
-          `${describeUnit(unit.model)} says transactional: false, which one transaction for the whole execution cannot honour. Use transactionStrategy 'changeUnit'.`,
-      );
+    // Imported on first use: a start-up that finds every file applied never loads the importers,
+    // the validation or the TypeScript loader (docs/performance.md).
+    const { loadUnits } = await import('./execution-path.ts');
+    const loaded = await loadUnits(config, files);
+    this.#warnings = loaded.warnings;
+    this.#filtered = loaded.filtered;
+    return loaded.units;
   }
 }

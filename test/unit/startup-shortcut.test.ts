@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listUnitFiles } from '../../src/change/load-change-units.ts';
+import { listUnitFiles } from '../../src/change/unit-files.ts';
 import { MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import { MongockBuilder, type MongockError, silentLogger } from '../../src/index.ts';
 
@@ -156,5 +157,25 @@ ${unitFile('102')}`;
     const edited = await digest();
     expect(new Set([alone, withRollback, edited]).size).toBe(3);
     expect((await listUnitFiles([dir], '')).map((file) => file.path)).toEqual([join(dir, '001_add_table.sql')]);
+  });
+
+  it('a digest is SHA-256 over salt, relative path and bytes, as recorded before: files larger than the read buffer, nested folders, a rollback sibling', async () => {
+    // The history keeps these digests: the format must not change with how the files are read.
+    const dir = folder({});
+    mkdirSync(join(dir, 'nested'));
+    const big = `// ${'x'.repeat(200_000)}\n${unitFile('201')}`;
+    writeFileSync(join(dir, 'nested', '201.mjs'), big);
+    writeFileSync(join(dir, '001_add_table.sql'), 'CREATE TABLE t (id int);\n');
+    writeFileSync(join(dir, '001_add_table.rollback.sql'), 'DROP TABLE t;\n');
+    writeFileSync(join(dir, 'empty.mjs'), '');
+    const expected = (bytes: string) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    expect(await listUnitFiles([dir], 'ana')).toEqual([
+      {
+        path: join(dir, '001_add_table.sql'),
+        digest: expected('ana\u0000001_add_table.sql\u0000CREATE TABLE t (id int);\n\u0000rollback\u0000DROP TABLE t;\n'),
+      },
+      { path: join(dir, 'empty.mjs'), digest: expected('ana\u0000empty.mjs\u0000') },
+      { path: join(dir, 'nested', '201.mjs'), digest: expected(`ana\u0000nested/201.mjs\u0000${big}`) },
+    ]);
   });
 });

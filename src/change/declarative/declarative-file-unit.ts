@@ -6,8 +6,6 @@ import { markDeclared } from '../declared-unit.ts';
 import { type ChangeUnitDefinition, defineChangeUnit } from '../define-change-unit.ts';
 import { type MongoCommand, mongoTargetOf, parseCommand, runCommand } from './mongo-commands.ts';
 
-/** The extensions of declarative MongoDB unit files. */
-export const DECLARATIVE_EXTENSIONS: readonly string[] = Object.freeze(['.json', '.yaml', '.yml']);
 const FILE_NAME = /^([^_\-.][^_-]*)[_-].+$/;
 const BOOLEAN_KEYS = ['transactional', 'runAlways', 'failFast'] as const;
 const TOP_LEVEL = ['id', 'order', 'author', 'systemVersion', 'profiles', 'recovery', 'timeoutMs', ...BOOLEAN_KEYS, 'changes', 'rollback'];

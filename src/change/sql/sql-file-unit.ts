@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { MongockError } from '../../errors/mongock-error.ts';
 import { RECOVERY_STRATEGIES, type RecoveryStrategy } from '../change-unit.ts';
+import { ROLLBACK_SUFFIX } from '../declared-files.ts';
 import { markDeclared } from '../declared-unit.ts';
 import { type ChangeUnitDefinition, defineChangeUnit } from '../define-change-unit.ts';
 import { normalSql, splitStatements } from './split-sql.ts';
@@ -8,8 +9,6 @@ import { sqlScriptTargetOf } from './sql-script-target.ts';
 
 /** A `.sql` change unit's file name: `<order>_<name>.sql` (or `<order>-<name>.sql`); the id is the name without `.sql`. */
 export const SQL_FILE_NAME = /^([^_\-.][^_-]*)[_-].+\.sql$/;
-/** The sibling holding a unit's rollback: `<unit name>.rollback.sql`. */
-export const ROLLBACK_SUFFIX = '.rollback.sql';
 const HEADER = /^\s*--\s*mongock:(?!rollback\b)(.*)$/;
 const ROLLBACK_MARKER = /^\s*--\s*mongock:rollback\s*$/m;
 

@@ -1,4 +1,4 @@
-import { batchSummary } from '../batch-status.ts';
+import { batchSummary } from '../batch-summary.ts';
 import type { DoctorCheck, Finding } from './doctor-check.ts';
 
 /** Batched units started and not finished: the next run resumes them after their checkpoint. */

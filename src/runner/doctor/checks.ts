@@ -1,4 +1,4 @@
-import { markCommands } from '../recovery.ts';
+import { markCommands } from '../mark-commands.ts';
 import { unfinishedBatches } from './batch-check.ts';
 import type { DoctorCheck, DoctorUnit, Finding } from './doctor-check.ts';
 

@@ -3,6 +3,7 @@ import { entryKey } from '../../change/change-key.ts';
 import type { Scope } from '../../drivers/driver.ts';
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
+import { monotonicNow } from '../../runtime/monotonic-now.ts';
 import type { PlanItem } from '../plan.ts';
 import { advance, checkpointOf, freshCheckpoint, isResumable, keyCodec, pauseAfter, progressOf, requireCheckpoints } from './batch-checkpoints.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -71,7 +72,7 @@ export class BatchRunner {
     if (!transactional) await marker.set(item, run.executionId, 'execute');
     let finished: boolean;
     try {
-      const entry = () => entryFor(run, item, 'EXECUTED', Math.round(performance.now() - started), null);
+      const entry = () => entryFor(run, item, 'EXECUTED', Math.round(monotonicNow() - started), null);
       finished = await this.#pass({ item, step, stepName: item.step.name, transactional, deadline, entry }, start);
     } catch (error) {
       throwIfLockLost(error, run.lock, 'execute');
@@ -129,12 +130,12 @@ export class BatchRunner {
     const { item, step, transactional } = pass;
     const codec = keyCodec(step);
     const until = start.untilKey === null ? undefined : codec.decode(start.untilKey);
-    const began = performance.now();
+    const began = monotonicNow();
     let checkpoint = start;
     let processedHere = 0;
     for (;;) {
       // inScope renews the lease when due and stops a holder that lost it, between batches.
-      const batchStarted = performance.now();
+      const batchStarted = monotonicNow();
       const done = await inScope(run, transactional, async (scope) => {
         let estimated = checkpoint.estimatedTotal;
         let items: readonly unknown[] = [];
@@ -164,10 +165,10 @@ export class BatchRunner {
       checkpoint = done.next;
       processedHere += done.count;
       if (run.events.listens('batch-progress'))
-        run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, performance.now() - began, done.last));
+        run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, monotonicNow() - began, done.last));
       if (done.last) return true;
-      const pause = pauseAfter(step, performance.now() - batchStarted);
-      if (performance.now() + pause >= pass.deadline || run.stopRequested()) return false;
+      const pause = pauseAfter(step, monotonicNow() - batchStarted);
+      if (monotonicNow() + pause >= pass.deadline || run.stopRequested()) return false;
       if (pause > 0) await sleep(pause);
     }
   }

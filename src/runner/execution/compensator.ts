@@ -1,5 +1,6 @@
 import type { InProgressChange } from '../../drivers/driver.ts';
 import { changeFailedError, interruptedChangeError, interruptionFacts, undoFailedError } from '../../errors/error-builders.ts';
+import { monotonicNow } from '../../runtime/monotonic-now.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import { interruptedNeedsHuman, interruptedRecovery } from '../recovery.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -146,7 +147,7 @@ export class Compensator {
     const rollback = item.rollback!;
     // Mongock records a rollback after a failure under the execution method, an undo under the rollback method.
     const method = direction === 'undo' ? rollback.name : item.step.name;
-    const started = performance.now();
+    const started = monotonicNow();
     const entry = () => entryFor(this.#tools.run, item, 'ROLLED_BACK', -1, cause === undefined ? null : errorTrace(cause), method, executionId);
     const work = () =>
       rollback.batched !== undefined
@@ -159,12 +160,12 @@ export class Compensator {
       // Outside a transaction, a crash during a rollback must be found by the next run, as one during a change is.
       if (transactional) await work();
       else await this.#tools.marker.around(item, executionId, 'rollback', work);
-      this.#tools.results.settle(item, outcome, performance.now() - started);
+      this.#tools.results.settle(item, outcome, monotonicNow() - started);
       return undefined;
     } catch (error) {
       throwIfLockLost(error, this.#tools.run.lock, direction);
       await saveOutside(this.#tools.run, entryFor(this.#tools.run, item, 'ROLLBACK_FAILED', -1, errorTrace(cause, error), method, executionId));
-      this.#tools.results.settle(item, 'rollback-failed', performance.now() - started, error);
+      this.#tools.results.settle(item, 'rollback-failed', monotonicNow() - started, error);
       return error;
     }
   }

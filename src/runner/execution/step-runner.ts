@@ -1,5 +1,6 @@
 import type { Scope } from '../../drivers/driver.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
+import { monotonicNow } from '../../runtime/monotonic-now.ts';
 import type { PlanItem } from '../plan.ts';
 import { UNFINISHED } from './batch-runner.ts';
 import { entryFor, errorTrace, saveOutside } from './entries.ts';
@@ -25,11 +26,11 @@ export class StepRunner {
    */
   async run(item: PlanItem, transactional: boolean): Promise<unknown> {
     this.#tools.run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
-    const started = performance.now();
+    const started = monotonicNow();
     let failed: unknown;
     if (item.step.batched !== undefined) failed = await this.#tools.batches.execute(item, transactional, started);
     else failed = transactional ? await this.#inTransaction(item, started) : await this.#outsideTransaction(item, started);
-    const durationMs = performance.now() - started;
+    const durationMs = monotonicNow() - started;
     if (failed === UNFINISHED) this.#tools.results.record(item, 'in-progress', durationMs);
     else this.#tools.results.record(item, failed === undefined ? 'executed' : 'failed', durationMs, failed);
     return failed;
@@ -107,7 +108,7 @@ export class StepRunner {
 }
 
 function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
+  return Math.round(monotonicNow() - started);
 }
 
 function nullish(): Error {
