@@ -121,7 +121,7 @@ export class MongockRunner {
   /** The units `execute(options)` would run now, in order. Takes no lock, writes nothing (`migrate --dry-run`). */
   async plan(options: ExecuteOptions = {}): Promise<OperationPlan> {
     const units = await this.#catalog.units();
-    const { unitStatuses, planUnits, scopeUnits } = await import('./execution-path.ts');
+    const { unitStatuses, planUnits, scopeUnits, readCheckpoints } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const pending = planUnits(scopeUnits(units, history, options), history).filter((plan) => plan.pending);
@@ -132,7 +132,7 @@ export class MongockRunner {
   /** The units `undo(options)` would roll back now, newest first. Takes no lock, writes nothing (`undo --dry-run`). */
   async planUndo(options: UndoOptions): Promise<OperationPlan> {
     const units = await this.#catalog.units();
-    const { unitStatuses, planUnits, selectForUndo } = await import('./execution-path.ts');
+    const { unitStatuses, selectForUndo, undoPlans } = await import('./execution-path.ts');
     return this.#operation.withConnection(async (connection) => {
       const history = await connection.readHistory();
       const { plans, checkpoints } = await undoPlans(connection, units, history);
