@@ -1,5 +1,6 @@
 import { afterStepFailedError, changeFailedError } from '../../errors/error-builders.ts';
 import { errorMessage } from '../../errors/mongock-error.ts';
+import { monotonicNow } from '../../runtime/monotonic-now.ts';
 import type { ItemResult } from '../migration-result.ts';
 import type { PlanItem, UnitPlan } from '../plan.ts';
 import type { ResolvedConfig } from '../resolve-config.ts';
@@ -151,9 +152,9 @@ async function oneTransaction(parts: ExecutionParts, plans: readonly UnitPlan[])
           if (item.role !== 'execution') continue; // before-steps ran above; after-steps run after the commit
           running = item;
           run.events.emit('unit-started', { changeId: item.changeId, author: item.unit.author });
-          const started = performance.now();
+          const started = monotonicNow();
           await invoker.invoke(item.step, item, scope);
-          const millis = Math.round(performance.now() - started);
+          const millis = Math.round(monotonicNow() - started);
           if (!item.executed) await scope.saveEntry(entryFor(run, item, 'EXECUTED', millis, null));
           done.push(itemResult(item, 'executed', millis));
         }
