@@ -10,10 +10,6 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The project's root; another may be given (the script's own test checks a tree that breaks the rules).
-const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
-const src = join(root, 'src');
-
 const LAYERS = ['leaf', 'change', 'history', 'lock', 'contract', 'driver', 'runner', 'tenants', 'consumer'];
 const FOLDERS = {
   errors: 'leaf',
@@ -30,7 +26,7 @@ const FOLDERS = {
 };
 
 /** The layer of a file and the folder that is its unit (drivers of different databases are apart). */
-function place(file) {
+function place(src, file) {
   const parts = relative(src, file).split(sep);
   if (parts.length === 1) return { layer: 'consumer', unit: '.' };
   const [top, second] = parts;
@@ -68,62 +64,85 @@ function importsOf(file) {
   return found;
 }
 
-const files = sources(src);
-const known = new Set(files);
-const problems = [];
-const graph = new Map();
-for (const file of files) {
-  const from = place(file);
-  const name = relative(root, file);
-  if (from === undefined) {
-    problems.push(`${name}: folder src/${relative(src, file).split(sep)[0]} has no layer; add it to FOLDERS in scripts/check-layers.mjs`);
-    continue;
-  }
-  const edges = [];
-  for (const target of importsOf(file)) {
-    if (!known.has(target)) continue; // packages, JSON, generated files
-    edges.push(target);
-    const to = place(target);
-    if (to === undefined) continue;
-    const up = LAYERS.indexOf(to.layer) > LAYERS.indexOf(from.layer);
-    const sideways = from.layer === 'driver' && to.layer === 'driver' && from.unit !== to.unit;
-    if (up) problems.push(`${name} (${from.layer}) imports ${relative(root, target)} (${to.layer}), a layer above it`);
-    if (sideways) problems.push(`${name} imports ${relative(root, target)}: one driver folder never imports another; share through src/drivers/shared`);
-  }
-  graph.set(file, edges);
+/**
+ * The layer check of the tree at `root` (its `src/`): how many files it read, and each import
+ * against the layer order, between two driver folders, or closing a circle. The script's own test
+ * calls it in-process on trees that break the rules; `npm test` runs the script.
+ */
+export function checkLayers(root) {
+  const src = join(root, 'src');
+  const files = sources(src);
+  const graph = importGraph(root, src, files);
+  return { files: files.length, problems: [...graph.problems, ...circles(root, graph.edges)] };
 }
 
-// Circles: strongly connected components of the file graph (Tarjan).
-let index = 0;
-const stack = [];
-const meta = new Map();
-function visit(file) {
-  const node = { index, low: index, onStack: true };
-  index += 1;
-  meta.set(file, node);
-  stack.push(file);
-  for (const next of graph.get(file) ?? []) {
-    const seen = meta.get(next);
-    if (seen === undefined) {
-      visit(next);
-      node.low = Math.min(node.low, meta.get(next).low);
-    } else if (seen.onStack) node.low = Math.min(node.low, seen.index);
+/** The file graph of `files`, and the imports that run against the layers or sideways between drivers. */
+function importGraph(root, src, files) {
+  const known = new Set(files);
+  const problems = [];
+  const graph = new Map();
+  for (const file of files) {
+    const from = place(src, file);
+    const name = relative(root, file);
+    if (from === undefined) {
+      problems.push(`${name}: folder src/${relative(src, file).split(sep)[0]} has no layer; add it to FOLDERS in scripts/check-layers.mjs`);
+      continue;
+    }
+    const edges = [];
+    for (const target of importsOf(file)) {
+      if (!known.has(target)) continue; // packages, JSON, generated files
+      edges.push(target);
+      const to = place(src, target);
+      if (to === undefined) continue;
+      const up = LAYERS.indexOf(to.layer) > LAYERS.indexOf(from.layer);
+      const sideways = from.layer === 'driver' && to.layer === 'driver' && from.unit !== to.unit;
+      if (up) problems.push(`${name} (${from.layer}) imports ${relative(root, target)} (${to.layer}), a layer above it`);
+      if (sideways) problems.push(`${name} imports ${relative(root, target)}: one driver folder never imports another; share through src/drivers/shared`);
+    }
+    graph.set(file, edges);
   }
-  if (node.low !== node.index) return;
-  const component = [];
-  for (;;) {
-    const member = stack.pop();
-    meta.get(member).onStack = false;
-    component.push(member);
-    if (member === file) break;
-  }
-  const selfLoop = (graph.get(file) ?? []).includes(file);
-  if (component.length > 1 || selfLoop) problems.push(`circular import: ${component.map((f) => relative(root, f)).join(' ↔ ')}`);
+  return { problems, edges: graph };
 }
-for (const file of graph.keys()) if (!meta.has(file)) visit(file);
 
-if (problems.length > 0) {
-  console.error(`Layer check failed (${problems.length}):\n  - ${problems.join('\n  - ')}`);
-  process.exit(1);
+/** Circles: strongly connected components of the file graph (Tarjan), one problem each. */
+function circles(root, graph) {
+  const problems = [];
+  let index = 0;
+  const stack = [];
+  const meta = new Map();
+  function visit(file) {
+    const node = { index, low: index, onStack: true };
+    index += 1;
+    meta.set(file, node);
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      const seen = meta.get(next);
+      if (seen === undefined) {
+        visit(next);
+        node.low = Math.min(node.low, meta.get(next).low);
+      } else if (seen.onStack) node.low = Math.min(node.low, seen.index);
+    }
+    if (node.low !== node.index) return;
+    const component = [];
+    for (;;) {
+      const member = stack.pop();
+      meta.get(member).onStack = false;
+      component.push(member);
+      if (member === file) break;
+    }
+    const selfLoop = (graph.get(file) ?? []).includes(file);
+    if (component.length > 1 || selfLoop) problems.push(`circular import: ${component.map((f) => relative(root, f)).join(' ↔ ')}`);
+  }
+  for (const file of graph.keys()) if (!meta.has(file)) visit(file);
+  return problems;
 }
-console.log(`Layer check: ${files.length} files, imports follow the layers, no circular import.`);
+
+// Run as a script: this project's root, or another given (a tree that breaks the rules).
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { files, problems } = checkLayers(resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..')));
+  if (problems.length > 0) {
+    console.error(`Layer check failed (${problems.length}):\n  - ${problems.join('\n  - ')}`);
+    process.exit(1);
+  }
+  console.log(`Layer check: ${files} files, imports follow the layers, no circular import.`);
+}

@@ -29,6 +29,7 @@ export { isMongockError, MongockError, type MongockErrorCode, type MongockOperat
 export type { BatchCheckpoint, BatchCheckpointState, BatchDirection } from './history/batch-checkpoint.ts';
 export type { ChangeEntry, ChangeState, ChangeType } from './history/change-entry.ts';
 export { MANUAL_RESOLUTION_KEY, type ManualResolution, manualResolutionOf, type Resolution } from './history/manual-resolution.ts';
+export type { Clock } from './lock/clock.ts';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './log/logger.ts';
 export type { BackgroundMigration, BackgroundOptions } from './runner/background.ts';
 export { DOCTOR_CHECKS } from './runner/doctor/checks.ts';

@@ -24,6 +24,10 @@ const aLogger: Check = (v) =>
   typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
     ? undefined
     : 'an object with debug, info, warn and error methods';
+const aClock: Check = (v) =>
+  typeof v === 'object' && v !== null && ['now', 'sleep', 'repeat'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+    ? undefined
+    : 'an object with now, sleep and repeat methods';
 export const aDriver: Check = (v) =>
   typeof v === 'object' && v !== null && typeof (v as Driver).connect === 'function' && typeof (v as Driver).capabilities === 'object'
     ? undefined
@@ -53,6 +57,7 @@ export const CONFIG_CHECKS: Readonly<Record<keyof MongockConfig, Check>> = {
   executionId: nonEmptyString,
   dependencies: anObject,
   logger: aLogger,
+  clock: aClock,
   changeUnitFactory: aFunction,
   onChecksumMismatch: oneOf('warn', 'fail', 'ignore'),
   onInterruptedChange: oneOf('rollback', 'fail'),

@@ -1,6 +1,7 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
+import type { Clock } from '../lock/clock.ts';
 import type { Logger } from '../log/logger.ts';
 import { optionTypeProblems } from './config-checks.ts';
 import type { MongockEvents } from './events.ts';
@@ -152,6 +153,10 @@ export class MongockBuilder<TContext extends object = object> {
   }
   setLogger(logger: Logger): this {
     return this.#set('logger', logger);
+  }
+  /** The time the runner lives by (see {@link MongockConfig.clock}); tests pass a manual one. */
+  setClock(clock: Clock): this {
+    return this.#set('clock', clock);
   }
   /** How change unit classes are instantiated (default `new Class()`); NestJS uses its injector. */
   setChangeUnitFactory(factory: ChangeUnitFactory): this {

@@ -1,6 +1,7 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import { DEFAULT_END_SYSTEM_VERSION, DEFAULT_START_SYSTEM_VERSION } from '../change/system-version.ts';
 import type { Driver } from '../drivers/driver.ts';
+import type { Clock } from '../lock/clock.ts';
 import type { LockConfig } from '../lock/lock-config.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -103,6 +104,12 @@ export interface MongockConfig<TContext extends object = object> {
   /** Values change methods receive in their context, by name. */
   readonly dependencies?: Readonly<Record<string, unknown>>;
   readonly logger?: Logger;
+  /**
+   * The time the runner lives by: waiting for the lock, renewing its lease, `maxRunMs` and the
+   * pauses between batches. Default the process's monotonic clock; a test passes a manual one so
+   * that a pause or a time budget takes no real time.
+   */
+  readonly clock?: Clock;
   readonly changeUnitFactory?: ChangeUnitFactory;
   /** Default `warn`. */
   readonly onChecksumMismatch?: ChecksumMismatchPolicy;

@@ -77,7 +77,10 @@ export class MongockRunner {
     }
     this.#events.emit('migration-started', { executionId });
     try {
-      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, { ...budget, startedAt: started });
+      const { status, items } = await runMigration(this.#operation, this.#config, this.#catalog, executionId, options, {
+        ...budget,
+        startedAt: this.#config.clock.now(),
+      });
       const result = migrationResult(status, executionId, items, started);
       logCompleted(result, this.#config.logger);
       this.#events.emit('migration-succeeded', { result });

@@ -3,7 +3,6 @@ import { interruptedChangeError } from '../errors/error-builders.ts';
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { LockManager } from '../lock/lock-manager.ts';
 import { builtins } from '../runtime/builtins.ts';
-import { monotonicNow } from '../runtime/monotonic-now.ts';
 import type { EventBus } from './events.ts';
 import type { RunContext } from './execution/run-context.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
@@ -91,7 +90,7 @@ export class Operation {
   runContext(held: HeldLock, executionId: string, transactional: boolean, budget: RunBudget = {}): RunContext {
     const { connection, lock } = held;
     const maxRunMs = budget.maxRunMs ?? this.#config.maxRunMs;
-    const deadline = maxRunMs > 0 ? (budget.startedAt ?? monotonicNow()) + maxRunMs : Number.POSITIVE_INFINITY;
+    const deadline = maxRunMs > 0 ? (budget.startedAt ?? this.#config.clock.now()) + maxRunMs : Number.POSITIVE_INFINITY;
     const stopRequested = budget.stopRequested ?? (() => false);
     return { config: this.#config, connection, lock, events: this.#events, executionId, hostname: this.hostname(), transactional, deadline, stopRequested };
   }
@@ -123,6 +122,7 @@ export class Operation {
       owner: builtins.crypto().randomUUID(),
       hostname: this.hostname(),
       logger: this.#config.logger,
+      clock: this.#config.clock,
       onWaiting: (holder, waitedMs) => this.#events.emit('lock-waiting', { holder: holder?.owner ?? null, waitedMs }),
     });
   }

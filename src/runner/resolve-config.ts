@@ -1,6 +1,7 @@
 import type { ChangeUnitSource } from '../change/collect-change-units.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { MongockError } from '../errors/mongock-error.ts';
+import { type Clock, systemClock } from '../lock/clock.ts';
 import { consoleLogger, type Logger } from '../log/logger.ts';
 import { unknownOptionMessage } from '../runtime/did-you-mean.ts';
 import { aDriver, CONFIG_CHECKS, fits, MAX_TIMER_MS, shownValue } from './config-checks.ts';
@@ -50,6 +51,7 @@ export interface ResolvedConfig {
   readonly executionId: string | undefined;
   readonly dependencies: Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly changeUnitFactory: ChangeUnitFactory | undefined;
   readonly onChecksumMismatch: ChecksumMismatchPolicy;
   readonly onInterruptedChange: InterruptedChangePolicy;
@@ -132,6 +134,7 @@ export function resolveConfig(config: MongockConfig<object>): ResolvedConfig {
     executionId: config.executionId,
     dependencies: Object.freeze({ ...(config.dependencies ?? {}) }),
     logger: config.logger ?? consoleLogger(),
+    clock: config.clock ?? systemClock,
     changeUnitFactory: config.changeUnitFactory,
     onChecksumMismatch: config.onChecksumMismatch ?? 'warn',
     onInterruptedChange: config.onInterruptedChange ?? 'rollback',

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import { type BatchProgress, type BatchSource, batched, defineChangeUnit, MongockBuilder, type MongockError, silentLogger } from '../../src/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 type Ctx = MemoryChangeContext;
 
@@ -35,8 +36,12 @@ interface UnitOptions {
   readonly size?: number;
   readonly pauseMs?: number | { adaptive: number };
   readonly maxRunMs?: number;
+  /** How long each batch takes on the runner's clock. */
+  readonly batchMs?: number;
   readonly failAt?: { n: number; times: number };
   readonly hangAt?: number;
+  /** Called when the unit reaches `hangAt`, just before it hangs. */
+  readonly onHang?: () => void;
   readonly batchedRollback?: boolean;
   readonly failFast?: boolean;
 }
@@ -55,8 +60,12 @@ function batchedUnit(options: UnitOptions = {}) {
       size,
       pauseMs: options.pauseMs ?? 0,
       async apply(batch, ctx) {
+        if (options.batchMs !== undefined) clock.time += options.batchMs;
         for (const n of batch) {
-          if (hangAt === n) await new Promise(() => undefined); // the process "dies" here: this run never goes on
+          if (hangAt === n) {
+            options.onHang?.();
+            await new Promise(() => undefined); // the process "dies" here: this run never goes on
+          }
           if (failAt !== undefined && failAt.n === n && failures < failAt.times) {
             failures++;
             throw new Error(`refused ${n}`);
@@ -81,10 +90,17 @@ function batchedUnit(options: UnitOptions = {}) {
 const before = defineChangeUnit<Ctx>({ id: 'first', order: '001', author: 'data', execute: (ctx) => bump(ctx, 'first'), rollback: async () => undefined });
 const after = defineChangeUnit<Ctx>({ id: 'last', order: '003', author: 'data', execute: (ctx) => bump(ctx, 'last'), rollback: async () => undefined });
 
+// The runners' time: pauses, maxRunMs and lock waits move it instead of waiting (a fresh one per test).
+let clock = new ManualClock();
+beforeEach(() => {
+  clock = new ManualClock();
+});
+
 function runner(database: MemoryDatabase, units: readonly object[], configure: (b: MongockBuilder) => MongockBuilder = (b) => b, transactions = true) {
   const builder = new MongockBuilder()
     .setDriver(memoryDriver({ database, transactions }))
     .setLogger(silentLogger)
+    .setClock(clock)
     .setLockQuickConfig()
     .addChangeUnits(...(units as never[]));
   return configure(builder).buildRunner();
@@ -94,7 +110,8 @@ describe.each([true, false])('batched unit (memory driver, transactions: %s)', (
   it('applies every item once, in batches, with one EXECUTED entry and a done checkpoint', async () => {
     const database = new MemoryDatabase();
     const progress: BatchProgress[] = [];
-    const r = runner(database, [before, batchedUnit({ count: 95, size: 10 }), after], undefined, transactions);
+    // 10 ms of the runner's clock per batch: a rate (100 items/s) and an ETA to report.
+    const r = runner(database, [before, batchedUnit({ count: 95, size: 10, batchMs: 10 }), after], undefined, transactions);
     r.on('batch-progress', (p) => progress.push(p));
     const result = await r.execute();
     expect(result.status).toBe('completed');
@@ -172,12 +189,14 @@ describe.each([true, false])('batched unit (memory driver, transactions: %s)', (
 
   it('pauses between batches: fixed and adaptive', async () => {
     const database = new MemoryDatabase();
-    const started = performance.now();
     await runner(database, [batchedUnit({ count: 30, size: 10, pauseMs: 50 })], undefined, transactions).execute();
-    // Two pauses (none after the last batch).
-    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+    // 30 items in batches of 10: three full batches and an empty one that ends the source; a pause after each full one (none after the last).
+    expect(clock.slept).toEqual([50, 50, 50]);
+    clock.slept.length = 0;
     const adaptive = new MemoryDatabase();
-    await runner(adaptive, [batchedUnit({ count: 30, size: 10, pauseMs: { adaptive: 0.5 } })], undefined, transactions).execute();
+    // Each batch takes 20 ms of the runner's clock: half of that is paused after each but the last.
+    await runner(adaptive, [batchedUnit({ count: 30, size: 10, pauseMs: { adaptive: 0.5 }, batchMs: 20 })], undefined, transactions).execute();
+    expect(clock.slept).toEqual([10, 10, 10]);
     expect(applied(adaptive, 30)).toEqual(Array(30).fill(1));
   });
 
@@ -204,8 +223,7 @@ describe('batched unit interrupted by a crash (memory driver without transaction
   it('resumes after the checkpoint on the next holder, not CHANGE_INTERRUPTED; at most the batch in flight runs twice', async () => {
     const database = new MemoryDatabase();
     // The "dead" run: it hangs for good inside batch 3 (item 23), holding the lock, its marker set.
-    void runner(database, [batchedUnit({ count: 50, size: 10, hangAt: 23 })], undefined, false).execute();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise<void>((hung) => void runner(database, [batchedUnit({ count: 50, size: 10, hangAt: 23, onHang: hung })], undefined, false).execute());
     expect((await database.lock.inspect())?.inProgress?.changeId).toBe('renumber');
     // Its lease runs out.
     database.now = () => Date.now() + 600_000;

@@ -1,44 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyValue } from '../../src/drivers/memory/memory-context.ts';
 import { MemoryDatabase } from '../../src/drivers/memory/memory-driver.ts';
-import type { Clock } from '../../src/lock/clock.ts';
 import { LockManager } from '../../src/lock/lock-manager.ts';
 import type { LockPrimitive } from '../../src/lock/lock-primitive.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 const LEASE = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 1_000 };
-
-/** Time that moves only when the test says; renewal ticks fire as it passes them. */
-class ManualClock implements Clock {
-  time = 1_000_000;
-  readonly #repeats = new Set<{ every: number; next: number; tick: () => void }>();
-
-  now = (): number => this.time;
-
-  async sleep(ms: number): Promise<void> {
-    await this.advance(ms);
-  }
-
-  repeat(ms: number, tick: () => void): () => void {
-    const entry = { every: ms, next: this.time + ms, tick };
-    this.#repeats.add(entry);
-    return () => this.#repeats.delete(entry);
-  }
-
-  /** Moves time on; `ticks: false` is a blocked event loop (SIGSTOP): no renewal runs meanwhile. */
-  async advance(ms: number, { ticks = true } = {}): Promise<void> {
-    const end = this.time + ms;
-    while (ticks) {
-      const due = [...this.#repeats].filter((r) => r.next <= end).sort((a, b) => a.next - b.next)[0];
-      if (due === undefined) break;
-      this.time = due.next;
-      due.next += due.every;
-      due.tick();
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); // let the renewal's round trip finish
-    }
-    this.time = end;
-  }
-}
 
 function setup(config = LEASE) {
   const clock = new ManualClock();

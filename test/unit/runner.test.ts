@@ -16,6 +16,7 @@ import {
   RollbackExecution,
   silentLogger,
 } from '../../src/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 type Ctx = MemoryChangeContext & { log: Logger; metadata: Readonly<Record<string, unknown>> };
 
@@ -327,8 +328,11 @@ describe('runner', () => {
     await database.lock.tryAcquire({ owner: 'someone-else', leaseMs: 60_000, hostname: 'other-host', onLost: () => {} });
     const logger = recordingLogger();
     const quick = { acquiredForMs: 3000, tryFrequencyMs: 100, quitTryingAfterMs: 300 };
+    // The runner retries for 300 ms of its clock, which moves as it waits: no real time passes.
+    const clock = new ManualClock();
     const result = await builder(database)
       .setLogger(logger)
+      .setClock(clock)
       .setLockConfig(quick)
       .addChangeUnits(unit('a', '1'))
       .dontFailIfCannotAcquireLock()
@@ -339,11 +343,14 @@ describe('runner', () => {
     expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('held by someone-else on other-host'))).toBe(true);
     const error = (await builder(database)
       .setLockConfig(quick)
+      .setClock(clock)
       .addChangeUnits(unit('a', '1'))
       .buildRunner()
       .execute()
       .catch((e) => e)) as MongockError;
     expect(error.code).toBe('LOCK_NOT_ACQUIRED');
+    // Both runs waited between their attempts (tryFrequencyMs), on the clock.
+    expect(clock.slept.filter((ms) => ms === 100).length).toBeGreaterThanOrEqual(4);
     expect(error.message).toContain('held by someone-else on other-host');
   });
 

@@ -68,7 +68,7 @@ export class BatchRunner {
       run.config.logger.warn(`Change '${item.changeId}': its checkpoint (${previous.direction}) is not resumable; starting the batches from the beginning.`);
     if (start === previous) run.config.logger.info(`Change '${item.changeId}': resuming after batch ${start.batches} (${start.processed} done).`);
     const maxRunMs = item.unit.model.maxRunMs;
-    const deadline = Math.min(run.deadline, maxRunMs === undefined ? Number.POSITIVE_INFINITY : started + maxRunMs);
+    const deadline = Math.min(run.deadline, maxRunMs === undefined ? Number.POSITIVE_INFINITY : run.config.clock.now() + maxRunMs);
     if (!transactional) await marker.set(item, run.executionId, 'execute');
     let finished: boolean;
     try {
@@ -130,12 +130,13 @@ export class BatchRunner {
     const { item, step, transactional } = pass;
     const codec = keyCodec(step);
     const until = start.untilKey === null ? undefined : codec.decode(start.untilKey);
-    const began = monotonicNow();
+    const { clock } = run.config;
+    const began = clock.now();
     let checkpoint = start;
     let processedHere = 0;
     for (;;) {
       // inScope renews the lease when due and stops a holder that lost it, between batches.
-      const batchStarted = monotonicNow();
+      const batchStarted = clock.now();
       const done = await inScope(run, transactional, async (scope) => {
         let estimated = checkpoint.estimatedTotal;
         let items: readonly unknown[] = [];
@@ -164,16 +165,11 @@ export class BatchRunner {
       });
       checkpoint = done.next;
       processedHere += done.count;
-      if (run.events.listens('batch-progress'))
-        run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, monotonicNow() - began, done.last));
+      if (run.events.listens('batch-progress')) run.events.emit('batch-progress', progressOf(item, checkpoint, processedHere, clock.now() - began, done.last));
       if (done.last) return true;
-      const pause = pauseAfter(step, monotonicNow() - batchStarted);
-      if (monotonicNow() + pause >= pass.deadline || run.stopRequested()) return false;
-      if (pause > 0) await sleep(pause);
+      const pause = pauseAfter(step, clock.now() - batchStarted);
+      if (clock.now() + pause >= pass.deadline || run.stopRequested()) return false;
+      if (pause > 0) await clock.sleep(pause);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

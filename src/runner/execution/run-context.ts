@@ -17,7 +17,7 @@ export interface RunContext {
   readonly hostname: string;
   /** Whether execution items run in transactions (config and connected database agree). */
   readonly transactional: boolean;
-  /** `monotonicNow()` by which batched units stop at a batch boundary (`maxRunMs`); Infinity: no budget. */
+  /** `config.clock.now()` by which batched units stop at a batch boundary (`maxRunMs`); Infinity: no budget. */
   readonly deadline: number;
   /** True once `executeInBackground().stop()` was called: batched units stop at the next batch boundary. */
   readonly stopRequested: () => boolean;
