@@ -15,7 +15,17 @@ export function isValidSystemVersion(version: unknown): version is string {
   return typeof version === 'string';
 }
 
-/** Negative when a < b, 0 when equal, positive when a > b (`DefaultArtifactVersion#compareTo`). */
+/**
+ * Negative when a < b, 0 when equal, positive when a > b (`DefaultArtifactVersion#compareTo`).
+ *
+ * @example
+ * ```ts
+ * import { compareSystemVersions } from 'mongock';
+ *
+ * console.log(compareSystemVersions('1.10', '1.9') > 0); // true: Maven orders numerically
+ * console.log(compareSystemVersions('2.0', '2.0.0')); // 0
+ * ```
+ */
 export function compareSystemVersions(a: string, b: string): number {
   return compareMavenVersions(parseMavenVersion(a), parseMavenVersion(b));
 }

@@ -38,6 +38,16 @@ export function isLoopbackHost(host: string): boolean {
  * Serves the dashboard on its own HTTP server (what `mongock dashboard` runs). A bind beyond
  * loopback without a token is refused before anything listens: the page would show the
  * migration history of production to anyone on the network.
+ *
+ * @example
+ * ```ts
+ * import { startDashboard } from 'mongock/dashboard';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const dashboard = await startDashboard({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations' });
+ * console.log(dashboard.url); // http://127.0.0.1:4477/
+ * await dashboard.close();
+ * ```
  */
 export async function startDashboard(source: DashboardSource, options: StartDashboardOptions = {}): Promise<RunningDashboard> {
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;

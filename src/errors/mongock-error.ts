@@ -123,7 +123,21 @@ export class MongockError extends Error {
 
 Object.defineProperty(MongockError.prototype, BRAND, { value: true });
 
-/** True when `error` is a {@link MongockError} of any copy of the package, optionally with the given code. */
+/**
+ * True when `error` is a {@link MongockError} of any copy of the package, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * import { createRunner, isMongockError } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner = createRunner({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations' });
+ * await runner.execute().catch((error: unknown) => {
+ *   if (isMongockError(error, 'LOCK_NOT_ACQUIRED')) return; // another instance is migrating
+ *   throw error;
+ * });
+ * ```
+ */
 export function isMongockError(error: unknown, code?: MongockErrorCode): error is MongockError {
   return error instanceof MongockError && (code === undefined || error.code === code);
 }

@@ -49,6 +49,15 @@ export function executedKeys(history: readonly ChangeEntry[]): Set<string> {
 /**
  * Normalises a raw record read from a store (possibly written by Java Mongock 3/4/5 or mongobee):
  * a missing state reads as EXECUTED and a missing type as EXECUTION, as Mongock does.
+ *
+ * @example
+ * ```ts
+ * import { normaliseEntry } from 'mongock/driver';
+ *
+ * // A record of Java Mongock 3, without state or type: read as an EXECUTED execution.
+ * const entry = normaliseEntry({ executionId: 'x', changeId: 'init', author: 'dev', timestamp: new Date(), changeLogClass: 'Init', changeSetMethod: 'run' });
+ * console.log(entry.state, entry.type); // EXECUTED EXECUTION
+ * ```
  */
 export function normaliseEntry(raw: Readonly<Record<string, unknown>>): ChangeEntry {
   const timestamp = raw.timestamp instanceof Date ? raw.timestamp : new Date(String(raw.timestamp ?? 0));

@@ -11,7 +11,17 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
 
-/** A logger that writes `[mongock] message` lines to the console at or above `level`. */
+/**
+ * A logger that writes `[mongock] message` lines to the console at or above `level`.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogger, createRunner } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * createRunner({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations', logger: consoleLogger('warn') });
+ * ```
+ */
 export function consoleLogger(level: LogLevel = 'info'): Logger {
   const on = (at: LogLevel) => RANK[at] >= RANK[level];
   return Object.freeze({

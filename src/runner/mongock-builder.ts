@@ -225,7 +225,19 @@ export class MongockBuilder<TContext extends object = object> {
   }
 }
 
-/** Builds a runner straight from a plain config object. */
+/**
+ * Builds a runner straight from a plain config object.
+ *
+ * @example
+ * ```ts
+ * import { createRunner } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner = createRunner({ driver: sqliteDriver({ filename: 'app.db' }), migrationScanPath: './migrations' });
+ * const result = await runner.execute();
+ * console.log(`${result.executed} applied`);
+ * ```
+ */
 export function createRunner<TContext extends object>(config: MongockConfig<TContext>): MongockRunner {
   return new MongockBuilder<TContext>().setConfig(config).buildRunner();
 }

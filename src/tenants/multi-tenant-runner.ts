@@ -287,6 +287,19 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
 /**
  * Builds a {@link MultiTenantRunner}; throws `INVALID_CONFIG` at once for a bad config, as
  * `createRunner` does.
+ *
+ * @example
+ * ```ts
+ * import { multiTenantRunner } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner = multiTenantRunner({
+ *   migrationScanPath: './migrations',
+ *   tenants: { list: [{ id: 'acme' }], driver: (tenant) => sqliteDriver({ filename: `${tenant.id}.db` }) },
+ * });
+ * const { ok, summary } = await runner.execute();
+ * console.log(ok, summary.completed);
+ * ```
  */
 export function multiTenantRunner<TTenant extends Tenant>(config: MultiTenantConfig<TTenant>): MultiTenantRunner<TTenant> {
   return new MultiTenantRunner(config);

@@ -42,6 +42,21 @@ export interface MemoryDriverOptions {
 /**
  * The reference driver: everything the contract asks, in memory, for unit tests of the core.
  * Not for production (nothing persists, nothing crosses processes).
+ *
+ * @example
+ * ```ts
+ * import { defineChangeUnit, MongockBuilder } from 'mongock';
+ * import { type MemoryChangeContext, memoryDriver } from 'mongock/driver';
+ *
+ * const driver = memoryDriver();
+ * const seed = defineChangeUnit<MemoryChangeContext>({
+ *   id: 'seed', order: '001',
+ *   execute: ({ kv }) => kv.set('seeded', true),
+ *   rollback: ({ kv }) => kv.delete('seeded'),
+ * });
+ * await new MongockBuilder<MemoryChangeContext>().setDriver(driver).addChangeUnits(seed).buildRunner().execute();
+ * console.log(driver.database.data.get('seeded')); // true
+ * ```
  */
 export function memoryDriver(options: MemoryDriverOptions = {}): Driver<MemoryChangeContext> & { readonly database: MemoryDatabase } {
   const database = options.database ?? new MemoryDatabase();
