@@ -73,6 +73,7 @@ export {
   MultiTenantRunner,
   type MultiTenantStatus,
   multiTenantRunner,
+  type TenantRunBudget,
   type TenantSelection,
 } from './tenants/multi-tenant-runner.ts';
 export type { StatusMatrixRow } from './tenants/status-matrix.ts';

@@ -9,7 +9,8 @@
  * - `3` the lock could not be obtained (or `unlock` found it held and did not clear it)
  * - `4` pending or failed change units (`status --check`)
  * - `5` `migrate` stopped a batched unit at its time budget (`--max-run-ms`, `maxRunMs`): its
- *   checkpoint is saved and the lock released; run `migrate` again to continue
+ *   checkpoint is saved and the lock released; run `migrate` again to continue (tenants: one
+ *   stopped in progress or was not started before the command's budget was spent)
  */
 export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, usage: 2, lock: 3, pending: 4, inProgress: 5 });
 

@@ -21,7 +21,11 @@ export const migrateCommand: Command = {
     only: { type: 'string', value: '<id>', description: 'Apply only this change unit' },
     'out-of-order': { type: 'boolean', description: 'With --only: run it even though earlier units are pending' },
     'dry-run': { type: 'boolean', description: 'Show what would run, in order; take no lock, write nothing' },
-    'max-run-ms': { type: 'string', value: '<ms>', description: 'Time budget for batched units: stop at a batch boundary, exit 5' },
+    'max-run-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'Time budget for batched units: stop at a batch boundary, exit 5 (tenants: for the whole command)',
+    },
     ...TENANT_MODE_OPTIONS,
   },
   examples: [
@@ -38,9 +42,10 @@ export const migrateCommand: Command = {
     const loaded = await loadConfig(context);
     if (loaded.multiTenant !== undefined) {
       if (context.values['dry-run'] === true) throw new CliError('USAGE', '--dry-run works on one database: name the tenant with --tenant <id>.');
-      return migrateTenants(context, loaded, options);
+      return migrateTenants(context, loaded, options, maxRunMsFlag(context.values));
     }
-    const runner = runnerFor(context, maxRunMs(context.values, loaded));
+    const budget = maxRunMsFlag(context.values);
+    const runner = runnerFor(context, budget === undefined ? loaded : { ...loaded, config: { ...loaded.config, maxRunMs: budget } });
     if (context.values['dry-run'] === true) return dryRun(context, await runner.plan(options));
     const stop = showProgress(runner, context.out);
     let result: MigrationResult;
@@ -69,13 +74,16 @@ function executeOptions(values: ParsedValues): ExecuteOptions {
   };
 }
 
-/** `--max-run-ms` over the config's `maxRunMs`. */
-function maxRunMs(values: ParsedValues, loaded: LoadedConfig): LoadedConfig {
+/**
+ * `--max-run-ms`: over the config's `maxRunMs` on one database; with tenants, one budget for the
+ * whole command (a deploy timeout kills the process, not one tenant).
+ */
+function maxRunMsFlag(values: ParsedValues): number | undefined {
   const text = values['max-run-ms'] as string | undefined;
-  if (text === undefined) return loaded;
+  if (text === undefined) return undefined;
   if (!/^\d+$/.test(text))
     throw new CliError('USAGE', `--max-run-ms needs a whole number of milliseconds; got '${text}'.`, { hint: 'See `mongock migrate --help`.' });
-  return { ...loaded, config: { ...loaded.config, maxRunMs: Number(text) } };
+  return Number(text);
 }
 
 function exitCode(result: MigrationResult): ExitCode {

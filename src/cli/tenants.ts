@@ -43,12 +43,17 @@ export function tenantMode(context: CommandContext, loaded: LoadedConfig, comman
 }
 
 /** `mongock migrate` on several tenants: progress as tenants done / total with an ETA, one line (or JSON entry) per tenant. */
-export async function migrateTenants(context: CommandContext, loaded: LoadedConfig, scope: ExecuteOptions): Promise<ExitCode> {
+export async function migrateTenants(context: CommandContext, loaded: LoadedConfig, scope: ExecuteOptions, maxRunMs?: number): Promise<ExitCode> {
   const { runner, tenants, concurrency } = tenantMode(context, loaded, 'migrate', true);
   const stop = showTenantProgress(runner, context.out);
   let result: MultiTenantResult;
   try {
-    result = await runner.execute({ ...scope, ...(tenants === undefined ? {} : { tenants }), ...(concurrency === undefined ? {} : { concurrency }) });
+    result = await runner.execute({
+      ...scope,
+      ...(tenants === undefined ? {} : { tenants }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(maxRunMs === undefined ? {} : { maxRunMs }),
+    });
   } finally {
     stop();
   }
@@ -69,9 +74,22 @@ export async function migrateTenants(context: CommandContext, loaded: LoadedConf
   }
   const { summary } = result;
   const line = `Tenants: ${summary.completed} migrated, ${summary.upToDate} up to date, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.inProgress > 0 ? `${summary.inProgress} in progress, ` : ''}of ${summary.total}, in ${formatDuration(summary.durationMs)}.`;
-  if (result.ok) out.info(out.colors.green(line));
-  else out.error(line);
-  return result.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
+  if (!result.ok) {
+    out.error(line);
+    return EXIT_CODES.failed;
+  }
+  // Work left for the next run: a tenant stopped at the budget, or not started before it was spent.
+  const left = result.tenants.filter((tenant) => tenant.outcome === 'in-progress' || tenant.reason === 'time-budget');
+  if (left.length === 0) {
+    out.info(out.colors.green(line));
+    return EXIT_CODES.ok;
+  }
+  out.info(
+    out.colors.yellow(
+      `${line} ${left.length} tenant${left.length === 1 ? '' : 's'} left with work at the time budget (--max-run-ms): run migrate again to continue.`,
+    ),
+  );
+  return EXIT_CODES.inProgress;
 }
 
 /** `mongock undo` on the named tenants (or every one with `--all-tenants`). */

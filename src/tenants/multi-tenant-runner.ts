@@ -20,6 +20,21 @@ export interface TenantSelection {
   readonly tenants?: readonly string[];
 }
 
+/** How a multi-tenant `execute()` runs: tenants at once, and one time budget for the whole call. */
+export interface TenantRunBudget {
+  /** Tenants worked on at once (default the config's `tenants.concurrency`). */
+  readonly concurrency?: number;
+  /**
+   * The whole call's time budget in ms, as a deploy timeout sees it (the process is killed as a
+   * whole, not per tenant): each tenant's runner gets what is left of it when the tenant starts
+   * (its `maxRunMs`: its batched units stop at a batch boundary, `in-progress`), and a tenant not
+   * started once it is spent is `skipped` with reason `time-budget`. The first tenant always
+   * starts, so every call makes progress. Default: the tenants' own `maxRunMs`, each from its own
+   * start.
+   */
+  readonly maxRunMs?: number;
+}
+
 /** A runner event, with the tenant it happened in; plus a tenant's start and end. */
 export type MultiTenantEvents = { readonly [E in MongockEventName]: MongockEvents[E] & { readonly tenant: string } } & {
   readonly 'tenant-started': { readonly tenant: string; readonly index: number; readonly total: number };
@@ -109,25 +124,36 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
    * Migrates every selected tenant. Never throws for one tenant's failure: it is in the result
    * (`ok: false`); throws only when the tenants cannot be listed or a selected id is unknown.
    */
-  async execute(options: ExecuteOptions & TenantSelection & { readonly concurrency?: number } = {}): Promise<MultiTenantResult> {
+  async execute(options: ExecuteOptions & TenantSelection & TenantRunBudget = {}): Promise<MultiTenantResult> {
     const started = performance.now();
-    const { tenants: selection, concurrency = this.#tenants.concurrency, ...scope } = options;
+    const { tenants: selection, concurrency = this.#tenants.concurrency, maxRunMs, ...scope } = options;
+    const deadline = maxRunMs === undefined ? Number.POSITIVE_INFINITY : started + maxRunMs;
     const tenants = await this.#select(selection);
     await this.#validateUnits(tenants);
     let failures = 0;
     let done = 0;
+    let begun = 0;
     const results = await boundedPool(
       tenants,
       concurrency,
       async (tenant) => {
+        begun++;
         this.#emit('tenant-started', { tenant: tenant.id, index: tenants.indexOf(tenant), total: tenants.length });
-        const result = await this.#executeOne(tenant, scope);
+        const remaining = deadline === Number.POSITIVE_INFINITY ? undefined : Math.max(1, Math.round(deadline - performance.now()));
+        const result = await this.#executeOne(tenant, scope, remaining);
         if (result.outcome === 'failed') failures++;
         this.#emit('tenant-finished', { tenant: tenant.id, result, done: ++done, total: tenants.length });
         return result;
       },
-      () => failures >= this.#tenants.stopAfterFailures,
-      (tenant): TenantResult => ({ tenant: tenant.id, outcome: 'skipped', reason: 'stopped-after-failures', executed: 0, durationMs: 0 }),
+      // The first tenant always starts (and runs at least one batch): every call makes progress, as a single start does.
+      () => failures >= this.#tenants.stopAfterFailures || (begun > 0 && performance.now() >= deadline),
+      (tenant): TenantResult => ({
+        tenant: tenant.id,
+        outcome: 'skipped',
+        reason: failures >= this.#tenants.stopAfterFailures ? 'stopped-after-failures' : 'time-budget',
+        executed: 0,
+        durationMs: 0,
+      }),
     );
     return multiTenantResult(results, Math.round(performance.now() - started));
   }
@@ -156,12 +182,13 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
     return { tenants, matrix, unlisted: [...new Set(discovered)].filter((id) => !listed.has(id)).sort() };
   }
 
-  async #executeOne(tenant: TTenant, scope: ExecuteOptions): Promise<TenantResult> {
+  /** `maxRunMs`: what is left of the whole call's budget when this tenant starts (its runner's `maxRunMs`). */
+  async #executeOne(tenant: TTenant, scope: ExecuteOptions, maxRunMs: number | undefined): Promise<TenantResult> {
     const started = performance.now();
     const durationMs = () => Math.round(performance.now() - started);
     let executed = 0;
     try {
-      const runner = this.#runnerFor(tenant);
+      const runner = this.#runnerFor(tenant, maxRunMs);
       runner.on('unit-finished', ({ item }) => {
         if (item.outcome === 'executed' && item.type === 'EXECUTION') executed++;
       });
@@ -258,10 +285,11 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
   }
 
   /** A single-database runner for one tenant: its driver, its logger prefix, `ctx.tenant`, events forwarded. */
-  #runnerFor(tenant: TTenant): MongockRunner {
+  #runnerFor(tenant: TTenant, maxRunMs?: number): MongockRunner {
     const skip = this.#tenants.whenLocked === 'skip';
     const runner = createRunner({
       ...this.#configFor(tenant),
+      ...(maxRunMs === undefined ? {} : { maxRunMs }),
       logger: prefixed(this.#logger, tenant.id),
       // Try once: a tenant another process holds is that process's to migrate.
       ...(skip ? { lockConfig: { ...this.#shared.lockConfig, quitTryingAfterMs: 0 }, throwExceptionIfCannotObtainLock: false } : {}),

@@ -5,10 +5,12 @@ import type { MigrationResult } from '../runner/migration-result.ts';
  * What one tenant's run ended as.
  * - `completed`: pending units ran and none failed; `up-to-date`: nothing was pending;
  * - `failed`: a unit failed, the driver could not connect, or the lock was lost (see `error`);
- * - `skipped`: another process held the tenant's lock (it migrates the tenant), or
- *   `stopAfterFailures` was reached before the tenant started (`reason`);
+ * - `skipped`: another process held the tenant's lock (it migrates the tenant),
+ *   `stopAfterFailures` was reached before the tenant started, or the call's `maxRunMs` was
+ *   spent before it started (`reason`);
  * - `disabled`: `enabled: false`;
- * - `in-progress`: a batched unit stopped at its time budget (`maxRunMs`); the next run resumes it.
+ * - `in-progress`: a batched unit stopped at its time budget (`maxRunMs`, the tenant's own or what
+ *   was left of the call's); the next run resumes it.
  */
 export type TenantOutcome = 'completed' | 'up-to-date' | 'failed' | 'skipped' | 'disabled' | 'in-progress';
 
@@ -16,7 +18,7 @@ export type TenantOutcome = 'completed' | 'up-to-date' | 'failed' | 'skipped' | 
 export interface TenantResult {
   readonly tenant: string;
   readonly outcome: TenantOutcome;
-  readonly reason?: 'locked' | 'stopped-after-failures';
+  readonly reason?: 'locked' | 'stopped-after-failures' | 'time-budget';
   /** The tenant's own result, when its run got as far as one. */
   readonly result?: MigrationResult;
   readonly error?: MongockError;
