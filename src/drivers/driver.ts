@@ -70,6 +70,16 @@ export interface Driver<TContext extends object = object> {
 }
 
 /** One open connection for one runner operation (execute, undo, status). */
+/** How {@link DriverConnection.readHistory} reads. */
+export interface ReadHistoryOptions {
+  /**
+   * The read only decides whether to take the lock, and the history is read again under it: a
+   * driver may leave out entries a live holder recorded but has not written to the history store
+   * yet (MongoDB without transactions carries them in the lock document), sparing a round trip.
+   */
+  readonly beforeLock?: boolean;
+}
+
 export interface DriverConnection<TContext extends object = object> {
   /** What this database can do, now that it is connected (e.g. a MongoDB standalone has no transactions). */
   readonly capabilities: DriverCapabilities;
@@ -78,7 +88,7 @@ export interface DriverConnection<TContext extends object = object> {
    * order the database assigns, never by a timestamp): the later entry of a key is the newer.
    * An empty list when the history store does not exist yet. Never writes.
    */
-  readHistory(): Promise<ChangeEntry[]>;
+  readHistory(options?: ReadHistoryOptions): Promise<ChangeEntry[]>;
   /** The lock primitive. Its `tryAcquire` creates the lock store if missing. */
   readonly lock: LockPrimitive;
   /**
@@ -141,7 +151,10 @@ export interface Scope<TContext extends object> {
   /**
    * Upserts by (executionId, changeId, author), inside the scope's transaction if any. Without
    * `entry.timestamp`, `timestamp` is the database's clock at the write. An update keeps the
-   * entry's place in the history order.
+   * entry's place in the history order. Outside a transaction a driver may carry a new EXECUTED
+   * entry in its next lock write (`lock.markInProgress` or the release) instead of writing it
+   * now: readers on other connections see it once that write is made, as MongoDB without
+   * transactions does (one write per unit; see docs/performance.md).
    */
   saveEntry(entry: NewChangeEntry): Promise<void>;
   /**

@@ -85,7 +85,7 @@ export async function migrateLoaded(
   }
   try {
     // While waiting, the holder may finish everything: then there is nothing to wait for.
-    const stillNeeded = async () => needed(await connection.readHistory());
+    const stillNeeded = async () => needed(await connection.readHistory({ beforeLock: true }));
     const items = await operation.withLock(
       connection,
       (held) => migrate(operation.runContext(held, executionId, transactional, budget), units, scoped, held.interrupted),

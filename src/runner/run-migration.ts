@@ -29,7 +29,8 @@ export async function runMigration(
   // Anything else loads (and fails) before connecting.
   const loaded = files === undefined ? await catalog.units() : undefined;
   return operation.withConnection(async (connection) => {
-    const history = await connection.readHistory();
+    // Only decides whether to take the lock: the history is read again under it.
+    const history = await connection.readHistory({ beforeLock: true });
     if (files !== undefined && !isLegacyImportPending(config, history) && allApplied(files, history)) {
       config.logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
       return { status: 'up-to-date', items: [] };

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { CARRY_AT_MOST } from '../../src/drivers/mongodb/mongodb-carried-entries.ts';
 import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/index.ts';
 import { type PostgresChangeContext, postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
@@ -62,14 +63,15 @@ describe('round trips: PostgreSQL (statements through the pg client)', () => {
     db = await createTestSchema('mongock_rt');
     client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
-    countPgQueries(client, (text) => sent.push(shortStatement(text)));
+    // Whole: a query may carry several statements (the entries' INSERT with the COMMIT).
+    countPgQueries(client, (text) => sent.push(text.replace(/\s+/g, ' ').trim()));
   });
   afterAll(async () => {
     await client.end();
     await db.drop();
   });
 
-  it('idle: 2 statements; a run: 6 fixed; each unit: BEGIN, its own, one history INSERT, COMMIT', async () => {
+  it('idle: 2 statements; a run: 6 fixed; each unit: BEGIN, its own, and one query with its history INSERT and the COMMIT', async () => {
     const { first, more, idle } = await phases<PostgresChangeContext>(
       () => postgresDriver({ client: client as never, schema: db.schema }),
       ({ sql }) => sql.query('SELECT 1 AS own'),
@@ -79,19 +81,49 @@ describe('round trips: PostgreSQL (statements through the pg client)', () => {
     expect(idle, idle.join('\n')).toHaveLength(2);
     const run = label(more);
     expect(perUnit(run).own).toBe(10);
-    // 10 units × (BEGIN + own + INSERT + COMMIT) + 6 fixed.
-    expect(run.length, run.join('\n')).toBe(10 * 4 + 6);
+    // 10 units × (BEGIN + own + the INSERT sent with the COMMIT) + 6 fixed: 4 statements, 3 round trips a unit.
+    expect(run.length, run.join('\n')).toBe(10 * 3 + 6);
     expect(run.filter((s) => s === 'BEGIN')).toHaveLength(10);
-    expect(run.filter((s) => s === 'COMMIT')).toHaveLength(10);
-    expect(run.filter((s) => s.startsWith('INSERT INTO') && s.includes('change_log'))).toHaveLength(10);
+    expect(run.filter((s) => isEntriesWithCommit(s, 1))).toHaveLength(10);
     expect(run.filter((s) => s.includes('pg_locks'))).toHaveLength(0);
     // The history is read once per run (the re-read under the lock is answered by the fence).
     expect(run.filter((s) => s.startsWith('SELECT l.fence AS lock_fence') || s.startsWith('SELECT * FROM'))).toHaveLength(1);
     // On an empty schema the tables are created too: 6 + 4 (2 catalogue checks under the lock,
     // 2 CREATE TABLE) - 1 (no history to read before the lock): 9 fixed.
-    expect(first.length, first.join('\n')).toBe(10 * 4 + 9);
+    expect(first.length, first.join('\n')).toBe(10 * 3 + 9);
+  });
+
+  it("transactionStrategy 'execution': BEGIN, each unit's own statements, and one query with every entry's INSERT and the COMMIT", async () => {
+    const other = await createTestSchema('mongock_rtx');
+    try {
+      const build = (list: ChangeUnitDefinition<PostgresChangeContext>[]) =>
+        new MongockBuilder()
+          .setDriver(postgresDriver({ client: client as never, schema: other.schema }))
+          .setLogger(silentLogger)
+          .setTransactionStrategy('execution')
+          .addChangeUnits(...(list as never[]))
+          .buildRunner();
+      const own = ({ sql }: PostgresChangeContext) => sql.query('SELECT 1 AS own');
+      await build(units(1, 10, own)).execute();
+      sent.length = 0;
+      const result = await build([...units(1, 10, own), ...units(11, 10, own)]).execute();
+      expect(result.executed).toBe(10);
+      const run = sent.map((s) => (s === 'SELECT 1 AS own' ? 'OWN' : s));
+      // 10 own + BEGIN + one INSERT of 10 rows with the COMMIT + 6 fixed (knex: 2 per migration).
+      expect(run.length, run.join('\n')).toBe(10 + 2 + 6);
+      expect(run.filter((s) => isEntriesWithCommit(s, 10))).toHaveLength(1);
+      const { rows } = await client.query(`SELECT change_id FROM ${other.schema}.mongock_change_log ORDER BY id`);
+      expect(rows.map((row) => row.change_id)).toEqual(Array.from({ length: 20 }, (_, i) => `u${String(i + 1).padStart(3, '0')}`));
+    } finally {
+      await other.drop();
+    }
   });
 });
+
+/** One query: an INSERT of `rows` history rows, then COMMIT. */
+function isEntriesWithCommit(query: string, rows: number): boolean {
+  return /^INSERT INTO \S+\."mongock_change_log"/.test(query) && query.endsWith('; COMMIT') && query.split("'EXECUTED'").length - 1 === rows;
+}
 
 describe('round trips: MongoDB wire without transactions (FerretDB; command monitoring)', () => {
   let client: MongoClient;
@@ -107,7 +139,7 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
     await client.close();
   });
 
-  it('idle: hello and one find; each unit: its own command plus two writes (lock marker, history insert)', async () => {
+  it('idle: hello and one find; each unit: its own command plus one write (the lock update that sets its marker and carries the previous entry)', async () => {
     const { more, idle } = await phases<MongoChangeContext>(
       () => mongoDriver({ client, databaseName: name }),
       ({ db }) => db.collection('own').insertOne({ at: 1 }),
@@ -116,22 +148,58 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
     expect(idle, idle.join('\n')).toEqual(['hello', 'find mongockChangeLog']);
     const run = more.map((s) => (s === 'insert own' ? 'OWN' : s));
     expect(perUnit(run).own).toBe(10);
-    expect(run.filter((s) => s === 'insert mongockChangeLog')).toHaveLength(10);
-    expect(run.filter((s) => s === 'update mongockLock')).toHaveLength(10 + 2); // a marker per unit; clear and release at the end
+    // Each unit's entry rides in the next lock update; the carried entries go to the history in
+    // one insert per CARRY_AT_MOST and before the release.
+    const inserts = Math.ceil(10 / CARRY_AT_MOST);
+    expect(inserts).toBeLessThan(10);
+    expect(run.filter((s) => s === 'insert mongockChangeLog')).toHaveLength(inserts);
+    expect(run.filter((s) => s === 'update mongockLock')).toHaveLength(10 + 2); // a marker per unit; clear (with the last entry) and release at the end
     // The checksums' companion (Java parity) is inserted once per run (one unordered insert: an
     // upsert per document is a collection scan each on FerretDB), before the release.
     expect(run.filter((s) => s === 'insert mongockChangeLog.checksums')).toHaveLength(1);
     expect(run.indexOf('insert mongockChangeLog.checksums')).toBeGreaterThan(run.lastIndexOf('insert mongockChangeLog'));
     expect(run.indexOf('insert mongockChangeLog.checksums')).toBeLessThan(run.length - 2);
-    // 10 × (own + marker + history) + fixed: hello, find, createIndexes (lock), hello,
-    // findAndModify, createIndexes (history, companion), 2 counts (companion complete?), find
-    // (re-read under the lock), clear marker, companion write, hello, release.
-    expect(run.length, run.join('\n')).toBe(10 * 3 + 14);
+    // 10 × (own + marker) + the history inserts + 14 fixed: hello, find, createIndexes (lock),
+    // hello, findAndModify, createIndexes (history, companion), 2 counts (companion complete?),
+    // find (re-read under the lock), clear marker, companion write, hello, release.
+    expect(run.length, run.join('\n')).toBe(10 * 2 + inserts + 14);
+    const history = client.db(name).collection('mongockChangeLog');
+    expect(await history.countDocuments({ state: 'EXECUTED' })).toBe(20);
+    // The lock document carries nothing once released: every entry is in the history.
+    expect(await client.db(name).collection('mongockLock').findOne({ key: 'DEFAULT_KEY' })).toMatchObject({ carriedEntries: null });
     const companion = await client
       .db(name)
       .collection('mongockChangeLog.checksums')
       .countDocuments({ checksum: { $type: 'string' } });
     expect(companion).toBe(20);
+  });
+
+  it(`40 units: one history insert per ${CARRY_AT_MOST} carried entries, in the order they ran`, async () => {
+    const other = `${name}_k`;
+    sent.length = 0;
+    try {
+      const result = await new MongockBuilder()
+        .setDriver(mongoDriver({ client, databaseName: other }))
+        .setLogger(silentLogger)
+        .addChangeUnits(...(units<MongoChangeContext>(1, 40, ({ db }) => db.collection('own').insertOne({ at: 1 })) as never[]))
+        .buildRunner()
+        .execute();
+      expect(result.executed).toBe(40);
+      const run = [...sent];
+      expect(run.filter((s) => s === 'insert own')).toHaveLength(40);
+      expect(run.filter((s) => s === 'update mongockLock')).toHaveLength(40 + 2);
+      expect(run.filter((s) => s === 'insert mongockChangeLog')).toHaveLength(Math.ceil(40 / CARRY_AT_MOST));
+      const ids = (
+        await client
+          .db(other)
+          .collection('mongockChangeLog')
+          .find({}, { sort: { _id: 1 } })
+          .toArray()
+      ).map((entry) => entry.changeId);
+      expect(ids).toEqual(Array.from({ length: 40 }, (_, i) => `u${String(i + 1).padStart(3, '0')}`));
+    } finally {
+      await client.db(other).dropDatabase();
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mongoDriver } from '../../src/drivers/mongodb/index.ts';
+import { carriedDocuments } from '../../src/drivers/mongodb/mongodb-carried-entries.ts';
 import { silentLogger } from '../../src/index.ts';
 import { freshDatabase } from '../support/mongodb-harness.ts';
 import { projectRoot, startScript, waitForOutput } from '../support/processes.ts';
@@ -56,7 +57,12 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
     const killedAt = Date.now();
     expect(await effects()).toEqual({ u1: 20, u2: 20, u3: 11 });
     const executionId = executionIdOf(killed.stdout);
-    expect((await lockDocument())!.inProgress).toMatchObject({ changeId: 'u3', author: 'e2e', executionId });
+    const lock = (await lockDocument())!;
+    expect(lock.inProgress).toMatchObject({ changeId: 'u3', author: 'e2e', executionId });
+    // u1's and u2's entries were carried by the lock updates that set u2's and u3's markers: they
+    // are in the lock document only, and the next holder writes them to the history first.
+    expect(carriedDocuments(lock.carriedEntries).map((entry) => entry.changeId)).toEqual(['u1', 'u2']);
+    expect(await fresh.db.collection('mongockChangeLog').countDocuments({})).toBe(0);
     return { executionId, killedAt };
   }
 
@@ -152,13 +158,15 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
     expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null });
   }, 120_000);
 
-  it('SIGSTOP between units past the lease: another process takes over and finishes; the resumed holder records nothing and exits LOCK_LOST', async () => {
+  it('SIGSTOP between units past the lease: the taker rolls back the unit whose entry was not sent yet and finishes; the resumed holder records nothing and exits LOCK_LOST', async () => {
+    // Stopped when u2 has finished: its entry is carried by the next lock write (u3's marker),
+    // which was not sent, so for everyone else u2 is still in progress (its marker).
     const paused = start(['name=paused', 'pause-after=u2']);
     await waitForOutput(paused, 'PAUSED'); // and stopped itself there (SIGSTOP)
     try {
       const taker = await start(['name=taker']).finished;
       expect(taker.code, taker.stdout).toBe(0);
-      expect(outcome(taker.stdout).executed).toEqual(['u3', 'u4', 'u5']);
+      expect(outcome(taker.stdout)).toMatchObject({ status: 'completed', rolledBack: ['u2'], executed: ['u2', 'u3', 'u4', 'u5'] });
       const afterTaker = await lockDocument();
       expect(afterTaker).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2 });
     } finally {
@@ -170,9 +178,64 @@ describe('MongoDB driver with real OS processes on FerretDB', () => {
     expect(await effects()).toEqual(ALL_ONCE);
     const entries = await executedEntries();
     expect(entries.map(([id]) => id)).toEqual(UNITS);
-    expect(entries.filter(([, host]) => host.endsWith('-paused')).map(([id]) => id)).toEqual(['u1', 'u2']);
+    expect(entries.filter(([, host]) => host.endsWith('-paused')).map(([id]) => id)).toEqual(['u1']);
+    // The resumed holder's u2 entry, still in its memory, was never written: its next lock write was refused.
+    const u2 = await fresh.db.collection('mongockChangeLog').find({ changeId: 'u2' }).sort({ _id: 1 }).toArray();
+    expect(u2.map((entry) => [entry.state, entry.executionId === executionIdOf(resumed.stdout)])).toEqual([
+      ['ROLLED_BACK', true],
+      ['EXECUTED', false],
+    ]);
     // The resumed holder's release did not touch the lock the taker had released after it (fence 2).
-    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2, inProgress: null });
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, fence: 2, inProgress: null, carriedEntries: null });
+  }, 120_000);
+
+  it('SIGKILL when a unit has finished, before the lock write that carries its entry: the next run rolls that unit back and applies it again', async () => {
+    const victim = await start(['name=victim', 'die-after=u2', `lease=${DEAD_HOLDER_LEASE_MS}`]).finished;
+    expect(victim.signal).toBe('SIGKILL');
+    expect(await effects()).toEqual({ u1: 20, u2: 20 });
+    const executionId = executionIdOf(victim.stdout);
+    expect((await lockDocument())!.inProgress).toMatchObject({ changeId: 'u2', executionId });
+    const taker = await start(['name=taker']).finished;
+    expect(taker.code, taker.stdout + taker.stderr).toBe(0);
+    expect(outcome(taker.stdout)).toMatchObject({ status: 'completed', waits: 0, rolledBack: ['u2'], executed: ['u2', 'u3', 'u4', 'u5'] });
+    expect(await effects()).toEqual(ALL_ONCE);
+    const entries = await executedEntries();
+    expect(entries.map(([id]) => id)).toEqual(UNITS);
+    expect(entries.filter(([, host]) => host.endsWith('-victim')).map(([id]) => id)).toEqual(['u1']);
+    expect(await lockDocument()).toMatchObject({ status: 'LOCK_RELEASED', owner: null, inProgress: null, carriedEntries: null });
+  }, 120_000);
+
+  it('SIGKILL once the carried entries are in the history but the lock still carries them (before the release): the next run applies nothing and writes no entry twice', async () => {
+    const victim = await start(['name=victim', 'die-on=insert:mongockChangeLog', `lease=${DEAD_HOLDER_LEASE_MS}`]).finished;
+    expect(victim.signal).toBe('SIGKILL');
+    expect(await effects()).toEqual(ALL_ONCE);
+    const dead = (await lockDocument())!;
+    expect(dead.owner).not.toBeNull();
+    expect(dead.inProgress).toBeNull(); // the last marker was cleared by the write that carried u5's entry
+    expect(carriedDocuments(dead.carriedEntries).map((entry) => entry.changeId)).toEqual(UNITS);
+    expect((await executedEntries()).map(([id]) => id)).toEqual(UNITS);
+    const taker = await start(['name=taker']).finished;
+    expect(taker.code, taker.stdout + taker.stderr).toBe(0);
+    // Up to date before the lock (the history is complete); nothing rolled back, nothing run again.
+    expect(outcome(taker.stdout)).toMatchObject({ status: 'up-to-date', executed: [], rolledBack: [] });
+    expect(await effects()).toEqual(ALL_ONCE);
+    expect(await fresh.db.collection('mongockChangeLog').countDocuments({})).toBe(UNITS.length);
+  }, 120_000);
+
+  it('SIGKILL after the lock write that carried two entries and before any history insert: the next run writes them first, rolls back the unrecorded unit and applies the rest', async () => {
+    // u3's marker update carried u1's and u2's entries; the victim dies when u3 has finished, its entry not sent.
+    const victim = await start(['name=victim', 'die-after=u3', `lease=${DEAD_HOLDER_LEASE_MS}`]).finished;
+    expect(victim.signal).toBe('SIGKILL');
+    const dead = (await lockDocument())!;
+    expect(carriedDocuments(dead.carriedEntries).map((entry) => entry.changeId)).toEqual(['u1', 'u2']);
+    expect(await fresh.db.collection('mongockChangeLog').countDocuments({})).toBe(0);
+    const taker = await start(['name=taker']).finished;
+    expect(taker.code, taker.stdout + taker.stderr).toBe(0);
+    expect(outcome(taker.stdout)).toMatchObject({ status: 'completed', rolledBack: ['u3'], executed: ['u3', 'u4', 'u5'] });
+    expect(await effects()).toEqual(ALL_ONCE);
+    const entries = await executedEntries();
+    expect(entries.map(([id]) => id)).toEqual(UNITS);
+    expect(entries.filter(([, host]) => host.endsWith('-victim')).map(([id]) => id)).toEqual(['u1', 'u2']);
   }, 120_000);
 
   it('SIGSTOP mid-unit past the lease: the taker rolls the unit back and finishes; the resumed holder writes and records nothing more and exits LOCK_LOST', async () => {

@@ -3,7 +3,7 @@ import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
-import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, DriverSettings, Scope, ScopeOptions } from '../driver.ts';
+import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, DriverSettings, ReadHistoryOptions, Scope, ScopeOptions } from '../driver.ts';
 import { defineDriver } from '../shared/define-driver.ts';
 import { checkDriverOptions, type DriverOptionSpec } from '../shared/driver-options.ts';
 import { MongoCheckpoints } from './mongodb-checkpoints.ts';
@@ -182,14 +182,20 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
       read: () => checkpoints.read().catch((error: unknown) => Promise.reject(toDriverError(error, 'reading the batch checkpoints'))),
       prepare: () => checkpoints.prepare().catch((error: unknown) => Promise.reject(toDriverError(error, 'creating the batch checkpoint index'))),
     };
-    this.lock = new MongoLock(db, settings.lockRepositoryName, collections, () => this.#flushChecksums());
+    this.lock = new MongoLock(db, settings.lockRepositoryName, collections, this.#history.carried, () => this.#beforeRelease());
     this.#transactionOptions = options.transactionOptions ?? DEFAULT_TRANSACTION_OPTIONS;
     this.#logger = settings.logger;
   }
 
-  async readHistory(): Promise<ChangeEntry[]> {
+  /**
+   * The history, with the entries the lock holder carries in the lock document and has not
+   * written yet: from memory when this connection holds the lock, else read from the lock
+   * document alongside (one more command), except before a lock attempt, which reads again.
+   */
+  async readHistory(options: ReadHistoryOptions = {}): Promise<ChangeEntry[]> {
+    const carried = this.lock.holding ? Promise.resolve(this.#history.carried.pending()) : options.beforeLock === true ? undefined : this.lock.carriedEntries();
     try {
-      return await this.#history.read();
+      return await this.#history.read(carried);
     } catch (error) {
       throw toDriverError(error, 'reading the history');
     }
@@ -237,6 +243,8 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
         },
       });
     }
+    // Entries carried so far go first: the transaction writes its own, and the history keeps their order.
+    await this.#history.carried.flush().catch((error: unknown) => Promise.reject(toDriverError(error, 'writing the carried history entries')));
     const session = this.#client.startSession();
     await this.lock.beginTransaction(lease);
     let committed = false;
@@ -276,6 +284,20 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
     } catch (error) {
       throw toDriverError(error, `reading legacy history from '${origin}'`);
     }
+  }
+
+  /**
+   * While the lock is still ours: the carried entries into the history (a failure leaves them in
+   * the lock document, where the next holder finds them), then the checksums' companion.
+   */
+  async #beforeRelease(): Promise<void> {
+    try {
+      await this.#history.carried.flush();
+    } catch (error) {
+      this.#logger.warn(`Could not write the history entries carried in the lock document: ${String(error)}. They stay there; the next run writes them first.`);
+      return;
+    }
+    await this.#flushChecksums();
   }
 
   /** Never throws: an unwritten companion is copied from the entries' own fields by the next prepare. */

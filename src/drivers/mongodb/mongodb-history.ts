@@ -1,5 +1,6 @@
 import type { ClientSession, Collection, Db, Document, IndexSpecification } from 'mongodb';
 import type { ChangeEntry, NewChangeEntry } from '../../history/change-entry.ts';
+import { CarriedEntries, keyOf } from './mongodb-carried-entries.ts';
 import { type MongoCollectionSettings, serverNow } from './mongodb-client.ts';
 import { entryFromDocument } from './mongodb-history-document.ts';
 import { ensureUniqueIndex } from './mongodb-indexes.ts';
@@ -29,6 +30,8 @@ export class MongoHistory {
   readonly #checksums: Collection;
   /** Companion documents of entries saved outside a transaction, by key, not written yet. */
   readonly #unkept = new Map<string, Document>();
+  /** Entries carried in the lock document until they are written here in one insert (see CarriedEntries). */
+  readonly carried = new CarriedEntries((documents, recovered) => this.#insertEntries(documents, recovered));
 
   constructor(db: Db, name: string, settings: MongoCollectionSettings) {
     this.#db = db;
@@ -40,10 +43,13 @@ export class MongoHistory {
    * Every entry in insertion order, oldest first; empty when the collection does not exist. The
    * server assigns `_id` to an upserted document, and its ObjectIds grow (seconds, then a
    * counter), so `_id` order is the order the server recorded them, whatever the runners' clocks.
+   * `carried`: entries a holder recorded in the lock document and has not written here yet
+   * (newer than every entry here); a key already here is read from here.
    */
-  async read(): Promise<ChangeEntry[]> {
+  async read(carried: Promise<readonly Document[]> = Promise.resolve([])): Promise<ChangeEntry[]> {
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
-    const documents = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
+    const [stored, extra] = await Promise.all([this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray(), carried]);
+    const documents = extra.length === 0 ? stored : withCarried(stored, extra);
     // The companion only fills in what a Java re-save erased: when every entry still carries its
     // checksum (every history this package alone wrote), the start-up reads the history alone.
     const where = `${this.#db.databaseName}.${this.#collection.collectionName}`;
@@ -91,7 +97,10 @@ export class MongoHistory {
    */
   async save(newEntry: NewChangeEntry, session?: ClientSession, fence?: number): Promise<boolean> {
     const entry: ChangeEntry = { ...newEntry, timestamp: newEntry.timestamp ?? (await serverNow(this.#db)) };
-    const written = await this.#write(entry, session, fence);
+    const carried = session === undefined && fence !== undefined && this.carried.take({ ...toDocument(entry), lockFence: fence });
+    // Written directly: what is carried goes first, so that the history keeps the order entries were made in.
+    if (!carried && session === undefined) await this.carried.flush();
+    const written = carried || (await this.#write(entry, session, fence));
     if (!written || entry.checksum == null) return written;
     const kept = { executionId: entry.executionId, author: entry.author, changeId: entry.changeId, checksum: entry.checksum };
     // In a transaction the companion is written with the entry; outside one it waits for
@@ -126,11 +135,29 @@ export class MongoHistory {
       );
       return [];
     } catch (error) {
-      const failed = (error as { writeErrors?: unknown }).writeErrors;
-      const list = Array.isArray(failed) ? failed : failed === undefined ? [] : [failed];
-      if (list.length === 0 || !list.every((writeError) => isDuplicateKey(writeError))) throw error;
-      return list.map((writeError) => documents[(writeError as { index: number }).index] as Document);
+      return duplicatesOf(error, documents);
     }
+  }
+
+  /**
+   * Carried entries in one unordered insert (the server makes each `_id`, in the list's order).
+   * A key already present was, for `recovered` entries (re-sent from a lock document), written by
+   * an earlier flush: left as it is. For this run's own, it is a key seen before: replaced as
+   * a direct save replaces it, never over an entry of a newer fence.
+   */
+  async #insertEntries(documents: readonly Document[], recovered: boolean): Promise<void> {
+    let present: Document[];
+    try {
+      await this.#collection.insertMany(
+        documents.map((document) => ({ ...document })),
+        { ordered: false, forceServerObjectId: true },
+      );
+      return;
+    } catch (error) {
+      present = duplicatesOf(error, documents);
+    }
+    if (recovered) return;
+    for (const document of present) await this.#replace(keyFields(document), document, document.lockFence as number | undefined);
   }
 
   async #write(entry: ChangeEntry, session: ClientSession | undefined, fence: number | undefined): Promise<boolean> {
@@ -148,6 +175,11 @@ export class MongoHistory {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
+    return this.#replace(key, document, fence);
+  }
+
+  /** Replaces a present key's entry; with `fence`, never one written under a newer fence (false then). */
+  async #replace(key: Document, document: Document, fence: number | undefined): Promise<boolean> {
     if (fence === undefined) {
       await this.#collection.replaceOne(key, document, { upsert: true });
       return true;
@@ -174,8 +206,18 @@ function keyFields(document: Document): Document {
   return { executionId: document.executionId, author: document.author, changeId: document.changeId };
 }
 
-function keyOf(document: Document): string {
-  return `${String(document.executionId)}\u0000${String(document.author)}\u0000${String(document.changeId)}`;
+/** The documents an unordered insert refused as duplicate keys; rethrows any other failure. */
+function duplicatesOf(error: unknown, documents: readonly Document[]): Document[] {
+  const failed = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(failed) ? failed : failed === undefined ? [] : [failed];
+  if (list.length === 0 || !list.every((writeError) => isDuplicateKey(writeError))) throw error;
+  return list.map((writeError) => documents[(writeError as { index: number }).index] as Document);
+}
+
+/** The history's documents followed by the carried ones it does not have yet. */
+function withCarried(stored: readonly Document[], carried: readonly Document[]): Document[] {
+  const present = new Set(stored.map(keyOf));
+  return [...stored, ...carried.filter((document) => !present.has(keyOf(document)))];
 }
 
 function isDuplicateKey(error: unknown): boolean {

@@ -3,6 +3,7 @@ import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
 import { isProcessGone, type ProcessIdentity, parseProcessIdentity } from '../../lock/process-identity.ts';
 import type { ForceReleaseOptions, InProgressChange, LockAttempt, LockHolder, LockLease, LockPrimitive, LockRequest } from '../driver.ts';
+import { CARRIED_FIELD, type CarriedEntries, carriedDocuments } from './mongodb-carried-entries.ts';
 import { type MongoCollectionSettings, serverTime, toDriverError } from './mongodb-client.ts';
 
 /** How long one acquisition attempt may wait on the server (e.g. behind a holder's transaction). */
@@ -72,10 +73,13 @@ export class MongoLock implements LockPrimitive {
 
   /** What must be written while the lock is still ours, just before a release (see MongoHistory.flushChecksums). */
   readonly #beforeRelease: () => Promise<void>;
+  /** The history entries that ride in this document's fenced updates (see CarriedEntries). */
+  readonly #carried: CarriedEntries;
 
-  constructor(db: Db, name: string, settings: MongoCollectionSettings, beforeRelease: () => Promise<void> = async () => undefined) {
+  constructor(db: Db, name: string, settings: MongoCollectionSettings, carried: CarriedEntries, beforeRelease: () => Promise<void> = async () => undefined) {
     this.#db = db;
     this.#collection = db.collection(name, settings);
+    this.#carried = carried;
     this.#beforeRelease = beforeRelease;
   }
 
@@ -142,6 +146,15 @@ export class MongoLock implements LockPrimitive {
       throw this.#malformed(parsed);
     }
     this.#leaseMs = request.leaseMs;
+    // A holder that died left the entries it carried here: they go to the history before anyone reads it under this lock.
+    try {
+      await this.#carried.recover(after[CARRIED_FIELD]);
+    } catch (error) {
+      await this.#collection
+        .updateOne({ key: LOCK_KEY, owner: request.owner, fence: parsed.fence }, { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now } })
+        .catch(() => undefined);
+      throw toDriverError(error, `writing the history entries a previous holder left in '${this.#collection.collectionName}'`);
+    }
     this.#granted = { owner: request.owner, fence: parsed.fence };
     return { acquired: true, lease: this.#granted, interrupted: parsed.inProgress };
   }
@@ -178,20 +191,45 @@ export class MongoLock implements LockPrimitive {
       await this.#beforeRelease();
       this.#granted = undefined;
     }
+    // The carried list is emptied only once it is all in the history; else the next holder writes it.
+    const emptied = this.#carried.flushed ? { [CARRIED_FIELD]: null } : {};
+    this.#carried.forget();
     const now = await serverTime(this.#db);
     const result = await this.#collection.updateOne(
       { key: LOCK_KEY, owner: lease.owner, fence: lease.fence },
-      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null } },
+      { $set: { status: LOCK_RELEASED, owner: null, expiresAt: now, hostname: null, acquiredAt: null, ...emptied } },
     );
     return result.matchedCount === 1;
   }
 
+  /**
+   * Sets (or clears) the marker and, in the same fenced update, carries the entries of the units
+   * recorded since the last lock write: one write of ours per unit (see CarriedEntries).
+   */
   async markInProgress(lease: LockLease, change: InProgressChange | null): Promise<void> {
-    const result = await this.#collection.updateOne({ key: LOCK_KEY, owner: lease.owner, fence: lease.fence }, { $set: { inProgress: change } });
+    const carried = this.#carried.update();
+    const result = await this.#collection.updateOne({ key: LOCK_KEY, owner: lease.owner, fence: lease.fence }, { $set: { inProgress: change, ...carried } });
     if (result.matchedCount !== 1) {
       this.#granted = undefined;
+      this.#carried.forget();
       throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
     }
+    try {
+      await this.#carried.sent(carried[CARRIED_FIELD]);
+    } catch (error) {
+      throw toDriverError(error, 'writing the carried history entries');
+    }
+  }
+
+  /** The entries the lock document carries (a holder's, not yet in the history), for a reader that does not hold the lock. */
+  async carriedEntries(): Promise<readonly Document[]> {
+    const document = await this.#collection.findOne({ key: LOCK_KEY }, { projection: { [CARRIED_FIELD]: 1 } });
+    return carriedDocuments(document?.[CARRIED_FIELD]);
+  }
+
+  /** Whether this connection holds a lease it was granted (its carried entries are then in memory). */
+  get holding(): boolean {
+    return this.#granted !== undefined;
   }
 
   /**

@@ -176,19 +176,23 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
         },
       });
     }
-    // A checkpoint is written with the COMMIT, in one simple query: a batch costs the round trips
-    // a hand-written loop pays (BEGIN, its statements, COMMIT) and no more.
+    // Entries and checkpoints are written with the COMMIT, in one simple query: a unit costs
+    // BEGIN, its own statements and the COMMIT's query; a batch what a hand-written loop pays.
+    const entries: NewChangeEntry[] = [];
     const pending: BatchCheckpoint[] = [];
     return this.#inTransaction(
       options.lease,
       () =>
         work({
           context,
-          saveEntry: (entry) => this.#save(entry),
+          saveEntry: async (entry) => {
+            this.#lastRead = undefined;
+            entries.push(entry);
+          },
           saveCheckpoint: async (checkpoint) => void pending.push(checkpoint),
         }),
       () => options.guard.ensure(),
-      () => pending.map((checkpoint) => this.checkpoints.upsertText(checkpoint)),
+      () => [...(entries.length === 0 ? [] : [this.#history.upsertText(entries)]), ...pending.map((checkpoint) => this.checkpoints.upsertText(checkpoint))],
     );
   }
 

@@ -8,6 +8,9 @@
 //                      the parent sends SIGCONT it writes one more every 200 ms through the guarded db
 //   pause-after=<id>   when that unit has finished, prints PAUSED and stops itself (SIGSTOP) until the
 //                      parent sends SIGCONT: the holder stops between two units
+//   die-after=<id>     when that unit has finished, kills itself (SIGKILL): its entry is carried by the next lock write, not sent yet
+//   die-on=<cmd>:<coll> kills itself (SIGKILL) as soon as the first `<cmd>` on collection `<coll>` has succeeded
+//                      (command monitoring), e.g. die-on=insert:mongockChangeLog (carried entries written, lock not released)
 //   unlock             runs runner.unlock({ force: true }) (what `mongock unlock --force` does) instead
 // MONGOCK_TEST_ON_INTERRUPTED=fail|rollback sets onInterruptedChange (default: the runner's, 'rollback').
 // Each unit inserts ROWS documents { unit, i, pid } into `effects`: the side-effect counter; its rollback
@@ -15,6 +18,7 @@
 // Prints `EXECUTION <executionId>` when the run starts, and one JSON line at the end:
 // { status, executed, rolledBack, waits, acquiredAt, startedAt, warnings, clock } or { error, changeId, message, warnings, clock }.
 
+import { type CommandSucceededEvent, MongoClient } from 'mongodb';
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
 import { defineChangeUnit, type InterruptedChangePolicy, isMongockError, type Logger, MongockBuilder } from '../../../src/index.ts';
 
@@ -55,8 +59,25 @@ const units = ['u1', 'u2', 'u3', 'u4', 'u5'].map((id, index) =>
 const warnings: string[] = [];
 const logger: Logger = { debug: () => {}, info: () => {}, warn: (message) => void warnings.push(message), error: () => {} };
 
+/** A client of our own only to watch commands (die-on); otherwise Mongock opens and closes its own. */
+function dyingClient(dieOn: string): MongoClient {
+  const [command, collection] = dieOn.split(':');
+  const client = new MongoClient(uri!, { serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  const started = new Map<number, string>();
+  client.on('commandStarted', (event) => void started.set(event.requestId, String(event.command[event.commandName])));
+  client.on('commandSucceeded', (event: CommandSucceededEvent) => {
+    if (event.commandName === command && started.get(event.requestId) === collection) process.kill(process.pid, 'SIGKILL');
+  });
+  return client;
+}
+const dieOn = options['die-on'];
+const driver =
+  dieOn === undefined
+    ? mongoDriver({ uri: uri!, databaseName: databaseName!, clientOptions: { serverSelectionTimeoutMS: 5_000 } })
+    : mongoDriver({ client: dyingClient(dieOn), databaseName: databaseName! });
+
 const builder = new MongockBuilder()
-  .setDriver(mongoDriver({ uri: uri!, databaseName: databaseName!, clientOptions: { serverSelectionTimeoutMS: 5_000 } }))
+  .setDriver(driver)
   .addChangeUnits(...units)
   .setLogger(logger)
   .setServiceIdentifier(options.name ?? String(process.pid))
@@ -87,6 +108,12 @@ if (options['pause-after'] !== undefined) {
     // Stopped here, by itself: waiting 1.5 s for the parent's SIGSTOP was a race that a parent
     // slowed by load can lose (the run then moves on to the next unit before it is stopped).
     process.kill(process.pid, 'SIGSTOP');
+  });
+}
+
+if (options['die-after'] !== undefined) {
+  runner.on('unit-finished', ({ item }) => {
+    if (item.changeId === options['die-after']) process.kill(process.pid, 'SIGKILL');
   });
 }
 
