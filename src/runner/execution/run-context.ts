@@ -25,32 +25,43 @@ export interface RunContext {
 
 /**
  * Runs `work` in one driver scope fenced and guarded by the run's lock. A client's raw error
- * while recording an entry names the row it was writing (change, author, execution id, state).
+ * while recording an entry names the row it was writing (change, author, execution id, state);
+ * so does one raised by the commit after `work` returned, since a driver may send a scope's
+ * entries with its COMMIT (PostgreSQL): the last entry the scope saved is named.
  */
 export async function inScope<T>(run: RunContext, transactional: boolean, work: (scope: Scope<object>) => Promise<T>): Promise<T> {
   // The raw error is named only once it has left the driver's scope, which may know it better
   // (PostgreSQL's aborted transaction, a lost lock).
   let refused: { readonly entry: NewChangeEntry; readonly error: unknown } | undefined;
+  let saved: NewChangeEntry | undefined;
+  let returned = false;
   try {
     // The background renewal is a timer, and a timer never fires while every await resolves at
     // once: better-sqlite3 is synchronous, so a run of quick SQLite units never yields to it. Each
     // scope renews the lease when it is due (no round trip otherwise) and stops a holder past it.
     await run.lock.ensure();
-    return await run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, (scope) =>
-      work({
+    return await run.connection.runInScope({ transactional, lease: run.lock.lease, guard: run.lock }, async (scope) => {
+      // The driver may run the callback again (MongoDB's transient transaction errors): start clean.
+      saved = undefined;
+      returned = false;
+      const result = await work({
         ...scope,
         saveEntry: async (entry) => {
           try {
             await scope.saveEntry(entry);
+            saved = entry;
           } catch (error) {
             refused = { entry, error };
             throw error;
           }
         },
-      }),
-    );
+      });
+      returned = true;
+      return result;
+    });
   } catch (error) {
     if (refused !== undefined && error === refused.error && !isMongockError(error)) throw recordError(run, refused.entry, error);
+    if (returned && saved !== undefined && !isMongockError(error)) throw recordError(run, saved, error);
     throw error;
   }
 }
