@@ -187,22 +187,83 @@ export function ChangeUnit(options: ChangeUnitOptions) {
   });
 }
 
-/** The change itself; runs inside the unit's transaction when there is one. */
+/**
+ * The change itself; runs inside the unit's transaction when there is one.
+ *
+ * @example
+ * ```ts
+ * import { ChangeUnit, Execution, RollbackExecution } from 'mongock';
+ * import type { MemoryChangeContext } from 'mongock/driver';
+ *
+ * @ChangeUnit({ id: 'feature-flags', order: '002', author: 'ops' })
+ * export class FeatureFlags {
+ *   @Execution() async turnOn({ kv }: MemoryChangeContext) { await kv.set('checkout-v2', true); }
+ *   @RollbackExecution() async turnOff({ kv }: MemoryChangeContext) { await kv.delete('checkout-v2'); }
+ * }
+ * ```
+ */
 export function Execution() {
   return roleDecorator('execution');
 }
 
-/** Undoes `@Execution`: run on failure when not transactional, and by `runner.undo()`. */
+/**
+ * Undoes `@Execution`: run on failure when not transactional, and by `runner.undo()`.
+ *
+ * @example A rollback that removes exactly what the execution added.
+ * ```ts
+ * import { ChangeUnit, Execution, RollbackExecution } from 'mongock';
+ * import type { SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * @ChangeUnit({ id: 'default-roles', order: '003', author: 'dev', transactional: false })
+ * export class DefaultRoles {
+ *   @Execution() async insert({ sql }: SqliteChangeContext) { await sql.run("INSERT INTO roles (name) VALUES ('admin'), ('viewer')"); }
+ *   @RollbackExecution() async remove({ sql }: SqliteChangeContext) { await sql.run("DELETE FROM roles WHERE name IN ('admin', 'viewer')"); }
+ * }
+ * ```
+ */
 export function RollbackExecution() {
   return roleDecorator('rollback');
 }
 
-/** Optional step run before, outside the unit's transaction (DDL); recorded as `<id>_before`. */
+/**
+ * Optional step run before, outside the unit's transaction (DDL); recorded as `<id>_before`.
+ *
+ * @example The table is created before the unit's transaction fills it.
+ * ```ts
+ * import { BeforeExecution, ChangeUnit, Execution, RollbackBeforeExecution, RollbackExecution } from 'mongock';
+ * import type { PostgresChangeContext } from 'mongock/postgres';
+ *
+ * @ChangeUnit({ id: 'audit-table', order: '004', author: 'dev' })
+ * export class AuditTable {
+ *   @BeforeExecution() async create({ sql }: PostgresChangeContext) { await sql.query('CREATE TABLE audit (id serial PRIMARY KEY, what text)'); }
+ *   @RollbackBeforeExecution() async drop({ sql }: PostgresChangeContext) { await sql.query('DROP TABLE audit'); }
+ *   @Execution() async fill({ sql }: PostgresChangeContext) { await sql.query("INSERT INTO audit (what) VALUES ('created')"); }
+ *   @RollbackExecution() async empty({ sql }: PostgresChangeContext) { await sql.query('DELETE FROM audit'); }
+ * }
+ * ```
+ */
 export function BeforeExecution() {
   return roleDecorator('before');
 }
 
-/** Undoes `@BeforeExecution`; required when it is present. */
+/**
+ * Undoes `@BeforeExecution`; required when it is present. `undo` runs it after the unit's own
+ * rollback, so the step that created a table drops it last.
+ *
+ * @example
+ * ```ts
+ * import { BeforeExecution, ChangeUnit, Execution, RollbackBeforeExecution, RollbackExecution } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
+ * @ChangeUnit({ id: 'orders-index', order: '005', author: 'dev' })
+ * export class OrdersIndex {
+ *   @BeforeExecution() async index({ db }: MongoChangeContext) { await db.collection('orders').createIndex({ placedAt: 1 }); }
+ *   @RollbackBeforeExecution() async unindex({ db }: MongoChangeContext) { await db.collection('orders').dropIndex('placedAt_1'); }
+ *   @Execution() async backfill({ db }: MongoChangeContext) { await db.collection('orders').updateMany({ placedAt: null }, { $set: { placedAt: new Date(0) } }); }
+ *   @RollbackExecution() async unfill({ db }: MongoChangeContext) { await db.collection('orders').updateMany({ placedAt: new Date(0) }, { $set: { placedAt: null } }); }
+ * }
+ * ```
+ */
 export function RollbackBeforeExecution() {
   return roleDecorator('rollbackBefore');
 }
@@ -212,17 +273,65 @@ export function RollbackBeforeExecution() {
  * its own entry `<id>_after` (work that must not run inside a transaction, such as dropping the
  * old collection once the copy committed). If it fails the unit stays EXECUTED, the after-step is
  * recorded FAILED and runs again on the next migration: write it so that running twice is harmless.
+ *
+ * @example The old collection is dropped once the copy committed.
+ * ```ts
+ * import { AfterExecution, ChangeUnit, Execution, RollbackAfterExecution, RollbackExecution } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
+ * @ChangeUnit({ id: 'customers-rename', order: '006', author: 'dev' })
+ * export class CustomersRename {
+ *   @Execution() async copy({ db }: MongoChangeContext) {
+ *     await db.collection('clients').aggregate([{ $match: {} }, { $out: 'customers' }]).toArray();
+ *   }
+ *   @RollbackExecution() async uncopy({ db }: MongoChangeContext) { await db.collection('customers').drop(); }
+ *   @AfterExecution() async dropOld({ db }: MongoChangeContext) { await db.collection('clients').drop().catch(() => false); }
+ *   @RollbackAfterExecution() async restoreOld({ db }: MongoChangeContext) {
+ *     await db.collection('customers').aggregate([{ $match: {} }, { $out: 'clients' }]).toArray();
+ *   }
+ * }
+ * ```
  */
 export function AfterExecution() {
   return roleDecorator('after');
 }
 
-/** Undoes `@AfterExecution` (run first by `undo`); required when it is present. */
+/**
+ * Undoes `@AfterExecution` (run first by `undo`); required when it is present.
+ *
+ * @example An after-step that publishes, and its rollback that withdraws.
+ * ```ts
+ * import { AfterExecution, ChangeUnit, Execution, RollbackAfterExecution, RollbackExecution } from 'mongock';
+ * import type { MemoryChangeContext } from 'mongock/driver';
+ *
+ * @ChangeUnit({ id: 'price-list', order: '007', author: 'shop' })
+ * export class PriceList {
+ *   @Execution() async build({ kv }: MemoryChangeContext) { await kv.set('prices:draft', { tea: 3 }); }
+ *   @RollbackExecution() async unbuild({ kv }: MemoryChangeContext) { await kv.delete('prices:draft'); }
+ *   @AfterExecution() async publish({ kv }: MemoryChangeContext) { await kv.set('prices:live', await kv.get('prices:draft')); }
+ *   @RollbackAfterExecution() async withdraw({ kv }: MemoryChangeContext) { await kv.delete('prices:live'); }
+ * }
+ * ```
+ */
 export function RollbackAfterExecution() {
   return roleDecorator('rollbackAfter');
 }
 
-/** Legacy (Mongock 3/4) container of `@ChangeSet` methods. */
+/**
+ * Legacy (Mongock 3/4) container of `@ChangeSet` methods.
+ *
+ * @example A Mongock 4 changelog kept as it was written.
+ * ```ts
+ * import { ChangeLog, ChangeSet } from 'mongock';
+ * import type { MongoChangeContext } from 'mongock/mongodb';
+ *
+ * @ChangeLog({ order: '001' })
+ * export class DatabaseChangelog {
+ *   @ChangeSet({ id: 'add-admin', order: '001', author: 'ops' })
+ *   async addAdmin({ db }: MongoChangeContext) { await db.collection('users').insertOne({ name: 'admin' }); }
+ * }
+ * ```
+ */
 export function ChangeLog(options: ChangeLogOptions = {}) {
   const frozen = Object.freeze({ ...options });
   return classDecorator((marks) => {
@@ -230,7 +339,21 @@ export function ChangeLog(options: ChangeLogOptions = {}) {
   });
 }
 
-/** Legacy (Mongock 3/4) change: one method of a `@ChangeLog` class. It has no rollback. */
+/**
+ * Legacy (Mongock 3/4) change: one method of a `@ChangeLog` class. It has no rollback.
+ *
+ * @example `runAlways` re-runs the change set at every migration (its entry is updated each time).
+ * ```ts
+ * import { ChangeLog, ChangeSet } from 'mongock';
+ * import type { MemoryChangeContext } from 'mongock/driver';
+ *
+ * @ChangeLog({ order: '002' })
+ * export class CacheChangelog {
+ *   @ChangeSet({ id: 'warm-cache', order: '001', author: 'ops', runAlways: true })
+ *   async warm({ kv }: MemoryChangeContext) { await kv.set('cache:warmed-at', new Date().toISOString()); }
+ * }
+ * ```
+ */
 export function ChangeSet(options: ChangeSetOptions) {
   const frozen = Object.freeze({ ...options });
   return methodDecorator((mark) => ({ ...mark, changeSet: frozen }));
@@ -239,6 +362,19 @@ export function ChangeSet(options: ChangeSetOptions) {
 /**
  * Limits a change unit class or a ChangeSet method to profiles: `@Profile('dev')`,
  * `@Profile('!prod')`, `@Profile('dev', 'test')`. With no active profiles, `default` is active.
+ *
+ * @example Demo data everywhere but in production.
+ * ```ts
+ * import { ChangeUnit, Execution, Profile, RollbackExecution } from 'mongock';
+ * import type { SqliteChangeContext } from 'mongock/sqlite';
+ *
+ * @Profile('!prod')
+ * @ChangeUnit({ id: 'demo-data', order: '008', author: 'dev' })
+ * export class DemoData {
+ *   @Execution() async seed({ sql }: SqliteChangeContext) { await sql.run("INSERT INTO products (name) VALUES ('demo')"); }
+ *   @RollbackExecution() async unseed({ sql }: SqliteChangeContext) { await sql.run("DELETE FROM products WHERE name = 'demo'"); }
+ * }
+ * ```
  */
 export function Profile(...profiles: string[]) {
   return (...args: unknown[]): void => {

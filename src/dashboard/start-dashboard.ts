@@ -27,7 +27,17 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-/** Whether `host` only accepts connections from this machine. */
+/**
+ * Whether `host` only accepts connections from this machine.
+ *
+ * @example Refusing to serve the dashboard on a public interface without a token.
+ * ```ts
+ * import { isLoopbackHost } from 'mongock/dashboard';
+ *
+ * const host = process.env.DASHBOARD_HOST ?? '127.0.0.1';
+ * if (!isLoopbackHost(host) && process.env.DASHBOARD_TOKEN === undefined) throw new Error(`set DASHBOARD_TOKEN to serve on ${host}`);
+ * ```
+ */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (bare === 'localhost' || bare === '::1') return true;

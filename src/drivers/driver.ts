@@ -69,7 +69,6 @@ export interface Driver<TContext extends object = object> {
   close?(): Promise<void> | void;
 }
 
-/** One open connection for one runner operation (execute, undo, status). */
 /** How {@link DriverConnection.readHistory} reads. */
 export interface ReadHistoryOptions {
   /**
@@ -80,6 +79,7 @@ export interface ReadHistoryOptions {
   readonly beforeLock?: boolean;
 }
 
+/** One open connection for one runner operation (execute, undo, status). */
 export interface DriverConnection<TContext extends object = object> {
   /** What this database can do, now that it is connected (e.g. a MongoDB standalone has no transactions). */
   readonly capabilities: DriverCapabilities;

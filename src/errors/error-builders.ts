@@ -114,6 +114,15 @@ function details(error: MongockError) {
 /**
  * `LOCK_LOST` raised by a driver's fencing check: the write of `lease`'s holder was refused because
  * `lock` (e.g. 'the SQLite lock') is no longer theirs, for `reason` when the driver knows it.
+ *
+ * @example A driver's fenced write that matched no lock row.
+ * ```ts
+ * import { type LockLease, leaseLostError } from 'mongock/driver';
+ *
+ * function checkFence(matchedRows: number, lease: LockLease): void {
+ *   if (matchedRows !== 1) throw leaseLostError(lease, 'the Redis lock', 'another process holds it now');
+ * }
+ * ```
  */
 export function leaseLostError(lease: { readonly owner: string; readonly fence: number }, lock: string, reason?: string): MongockError {
   const why = reason === undefined ? '' : ` (${reason})`;

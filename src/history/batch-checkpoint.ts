@@ -31,7 +31,16 @@ export type BatchCheckpointState = 'running' | 'done';
 /** The checkpoint store's name: the history's, with this suffix. */
 export const CHECKPOINT_SUFFIX = '_checkpoints';
 
-/** The checkpoint store of a history store named `historyName`. */
+/**
+ * The checkpoint store of a history store named `historyName`.
+ *
+ * @example
+ * ```ts
+ * import { checkpointStoreName, DEFAULT_MIGRATION_REPOSITORY_NAME } from 'mongock/driver';
+ *
+ * console.log(checkpointStoreName(DEFAULT_MIGRATION_REPOSITORY_NAME)); // mongockChangeLog_checkpoints
+ * ```
+ */
 export function checkpointStoreName(historyName: string): string {
   return `${historyName}${CHECKPOINT_SUFFIX}`;
 }

@@ -66,7 +66,21 @@ export function manualEntry(input: ManualEntryInput): ChangeEntry {
   };
 }
 
-/** The manual decision an entry records, or null for an entry the runner wrote. */
+/**
+ * The manual decision an entry records, or null for an entry the runner wrote.
+ *
+ * @example Who marked which units by hand, and why.
+ * ```ts
+ * import { manualResolutionOf } from 'mongock';
+ * import { MemoryDatabase } from 'mongock/driver';
+ *
+ * const database = new MemoryDatabase();
+ * for (const entry of database.history) {
+ *   const decision = manualResolutionOf(entry);
+ *   if (decision !== null) console.log(`${entry.changeId}: ${decision.resolution} by ${decision.by} (${decision.reason ?? 'no reason given'})`);
+ * }
+ * ```
+ */
 export function manualResolutionOf(entry: ChangeEntry): ManualResolution | null {
   const raw = entry.metadata?.[MANUAL_RESOLUTION_KEY];
   if (typeof raw !== 'object' || raw === null) return null;

@@ -130,7 +130,21 @@ export function tenantsStartup(options: MongockTenantsModuleOptions, runner: Mul
   };
 }
 
-/** The tenants module's lifecycle provider: {@link MongockLifecycle} over {@link tenantsStartup}. */
+/**
+ * The tenants module's lifecycle provider: {@link MongockLifecycle} over {@link tenantsStartup}.
+ * `MongockTenantsModule` provides it; build one yourself only to run the same start-up outside it.
+ *
+ * @example
+ * ```ts
+ * import { MongockTenantsLifecycle, type MongockTenantsModuleOptions, type MultiTenantRunner } from 'mongock/nestjs';
+ *
+ * declare const options: MongockTenantsModuleOptions;
+ * declare const runner: MultiTenantRunner;
+ *
+ * const lifecycle = new MongockTenantsLifecycle(options, runner);
+ * await lifecycle.onModuleInit();
+ * ```
+ */
 export class MongockTenantsLifecycle extends MongockLifecycle {
   constructor(options: MongockTenantsModuleOptions, runner: MultiTenantRunner) {
     super(tenantsStartup(options, runner));

@@ -24,6 +24,16 @@ export type { ExecuteOptions, ExecuteScope, UndoOptions } from './targets.ts';
  * Applies change units: `execute()` migrates, `undo()` rolls back, `status()` reports, all
  * through the configured driver. Built by {@link MongockBuilder}. One runner may run many
  * times; each operation opens and closes its own connection (see `operation.ts`).
+ *
+ * @example Apply what is pending, then report.
+ * ```ts
+ * import { MongockBuilder, type MongockRunner } from 'mongock';
+ * import { sqliteDriver } from 'mongock/sqlite';
+ *
+ * const runner: MongockRunner = new MongockBuilder().setDriver(sqliteDriver({ filename: 'app.db' })).addMigrationScanPath('./migrations').buildRunner();
+ * const result = await runner.execute();
+ * console.log(result.status, (await runner.status()).units.filter((unit) => unit.state === 'pending').length);
+ * ```
  */
 export class MongockRunner {
   readonly #config: ResolvedConfig;

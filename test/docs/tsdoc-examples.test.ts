@@ -132,6 +132,23 @@ describe('TSDoc of the public surface', () => {
     expect(missing).toEqual([]);
   }, 240_000);
 
+  it('every exported function and class shows its use in an example', () => {
+    const { program: checked } = program();
+    const checker = checked.getTypeChecker();
+    const without = Object.entries(ENTRIES).flatMap(([name, path]) => {
+      const module = checker.getSymbolAtLocation(checked.getSourceFile(join(src, path))!)!;
+      return checker.getExportsOfModule(module).flatMap((exported) => {
+        const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        if ((target.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)) === 0) return [];
+        const shown =
+          target.getJsDocTags(checker).some((tag) => tag.name === 'example') ||
+          ts.displayPartsToString(target.getDocumentationComment(checker)).includes('```');
+        return shown ? [] : [`${name}: ${exported.name}`];
+      });
+    });
+    expect(without).toEqual([]);
+  }, 240_000);
+
   it('there are examples, and a wrong one fails the check', () => {
     expect(all.length).toBeGreaterThanOrEqual(38);
     expect(problemsOf(WRONG).join('\n')).toMatch(/executeTwice/);

@@ -1,6 +1,22 @@
 import type { LockGuard } from '../driver.ts';
 
-/** The in-memory driver's handle for change units: every call first checks the lock. */
+/**
+ * The in-memory driver's handle for change units: every call first checks the lock.
+ *
+ * @example
+ * ```ts
+ * import { defineChangeUnit } from 'mongock';
+ * import type { MemoryChangeContext } from 'mongock/driver';
+ *
+ * export default defineChangeUnit<MemoryChangeContext>({
+ *   id: 'counter',
+ *   order: '001',
+ *   author: 'dev',
+ *   async execute({ kv }) { await kv.set('count', ((await kv.get<number>('count')) ?? 0) + 1); },
+ *   async rollback({ kv }) { await kv.delete('count'); },
+ * });
+ * ```
+ */
 export class MemoryKeyValue {
   readonly #data: Map<string, unknown>;
   readonly #guard: LockGuard;

@@ -5,7 +5,21 @@ import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, Sco
 import { MemoryKeyValue } from './memory-context.ts';
 import { MemoryLock } from './memory-lock.ts';
 
-/** The shared state of an in-memory "database": several runners may use one, as processes share a server. */
+/**
+ * The shared state of an in-memory "database": several runners may use one, as processes share a server.
+ *
+ * @example Two runners on one database, as two replicas on one server.
+ * ```ts
+ * import { createRunner } from 'mongock';
+ * import { MemoryDatabase, memoryDriver } from 'mongock/driver';
+ *
+ * const database = new MemoryDatabase();
+ * const first = createRunner({ driver: memoryDriver({ database }), changeUnits: [] });
+ * const second = createRunner({ driver: memoryDriver({ database }), changeUnits: [] });
+ * await Promise.all([first.execute(), second.execute()]);
+ * console.log(database.history.length, database.calls.get('readHistory'));
+ * ```
+ */
 export class MemoryDatabase {
   data = new Map<string, unknown>();
   history: ChangeEntry[] = [];

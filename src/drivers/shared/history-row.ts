@@ -76,6 +76,18 @@ export function historyMetadata(value: unknown, row: Pick<HistoryRow, 'change_id
 /**
  * A row read back as an entry; `timestamp` and `systemChange` already converted by the driver.
  * `table` (as messages name it) is what a `CORRUPT_RECORD` about the row says.
+ *
+ * @example Reading a SQL driver's history rows back as entries.
+ * ```ts
+ * import { type ChangeEntry, entryFromRow, type HistoryRow } from 'mongock/driver';
+ *
+ * declare function selectHistory(): Promise<Array<HistoryRow & { timestamp: string; system_change: number }>>;
+ *
+ * async function readHistory(): Promise<ChangeEntry[]> {
+ *   const rows = await selectHistory();
+ *   return rows.map((row) => entryFromRow(row, new Date(row.timestamp), row.system_change === 1, 'my_change_log'));
+ * }
+ * ```
  */
 export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boolean, table = 'of Mongock'): ChangeEntry {
   return normaliseEntry({
@@ -99,6 +111,17 @@ export function entryFromRow(row: HistoryRow, timestamp: Date, systemChange: boo
 /**
  * An entry as the values of {@link HISTORY_COLUMNS}, through the driver's converters. Without a
  * timestamp, `timestamp` is null: the driver's SQL then stamps the database's clock.
+ *
+ * @example Named parameters for an `INSERT` of the history columns.
+ * ```ts
+ * import { HISTORY_COLUMNS, rowValues } from 'mongock/driver';
+ *
+ * function insertStatement(entry: Parameters<typeof rowValues>[0]) {
+ *   const values = rowValues(entry, { timestamp: (date) => date.toISOString(), systemChange: (flag) => (flag ? 1 : 0) });
+ *   const text = `INSERT INTO my_change_log (${HISTORY_COLUMNS.join(', ')}) VALUES (${HISTORY_COLUMNS.map((column) => `:${column}`).join(', ')})`;
+ *   return { text, values };
+ * }
+ * ```
  */
 export function rowValues(entry: NewChangeEntry, convert: RowConverters): Record<HistoryColumn, unknown> {
   return {
@@ -119,7 +142,21 @@ export function rowValues(entry: NewChangeEntry, convert: RowConverters): Record
   };
 }
 
-/** The values in column order, for positional parameters. */
+/**
+ * The values in column order, for positional parameters.
+ *
+ * @example PostgreSQL-style placeholders (`$1`, `$2`…) in {@link HISTORY_COLUMNS} order.
+ * ```ts
+ * import { HISTORY_COLUMNS, rowParameters } from 'mongock/driver';
+ *
+ * declare function query(text: string, params: unknown[]): Promise<void>;
+ *
+ * async function saveEntry(entry: Parameters<typeof rowParameters>[0]): Promise<void> {
+ *   const placeholders = HISTORY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+ *   await query(`INSERT INTO my_change_log (${HISTORY_COLUMNS.join(', ')}) VALUES (${placeholders})`, rowParameters(entry, { timestamp: (date) => date, systemChange: (flag) => flag }));
+ * }
+ * ```
+ */
 export function rowParameters(entry: NewChangeEntry, convert: RowConverters): unknown[] {
   const values = rowValues(entry, convert);
   return HISTORY_COLUMNS.map((column) => values[column]);

@@ -28,6 +28,15 @@ function numbers(): BatchSource<number, object> {
  * checkpoint land together (or, without transactions, the checkpoint right after), a time-boxed
  * run stops at a batch boundary and the next resumes, a failed batch leaves the batches before
  * it, and undo of a half-done unit takes back only what the checkpoint covers.
+ *
+ * @example In the driver's own vitest file, beside the main suite.
+ * ```ts
+ * import { type DriverHarness, runCheckpointTestkit } from 'mongock/testkit';
+ *
+ * declare const harness: DriverHarness<{ db: unknown }>;
+ *
+ * runCheckpointTestkit(harness);
+ * ```
  */
 export function runCheckpointTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {
   testkitSuite(harness, `driver testkit: ${harness.name}: batched steps and checkpoints`, (fixture) => {

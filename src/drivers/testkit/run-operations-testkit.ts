@@ -17,6 +17,16 @@ const QUICK = { acquiredForMs: 3_000, tryFrequencyMs: 100, quitTryingAfterMs: 5_
  * rolled back, all pending, refused under a live holder, `force` on a dead lease), per-unit
  * recovery (`manual`, `retry`), `doctor`'s findings, `step`/`only` with their dry runs, and
  * after-steps.
+ *
+ * @example One harness serves every suite of the testkit.
+ * ```ts
+ * import { type DriverHarness, runDriverTestkit, runOperationsTestkit } from 'mongock/testkit';
+ *
+ * declare const redisHarness: DriverHarness<{ redis: unknown }>;
+ *
+ * runDriverTestkit(redisHarness);
+ * runOperationsTestkit(redisHarness);
+ * ```
  */
 export function runOperationsTestkit<TContext extends object>(harness: DriverHarness<TContext>): void {
   testkitSuite(harness, `driver testkit: ${harness.name}: operations`, (fixture) => {
