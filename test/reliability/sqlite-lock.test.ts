@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempSqliteFile } from '../support/sqlite-harness.ts';
@@ -28,30 +28,35 @@ describe('SQLite lock under hostile conditions (real processes)', () => {
   let cleanup = () => {};
   afterEach(() => cleanup());
 
-  it('a lease renewed inside a 9 s transaction (3 s lease) reads as live: status says so, a plain unlock leaves it, nothing runs twice', async () => {
+  it('a lease renewed inside a long transaction (3 s lease) reads as live: status says so, a plain unlock leaves it, nothing runs twice', async () => {
     const file = tempSqliteFile();
     cleanup = file.cleanup;
-    const units = [{ id: 'long-tx', sleepMs: 9_000 }, { id: 'plain', transactional: false, rows: 20, sleepMs: 1_000 }, { id: 'last' }];
+    // The holder's first unit stays in its transaction until the test opens the gate: a fixed 9 s
+    // was not enough when starting the status and unlock processes took longer at load 13.
+    const gate = `${file.filename}.gate`;
+    const units = [{ id: 'long-tx', sleepMs: 3_500, untilFile: gate }, { id: 'plain', transactional: false, rows: 20, sleepMs: 1_000 }, { id: 'last' }];
     const holder = startWorker({ driver: 'sqlite', target: file.filename, action: 'migrate', units, lease: 3_000 });
     await waitForOutput(holder, 'STARTED long-tx');
     await new Promise((resolve) => setTimeout(resolve, 3_500)); // past the 3 s lease, inside the transaction
 
-    // All three at once, while the holder is still inside its transaction (process start-up takes seconds here).
+    // Both at once, while the holder is still inside its transaction (it waits for the gate).
     const [statusRun, unlockRun] = await Promise.all([
       runWorker({ driver: 'sqlite', target: file.filename, action: 'status', units }),
       runWorker({ driver: 'sqlite', target: file.filename, action: 'unlock', units }),
     ]);
     // A second runner meanwhile must wait, not apply the next units beside the first.
-    const rival = runWorker({ driver: 'sqlite', target: file.filename, action: 'migrate', units, lease: 3_000 });
+    const rival = startWorker({ driver: 'sqlite', target: file.filename, action: 'migrate', units, lease: 3_000 });
+    await waitForOutput(rival, 'WAITING');
+    writeFileSync(gate, '');
     expect((lastJson(statusRun.stdout).lock as { expired: boolean }).expired).toBe(false);
     expect(lastJson(unlockRun.stdout).released).toBe(false);
 
     const done = await holder.finished;
     expect(lastJson(done.stdout)).toMatchObject({ status: 'completed', executed: ['long-tx', 'plain', 'last'] });
-    const other = lastJson((await rival).stdout);
+    const other = lastJson((await rival.finished).stdout);
     expect(other.executed ?? []).toEqual([]);
     expect(effects(file.filename)).toEqual({ 'long-tx': 10, plain: 20, last: 10 });
-  }, 60_000);
+  }, 90_000);
 
   it("SIGKILL of the holder (60 s lease): the rerun on this host takes over at its first attempt (it never waits for the dead holder's lease)", async () => {
     const file = tempSqliteFile();

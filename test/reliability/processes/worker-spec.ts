@@ -6,6 +6,8 @@ export interface UnitSpec {
   readonly rows?: number;
   /** Waits this long (an idle await) after half its rows. */
   readonly sleepMs?: number;
+  /** Then waits (still inside its transaction) until this file exists: a test opens it once it has seen what it needs. */
+  readonly untilFile?: string;
   /** After half its rows: prints MIDWAY and never settles. */
   readonly hang?: boolean;
   readonly timeoutMs?: number;

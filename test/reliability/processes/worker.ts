@@ -3,6 +3,7 @@
 // Prints `STARTED <id> <ms since execute() began>` when a unit starts, `MIDWAY <id>` where a
 // unit hangs, and one JSON line at the end: { status, executed, recovered, failed } or { error, message }.
 
+import { existsSync } from 'node:fs';
 import { type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
 import { MongoHistory } from '../../../src/drivers/mongodb/mongodb-history.ts';
 import { type MysqlChangeContext, mysqlDriver } from '../../../src/drivers/mysql/index.ts';
@@ -109,6 +110,7 @@ const units: ChangeUnitSource[] = spec.units.map((unit, index) =>
             await new Promise(() => {}); // never settles
           }
           if (unit.sleepMs !== undefined) await sleep(unit.sleepMs);
+          while (unit.untilFile !== undefined && !existsSync(unit.untilFile)) await sleep(50);
           if (unit.statement !== undefined) await run(context, unit.statement);
         }
       }
