@@ -116,35 +116,37 @@ function problemsOf(example: Example): string[] {
   });
 }
 
+/** Every export of every entry point, resolved through re-exports, with the checker that reads its TSDoc. */
+function publicExports(): Array<{ readonly entry: string; readonly name: string; readonly target: ts.Symbol; readonly checker: ts.TypeChecker }> {
+  const { program: checked } = program();
+  const checker = checked.getTypeChecker();
+  return Object.entries(ENTRIES).flatMap(([entry, path]) => {
+    const module = checker.getSymbolAtLocation(checked.getSourceFile(join(src, path))!)!;
+    return checker.getExportsOfModule(module).map((exported) => ({
+      entry,
+      name: exported.name,
+      target: exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported,
+      checker,
+    }));
+  });
+}
+
 describe('TSDoc of the public surface', () => {
   it('every export of every entry point has a TSDoc block', () => {
-    const { program: checked } = program();
-    const checker = checked.getTypeChecker();
-    const missing = Object.entries(ENTRIES).flatMap(([name, path]) => {
-      const module = checker.getSymbolAtLocation(checked.getSourceFile(join(src, path))!)!;
-      return checker.getExportsOfModule(module).flatMap((exported) => {
-        const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-        const documented = target.getDocumentationComment(checker).length > 0 || target.getJsDocTags(checker).length > 0;
-        const where = target.declarations?.[0]?.getSourceFile().fileName;
-        return documented ? [] : [`${name}: ${exported.name} (${where === undefined ? '?' : relative(src, where)})`];
-      });
+    const missing = publicExports().flatMap(({ entry, name, target, checker }) => {
+      const documented = target.getDocumentationComment(checker).length > 0 || target.getJsDocTags(checker).length > 0;
+      const where = target.declarations?.[0]?.getSourceFile().fileName;
+      return documented ? [] : [`${entry}: ${name} (${where === undefined ? '?' : relative(src, where)})`];
     });
     expect(missing).toEqual([]);
   }, 240_000);
 
   it('every exported function and class shows its use in an example', () => {
-    const { program: checked } = program();
-    const checker = checked.getTypeChecker();
-    const without = Object.entries(ENTRIES).flatMap(([name, path]) => {
-      const module = checker.getSymbolAtLocation(checked.getSourceFile(join(src, path))!)!;
-      return checker.getExportsOfModule(module).flatMap((exported) => {
-        const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-        if ((target.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)) === 0) return [];
-        const shown =
-          target.getJsDocTags(checker).some((tag) => tag.name === 'example') ||
-          ts.displayPartsToString(target.getDocumentationComment(checker)).includes('```');
-        return shown ? [] : [`${name}: ${exported.name}`];
-      });
+    const without = publicExports().flatMap(({ entry, name, target, checker }) => {
+      if ((target.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)) === 0) return [];
+      const shown =
+        target.getJsDocTags(checker).some((tag) => tag.name === 'example') || ts.displayPartsToString(target.getDocumentationComment(checker)).includes('```');
+      return shown ? [] : [`${entry}: ${name}`];
     });
     expect(without).toEqual([]);
   }, 240_000);
