@@ -14,12 +14,13 @@
 // each item's marker is exactly 1 afterwards. Writes bench/RESULTS-batches.md.
 // Servers: `bash scripts/test-servers.sh up`. Not part of `npm test`.
 // Environment: MONGOCK_BENCH_BATCH_DRIVERS (sqlite,postgres,mysql,mongodb), MONGOCK_BENCH_BATCH_SIZES
-// (100,1000,10000), MONGOCK_BENCH_BATCH_ROUNDS (5), MONGOCK_BENCH_BATCH_ITEMS_<DRIVER> (items).
+// (100,1000,10000), MONGOCK_BENCH_BATCH_ROUNDS (5), MONGOCK_BENCH_BATCH_ITEMS_<DRIVER> (items),
+// MONGOCK_BENCH_OUT (the results file, relative to bench/ or absolute; default RESULTS-batches.md).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -28,6 +29,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const OUT = process.env.MONGOCK_BENCH_OUT ?? 'RESULTS-batches.md';
 const root = join(here, '..');
 if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 const { batched, defineChangeUnit, MongockBuilder, silentLogger } = await import(join(root, 'dist', 'index.js'));
@@ -445,6 +447,6 @@ function writeResults(complete) {
     ...failures.map((failure) => `Not measured: ${fixtures[failure.driver].label}: ${failure.message}`),
     '',
   ];
-  writeFileSync(join(here, 'RESULTS-batches.md'), lines.join('\n'));
+  writeFileSync(resolve(here, OUT), lines.join('\n'));
 }
-console.log('wrote bench/RESULTS-batches.md');
+console.log(`wrote ${resolve(here, OUT)}`);

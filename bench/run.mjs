@@ -11,13 +11,13 @@
 // (`startup,apply,scale`) limit what runs. RESULTS.md is rewritten after each section, marked
 // partial until the run ends. Not part of `npm test`. Parts of a run may go side by side:
 // MONGOCK_BENCH_TAG names a part (its databases, work folder and clean-up are its own) and
-// MONGOCK_BENCH_OUT its results file (the README is quoted only by a run writing RESULTS.md).
+// MONGOCK_BENCH_OUT its results file (a path relative to bench/ or absolute; the README is quoted only by a run writing RESULTS.md).
 // A run that fails (a peer's catalogue query meeting a schema another test dropped, on a shared
 // server) is retried up to twice, its database set up again; retries are counted in the file.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -361,7 +361,7 @@ function report(done = false) {
     }
   }
   out.push('', 'Round trips per operation are not timed here: they are counted by `test/drivers/round-trips.test.ts` (see docs/performance.md).', '');
-  writeFileSync(join(here, OUT), out.join('\n'));
+  writeFileSync(resolve(here, OUT), out.join('\n'));
   if (!done || OUT !== 'RESULTS.md') return;
 
   // The README quotes the headline figures: start-up vs. baseline and the best peer, apply vs. the best peer.
