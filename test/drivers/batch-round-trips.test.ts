@@ -36,8 +36,10 @@ function token(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim();
   if (/count/i.test(t) && /\bitems\b/.test(t)) return 'ESTIMATE';
   if (/\bitems\b/.test(t)) return 'OWN';
-  // The last batch's COMMIT query carries the unit's history entry too (PostgreSQL).
-  if (/_checkpoints/.test(t)) return /; COMMIT$/.test(t) ? `${/"mongock_change_log" \(/.test(t) ? 'ENTRY; ' : ''}CHECKPOINT; COMMIT` : 'CHECKPOINT';
+  // The last batch's COMMIT query carries the unit's history entry too (PostgreSQL), whose
+  // checkpoint is an EXECUTE of the upsert the session PREPAREd with the store's set-up.
+  if (/_checkpoints|^EXECUTE mongock_checkpoint_|; EXECUTE mongock_checkpoint_/.test(t))
+    return /; COMMIT$/.test(t) ? `${/"mongock_change_log" \(/.test(t) ? 'ENTRY; ' : ''}CHECKPOINT; COMMIT` : 'CHECKPOINT';
   if (/mongock_?lock/i.test(t)) return 'LOCK';
   if (/change_?log/i.test(t)) return 'ENTRY';
   return t;
@@ -119,6 +121,11 @@ describe('statements per batch: PostgreSQL (through the pg client)', () => {
     expect(batches[0], show).toEqual(['CHECKPOINT', 'CHECKPOINT', 'BEGIN', 'ESTIMATE', 'OWN', 'OWN', 'CHECKPOINT; COMMIT']);
     for (const middle of batches.slice(1, -1)) expect(middle, show).toEqual(['BEGIN', 'OWN', 'OWN', 'CHECKPOINT; COMMIT']);
     expect(batches.at(-1), show).toEqual(['BEGIN', 'OWN', 'OWN', 'ENTRY; CHECKPOINT; COMMIT']);
+    // The checkpoint is not parsed and planned per batch: prepared with the store's set-up, executed with each COMMIT.
+    const commits = sent.filter((text) => /COMMIT$/.test(text));
+    expect(commits, commits.join('\n')).toHaveLength(BATCHES);
+    for (const commit of commits) expect(commit).toMatch(/(^|;\s*)EXECUTE mongock_checkpoint_[0-9a-f]{16}\('batch-rt', 'rt', /);
+    expect(sent.filter((text) => /PREPARE mongock_checkpoint_/.test(text))).toHaveLength(1);
     const { rows } = await db.admin.query(`SELECT n, count(*)::int AS c FROM ${db.table('items')} GROUP BY n`);
     expect(rows).toEqual([{ n: 1, c: ROWS }]);
     const { rows: checkpoints } = await db.admin.query(`SELECT state, batches::int, processed::int FROM ${db.table('mongock_change_log_checkpoints')}`);

@@ -230,7 +230,7 @@ class PostgresDriverConnection implements DriverConnection<PostgresChangeContext
     } catch (error) {
       if (session.alive) await session.query('ROLLBACK').catch(() => undefined);
       // "current transaction is aborted": the real cause is an earlier error the change swallowed.
-      throw sqlState(error) === '25P02' ? abortedTransaction(error) : error;
+      throw sqlState(error) === '25P02' ? abortedTransaction(error) : (this.checkpoints.lostStatement(error) ?? error);
     }
   }
 
