@@ -55,13 +55,28 @@ export function listModuleFiles(dir: string): string[] {
  * Every module file under the given folders, each read and digested but not imported: a start-up
  * with nothing pending compares the digests with the history and imports nothing that is applied.
  * `salt` is what else decides a unit's history key (the default author).
+ *
+ * The folders are listed at once (a missing scan path fails here, before anything connects); the
+ * files are digested in slices, each after a turn of the event loop, so that a connection opened
+ * meanwhile makes progress between slices: the reads fill the time its round trips leave idle.
  */
-export async function listUnitFiles(paths: readonly string[], salt: string): Promise<UnitFile[]> {
+export function listUnitFiles(paths: readonly string[], salt: string): Promise<UnitFile[]> {
+  const listed = paths.flatMap((path) => {
+    const root = resolve(path);
+    return listModuleFiles(path).map((file) => ({ root, file }));
+  });
+  return digestInSlices(listed, salt);
+}
+
+/** How many files one slice digests between two turns of the event loop (~1 ms of reads). */
+const FILES_PER_SLICE = 64;
+
+async function digestInSlices(listed: readonly { root: string; file: string }[], salt: string): Promise<UnitFile[]> {
   const files: UnitFile[] = [];
   const digester = new FileDigester();
-  for (const path of paths) {
-    const root = resolve(path);
-    for (const file of listModuleFiles(path)) {
+  for (let start = 0; start < listed.length; start += FILES_PER_SLICE) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const { root, file } of listed.slice(start, start + FILES_PER_SLICE)) {
       // A `.sql` unit's sibling `*.rollback.sql` is part of the unit: it counts in the digest.
       const sibling = file.endsWith('.sql') ? `${file.slice(0, -'.sql'.length)}${ROLLBACK_SUFFIX}` : undefined;
       files.push({ path: file, digest: digester.digest(salt, relativeTo(root, file), file, sibling) });

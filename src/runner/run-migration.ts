@@ -25,20 +25,27 @@ export async function runMigration(
   budget: RunBudget = {},
 ): Promise<MigrationOutcome> {
   const whole = options.to === undefined && options.step === undefined && options.only === undefined;
-  const files = whole && catalog.fromFilesOnly ? await catalog.listFiles() : undefined;
+  // Listed now (a bad scan path fails before connecting), digested while the connection opens.
+  const listing = whole && catalog.fromFilesOnly ? catalog.listFiles() : undefined;
   // Anything else loads (and fails) before connecting.
-  const loaded = files === undefined ? await catalog.units() : undefined;
-  return operation.withConnection(async (connection) => {
-    // Only decides whether to take the lock: the history is read again under it.
-    const history = await connection.readHistory({ beforeLock: true });
-    if (files !== undefined && !isLegacyImportPending(config, history) && allApplied(files, history)) {
-      config.logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
-      return { status: 'up-to-date', items: [] };
-    }
-    const units = loaded ?? (await catalog.units());
-    const { migrateLoaded } = await import('./execution-path.ts');
-    return migrateLoaded(operation, { config, executionId, budget }, connection, units, history, options);
-  });
+  const loaded = listing === undefined ? await catalog.units() : undefined;
+  try {
+    return await operation.withConnection(async (connection) => {
+      // Only decides whether to take the lock: the history is read again under it.
+      const [files, history] = await Promise.all([listing, connection.readHistory({ beforeLock: true })]);
+      if (files !== undefined && !isLegacyImportPending(config, history) && allApplied(files, history)) {
+        config.logger.info('Nothing to migrate: every change unit file is already applied, unchanged.');
+        return { status: 'up-to-date', items: [] };
+      }
+      const units = loaded ?? (await catalog.units());
+      const { migrateLoaded } = await import('./execution-path.ts');
+      return migrateLoaded(operation, { config, executionId, budget }, connection, units, history, options);
+    });
+  } catch (error) {
+    // A file that could not be read says so, rather than the connection that failed meanwhile.
+    await listing;
+    throw error;
+  }
 }
 
 /**

@@ -59,10 +59,15 @@ export class UnitCatalog {
     return this.#loaded === undefined && this.#config.migrationScanPaths.length > 0 && this.#config.changeUnits.length === 0;
   }
 
-  /** The scan-path files, read and digested but not imported; a later load imports these. */
-  async listFiles(): Promise<readonly UnitFile[]> {
-    this.#listed = await listUnitFiles(this.#config.migrationScanPaths, this.#config.defaultAuthor);
-    return this.#listed;
+  /**
+   * The scan-path files, read and digested but not imported; a later load imports these. The
+   * folders are listed before this returns (a bad scan path throws here); the digests come later.
+   */
+  listFiles(): Promise<readonly UnitFile[]> {
+    return listUnitFiles(this.#config.migrationScanPaths, this.#config.defaultAuthor).then((files) => {
+      this.#listed = files;
+      return files;
+    });
   }
 
   #listed: readonly UnitFile[] | undefined;

@@ -178,4 +178,20 @@ ${unitFile('102')}`;
       { path: join(dir, 'nested', '201.mjs'), digest: expected(`ana\u0000nested/201.mjs\u0000${big}`) },
     ]);
   });
+
+  it('a missing scan path is reported before anything connects (the digests, not the listing, overlap the connection)', async () => {
+    const driver = memoryDriver({ database: new MemoryDatabase() });
+    const events: string[] = [];
+    const watched = { ...driver, connect: (...args: Parameters<typeof driver.connect>) => (events.push('connect'), driver.connect(...args)) };
+    const missing = join(work, 'no-such-folder');
+    const failed = await new MongockBuilder()
+      .setDriver(watched)
+      .setLogger(silentLogger)
+      .addMigrationScanPath(missing)
+      .buildRunner()
+      .execute()
+      .catch((error: MongockError) => error);
+    expect(failed).toMatchObject({ code: 'INVALID_CONFIG' });
+    expect(events).toEqual([]);
+  });
 });
