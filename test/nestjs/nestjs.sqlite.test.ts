@@ -148,6 +148,26 @@ describe('MongockModule configuration styles (@nestjs/testing, SQLite)', () => {
       message: expect.stringContaining("Option 'startupHook'"),
     });
   });
+
+  it("rejects a non-boolean background ('yes') with INVALID_CONFIG naming the option and its accepted values, from forRoot and forRootAsync", async () => {
+    const expected = { code: 'INVALID_CONFIG', message: expect.stringContaining(`Option 'background' must be true or false; got "yes".`) };
+    const filename = newDatabase();
+    const fromRoot = forRoot({ filename, background: 'yes' as never });
+    // The refusal itself, not the app (a built app is too large for vitest to print in a failure).
+    const refusal = (imports: unknown[]) =>
+      testingApp(imports, shopSettings(filename)).then(
+        () => 'compiled',
+        (error: unknown) => error,
+      );
+    expect(await refusal([shopModule(fromRoot)])).toMatchObject(expected);
+    const fromAsync = ex.nest.MongockModule.forRootAsync({
+      imports: [ex.CatalogModule],
+      useFactory: () => ({ driver: ex.sqlite.sqliteDriver({ filename }), changeUnits: ex.SQLITE_MIGRATIONS, background: 'yes' as never }),
+    });
+    expect(await refusal([shopModule(fromAsync)])).toMatchObject(expected);
+    // Refused before anything ran: no history was written.
+    expect(query<{ n: number }>(filename, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'mongockChangeLog'")).toEqual([{ n: 0 }]);
+  });
 });
 
 describe('MongockModule at bootstrap (real NestFactory)', () => {
