@@ -45,6 +45,30 @@ const cache = new WeakMap<ChangeUnitModel, string>();
  * start-up skip the compiler when the code is byte-for-byte what was recorded ({@link sameCode}).
  */
 export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
+  const missing = uncached(models);
+  if (missing.length > 0) {
+    const sources = missing.map(methodSources);
+    remember(missing, sources, canonicalSources(sources.flat()));
+  }
+  return models.map((model) => cache.get(model)!);
+}
+
+/**
+ * {@link checksumsOf} through esbuild's asynchronous API, for the apply path: the synchronous
+ * one starts a worker thread that loads esbuild a second time (measured: ~50 ms more CPU and
+ * ~10 MB more peak RSS a process), the asynchronous one talks to esbuild's child process from
+ * this thread. Same input text and options, so the same checksums; whatever does not print in
+ * one batch goes the synchronous way, source by source, as in {@link canonicalSources}.
+ */
+export async function checksumsReady(models: readonly ChangeUnitModel[]): Promise<void> {
+  const missing = uncached(models);
+  if (missing.length === 0) return;
+  const sources = missing.map(methodSources);
+  remember(missing, sources, await canonicalSourcesAsync(sources.flat()));
+}
+
+/** The models with no checksum cached yet (SQL and declarative units, whose sources are normal forms, are cached here). */
+function uncached(models: readonly ChangeUnitModel[]): ChangeUnitModel[] {
   for (const model of models) {
     // SQL and declarative unit files: their steps' sources are normal forms already (see docs/sql-units.md).
     if (!cache.has(model) && model.steps.execution.declared === true) {
@@ -52,17 +76,16 @@ export function checksumsOf(models: readonly ChangeUnitModel[]): string[] {
       cache.set(model, `${hash(sources)}.${rawHash(sources)}`);
     }
   }
-  const missing = models.filter((model) => !cache.has(model));
-  if (missing.length > 0) {
-    const sources = missing.map(methodSources);
-    const canonical = canonicalSources(sources.flat());
-    let next = 0;
-    missing.forEach((model, index) => {
-      const parts = sources[index]!.map(() => canonical[next++]!);
-      cache.set(model, `${hash(parts)}.${rawHash(sources[index]!)}`);
-    });
-  }
-  return models.map((model) => cache.get(model)!);
+  return models.filter((model) => !cache.has(model));
+}
+
+/** Caches each model's checksum from its sources and their canonical texts (all models' in one list, in order). */
+function remember(models: readonly ChangeUnitModel[], sources: readonly string[][], canonical: readonly string[]): void {
+  let next = 0;
+  models.forEach((model, index) => {
+    const parts = sources[index]!.map(() => canonical[next++]!);
+    cache.set(model, `${hash(parts)}.${rawHash(sources[index]!)}`);
+  });
 }
 
 /**
@@ -135,6 +158,7 @@ function sourceOf(model: ChangeUnitModel, step: ChangeStep): string {
 
 interface EsbuildTransform {
   transformSync(code: string, options: Record<string, unknown>): { code: string };
+  transform(code: string, options: Record<string, unknown>): Promise<{ code: string }>;
 }
 
 let esbuild: EsbuildTransform | null | undefined;
@@ -180,12 +204,8 @@ export function canonicalSources(sources: readonly string[]): string[] {
   const present = sources.filter((source) => source !== '');
   if (compiler !== null && present.length > 0) {
     try {
-      const { code } = compiler.transformSync(present.map(wrap).join(`\n${SPLIT}\n`), TRANSFORM_OPTIONS);
-      const printed = code.trim().split(SPLIT);
-      if (printed.length === present.length) {
-        let next = 0;
-        return sources.map((source) => (source === '' ? '' : unwrapKeepNames(printed[next++]!.trim())));
-      }
+      const printed = printedSources(compiler.transformSync(batchOf(present), TRANSFORM_OPTIONS).code, sources, present.length);
+      if (printed !== undefined) return printed;
     } catch {
       // Some source does not parse: print each on its own, so that one unit's checksum never
       // depends on which other units shared its batch.
@@ -193,6 +213,33 @@ export function canonicalSources(sources: readonly string[]): string[] {
     }
   }
   return sources.map((source) => (source === '' ? '' : normalise(source)));
+}
+
+/** {@link canonicalSources} with esbuild's asynchronous API; a batch that does not print goes the synchronous way (the same fallbacks). */
+async function canonicalSourcesAsync(sources: readonly string[]): Promise<string[]> {
+  const compiler = loadEsbuild();
+  const present = sources.filter((source) => source !== '');
+  if (compiler === null || present.length === 0) return canonicalSources(sources);
+  try {
+    const printed = printedSources((await compiler.transform(batchOf(present), TRANSFORM_OPTIONS)).code, sources, present.length);
+    if (printed !== undefined) return printed;
+  } catch {
+    // Some source does not parse: the synchronous path prints each on its own.
+  }
+  return canonicalSources(sources);
+}
+
+/** Every non-empty source wrapped and joined into one text, for one compiler call. */
+function batchOf(present: readonly string[]): string {
+  return present.map(wrap).join(`\n${SPLIT}\n`);
+}
+
+/** The canonical text of each source from the printed batch; undefined when it does not split into `count` parts. */
+function printedSources(code: string, sources: readonly string[], count: number): string[] | undefined {
+  const printed = code.trim().split(SPLIT);
+  if (printed.length !== count) return undefined;
+  let next = 0;
+  return sources.map((source) => (source === '' ? '' : unwrapKeepNames(printed[next++]!.trim())));
 }
 
 const TRANSFORM_OPTIONS = Object.freeze({

@@ -1,5 +1,5 @@
 import type { ChangeStep } from '../change/change-unit.ts';
-import { checksumsOf, sameCodes } from '../change/checksum.ts';
+import { checksumsOf, checksumsReady, sameCodes } from '../change/checksum.ts';
 import type { SelectedUnit } from '../change/select-change-units.ts';
 import type { ChangeEntry, ChangeType } from '../history/change-entry.ts';
 import { entryKey, executedKeys, latestDecisiveEntries } from '../history/is-executed.ts';
@@ -107,9 +107,9 @@ class LazyPlanItem implements PlanItem {
   }
 }
 
-/** Computes, in one compiler call, the checksums of every unit that has something to run. */
-export function primeChecksums(plans: readonly UnitPlan[]): void {
-  checksumsOf(plans.filter((plan) => plan.pending).map((plan) => plan.unit.model));
+/** Computes, in one compiler call (esbuild's asynchronous API), the checksums of every unit that has something to run. */
+export function primeChecksums(plans: readonly UnitPlan[]): Promise<void> {
+  return checksumsReady(plans.filter((plan) => plan.pending).map((plan) => plan.unit.model));
 }
 
 /** Executed units whose code differs from what their deciding entry recorded. */

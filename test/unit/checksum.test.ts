@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksumsOf, sameCode } from '../../src/change/checksum.ts';
+import { checksumsOf, checksumsReady, sameCode } from '../../src/change/checksum.ts';
 import { collectChangeUnits } from '../../src/change/collect-change-units.ts';
 import { defineChangeUnit } from '../../src/index.ts';
 
@@ -34,5 +34,22 @@ describe('recorded checksums', () => {
     });
     expect(sameCode(recorded!, changed)).toBe(false);
     expect(sameCode('garbage', original)).toBe(false);
+  });
+
+  it('are the same through the asynchronous compiler call (the apply path) as through the synchronous one', async () => {
+    // A model whose execution step has this runtime source text.
+    const withSource = (source: string) => {
+      const unit = model(() => undefined);
+      return { ...unit, steps: { ...unit.steps, execution: { ...unit.steps.execution, source } } };
+    };
+    const sources = ['execute() { return 1 + 1; }', "async execute() { return 'a'  +  `b`; } // note", '(db) => db.drop()', 'function execute(x) { return x?.y }'];
+    const viaAsync = sources.map(withSource);
+    await checksumsReady(viaAsync);
+    expect(checksumsOf(viaAsync)).toEqual(checksumsOf(sources.map(withSource)));
+    // One source esbuild cannot parse: the batch fails and each is printed on its own, as synchronously.
+    const broken = [...sources, 'execute() { return ( }'];
+    const brokenAsync = broken.map(withSource);
+    await checksumsReady(brokenAsync);
+    expect(checksumsOf(brokenAsync)).toEqual(checksumsOf(broken.map(withSource)));
   });
 });

@@ -52,8 +52,8 @@ export class Executor {
   }
 
   /** Runs every pending unit in order (`history`: the one `plans` were made from); throws a `MongockError` on a fail-fast failure. */
-  run(plans: readonly UnitPlan[], history?: readonly ChangeEntry[]): Promise<void> {
-    primeChecksums(plans);
+  async run(plans: readonly UnitPlan[], history?: readonly ChangeEntry[]): Promise<void> {
+    await primeChecksums(plans);
     if (history !== undefined) this.#history = Promise.resolve(history);
     const { run } = this.#parts;
     return runWithStrategy(strategyFor(run.config, run.transactional, plans), this.#parts, plans);
