@@ -160,6 +160,9 @@ export interface Scope<TContext extends object> {
   /**
    * Upserts by (changeId, author), with the same guarantees as `saveEntry`: inside the scope's
    * transaction if any (it commits with the batch, fenced), else at once and fenced by the lease.
+   * Outside a transaction, a checkpoint whose `state` is `done` is stored only after the entries
+   * the driver carries (see `saveEntry`) are in the history: the core saves the unit's EXECUTED
+   * entry just before, and a done checkpoint with no entry would make the next run start over.
    * Present when the connection has a {@link DriverConnection.checkpoints} store.
    */
   saveCheckpoint?(checkpoint: BatchCheckpoint): Promise<void>;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type Db, ObjectId } from 'mongodb';
+import { type Db, type Document, ObjectId } from 'mongodb';
 import { freshDatabase } from '../support/mongodb-harness.ts';
 import { createTestSchema } from '../support/postgres-harness.ts';
 import { type Finished, startScript } from '../support/processes.ts';
@@ -69,6 +69,8 @@ export interface Items {
   executedEntries(): Promise<number>;
   /** Whether the runner wraps each batch in a transaction there (SQL; MongoDB on a replica set). */
   transactional(): Promise<boolean>;
+  /** MongoDB only: the lock document (its in-progress marker and carried entries). */
+  lockDocument?(): Promise<Document | null>;
   drop(): Promise<void>;
 }
 
@@ -177,6 +179,7 @@ export async function mongoItems(total: number, url = FERRETDB_URL): Promise<Ite
     executedEntries: () => fresh.db.collection('mongockChangeLog').countDocuments({ changeId: UNIT_ID, state: 'EXECUTED' }),
     // A standalone server (FerretDB) has no transactions; a replica set does.
     transactional: async () => (await fresh.db.admin().command({ hello: 1 })).setName !== undefined,
+    lockDocument: () => fresh.db.collection('mongockLock').findOne({ key: 'DEFAULT_KEY' }),
     drop: () => fresh.drop(),
   };
 }

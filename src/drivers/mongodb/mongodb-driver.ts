@@ -239,6 +239,10 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
           // As entries: guarded right before, and never over a checkpoint a newer holder wrote.
           await options.guard.ensure();
           if (!this.lock.holdsLocally(lease)) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+          // A checkpoint marked done must not be stored before its unit's EXECUTED entry, which may
+          // still be queued to ride in the next lock write: a crash in between would leave a done
+          // checkpoint and no entry, and the next run would apply every batch again.
+          if (checkpoint.state === 'done') await this.#history.carried.flush();
           if (!(await this.#checkpoints.save(checkpoint, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         },
       });

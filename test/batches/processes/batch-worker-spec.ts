@@ -5,7 +5,14 @@ export type CrashPoint =
   /** Inside `apply`, after the first half of the batch's writes. */
   | 'mid-batch'
   /** Inside `apply`, after all of the batch's writes, before the runner saves its checkpoint. */
-  | 'after-apply';
+  | 'after-apply'
+  /**
+   * In the `batch-progress` listener of the unit's last batch (`done`): its checkpoint is saved as
+   * done and its EXECUTED entry handed to the store, but on MongoDB without transactions that entry
+   * is only queued, to ride in the next fenced lock-document update (the marker's clearing), which
+   * has not been sent yet.
+   */
+  | 'last-boundary';
 
 export interface Crash {
   readonly at: CrashPoint;

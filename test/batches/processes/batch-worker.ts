@@ -145,6 +145,7 @@ runner.on('batch-progress', (progress) => {
   batchesHere++;
   if (batchesHere % every === 0 || progress.done) say(`BATCH ${progress.batches} ${progress.processed} ${Math.round(batchStartedAt - t0)} ${sinceStart()}`);
   crash('boundary', batchesHere, []);
+  if (progress.done) crash('last-boundary', batchesHere, []);
   if (spec.background?.stopAtBatch === batchesHere) stopped = background!.stop();
 });
 
