@@ -79,10 +79,26 @@ async function digestInSlices(listed: readonly { root: string; file: string }[],
     for (const { root, file } of listed.slice(start, start + FILES_PER_SLICE)) {
       // A `.sql` unit's sibling `*.rollback.sql` is part of the unit: it counts in the digest.
       const sibling = file.endsWith('.sql') ? `${file.slice(0, -'.sql'.length)}${ROLLBACK_SUFFIX}` : undefined;
-      files.push({ path: file, digest: digester.digest(salt, relativeTo(root, file), file, sibling) });
+      files.push({ path: file, digest: digestOrThrow(digester, salt, root, file, sibling) });
     }
   }
   return files;
+}
+
+function digestOrThrow(digester: FileDigester, salt: string, root: string, file: string, sibling: string | undefined): string {
+  try {
+    return digester.digest(salt, relativeTo(root, file), file, sibling);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new MongockError(
+      'MODULE_LOAD_FAILED',
+      `Could not read change unit file ${file}: ${reason}. Fix the file (or its permissions) or move it out of the scan path.`,
+      {
+        file,
+        cause,
+      },
+    );
+  }
 }
 
 /** `relative(root, file)` for a file listed under `root`, without resolving both again. */

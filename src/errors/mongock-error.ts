@@ -3,7 +3,7 @@
  *
  * - `INVALID_CONFIG`: an option is missing, unknown or of the wrong type.
  * - `INVALID_CHANGE_UNIT`: change units failed validation (all problems are listed in `problems`).
- * - `MODULE_LOAD_FAILED`: a file under a scan path could not be imported (`file`, `cause`).
+ * - `MODULE_LOAD_FAILED`: a file under a scan path could not be read or imported (`file`, `cause`).
  * - `TYPESCRIPT_LOADER_MISSING`: a `.ts`/`.mts`/`.cts` unit or config was met, the running Node
  *   cannot strip its types and tsx is not installed (`file`; the message says `npm install -D tsx`).
  * - `LOCK_NOT_ACQUIRED`: another runner held the lock for longer than `quitTryingAfterMs`.

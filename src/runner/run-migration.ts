@@ -27,6 +27,8 @@ export async function runMigration(
   const whole = options.to === undefined && options.step === undefined && options.only === undefined;
   // Listed now (a bad scan path fails before connecting), digested while the connection opens.
   const listing = whole && catalog.fromFilesOnly ? catalog.listFiles() : undefined;
+  // Handled now: a digest may fail before the connection has opened; it is rethrown below.
+  listing?.catch(() => undefined);
   // Anything else loads (and fails) before connecting.
   const loaded = listing === undefined ? await catalog.units() : undefined;
   try {

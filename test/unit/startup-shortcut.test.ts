@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listUnitFiles } from '../../src/change/unit-files.ts';
@@ -182,7 +182,13 @@ ${unitFile('102')}`;
   it('a missing scan path is reported before anything connects (the digests, not the listing, overlap the connection)', async () => {
     const driver = memoryDriver({ database: new MemoryDatabase() });
     const events: string[] = [];
-    const watched = { ...driver, connect: (...args: Parameters<typeof driver.connect>) => (events.push('connect'), driver.connect(...args)) };
+    const watched = {
+      ...driver,
+      connect: (...args: Parameters<typeof driver.connect>) => {
+        events.push('connect');
+        return driver.connect(...args);
+      },
+    };
     const missing = join(work, 'no-such-folder');
     const failed = await new MongockBuilder()
       .setDriver(watched)
@@ -193,5 +199,31 @@ ${unitFile('102')}`;
       .catch((error: MongockError) => error);
     expect(failed).toMatchObject({ code: 'INVALID_CONFIG' });
     expect(events).toEqual([]);
+  });
+
+  it('a file that cannot be read while the connection is still opening fails the run with its error, not the process', async () => {
+    const driver = memoryDriver({ database: new MemoryDatabase() });
+    // The connection opens after a few turns of the event loop: the first slice of digests fails before it.
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    const slow = {
+      ...driver,
+      connect: async (...args: Parameters<typeof driver.connect>) => {
+        await turns(5);
+        return driver.connect(...args);
+      },
+    };
+    const dir = folder({ '001.mjs': unitFile('001') });
+    symlinkSync(join(dir, 'missing.mjs'), join(dir, '002.mjs'));
+    const failed = await new MongockBuilder()
+      .setDriver(slow)
+      .setLogger(silentLogger)
+      .addMigrationScanPath(dir)
+      .buildRunner()
+      .execute()
+      .catch((error: MongockError) => error);
+    expect(failed).toMatchObject({ code: 'MODULE_LOAD_FAILED', file: join(dir, '002.mjs'), cause: { code: 'ENOENT' } });
+    expect((failed as MongockError).message).toContain('Could not read change unit file');
   });
 });
