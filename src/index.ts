@@ -87,3 +87,4 @@ export {
 } from './tenants/tenant-config.ts';
 export type { TenantOperation } from './tenants/tenant-operation.ts';
 export type { MultiTenantResult, TenantOutcome, TenantResult, TenantSummary } from './tenants/tenant-result.ts';
+export type { MultiTenantBackground, TenantBackgroundState, TenantInBackground } from './tenants/tenants-background.ts';

@@ -41,5 +41,6 @@ export {
   type MongockTenantsModuleAsyncOptions,
   type MongockTenantsModuleOptions,
 } from './mongock-tenants.module.ts';
+export { MongockTenantsMigration, type MongockTenantsMigrationState } from './mongock-tenants-migration.ts';
 export { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
 export { nestLogger } from './nest-logger.ts';

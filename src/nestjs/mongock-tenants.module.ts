@@ -6,6 +6,7 @@ import type { MultiTenantConfig } from '../tenants/tenant-config.ts';
 import { MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
 import { MongockLifecycle, type StartupMigration } from './mongock-lifecycle.ts';
 import type { MongockStartupHook } from './mongock-options.ts';
+import { MongockTenantsMigration, trackTenants } from './mongock-tenants-migration.ts';
 import { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
 import { nestLogger } from './nest-logger.ts';
 
@@ -18,8 +19,15 @@ export interface MongockTenantsModuleOptions extends MultiTenantConfig {
   /** Migrate every tenant while the application bootstraps (default true). */
   readonly runOnStartup?: boolean;
   readonly startupHook?: MongockStartupHook;
-  /** Reject the start-up when a tenant failed. Default false. */
+  /** Reject the start-up when a tenant failed (with `background`: in its start-up part). Default false. */
   readonly failOnTenantFailure?: boolean;
+  /**
+   * Serve once every tenant's start-up part is done (its units before its first batched one
+   * applied, that unit's first batch committed), one tenant after the other; then each tenant's
+   * remaining batched work runs in the background, one tenant at a time, tracked by the injectable
+   * {@link MongockTenantsMigration} and stopped at a batch boundary at shutdown. Default false.
+   */
+  readonly background?: boolean;
 }
 
 /**
@@ -78,7 +86,8 @@ function tenantsModule(
   const runner: FactoryProvider<MultiTenantRunner> = {
     provide: MultiTenantRunner,
     useFactory: (options: MongockTenantsModuleOptions, moduleRef: ModuleRef) => {
-      const { runOnStartup: _run, startupHook: _hook, failOnTenantFailure: _fail, ...config } = options;
+      checkTenantsOptions(options);
+      const { runOnStartup: _run, startupHook: _hook, failOnTenantFailure: _fail, background: _background, ...config } = options;
       return new MultiTenantRunner({
         ...config,
         logger: config.logger ?? nestLogger(),
@@ -87,25 +96,39 @@ function tenantsModule(
     },
     inject: [MONGOCK_TENANTS_OPTIONS, ModuleRef],
   };
+  const migration: FactoryProvider<MongockTenantsMigration> = { provide: MongockTenantsMigration, useFactory: () => new MongockTenantsMigration() };
   const lifecycle: FactoryProvider<MongockTenantsLifecycle> = {
     provide: MongockTenantsLifecycle,
-    useFactory: (options: MongockTenantsModuleOptions, tenants: MultiTenantRunner) => new MongockTenantsLifecycle(options, tenants),
-    inject: [MONGOCK_TENANTS_OPTIONS, MultiTenantRunner],
+    useFactory: (options: MongockTenantsModuleOptions, tenants: MultiTenantRunner, handle: MongockTenantsMigration) =>
+      new MongockTenantsLifecycle(options, tenants, handle),
+    inject: [MONGOCK_TENANTS_OPTIONS, MultiTenantRunner, MongockTenantsMigration],
   };
   return {
     module: MongockTenantsModule,
     global: true,
     imports: [...imports],
-    providers: [optionsProvider, runner, { provide: MONGOCK_TENANTS_RUNNER, useExisting: MultiTenantRunner }, lifecycle],
-    exports: [MONGOCK_TENANTS_OPTIONS, MultiTenantRunner, MONGOCK_TENANTS_RUNNER],
+    providers: [optionsProvider, runner, { provide: MONGOCK_TENANTS_RUNNER, useExisting: MultiTenantRunner }, migration, lifecycle],
+    exports: [MONGOCK_TENANTS_OPTIONS, MultiTenantRunner, MONGOCK_TENANTS_RUNNER, MongockTenantsMigration],
   };
+}
+
+function checkTenantsOptions(options: MongockTenantsModuleOptions): void {
+  if (options.background !== undefined && typeof options.background !== 'boolean') {
+    throw new MongockError(
+      'INVALID_CONFIG',
+      `Invalid MongockTenantsModule options:\n  - Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`,
+      { problems: [`Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`] },
+    );
+  }
 }
 
 /**
  * `MongockTenantsModule`'s start-up: every tenant migrated, a summary logged; a failing tenant
- * stops the start-up only with `failOnTenantFailure`. The hooks are {@link MongockLifecycle}'s.
+ * stops the start-up only with `failOnTenantFailure`. With `background: true` (and `handle`),
+ * see {@link backgroundTenantsStartup}. The hooks are {@link MongockLifecycle}'s.
  */
-export function tenantsStartup(options: MongockTenantsModuleOptions, runner: MultiTenantRunner): StartupMigration {
+export function tenantsStartup(options: MongockTenantsModuleOptions, runner: MultiTenantRunner, handle?: MongockTenantsMigration): StartupMigration {
+  if (options.background === true && handle !== undefined) return backgroundTenantsStartup(options, runner, handle);
   const logger = options.logger ?? nestLogger();
   return {
     runOnStartup: options.runOnStartup,
@@ -146,7 +169,39 @@ export function tenantsStartup(options: MongockTenantsModuleOptions, runner: Mul
  * ```
  */
 export class MongockTenantsLifecycle extends MongockLifecycle {
-  constructor(options: MongockTenantsModuleOptions, runner: MultiTenantRunner) {
-    super(tenantsStartup(options, runner));
+  constructor(options: MongockTenantsModuleOptions, runner: MultiTenantRunner, handle?: MongockTenantsMigration) {
+    super(tenantsStartup(options, runner, handle));
   }
+}
+
+/**
+ * `background: true`: `runner.executeInBackground()`, awaited until every tenant's start-up part
+ * is done; the rest goes on while the application serves, tracked by `handle`, which the
+ * shutdown stops first (at a batch boundary). A tenant failing in its start-up part is logged
+ * and the others are served, or, with `failOnTenantFailure`, the start-up stops (after the run
+ * is stopped, so no lock is left held).
+ */
+function backgroundTenantsStartup(options: MongockTenantsModuleOptions, runner: MultiTenantRunner, handle: MongockTenantsMigration): StartupMigration {
+  const logger = options.logger ?? nestLogger();
+  return {
+    runOnStartup: options.runOnStartup,
+    startupHook: options.startupHook,
+    migrate: async () => {
+      const run = runner.executeInBackground();
+      trackTenants(handle, run);
+      await run.ready;
+      const tenants = run.tenants();
+      const failed = tenants.filter((tenant) => tenant.state === 'failed').map((tenant) => tenant.tenant);
+      const left = tenants.filter((tenant) => tenant.state === 'waiting').length;
+      const line = `Tenants: ${tenants.length - failed.length - left} migrated, ${left} with batched work left for the background, ${failed.length} failed, of ${tenants.length}.`;
+      if (failed.length === 0) logger.info(line);
+      else if (options.failOnTenantFailure === true) {
+        await handle.stop();
+        throw new MongockError('CHANGE_FAILED', `${line} Failed: ${failed.join(', ')}; the application does not start (failOnTenantFailure).`, {
+          cause: tenants.find((tenant) => tenant.error !== undefined)?.error,
+        });
+      } else logger.error(`${line} Failed: ${failed.join(', ')}; the application starts and serves the other tenants.`);
+    },
+    stop: () => handle.stop(),
+  };
 }

@@ -1,6 +1,7 @@
 import { errorMessage, isMongockError, MongockError } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { consoleLogger } from '../log/logger.ts';
+import type { BackgroundOptions } from '../runner/background.ts';
 import type { Diagnosis } from '../runner/doctor/diagnose.ts';
 import type { DoctorCheck } from '../runner/doctor/doctor-check.ts';
 import type { MongockEventName, MongockEvents } from '../runner/events.ts';
@@ -14,6 +15,7 @@ import { type StatusMatrixRow, statusMatrix } from './status-matrix.ts';
 import type { MultiTenantConfig, Tenant } from './tenant-config.ts';
 import type { TenantOperation } from './tenant-operation.ts';
 import { type MultiTenantResult, multiTenantResult, outcomeOf, type TenantResult } from './tenant-result.ts';
+import { type MultiTenantBackground, tenantsInBackground } from './tenants-background.ts';
 
 /** Which tenants an operation covers: their ids; none given means every listed tenant. */
 export interface TenantSelection {
@@ -156,6 +158,30 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
       }),
     );
     return multiTenantResult(results, Math.round(performance.now() - started));
+  }
+
+  /**
+   * Migrates the selected tenants in the background, one tenant after the other, each through
+   * its runner's `executeInBackground()` (the lock held only while a slice works): first every
+   * tenant's start-up part (`ready`: its units before its first batched one applied, that unit's
+   * first batch committed), then every tenant's remaining batched work. A failing tenant is
+   * logged and the others go on. `stop()` ends at the next batch boundary. What
+   * `MongockTenantsModule`'s `background: true` runs.
+   */
+  executeInBackground(options: BackgroundOptions & Pick<TenantSelection, 'tenants'> = {}): MultiTenantBackground {
+    const { tenants: selection, ...background } = options;
+    const byId = new Map<string, TTenant>();
+    return tenantsInBackground({
+      tenantIds: async () => {
+        const tenants = await this.#select(selection);
+        await this.#validateUnits(tenants);
+        for (const tenant of tenants) byId.set(tenant.id, tenant);
+        return tenants.map((tenant) => tenant.id);
+      },
+      runnerFor: (id) => this.#runnerFor(byId.get(id)!),
+      logger: this.#logger,
+      options: background,
+    });
   }
 
   /** Every selected tenant's status, and the tenants × units matrix. Takes no lock, writes nothing. */

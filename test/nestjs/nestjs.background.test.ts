@@ -3,8 +3,8 @@ import { postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import { type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
 import { type Items, postgresItems, sqliteItems } from '../batches/support.ts';
-import { startScript } from '../support/processes.ts';
 import type { BackgroundAppSpec } from './processes/background-app.ts';
+import { startListeningApp } from './support/listening-app.ts';
 
 // `MongockModule.forRoot({ background: true })` in a real Nest HTTP application, its own OS
 // process, on real databases: the application answers HTTP while its batched unit is still
@@ -25,20 +25,7 @@ interface Progress {
   readonly units: Record<string, { state: string; batch: { inProgress: boolean; processed: number; batches: number } | null }>;
 }
 
-function startApp(spec: BackgroundAppSpec) {
-  const child = startScript(APP, [JSON.stringify(spec)], { NO_COLOR: '1' });
-  const listening = new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk) => {
-      seen += chunk;
-      const match = /Listening on (http:\/\/\S+)/.exec(seen);
-      if (match) resolve(match[1]!.replace('[::1]', '127.0.0.1'));
-    });
-    void child.finished.then((done) => reject(new Error(`the app exited (${done.code ?? done.signal}) before listening:\n${done.stdout}${done.stderr}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, listening };
-}
+const startApp = (spec: BackgroundAppSpec) => startListeningApp(APP, spec);
 
 async function progress(url: string): Promise<Progress> {
   const response = await fetch(`${url}/progress`);

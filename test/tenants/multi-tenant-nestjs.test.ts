@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import { defineChangeUnit, silentLogger, type Tenant } from '../../src/index.ts';
-import { MONGOCK_TENANTS_RUNNER, MongockTenantsModule, MultiTenantRunner } from '../../src/nestjs/index.ts';
+import { MONGOCK_TENANTS_RUNNER, MongockTenantsMigration, MongockTenantsModule, MultiTenantRunner } from '../../src/nestjs/index.ts';
 
 const createNotes = defineChangeUnit<SqliteChangeContext & { tenant: Tenant }>({
   id: 'create-notes',
@@ -75,6 +75,32 @@ describe('MongockTenantsModule (NestJS, SQLite tenants)', () => {
     await starts.init();
     expect(notes('acme')).toEqual([{ tenant: 'acme' }]);
     const refuses = await app(['acme2', 'broken'], { failOnTenantFailure: true });
+    await expect(refuses.init()).rejects.toMatchObject({ code: 'CHANGE_FAILED', message: expect.stringContaining('Failed: broken') });
+  });
+
+  it("background: 'yes' (not a boolean) is refused with INVALID_CONFIG naming the option and its accepted values", async () => {
+    const refusal = await app(['acme'], { background: 'yes' }).then(
+      () => 'compiled',
+      (error: unknown) => error,
+    );
+    expect(refusal).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining(`Option 'background' must be true or false; got "yes".`) });
+  });
+
+  it('background: true without batched units: everything is applied before serving; the handle lists each tenant, a failing one failed (the others served), and failOnTenantFailure refuses the start-up', async () => {
+    const starts = await app(['acme', 'broken', 'globex'], { background: true });
+    const handle = starts.get(MongockTenantsMigration);
+    expect(handle.state).toBe('idle');
+    await starts.init();
+    expect(notes('acme')).toEqual([{ tenant: 'acme' }]);
+    expect(notes('globex')).toEqual([{ tenant: 'globex' }]);
+    const states = (await handle.done!).map(({ tenant, state, error }) => [tenant, state, (error as { code?: string } | undefined)?.code]);
+    expect(states).toEqual([
+      ['acme', 'finished', undefined],
+      ['broken', 'failed', 'CHANGE_FAILED'],
+      ['globex', 'finished', undefined],
+    ]);
+    expect(handle.state).toBe('finished');
+    const refuses = await app(['acme2', 'broken'], { background: true, failOnTenantFailure: true });
     await expect(refuses.init()).rejects.toMatchObject({ code: 'CHANGE_FAILED', message: expect.stringContaining('Failed: broken') });
   });
 });

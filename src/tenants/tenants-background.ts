@@ -1,0 +1,130 @@
+import type { MongockError } from '../errors/mongock-error.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BackgroundOptions } from '../runner/background.ts';
+import type { MigrationResult } from '../runner/migration-result.ts';
+import type { MongockRunner } from '../runner/mongock-runner.ts';
+
+/**
+ * Where one tenant is in a background run: `pending` (not reached yet), `running` (a slice works
+ * on it), `waiting` (its start-up part is done, batched work left for its turn), `finished` (see
+ * `result.status`), `stopped` (the run was stopped with its work left; the next start resumes) or
+ * `failed` (see `error`).
+ */
+export type TenantBackgroundState = 'pending' | 'running' | 'waiting' | 'finished' | 'stopped' | 'failed';
+
+/** One tenant of a background run. */
+export interface TenantInBackground {
+  readonly tenant: string;
+  readonly state: TenantBackgroundState;
+  /** The tenant's last slice result (`in-progress` while it waits or once stopped). */
+  readonly result?: MigrationResult;
+  readonly error?: MongockError;
+}
+
+/** What `MultiTenantRunner.executeInBackground()` returns. */
+export interface MultiTenantBackground {
+  /**
+   * Settles once every tenant's start-up part is done, one tenant after the other: its units
+   * ordered before its first batched one applied and that unit's first batch committed (or the
+   * tenant finished, or failed). Rejects only when the tenants cannot be listed.
+   */
+  readonly ready: Promise<void>;
+  /** Every tenant's end state, once the background work is over or stopped. Rejects as `ready` does. */
+  readonly done: Promise<readonly TenantInBackground[]>;
+  /** Each tenant's state now, in list order (empty until the tenants are listed). */
+  tenants(): readonly TenantInBackground[];
+  /** Stops at the next batch boundary (checkpoint saved, lock released), starts no other tenant, and waits; never rejects. */
+  stop(): Promise<void>;
+}
+
+/** What {@link tenantsInBackground} needs of the multi-tenant runner. */
+export interface TenantsBackgroundTools {
+  readonly tenantIds: () => Promise<readonly string[]>;
+  readonly runnerFor: (tenant: string) => MongockRunner;
+  readonly logger: Logger;
+  readonly options: BackgroundOptions;
+}
+
+interface Slot {
+  tenant: string;
+  state: TenantBackgroundState;
+  result?: MigrationResult;
+  error?: MongockError;
+}
+
+/**
+ * Runs every tenant in two passes, one tenant at a time (each tenant's lock is held only while a
+ * slice works on it): first each tenant's start-up part (its `executeInBackground()` stopped at
+ * its first batch boundary), then, once `ready`, each tenant's remaining batched work to the end.
+ * One tenant after the other, not all at once: the background work never takes more than one
+ * tenant's connection and one core while the application serves.
+ */
+export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantBackground {
+  const slots: Slot[] = [];
+  let stopping = false;
+  let current: { stop(): Promise<void> } | undefined;
+
+  /** One tenant's `executeInBackground()`; `toFirstBatch`: stopped at its first batch boundary. Never throws. */
+  async function slice(slot: Slot, toFirstBatch: boolean): Promise<void> {
+    slot.state = 'running';
+    try {
+      const runner = tools.runnerFor(slot.tenant);
+      const run = runner.executeInBackground(tools.options);
+      current = run;
+      const off = toFirstBatch ? runner.on('batch-progress', () => void run.stop()) : undefined;
+      try {
+        slot.result = await run.done;
+      } finally {
+        off?.();
+      }
+      const left = slot.result.status === 'in-progress';
+      slot.state = !left ? 'finished' : toFirstBatch && !stopping ? 'waiting' : 'stopped';
+    } catch (error) {
+      // The runner's background loop has logged it, under the tenant's prefix.
+      slot.state = 'failed';
+      slot.error = error as MongockError;
+    } finally {
+      current = undefined;
+    }
+  }
+
+  const ready = (async () => {
+    for (const tenant of await tools.tenantIds()) slots.push({ tenant, state: 'pending' });
+    for (const slot of slots) if (!stopping) await slice(slot, true);
+  })();
+  const done = (async () => {
+    await ready;
+    for (const slot of slots) {
+      if (slot.state !== 'waiting') continue;
+      if (stopping) slot.state = 'stopped';
+      else await slice(slot, false);
+    }
+    const count = (state: TenantBackgroundState) => slots.filter((slot) => slot.state === state).length;
+    tools.logger.info(
+      `Tenants in the background: ${count('finished')} finished, ${count('stopped')} stopped with work left, ${count('failed')} failed, ${count('pending')} not reached, of ${slots.length}.`,
+    );
+    return slots.map(freeze);
+  })();
+  // Whoever holds the run awaits these; an unobserved rejection (the listing failed) must not crash the host.
+  ready.catch(() => undefined);
+  done.catch(() => undefined);
+  return Object.freeze({
+    ready,
+    done,
+    tenants: () => slots.map(freeze),
+    async stop() {
+      stopping = true;
+      await current?.stop();
+      await done.catch(() => undefined);
+    },
+  });
+}
+
+function freeze(slot: Slot): TenantInBackground {
+  return Object.freeze({
+    tenant: slot.tenant,
+    state: slot.state,
+    ...(slot.result === undefined ? {} : { result: slot.result }),
+    ...(slot.error === undefined ? {} : { error: slot.error }),
+  });
+}
