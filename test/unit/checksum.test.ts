@@ -42,7 +42,12 @@ describe('recorded checksums', () => {
       const unit = model(() => undefined);
       return { ...unit, steps: { ...unit.steps, execution: { ...unit.steps.execution, source } } };
     };
-    const sources = ['execute() { return 1 + 1; }', "async execute() { return 'a'  +  `b`; } // note", '(db) => db.drop()', 'function execute(x) { return x?.y }'];
+    const sources = [
+      'execute() { return 1 + 1; }',
+      "async execute() { return 'a'  +  `b`; } // note",
+      '(db) => db.drop()',
+      'function execute(x) { return x?.y }',
+    ];
     const viaAsync = sources.map(withSource);
     await checksumsReady(viaAsync);
     expect(checksumsOf(viaAsync)).toEqual(checksumsOf(sources.map(withSource)));
