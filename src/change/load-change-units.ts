@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongockError } from '../errors/mongock-error.ts';
+import { settleInFlight } from '../runtime/settle-in-flight.ts';
 import { locateSyntaxError } from '../runtime/syntax-error-location.ts';
 import { importTypeScript, nativeImport, TYPESCRIPT_EXTENSIONS, TYPESCRIPT_LOADER_MISSING } from '../runtime/typescript-loader.ts';
 import { isChangeUnitSource, type LocatedSource } from './collect-change-units.ts';
@@ -46,13 +47,22 @@ export function changeUnitsOfModule(namespace: Record<string, unknown>): unknown
 }
 
 /**
- * Imports the files concurrently (module loading overlaps its file reads and compilation) and
- * returns their change units in file order. The first file in order that fails is reported.
+ * Modules imported at once. Many in flight overlap the file reads with compiling and linking;
+ * all 1,000 of a large folder at once held every file's read and compilation in memory together.
+ * Measured, importing 1,000 `.mjs` unit files alone (`farm-bench`, 15 alternated pairs, load
+ * 8.5–9.4): peak RSS 101 MiB all at once, 73 MiB with 64 in flight (CPU 1.08×, wall 0.76× of
+ * all at once, both noisy), 67 MiB with 8 (CPU 1.17×).
+ */
+const IMPORTS_IN_FLIGHT = 64;
+
+/**
+ * Imports the files concurrently, {@link IMPORTS_IN_FLIGHT} at a time, and returns their change
+ * units in file order. Every file is imported; the first file in order that fails is reported.
  * `onFileWithoutUnits` hears of each file that exports none (a plain object without
  * `defineChangeUnit`, say).
  */
 export async function importUnitFiles(files: readonly UnitFile[], onFileWithoutUnits?: (file: string) => void): Promise<LocatedSource[]> {
-  const settled = await Promise.allSettled(files.map((file) => importModuleFile(file.path)));
+  const settled = await settleInFlight(files, IMPORTS_IN_FLIGHT, (file) => importModuleFile(file.path));
   const failed = settled.find((outcome) => outcome.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   return settled.flatMap((outcome, i) => {
