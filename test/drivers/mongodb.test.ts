@@ -1,4 +1,4 @@
-import type { Db, MongoClient } from 'mongodb';
+import { type CommandStartedEvent, type Db, MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
@@ -273,6 +273,29 @@ describe('mongoDriver on FerretDB (standalone, no transactions)', () => {
     expect(await effects()).toEqual({ 'via-uri': 1, 'via-mongoose': 1 });
     // Nor the client it was given.
     expect(await client.db(fresh.name).command({ ping: 1 })).toMatchObject({ ok: 1 });
+  });
+  it("a reader that holds no lock reads the lock document's carried entries before the history, never beside it (a holder writes them to the history, then clears them: in that order none is missed)", async () => {
+    await runner(counter('a'), counter('b')).buildRunner().execute();
+    const monitored = new MongoClient(FERRETDB_URL, { monitorCommands: true });
+    const events: string[] = [];
+    const collectionOf = (event: CommandStartedEvent) => String(event.command[event.commandName]);
+    const names = new Map<number, string>();
+    monitored.on('commandStarted', (event) => {
+      if (event.commandName !== 'find') return;
+      names.set(event.requestId, collectionOf(event));
+      events.push(`started ${collectionOf(event)}`);
+    });
+    monitored.on('commandSucceeded', (event) => {
+      if (names.has(event.requestId)) events.push(`answered ${names.get(event.requestId)}`);
+    });
+    const connection = await mongoDriver({ client: monitored, databaseName: fresh.name }).connect(SETTINGS);
+    try {
+      expect((await connection.readHistory()).map((entry) => entry.changeId)).toEqual(['a', 'b']);
+      expect(events).toEqual(['started mongockLock', 'answered mongockLock', 'started mongockChangeLog', 'answered mongockChangeLog']);
+    } finally {
+      await connection.close();
+      await monitored.close();
+    }
   });
 });
 

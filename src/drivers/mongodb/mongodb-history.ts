@@ -44,11 +44,16 @@ export class MongoHistory {
    * server assigns `_id` to an upserted document, and its ObjectIds grow (seconds, then a
    * counter), so `_id` order is the order the server recorded them, whatever the runners' clocks.
    * `carried`: entries a holder recorded in the lock document and has not written here yet
-   * (newer than every entry here); a key already here is read from here.
+   * (newer than every entry here); a key already here is read from here. They are awaited before
+   * the history is read, never beside it: a holder writes carried entries here and only then
+   * clears them from the lock document, so read in that order an entry is in one or the other;
+   * read side by side, one written here after the history's read and cleared before the lock's
+   * would be in neither.
    */
   async read(carried: Promise<readonly Document[]> = Promise.resolve([])): Promise<ChangeEntry[]> {
+    const extra = await carried;
     // promoteLongs: a 64-bit executionMillis reads as a number whatever the client's own settings.
-    const [stored, extra] = await Promise.all([this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray(), carried]);
+    const stored = await this.#collection.find({}, { sort: { _id: 1 }, promoteLongs: true, useBigInt64: false }).toArray();
     const documents = extra.length === 0 ? stored : withCarried(stored, extra);
     // The companion only fills in what a Java re-save erased: when every entry still carries its
     // checksum (every history this package alone wrote), the start-up reads the history alone.
