@@ -210,6 +210,32 @@ describe('postgres driver', () => {
       expect(await count('swallow')).toBe(0);
     });
 
+    it("a deferred constraint of the change's own data that fails at COMMIT: named as the commit's refusal, the change and its entry both rolled back", async () => {
+      await db.admin.query(`CREATE TABLE ${db.table('parents')} (id int PRIMARY KEY)`);
+      await db.admin.query(`CREATE TABLE ${db.table('children')} (parent int REFERENCES ${db.table('parents')} (id) DEFERRABLE INITIALLY DEFERRED)`);
+      const orphan = defineChangeUnit<PostgresChangeContext>({
+        id: 'orphan',
+        order: '001',
+        author: 'pg',
+        // Accepted by the INSERT, refused by the COMMIT that checks the deferred foreign key.
+        execute: async ({ sql }) => void (await sql.query(`INSERT INTO ${db.table('children')} (parent) VALUES (42)`)),
+        rollback: async () => {},
+      });
+      const error = await runner(options, [orphan])
+        .execute()
+        .catch((e: unknown) => e);
+      expect(isMongockError(error, 'CHANGE_FAILED'), String(error)).toBe(true);
+      const refusal = (error as Error).cause as MongockError;
+      expect(refusal.code).toBe('DRIVER_ERROR');
+      expect(refusal.message).toMatch(/refused to commit change 'orphan' by 'pg' \(execution id '[^']+'\) with its EXECUTED entry/);
+      expect(refusal.message).toMatch(/children_parent_fkey/);
+      expect(refusal.message).toContain('a deferred constraint is checked at COMMIT');
+      expect((refusal.cause as { code?: string }).code).toBe('23503');
+      expect(Number((await db.admin.query(`SELECT count(*) AS n FROM ${db.table('children')}`)).rows[0].n)).toBe(0);
+      const states = await db.admin.query(`SELECT state FROM ${db.table('mongock_change_log')} WHERE change_id = 'orphan'`);
+      expect(states.rows.map((row: { state: string }) => row.state)).toEqual(['FAILED']);
+    });
+
     it("gives units the guarded handle and the session's raw client, both in the unit's transaction", async () => {
       let sameSession = false;
       const unit = defineChangeUnit<PostgresChangeContext>({

@@ -61,17 +61,34 @@ export async function inScope<T>(run: RunContext, transactional: boolean, work: 
     });
   } catch (error) {
     if (refused !== undefined && error === refused.error && !isMongockError(error)) throw recordError(run, refused.entry, error);
-    if (returned && saved !== undefined && !isMongockError(error)) throw recordError(run, saved, error);
+    if (returned && saved !== undefined && !isMongockError(error)) throw commitError(run, saved, error);
     throw error;
   }
 }
+
+const HISTORY_SHAPE_HINT =
+  'If the history was created by hand or by another tool, check its shape (see the driver docs) or point migrationRepositoryName elsewhere.';
 
 function recordError(run: RunContext, entry: NewChangeEntry, error: unknown): MongockError {
   const { driver, migrationRepositoryName } = run.config;
   return new MongockError(
     'DRIVER_ERROR',
-    `The ${driver.name} database refused to record ${entry.state} for change '${entry.changeId}' by '${entry.author}' (execution id '${entry.executionId}') in Mongock's history '${migrationRepositoryName}': ${errorMessage(error)}. ` +
-      'If the history was created by hand or by another tool, check its shape (see the driver docs) or point migrationRepositoryName elsewhere.',
+    `The ${driver.name} database refused to record ${entry.state} for change '${entry.changeId}' by '${entry.author}' (execution id '${entry.executionId}') in Mongock's history '${migrationRepositoryName}': ${errorMessage(error)}. ${HISTORY_SHAPE_HINT}`,
+    { changeId: entry.changeId, author: entry.author, cause: error },
+  );
+}
+
+/**
+ * The commit of a scope that had saved an entry failed: the entry's own write (a driver may send
+ * it with the COMMIT) or the change's writes (a deferred constraint is checked at COMMIT) — the
+ * cause says which, and both rolled back together.
+ */
+function commitError(run: RunContext, entry: NewChangeEntry, error: unknown): MongockError {
+  const { driver, migrationRepositoryName } = run.config;
+  return new MongockError(
+    'DRIVER_ERROR',
+    `The ${driver.name} database refused to commit change '${entry.changeId}' by '${entry.author}' (execution id '${entry.executionId}') with its ${entry.state} entry in Mongock's history '${migrationRepositoryName}': ${errorMessage(error)}. ` +
+      `Neither the change's writes nor the entry were kept. If the cause names one of the change's own tables (a deferred constraint is checked at COMMIT), fix the change or its data and run again. ${HISTORY_SHAPE_HINT}`,
     { changeId: entry.changeId, author: entry.author, cause: error },
   );
 }
