@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { MongockError } from '../errors/mongock-error.ts';
 import { MultiTenantRunner } from '../tenants/multi-tenant-runner.ts';
 import type { MultiTenantConfig } from '../tenants/tenant-config.ts';
+import type { TenantBackgroundState } from '../tenants/tenants-background.ts';
 import { MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
 import { MongockLifecycle, type StartupMigration } from './mongock-lifecycle.ts';
 import type { MongockStartupHook } from './mongock-options.ts';
@@ -192,8 +193,9 @@ function backgroundTenantsStartup(options: MongockTenantsModuleOptions, runner: 
       await run.ready;
       const tenants = run.tenants();
       const failed = tenants.filter((tenant) => tenant.state === 'failed').map((tenant) => tenant.tenant);
-      const left = tenants.filter((tenant) => tenant.state === 'waiting').length;
-      const line = `Tenants: ${tenants.length - failed.length - left} migrated, ${left} with batched work left for the background, ${failed.length} failed, of ${tenants.length}.`;
+      const count = (state: TenantBackgroundState) => tenants.filter((tenant) => tenant.state === state).length;
+      const [left, skipped] = [count('waiting'), count('skipped')];
+      const line = `Tenants: ${tenants.length - failed.length - left - skipped} migrated, ${left} with batched work left for the background, ${failed.length} failed, ${skipped} skipped, of ${tenants.length}.`;
       if (failed.length === 0) logger.info(line);
       else if (options.failOnTenantFailure === true) {
         await handle.stop();

@@ -7,10 +7,11 @@ import type { MongockRunner } from '../runner/mongock-runner.ts';
 /**
  * Where one tenant is in a background run: `pending` (not reached yet), `running` (a slice works
  * on it), `waiting` (its start-up part is done, batched work left for its turn), `finished` (see
- * `result.status`), `stopped` (the run was stopped with its work left; the next start resumes) or
- * `failed` (see `error`).
+ * `result.status`), `skipped` (another process held its lock: with `whenLocked: 'skip'`, the
+ * default, that process migrates it; `result.status` is `lock-not-acquired`), `stopped` (the run
+ * was stopped with its work left; the next start resumes) or `failed` (see `error`).
  */
-export type TenantBackgroundState = 'pending' | 'running' | 'waiting' | 'finished' | 'stopped' | 'failed';
+export type TenantBackgroundState = 'pending' | 'running' | 'waiting' | 'finished' | 'skipped' | 'stopped' | 'failed';
 
 /** One tenant of a background run. */
 export interface TenantInBackground {
@@ -77,8 +78,7 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
       } finally {
         off?.();
       }
-      const left = slot.result.status === 'in-progress';
-      slot.state = !left ? 'finished' : toFirstBatch && !stopping ? 'waiting' : 'stopped';
+      slot.state = stateAfter(slot.result, toFirstBatch && !stopping);
     } catch (error) {
       // The runner's background loop has logged it, under the tenant's prefix.
       slot.state = 'failed';
@@ -100,8 +100,9 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
       else await slice(slot, false);
     }
     const count = (state: TenantBackgroundState) => slots.filter((slot) => slot.state === state).length;
+    const skipped = count('skipped') === 0 ? '' : ` ${count('skipped')} skipped (another process held the lock),`;
     tools.logger.info(
-      `Tenants in the background: ${count('finished')} finished, ${count('stopped')} stopped with work left, ${count('failed')} failed, ${count('pending')} not reached, of ${slots.length}.`,
+      `Tenants in the background: ${count('finished')} finished, ${count('stopped')} stopped with work left,${skipped} ${count('failed')} failed, ${count('pending')} not reached, of ${slots.length}.`,
     );
     return slots.map(freeze);
   })();
@@ -118,6 +119,16 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
       await done.catch(() => undefined);
     },
   });
+}
+
+/**
+ * A slice's end: a lock another process held is `skipped`, not `finished` (nothing was run; the
+ * holder migrates the tenant); work left is `waiting` for its turn or `stopped`.
+ */
+function stateAfter(result: MigrationResult, mayWait: boolean): TenantBackgroundState {
+  if (result.status === 'lock-not-acquired') return 'skipped';
+  if (result.status !== 'in-progress') return 'finished';
+  return mayWait ? 'waiting' : 'stopped';
 }
 
 function freeze(slot: Slot): TenantInBackground {
