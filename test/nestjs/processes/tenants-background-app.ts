@@ -5,7 +5,8 @@
 // `flag-done` (plain, after it). With `gate`, that tenant's batch (counted in this process) waits
 // inside `apply` until the module's migration is `stopping` (the application is shutting down), so
 // the stop falls on a known batch whatever the machine's speed. GET /progress answers
-// { state, tenants: [{ tenant, state }] } from `MongockTenantsMigration`. Prints "Listening on <url>" once it serves.
+// { state, tenants: [{ tenant, state }] } from `MongockTenantsMigration`, and with `gate`,
+// `gated`: whether that batch is waiting at the gate (a stop asked before it would fall earlier). Prints "Listening on <url>" once it serves.
 
 import 'reflect-metadata';
 import { Controller, Get, Inject, Module } from '@nestjs/common';
@@ -23,6 +24,7 @@ export interface TenantsBackgroundAppSpec {
 const spec = JSON.parse(process.argv[2]!) as TenantsBackgroundAppSpec;
 let migration: MongockTenantsMigration | undefined;
 const batchesHere = new Map<string, number>();
+let gated = false;
 
 async function untilStopping(): Promise<void> {
   while (migration?.state !== 'stopping') await new Promise((resolve) => setTimeout(resolve, 20));
@@ -54,7 +56,10 @@ const units = [
         batchesHere.set(context.tenant.id, here);
         const ids = batch.map((row) => (row as { id: number }).id);
         await run(context, 'UPDATE items SET n = n + 1 WHERE id >= ? AND id <= ?', ids[0], ids[ids.length - 1]);
-        if (spec.gate?.tenant === context.tenant.id && spec.gate.batch === here) await untilStopping();
+        if (spec.gate?.tenant === context.tenant.id && spec.gate.batch === here) {
+          gated = true;
+          await untilStopping();
+        }
       },
     }),
     rollback: async () => {},
@@ -73,7 +78,8 @@ class ProgressController {
   constructor(private readonly handle: MongockTenantsMigration) {}
 
   progress() {
-    return { state: this.handle.state, tenants: this.handle.tenants.map(({ tenant, state }) => ({ tenant, state })) };
+    const tenants = this.handle.tenants.map(({ tenant, state }) => ({ tenant, state }));
+    return { state: this.handle.state, tenants, ...(spec.gate === undefined ? {} : { gated }) };
   }
 }
 Inject(MongockTenantsMigration)(ProgressController, undefined as never, 0);
