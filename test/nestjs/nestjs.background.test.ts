@@ -23,6 +23,8 @@ interface Progress {
   readonly state: string;
   readonly status: string | null;
   readonly units: Record<string, { state: string; batch: { inProgress: boolean; processed: number; batches: number } | null }>;
+  /** With `gateAtBatch`: that batch waits at its gate. */
+  readonly gated: boolean;
 }
 
 const startApp = (spec: BackgroundAppSpec) => startListeningApp(APP, spec);
@@ -33,15 +35,18 @@ async function progress(url: string): Promise<Progress> {
   return (await response.json()) as Progress;
 }
 
-/** Asks until the module's migration is no longer running (a count of answers, not a time). */
-async function untilOver(url: string): Promise<Progress> {
+/** Asks until `until` holds (a count of answers, not a time). */
+async function ask(url: string, until: (now: Progress) => boolean, what: string): Promise<Progress> {
   for (let asked = 0; asked < 1_000; asked++) {
     const now = await progress(url);
-    if (now.state !== 'running') return now;
+    if (until(now)) return now;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('the background migration was still running after 1,000 answers');
+  throw new Error(`${what} after 1,000 answers`);
 }
+
+/** Asks until the module's migration is no longer running. */
+const untilOver = (url: string) => ask(url, (now) => now.state !== 'running', 'the background migration was still running');
 
 function driverFor(items: Items): Driver<object> {
   if (items.driver === 'sqlite') return sqliteDriver({ filename: items.target }) as Driver<object>;
@@ -66,7 +71,8 @@ describe.each<Kind>(['sqlite', 'postgres'])('MongockModule background: true in a
     items = await (kind === 'sqlite' ? sqliteItems(TOTAL) : postgresItems(TOTAL));
     const spec = { driver: kind, target: items.target };
     const first = startApp({ ...spec, gateAtBatch: 3 });
-    const served = await progress(await first.listening);
+    const url = await first.listening;
+    const served = await progress(url);
     // Answered before the unit finished: its checkpoint is part-way, the plain unit before it applied, the one after it not yet.
     expect(served.state).toBe('running');
     expect(served.units['create-flags']!.state).toBe('executed');
@@ -75,6 +81,8 @@ describe.each<Kind>(['sqlite', 'postgres'])('MongockModule background: true in a
     expect(batch.inProgress).toBe(true);
     expect([SIZE, 2 * SIZE]).toContain(batch.processed);
 
+    // Only once the third batch waits at its gate: a SIGTERM during batch 1 or 2 would stop there.
+    await ask(url, (now) => now.gated, 'the third batch had not reached its gate');
     first.child.kill('SIGTERM');
     const exited = await first.child.finished;
     expect(exited.code === 0 || exited.signal === 'SIGTERM', `${exited.code} ${exited.signal}\n${exited.stdout}${exited.stderr}`).toBe(true);

@@ -57,6 +57,8 @@ function target(): Target {
 const db = target();
 let migration: MongockMigration | undefined;
 let batchesHere = 0;
+/** The gated batch waits at its gate: a stop asked before it would fall on an earlier boundary. */
+let gated = false;
 
 async function untilStopping(): Promise<void> {
   while (migration?.state !== 'stopping') await new Promise((resolve) => setTimeout(resolve, 20));
@@ -85,7 +87,10 @@ const units = [
         if (batchesHere === spec.failAtBatch) throw new Error(`batch ${batchesHere} refused`);
         const ids = batch.map((row) => (row as { id: number }).id);
         await db.run(context, `UPDATE ${db.items} SET n = n + 1 WHERE id >= $1 AND id <= $2`, [ids[0], ids[ids.length - 1]]);
-        if (batchesHere === spec.gateAtBatch) await untilStopping();
+        if (batchesHere === spec.gateAtBatch) {
+          gated = true;
+          await untilStopping();
+        }
       },
     }),
     rollback: async () => {},
@@ -109,7 +114,7 @@ class ProgressController {
   async progress() {
     const status = await this.runner.status();
     const byId = Object.fromEntries(status.units.map((unit) => [unit.changeId, { state: unit.state, batch: unit.batch }]));
-    return { state: this.handle.state, status: this.handle.result?.status ?? null, units: byId };
+    return { state: this.handle.state, status: this.handle.result?.status ?? null, units: byId, gated };
   }
 }
 Inject(MongockMigration)(ProgressController, undefined as never, 0);
