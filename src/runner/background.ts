@@ -37,9 +37,15 @@ export function runInBackground(
       if (result.status !== 'in-progress' || stopping) return result;
       logger.debug(`Background migration: slice ${slices} stopped in progress; the next starts in ${BACKGROUND_GAP_MS} ms.`);
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, BACKGROUND_GAP_MS);
+        // Cleared when stop() wakes the gap early: a pending timer would keep a stopping host alive.
+        const gap = setTimeout(resolve, BACKGROUND_GAP_MS);
+        wake = () => {
+          clearTimeout(gap);
+          resolve();
+        };
       });
+      // Stopped during the gap: already at a batch boundary, the lock free; no slice takes it again.
+      if (stopping) return result;
     }
   })();
   // An unobserved failure must not crash the host: it is logged, and `done` still rejects for whoever awaits it.
