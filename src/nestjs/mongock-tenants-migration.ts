@@ -8,7 +8,15 @@ import type { MultiTenantBackground, TenantInBackground } from '../tenants/tenan
  */
 export type MongockTenantsMigrationState = 'idle' | 'running' | 'stopping' | 'finished' | 'failed';
 
-const runs = new WeakMap<MongockTenantsMigration, { run: MultiTenantBackground; stopping: boolean; over?: 'finished' | 'failed'; error?: unknown }>();
+/** A handle's run, and what the handle reports of it. */
+interface Tracked {
+  readonly run: MultiTenantBackground;
+  stopping: boolean;
+  over?: 'finished' | 'failed';
+  error?: unknown;
+}
+
+const runs = new WeakMap<MongockTenantsMigration, Tracked>();
 
 /**
  * `MongockTenantsModule`'s background run (`background: true`), injectable by this class: each
@@ -66,7 +74,7 @@ export class MongockTenantsMigration {
 /** Attaches `run` to `migration` (once); its state follows the run. */
 export function trackTenants(migration: MongockTenantsMigration, run: MultiTenantBackground): void {
   if (runs.has(migration)) return;
-  const tracked: { run: MultiTenantBackground; stopping: boolean; over?: 'finished' | 'failed'; error?: unknown } = { run, stopping: false };
+  const tracked: Tracked = { run, stopping: false };
   runs.set(migration, tracked);
   run.done.then(
     () => {
