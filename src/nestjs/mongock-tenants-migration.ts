@@ -54,7 +54,7 @@ export class MongockTenantsMigration {
     return runs.get(this)?.error;
   }
 
-  /** Every tenant's end state once the background work is over or stopped; undefined while `idle`. */
+  /** Every tenant's end state once the background work is over or stopped (rejects when the tenants could not be listed: `state` `failed`); undefined while `idle`. */
   get done(): Promise<readonly TenantInBackground[]> | undefined {
     return runs.get(this)?.run.done;
   }
