@@ -165,8 +165,10 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
    * its runner's `executeInBackground()` (the lock held only while a slice works): first every
    * tenant's start-up part (`ready`: its units before its first batched one applied, that unit's
    * first batch committed), then every tenant's remaining batched work. A failing tenant is
-   * logged and the others go on. `stop()` ends at the next batch boundary. What
-   * `MongockTenantsModule`'s `background: true` runs.
+   * logged and the others go on, until `stopAfterFailures` tenants failed: then no other tenant
+   * starts and those waiting are `stopped`. `tenant-started` and `tenant-finished` are emitted as
+   * by `execute()` (finished: the tenant's end state; `stopped` is `in-progress`). `stop()` ends at
+   * the next batch boundary. What `MongockTenantsModule`'s `background: true` runs.
    */
   executeInBackground(options: BackgroundOptions & Pick<TenantSelection, 'tenants'> = {}): MultiTenantBackground {
     const { tenants: selection, ...background } = options;
@@ -181,6 +183,9 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
       runnerFor: (id) => this.#runnerFor(byId.get(id)!),
       logger: this.#logger,
       options: background,
+      stopAfterFailures: this.#tenants.stopAfterFailures,
+      started: (tenant, index, total) => this.#emit('tenant-started', { tenant, index, total }),
+      finished: (result, done, total) => this.#emit('tenant-finished', { tenant: result.tenant, result, done, total }),
     });
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BackgroundOptions } from '../runner/background.ts';
 import type { MigrationResult } from '../runner/migration-result.ts';
 import type { MongockRunner } from '../runner/mongock-runner.ts';
+import { outcomeOf, type TenantResult } from './tenant-result.ts';
 
 /**
  * Where one tenant is in a background run: `pending` (not reached yet), `running` (a slice works
@@ -44,6 +45,11 @@ export interface TenantsBackgroundTools {
   readonly runnerFor: (tenant: string) => MongockRunner;
   readonly logger: Logger;
   readonly options: BackgroundOptions;
+  /** Once this many tenants failed, no other tenant is started and those waiting are `stopped` (as `execute()` skips them). */
+  readonly stopAfterFailures: number;
+  /** `tenant-started` when a tenant's first slice starts; `tenant-finished` when it reaches its end state, as `execute()` emits them. */
+  readonly started: (tenant: string, index: number, total: number) => void;
+  readonly finished: (result: TenantResult, done: number, total: number) => void;
 }
 
 interface Slot {
@@ -51,6 +57,9 @@ interface Slot {
   state: TenantBackgroundState;
   result?: MigrationResult;
   error?: MongockError;
+  /** Units executed over the tenant's slices, and when its first slice began. */
+  executed: number;
+  began?: number;
 }
 
 /**
@@ -66,7 +75,15 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
   let current: { stop(): Promise<void> } | undefined;
 
   /** One tenant's `executeInBackground()`; `toFirstBatch`: stopped at its first batch boundary. Never throws. */
+  let failures = 0;
+  let ended = 0;
+  const halted = () => stopping || failures >= tools.stopAfterFailures;
+
   async function slice(slot: Slot, toFirstBatch: boolean): Promise<void> {
+    if (slot.began === undefined) {
+      slot.began = performance.now();
+      tools.started(slot.tenant, slots.indexOf(slot), slots.length);
+    }
     slot.state = 'running';
     try {
       const runner = tools.runnerFor(slot.tenant);
@@ -78,26 +95,39 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
       } finally {
         off?.();
       }
-      slot.state = stateAfter(slot.result, toFirstBatch && !stopping);
+      slot.executed += slot.result.executed;
+      // A unit that failed without stopping the run (failFast: false) counts as execute() counts it.
+      if (outcomeOf(slot.result) === 'failed') failures++;
+      slot.state = stateAfter(slot.result, toFirstBatch && !halted());
     } catch (error) {
       // The runner's background loop has logged it, under the tenant's prefix.
       slot.state = 'failed';
       slot.error = error as MongockError;
+      failures++;
     } finally {
       current = undefined;
     }
+    if (slot.state !== 'waiting') end(slot);
+  }
+
+  /** A tenant reached its end state: `tenant-finished`, with what `execute()` would have reported. */
+  function end(slot: Slot): void {
+    tools.finished(tenantResult(slot), ++ended, slots.length);
   }
 
   const ready = (async () => {
-    for (const tenant of await tools.tenantIds()) slots.push({ tenant, state: 'pending' });
-    for (const slot of slots) if (!stopping) await slice(slot, true);
+    for (const tenant of await tools.tenantIds()) slots.push({ tenant, state: 'pending', executed: 0 });
+    for (const slot of slots) if (!halted()) await slice(slot, true);
   })();
   const done = (async () => {
     await ready;
     for (const slot of slots) {
       if (slot.state !== 'waiting') continue;
-      if (stopping) slot.state = 'stopped';
-      else await slice(slot, false);
+      if (!halted()) await slice(slot, false);
+      else {
+        slot.state = 'stopped';
+        end(slot);
+      }
     }
     const count = (state: TenantBackgroundState) => slots.filter((slot) => slot.state === state).length;
     const skipped = count('skipped') === 0 ? '' : ` ${count('skipped')} skipped (another process held the lock),`;
@@ -129,6 +159,16 @@ function stateAfter(result: MigrationResult, mayWait: boolean): TenantBackground
   if (result.status === 'lock-not-acquired') return 'skipped';
   if (result.status !== 'in-progress') return 'finished';
   return mayWait ? 'waiting' : 'stopped';
+}
+
+/** A tenant's end state as `execute()` reports a tenant (`stopped`: `in-progress`, resumed by the next run). */
+function tenantResult(slot: Slot): TenantResult {
+  const durationMs = Math.round(performance.now() - (slot.began ?? performance.now()));
+  const base = { tenant: slot.tenant, executed: slot.executed, durationMs };
+  if (slot.error !== undefined) return { ...base, outcome: 'failed', error: slot.error };
+  const result = slot.result!;
+  const outcome = slot.state === 'stopped' ? 'in-progress' : outcomeOf(result);
+  return { ...base, outcome, result, ...(outcome === 'skipped' ? { reason: 'locked' as const } : {}) };
 }
 
 function freeze(slot: Slot): TenantInBackground {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
-import { createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
+import { type BatchSource, batched, createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
 
 // MultiTenantRunner.executeInBackground() when another process holds a tenant's lock (whenLocked:
 // 'skip', the default): that tenant's slice ends `lock-not-acquired` having run nothing, so it is
@@ -59,5 +59,91 @@ describe('MultiTenantRunner.executeInBackground(): a tenant whose lock another p
     release.open();
     expect((await holder).status).toBe('completed');
     expect(databases.a!.data.get('seeded')).toBe(true);
+  });
+});
+
+/** Batches of 10 over 0..count-1; each number's applications are counted under `n:<i>`. */
+function counted(count: number) {
+  const source: BatchSource<number, MemoryChangeContext> = {
+    async read(_ctx, after, size) {
+      const from = after === undefined ? 0 : (after as number) + 1;
+      return Array.from({ length: Math.max(0, Math.min(count, from + size) - from) }, (_, i) => from + i);
+    },
+    keyOf: (n) => n,
+  };
+  return defineChangeUnit<MemoryChangeContext>({
+    id: 'backfill',
+    order: '002',
+    execute: batched<number, MemoryChangeContext>({
+      source,
+      size: 10,
+      async apply(batch, { kv }) {
+        for (const n of batch) await kv.set(`n:${n}`, ((await kv.get<number>(`n:${n}`)) ?? 0) + 1);
+      },
+    }),
+    rollback: () => undefined,
+  });
+}
+
+/** Seeds the tenant; a tenant whose database says `refuse` fails here. */
+const seed = defineChangeUnit<MemoryChangeContext>({
+  id: 'seed',
+  order: '001',
+  async execute({ kv }) {
+    if ((await kv.get('refuse')) === true) throw new Error('this tenant refuses its seed');
+    await kv.set('seeded', true);
+  },
+  rollback: ({ kv }) => kv.delete('seeded'),
+});
+
+describe('MultiTenantRunner.executeInBackground(): events and stopAfterFailures, as execute() has them', () => {
+  it("emits tenant-started and tenant-finished once per tenant, in order, with execute()'s outcomes and counts", async () => {
+    const databases: Record<string, MemoryDatabase> = { a: new MemoryDatabase(), b: new MemoryDatabase() };
+    const tenants = multiTenantRunner<Tenant>({
+      changeUnits: [seed, counted(30)],
+      logger: silentLogger,
+      tenants: { list: [{ id: 'a' }, { id: 'b' }], driver: (tenant) => memoryDriver({ database: databases[tenant.id] }) },
+    });
+    const events: string[] = [];
+    tenants.on('tenant-started', ({ tenant, index, total }) => void events.push(`started ${tenant} ${index}/${total}`));
+    tenants.on(
+      'tenant-finished',
+      ({ tenant, result, done, total }) => void events.push(`finished ${tenant} ${result.outcome} executed ${result.executed} ${done}/${total}`),
+    );
+    const ends = await tenants.executeInBackground().done;
+    expect(ends.map(({ state }) => state)).toEqual(['finished', 'finished']);
+    // Each tenant's start-up part (seed, first batch) runs before any tenant's remaining batches.
+    expect(events).toEqual(['started a 0/2', 'started b 1/2', 'finished a completed executed 2 1/2', 'finished b completed executed 2 2/2']);
+    for (const id of ['a', 'b']) expect(Array.from({ length: 30 }, (_, n) => databases[id]!.data.get(`n:${n}`))).toEqual(Array(30).fill(1));
+  });
+
+  it('stopAfterFailures: 1 — once a tenant failed, no other tenant starts and a waiting one is stopped (in-progress), resumed by the next run', async () => {
+    const databases: Record<string, MemoryDatabase> = { a: new MemoryDatabase(), b: new MemoryDatabase(), c: new MemoryDatabase() };
+    databases.b!.data.set('refuse', true);
+    const run = () =>
+      multiTenantRunner<Tenant>({
+        changeUnits: [seed, counted(30)],
+        logger: silentLogger,
+        tenants: {
+          list: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+          driver: (tenant) => memoryDriver({ database: databases[tenant.id] }),
+          stopAfterFailures: 1,
+        },
+      });
+    const tenants = run();
+    const finished: string[] = [];
+    tenants.on('tenant-finished', ({ tenant, result }) => void finished.push(`${tenant} ${result.outcome}`));
+    const ends = await tenants.executeInBackground().done;
+    expect(ends.map(({ tenant, state }) => `${tenant} ${state}`)).toEqual(['a stopped', 'b failed', 'c pending']);
+    expect(finished).toEqual(['b failed', 'a in-progress']);
+    expect(databases.c!.data.size).toBe(0);
+    const first = Array.from({ length: 30 }, (_, n) => databases.a!.data.get(`n:${n}`) ?? 0);
+    expect(first.slice(0, 10)).toEqual(Array(10).fill(1));
+    expect(first.slice(10)).toEqual(Array(20).fill(0));
+
+    // The next (plain) run resumes a's batches after its checkpoint: every number exactly once.
+    const result = await run().execute({ tenants: ['a'] });
+    expect(result.tenants[0]).toMatchObject({ tenant: 'a', outcome: 'completed' });
+    expect(Array.from({ length: 30 }, (_, n) => databases.a!.data.get(`n:${n}`))).toEqual(Array(30).fill(1));
   });
 });
