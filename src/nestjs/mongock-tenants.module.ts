@@ -114,13 +114,9 @@ function tenantsModule(
 }
 
 function checkTenantsOptions(options: MongockTenantsModuleOptions): void {
-  if (options.background !== undefined && typeof options.background !== 'boolean') {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      `Invalid MongockTenantsModule options:\n  - Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`,
-      { problems: [`Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`] },
-    );
-  }
+  if (options.background === undefined || typeof options.background === 'boolean') return;
+  const problem = `Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`;
+  throw new MongockError('INVALID_CONFIG', `Invalid MongockTenantsModule options:\n  - ${problem}`, { problems: [problem] });
 }
 
 /**
@@ -194,8 +190,9 @@ function backgroundTenantsStartup(options: MongockTenantsModuleOptions, runner: 
       const tenants = run.tenants();
       const failed = tenants.filter((tenant) => tenant.state === 'failed').map((tenant) => tenant.tenant);
       const count = (state: TenantBackgroundState) => tenants.filter((tenant) => tenant.state === state).length;
-      const [left, skipped] = [count('waiting'), count('skipped')];
-      const line = `Tenants: ${tenants.length - failed.length - left - skipped} migrated, ${left} with batched work left for the background, ${failed.length} failed, ${skipped} skipped, of ${tenants.length}.`;
+      // `pending`: not reached (stopAfterFailures, or stopped meanwhile); never counted as migrated.
+      const pending = count('pending');
+      const line = `Tenants: ${count('finished')} migrated, ${count('waiting') + count('stopped')} with batched work left for the background, ${failed.length} failed, ${count('skipped')} skipped, ${pending > 0 ? `${pending} not reached, ` : ''}of ${tenants.length}.`;
       if (failed.length === 0) logger.info(line);
       else if (options.failOnTenantFailure === true) {
         await handle.stop();

@@ -9,7 +9,7 @@ import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
 import type { MigrationStatus, MongockRunner, UndoResult } from '../runner/mongock-runner.ts';
 import type { ExecuteOptions, UndoOptions } from '../runner/targets.ts';
-import { boundedPool } from './bounded-pool.ts';
+import { boundedPool } from '../runtime/bounded-pool.ts';
 import { listTenants, PROBE_DRIVER, type ResolvedTenants, resolveTenants } from './resolve-tenants.ts';
 import { type StatusMatrixRow, statusMatrix } from './status-matrix.ts';
 import type { MultiTenantConfig, Tenant } from './tenant-config.ts';
@@ -147,15 +147,17 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
         this.#emit('tenant-finished', { tenant: tenant.id, result, done: ++done, total: tenants.length });
         return result;
       },
-      // The first tenant always starts (and runs at least one batch): every call makes progress, as a single start does.
-      () => failures >= this.#tenants.stopAfterFailures || (begun > 0 && performance.now() >= deadline),
-      (tenant): TenantResult => ({
-        tenant: tenant.id,
-        outcome: 'skipped',
-        reason: failures >= this.#tenants.stopAfterFailures ? 'stopped-after-failures' : 'time-budget',
-        executed: 0,
-        durationMs: 0,
-      }),
+      {
+        // The first tenant always starts (and runs at least one batch): every call makes progress, as a single start does.
+        when: () => failures >= this.#tenants.stopAfterFailures || (begun > 0 && performance.now() >= deadline),
+        instead: (tenant): TenantResult => ({
+          tenant: tenant.id,
+          outcome: 'skipped',
+          reason: failures >= this.#tenants.stopAfterFailures ? 'stopped-after-failures' : 'time-budget',
+          executed: 0,
+          durationMs: 0,
+        }),
+      },
     );
     return multiTenantResult(results, Math.round(performance.now() - started));
   }
@@ -246,21 +248,13 @@ export class MultiTenantRunner<TTenant extends Tenant = Tenant> {
   async #each<T>(selection: TenantSelection, work: (runner: MongockRunner) => Promise<T>): Promise<TenantOperation<T>[]> {
     const tenants = await this.#select(selection.tenants);
     await this.#validateUnits(tenants);
-    return boundedPool(
-      tenants,
-      this.#tenants.concurrency,
-      async (tenant): Promise<TenantOperation<T>> => {
-        try {
-          return { tenant: tenant.id, value: await work(this.#runnerFor(tenant)) };
-        } catch (error) {
-          return { tenant: tenant.id, error: tenantError(tenant.id, error) };
-        }
-      },
-      () => false,
-      () => {
-        throw new Error('unreachable: never stops');
-      },
-    );
+    return boundedPool(tenants, this.#tenants.concurrency, async (tenant): Promise<TenantOperation<T>> => {
+      try {
+        return { tenant: tenant.id, value: await work(this.#runnerFor(tenant)) };
+      } catch (error) {
+        return { tenant: tenant.id, error: tenantError(tenant.id, error) };
+      }
+    });
   }
 
   async #select(ids: readonly string[] | undefined): Promise<readonly TTenant[]> {

@@ -40,13 +40,17 @@ describe('MongockTenantsModule (NestJS, SQLite tenants)', () => {
       db.close();
     }
   };
+  const tenantsOf = (ids: string[]) => ({
+    list: () => ids.map((id) => ({ id })),
+    driver: (tenant: Tenant) => sqliteDriver({ filename: join(dir, `${tenant.id}.db`) }),
+  });
   const app = async (ids: string[], extra: object = {}) => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         MongockTenantsModule.forRoot({
           changeUnits: [createNotes],
           logger: silentLogger,
-          tenants: { list: () => ids.map((id) => ({ id })), driver: (tenant) => sqliteDriver({ filename: join(dir, `${tenant.id}.db`) }) },
+          tenants: tenantsOf(ids),
           ...extra,
         }),
       ],
@@ -102,5 +106,20 @@ describe('MongockTenantsModule (NestJS, SQLite tenants)', () => {
     expect(handle.state).toBe('finished');
     const refuses = await app(['acme2', 'broken'], { background: true, failOnTenantFailure: true });
     await expect(refuses.init()).rejects.toMatchObject({ code: 'CHANGE_FAILED', message: expect.stringContaining('Failed: broken') });
+  });
+
+  it('background: true with stopAfterFailures: 1: the start-up line counts a tenant not reached as not reached, never as migrated', async () => {
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (line: string) => void lines.push(line), error: (line: string) => void lines.push(line) };
+    const starts = await app(['broken', 'acme'], { background: true, logger, tenants: { ...tenantsOf(['broken', 'acme']), stopAfterFailures: 1 } });
+    await starts.init();
+    const states = (await starts.get(MongockTenantsMigration).done!).map(({ tenant, state }) => [tenant, state]);
+    expect(states).toEqual([
+      ['broken', 'failed'],
+      ['acme', 'pending'],
+    ]);
+    expect(lines).toContain(
+      'Tenants: 0 migrated, 0 with batched work left for the background, 1 failed, 0 skipped, 1 not reached, of 2. Failed: broken; the application starts and serves the other tenants.',
+    );
   });
 });
