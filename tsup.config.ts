@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
@@ -26,7 +27,11 @@ export default defineConfig({
   platform: 'node',
   shims: true,
   splitting: true,
-  // The dashboard's page, script and styles are files the handler serves, next to the bundles.
-  onSuccess: async () => cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true }),
+  // The dashboard's page, script and styles are files the handler serves, next to the bundles;
+  // then the ES modules' shared chunks become one module (scripts/merge-chunks.mjs says why).
+  onSuccess: async () => {
+    cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true });
+    execFileSync(process.execPath, ['scripts/merge-chunks.mjs'], { stdio: 'inherit' });
+  },
   external: ['@opentelemetry/api', 'better-sqlite3', 'mongodb', 'mongoose', 'pg', 'mysql2', 'tsx', 'vitest', /^@nestjs\//, 'reflect-metadata', 'rxjs'],
 });

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../support/processes.ts';
 
@@ -55,6 +56,36 @@ describe('the built package from ESM and CommonJS', () => {
       expect(node(['-e', `console.log(typeof require('${subpath}').${name})`]).trim()).toBe('function');
     });
   }
+
+  it("a start-up with nothing pending loads three of the package's ES modules: the entry, the driver and one shared core", () => {
+    // Each module costs the ESM loader a resolution, a read and a link (scripts/merge-chunks.mjs):
+    // the shared chunks are one module, and the apply path stays behind its import().
+    const dir = mkdtempSync(join(tmpdir(), 'mongock-modules-'));
+    try {
+      const log = join(dir, 'loaded.txt');
+      const hooks = join(dir, 'hooks.mjs');
+      writeFileSync(
+        hooks,
+        `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.includes('/dist/')) appendFileSync(${JSON.stringify(log)}, url.slice(url.lastIndexOf('/') + 1) + '\\n');\n  return next(url, context);\n}\n`,
+      );
+      const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
+      const run = `
+        import { MongockBuilder, silentLogger } from 'mongock';
+        import { sqliteDriver } from 'mongock/sqlite';
+        const driver = sqliteDriver({ filename: ${JSON.stringify(join(dir, 'startup.db'))} });
+        const result = await new MongockBuilder().setDriver(driver).addMigrationScanPath('examples/sqlite/migrations').setLogger(silentLogger).buildRunner().execute();
+        console.log(result.status);`;
+      // The first process applies the examples (and loads the apply path); the second starts up on what it left.
+      expect(node(['--input-type=module', '-e', run]).trim()).toBe('completed');
+      expect(node(['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', run]).trim()).toBe('up-to-date');
+      const loaded = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line.endsWith('.js'));
+      expect(loaded.sort()).toEqual(['index.js', 'mongock-core.js', 'sqlite.js']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   describe('migrating from CommonJS with TypeScript and ESM change units', () => {
     let dir = '';
