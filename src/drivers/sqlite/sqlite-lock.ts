@@ -35,7 +35,7 @@ export class SqliteLock implements LockPrimitive {
 
   readonly #tableName: string;
   readonly #beforeFirstWrite: () => void;
-  readonly #busyTimeoutMs: number;
+  #busyTimeout: number | undefined;
   #prepared = false;
   #fenceStatement: SqliteStatement | undefined;
 
@@ -44,7 +44,12 @@ export class SqliteLock implements LockPrimitive {
     this.#table = quoteIdentifier(tableName);
     this.#tableName = tableName;
     this.#beforeFirstWrite = beforeFirstWrite;
-    this.#busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
+  }
+
+  /** The connection's own busy timeout, read on first use: a start-up with nothing pending never takes the lock. */
+  #busyTimeoutMs(): number {
+    this.#busyTimeout ??= Number(this.#db.pragma('busy_timeout', { simple: true }));
+    return this.#busyTimeout;
   }
 
   async tryAcquire(request: LockRequest): Promise<LockAttempt> {
@@ -151,7 +156,7 @@ export class SqliteLock implements LockPrimitive {
       if (isBusy(error)) {
         throw new MongockError(
           'LOCK_NOT_ACQUIRED',
-          `The lock in SQLite table ${this.#where()} was not cleared: another process kept the database write lock for ${this.#busyTimeoutMs} ms (a holder inside a change's transaction is alive). Try again when it is done.`,
+          `The lock in SQLite table ${this.#where()} was not cleared: another process kept the database write lock for ${this.#busyTimeoutMs()} ms (a holder inside a change's transaction is alive). Try again when it is done.`,
           { cause: error },
         );
       }
@@ -252,12 +257,12 @@ export class SqliteLock implements LockPrimitive {
   }
 
   #withBusyTimeout<T>(maxWaitMs: number | undefined, work: () => T): T {
-    if (maxWaitMs === undefined || maxWaitMs >= this.#busyTimeoutMs) return work();
+    if (maxWaitMs === undefined || maxWaitMs >= this.#busyTimeoutMs()) return work();
     this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(maxWaitMs))}`);
     try {
       return work();
     } finally {
-      this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+      this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs()}`);
     }
   }
 
