@@ -20,6 +20,21 @@ export const CHECKPOINT_COLUMNS = [
 /** The columns an upsert updates: all but the key. */
 export const CHECKPOINT_UPDATED = CHECKPOINT_COLUMNS.filter((column) => column !== 'change_id' && column !== 'author');
 
+/** The columns a batch changes: what a checkpoint's UPDATE sets once its row exists. */
+export const CHECKPOINT_PROGRESS = ['last_key', 'batches', 'processed', 'state', 'updated_at'] as const;
+
+/**
+ * The key and the columns fixed for a pass (one run's walk in one direction): a checkpoint's
+ * UPDATE matches only a row with all of these equal (compared NULL-safe), so the row it writes is
+ * the whole checkpoint, never a mix with another run's or direction's.
+ */
+export const CHECKPOINT_MATCHED = CHECKPOINT_COLUMNS.filter((column) => !(CHECKPOINT_PROGRESS as readonly string[]).includes(column));
+
+/** Values in `columns` order, from values in {@link CHECKPOINT_COLUMNS} order. */
+export function checkpointValues(values: readonly unknown[], columns: readonly string[]): unknown[] {
+  return columns.map((column) => values[CHECKPOINT_COLUMNS.indexOf(column as (typeof CHECKPOINT_COLUMNS)[number])]);
+}
+
 /** A checkpoint's values in {@link CHECKPOINT_COLUMNS} order; `date` turns times into what the driver binds. */
 export function checkpointParameters(checkpoint: BatchCheckpoint, date: (value: Date) => unknown): unknown[] {
   return [
