@@ -6,11 +6,12 @@ import { type BatchSource, batched, type Driver, defineChangeUnit, MongockBuilde
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { tempSqliteFile } from '../support/sqlite-harness.ts';
 
-// A pass's first checkpoint is an upsert that makes the row; the later ones UPDATE its progress
-// columns by key (test/drivers/batch-round-trips.test.ts pins which statement a batch sends).
-// Where the UPDATE matches nothing — here the change deletes the row inside a batch, as a hand
-// or another tool could between two batches — the store falls back to the upsert: the
-// checkpoint is never lost, and the row it leaves is the whole checkpoint.
+// On SQLite a pass's first checkpoint is an upsert that makes the row; the later ones UPDATE its
+// progress columns by key (test/drivers/batch-round-trips.test.ts pins which statement a batch
+// sends). Where the UPDATE matches nothing — here the change deletes the row inside a batch, as a
+// hand or another tool could between two batches — the store falls back to the upsert: the
+// checkpoint is never lost, and the row it leaves is the whole checkpoint. MariaDB writes every
+// checkpoint as an upsert; the same case holds there.
 
 const ROWS = 50;
 const SIZE = 10;

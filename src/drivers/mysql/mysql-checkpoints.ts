@@ -1,14 +1,5 @@
 import type { BatchCheckpoint } from '../../history/batch-checkpoint.ts';
-import {
-  CHECKPOINT_COLUMNS,
-  CHECKPOINT_MATCHED,
-  CHECKPOINT_PROGRESS,
-  CHECKPOINT_UPDATED,
-  checkpointFromRow,
-  checkpointParameters,
-  checkpointValues,
-} from '../shared/checkpoint-row.ts';
-import { WrittenCheckpoints } from '../shared/written-checkpoints.ts';
+import { CHECKPOINT_COLUMNS, CHECKPOINT_UPDATED, checkpointFromRow, checkpointParameters } from '../shared/checkpoint-row.ts';
 import { ER, errorCode, type MysqlResultHeader } from './mysql-client.ts';
 import type { MysqlSession } from './mysql-session.ts';
 import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
@@ -17,25 +8,14 @@ import { fromDatetime, quoteIdentifier, toDatetime } from './mysql-sql.ts';
  * The checkpoints of batched steps: a table named after the history table plus `_checkpoints`
  * (`mongock_change_log_checkpoints` by default), one row per (change_id, author), InnoDB so that
  * a checkpoint commits with its batch. Created under the lock before the first batch of a run that has one.
- * A pass's first checkpoint is an upsert (`ON DUPLICATE KEY UPDATE`: an insert tried, the
- * duplicate key found, then the update); the later ones UPDATE the row's progress columns by its
- * primary key (see {@link WrittenCheckpoints}).
  */
 export class MysqlCheckpoints {
   readonly #session: MysqlSession;
   readonly #table: string;
-  readonly #upsert: string;
-  readonly #update: string;
-  readonly #written = new WrittenCheckpoints();
 
   constructor(session: MysqlSession, tableName: string) {
     this.#session = session;
     this.#table = quoteIdentifier(tableName);
-    this.#upsert = `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
-       ON DUPLICATE KEY UPDATE ${CHECKPOINT_UPDATED.map((column) => `${column} = ?`).join(', ')}`;
-    // The key by `=` (the primary key's search); the pass's other fixed columns by `<=>`, NULL-safe.
-    const matched = CHECKPOINT_MATCHED.map((column) => `${column} ${column === 'change_id' || column === 'author' ? '=' : '<=>'} ?`);
-    this.#update = `UPDATE ${this.#table} SET ${CHECKPOINT_PROGRESS.map((column) => `${column} = ?`).join(', ')} WHERE ${matched.join(' AND ')}`;
   }
 
   async prepare(): Promise<void> {
@@ -74,22 +54,14 @@ export class MysqlCheckpoints {
     );
   }
 
-  /**
-   * On the session: inside the scope's transaction if one is open. An UPDATE that matched no row
-   * (the row deleted, or holding another pass) is followed by the upsert: one more statement only then.
-   */
-  async save(checkpoint: BatchCheckpoint): Promise<MysqlResultHeader> {
+  /** On the session: inside the scope's transaction if one is open. */
+  save(checkpoint: BatchCheckpoint): Promise<MysqlResultHeader> {
     const values = checkpointParameters(checkpoint, toDatetime);
-    if (this.#written.has(checkpoint)) {
-      // affectedRows counts matched rows (mysql2's FOUND_ROWS flag); without it, changed ones: every batch changes updated_at or state.
-      const updated = await this.#session.run(this.#update, [
-        ...checkpointValues(values, CHECKPOINT_PROGRESS),
-        ...checkpointValues(values, CHECKPOINT_MATCHED),
-      ]);
-      if (updated.affectedRows === 1) return updated;
-    }
-    const upserted = await this.#session.run(this.#upsert, [...values, ...checkpointValues(values, CHECKPOINT_UPDATED)]);
-    this.#written.note(checkpoint);
-    return upserted;
+    const updated = CHECKPOINT_UPDATED.map((column) => values[CHECKPOINT_COLUMNS.indexOf(column)]);
+    return this.#session.run(
+      `INSERT INTO ${this.#table} (${CHECKPOINT_COLUMNS.join(', ')}) VALUES (${CHECKPOINT_COLUMNS.map(() => '?').join(', ')})
+       ON DUPLICATE KEY UPDATE ${CHECKPOINT_UPDATED.map((column) => `${column} = ?`).join(', ')}`,
+      [...values, ...updated],
+    );
   }
 }
