@@ -1,9 +1,9 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { MongockError } from '../errors/mongock-error.ts';
 import { createRunner } from '../runner/mongock-builder.ts';
 import type { MongockConfig } from '../runner/mongock-config.ts';
 import { MongockRunner } from '../runner/mongock-runner.ts';
+import { checkStartupOptions } from './check-startup-options.ts';
 import { MONGOCK_OPTIONS } from './mongock.constants.ts';
 import type { MongockModuleOptions } from './mongock-options.ts';
 import { nestChangeUnitFactory } from './nest-change-unit-factory.ts';
@@ -20,7 +20,7 @@ export function createMongockRunner(options: MongockModuleOptions, moduleRef: Mo
 
 /** Strips the module-only options and fills in the Nest defaults. */
 export function toRunnerConfig(options: MongockModuleOptions, moduleRef: ModuleRef): MongockConfig {
-  checkModuleOptions(options);
+  checkStartupOptions(options, { module: 'MongockModule', factory: "forRootAsync's useFactory (or createMongockOptions)" });
   const { runOnStartup: _runOnStartup, startupHook: _startupHook, dashboard: _dashboard, background: _background, ...config } = options;
   return {
     ...config,
@@ -35,25 +35,3 @@ export const mongockRunnerProvider: FactoryProvider<MongockRunner> = {
   useFactory: createMongockRunner,
   inject: [MONGOCK_OPTIONS, ModuleRef],
 };
-
-const STARTUP_HOOKS: readonly string[] = ['onModuleInit', 'onApplicationBootstrap'];
-
-function checkModuleOptions(options: MongockModuleOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new MongockError(
-      'INVALID_CONFIG',
-      `MongockModule needs an options object; got ${String(options)}. Check what forRootAsync's useFactory (or createMongockOptions) returns.`,
-    );
-  }
-  const problems: string[] = [];
-  if (options.runOnStartup !== undefined && typeof options.runOnStartup !== 'boolean') {
-    problems.push(`Option 'runOnStartup' must be true or false; got ${JSON.stringify(options.runOnStartup)}.`);
-  }
-  if (options.background !== undefined && typeof options.background !== 'boolean') {
-    problems.push(`Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`);
-  }
-  if (options.startupHook !== undefined && !STARTUP_HOOKS.includes(options.startupHook)) {
-    problems.push(`Option 'startupHook' must be 'onApplicationBootstrap' or 'onModuleInit'; got ${JSON.stringify(options.startupHook)}.`);
-  }
-  if (problems.length > 0) throw new MongockError('INVALID_CONFIG', `Invalid MongockModule options:\n  - ${problems.join('\n  - ')}`, { problems });
-}

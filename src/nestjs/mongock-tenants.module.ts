@@ -4,6 +4,7 @@ import { MongockError } from '../errors/mongock-error.ts';
 import { MultiTenantRunner } from '../tenants/multi-tenant-runner.ts';
 import type { MultiTenantConfig } from '../tenants/tenant-config.ts';
 import type { TenantBackgroundState } from '../tenants/tenants-background.ts';
+import { checkStartupOptions } from './check-startup-options.ts';
 import { MONGOCK_TENANTS_OPTIONS, MONGOCK_TENANTS_RUNNER } from './mongock.constants.ts';
 import { MongockLifecycle, type StartupMigration } from './mongock-lifecycle.ts';
 import type { MongockStartupHook } from './mongock-options.ts';
@@ -87,7 +88,7 @@ function tenantsModule(
   const runner: FactoryProvider<MultiTenantRunner> = {
     provide: MultiTenantRunner,
     useFactory: (options: MongockTenantsModuleOptions, moduleRef: ModuleRef) => {
-      checkTenantsOptions(options);
+      checkStartupOptions(options, { module: 'MongockTenantsModule', factory: "forRootAsync's useFactory", booleans: ['failOnTenantFailure'] });
       const { runOnStartup: _run, startupHook: _hook, failOnTenantFailure: _fail, background: _background, ...config } = options;
       return new MultiTenantRunner({
         ...config,
@@ -111,12 +112,6 @@ function tenantsModule(
     providers: [optionsProvider, runner, { provide: MONGOCK_TENANTS_RUNNER, useExisting: MultiTenantRunner }, migration, lifecycle],
     exports: [MONGOCK_TENANTS_OPTIONS, MultiTenantRunner, MONGOCK_TENANTS_RUNNER, MongockTenantsMigration],
   };
-}
-
-function checkTenantsOptions(options: MongockTenantsModuleOptions): void {
-  if (options.background === undefined || typeof options.background === 'boolean') return;
-  const problem = `Option 'background' must be true or false; got ${JSON.stringify(options.background)}.`;
-  throw new MongockError('INVALID_CONFIG', `Invalid MongockTenantsModule options:\n  - ${problem}`, { problems: [problem] });
 }
 
 /**

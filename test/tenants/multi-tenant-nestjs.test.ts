@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
@@ -88,6 +88,43 @@ describe('MongockTenantsModule (NestJS, SQLite tenants)', () => {
       (error: unknown) => error,
     );
     expect(refusal).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining(`Option 'background' must be true or false; got "yes".`) });
+  });
+
+  it("runOnStartup: 'yes', failOnTenantFailure: 'yes' and startupHook: 'later' are refused with INVALID_CONFIG naming each option, from forRoot and forRootAsync, before anything is written", async () => {
+    const cases = [
+      { options: { runOnStartup: 'yes', failOnTenantFailure: 'yes' }, problems: ['runOnStartup', 'failOnTenantFailure'] },
+      { options: { startupHook: 'later' }, problems: ['startupHook'] },
+    ];
+    const accepted = { runOnStartup: 'true or false', failOnTenantFailure: 'true or false', startupHook: "'onApplicationBootstrap' or 'onModuleInit'" };
+    // The refusal itself, not the app (a built app is too large for vitest to print); an app
+    // that compiles is started, so an option let through would migrate and write a database.
+    const refusal = (build: Promise<TestingModule>) =>
+      build.then(
+        async (moduleRef) => {
+          const nest = moduleRef.createNestApplication({ logger: false });
+          closers.push(() => nest.close());
+          await nest.init();
+          return 'started';
+        },
+        (error: unknown) => error,
+      );
+    for (const { options, problems } of cases) {
+      const expected = {
+        code: 'INVALID_CONFIG',
+        problems: problems.map((name) => {
+          const value = JSON.stringify((options as Record<string, unknown>)[name]);
+          return `Option '${name}' must be ${accepted[name as keyof typeof accepted]}; got ${value}.`;
+        }),
+      };
+      const fromRoot = MongockTenantsModule.forRoot({ changeUnits: [createNotes], logger: silentLogger, tenants: tenantsOf(['acme']), ...(options as object) });
+      expect(await refusal(Test.createTestingModule({ imports: [fromRoot] }).compile())).toMatchObject(expected);
+      const fromAsync = MongockTenantsModule.forRootAsync({
+        useFactory: () => ({ changeUnits: [createNotes], logger: silentLogger, tenants: tenantsOf(['globex']), ...(options as object) }),
+      });
+      expect(await refusal(Test.createTestingModule({ imports: [fromAsync] }).compile())).toMatchObject(expected);
+    }
+    // Refused before any tenant was reached: no tenant database was even created.
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('background: true without batched units: everything is applied before serving; the handle lists each tenant, a failing one failed (the others served), and failOnTenantFailure refuses the start-up', async () => {
