@@ -10,7 +10,9 @@ import { outcomeOf, type TenantResult } from './tenant-result.ts';
  * on it), `waiting` (its start-up part is done, batched work left for its turn), `finished` (see
  * `result.status`), `skipped` (another process held its lock: with `whenLocked: 'skip'`, the
  * default, that process migrates it; `result.status` is `lock-not-acquired`), `stopped` (the run
- * was stopped with its work left; the next start resumes) or `failed` (see `error`).
+ * was stopped with its work left; the next start resumes) or `failed` (see `error`; or, with no
+ * `error`, a unit with `failFast: false` failed: `result.failed`, as `execute()` reports the
+ * tenant failed; its batched work left waits for the next start).
  */
 export type TenantBackgroundState = 'pending' | 'running' | 'waiting' | 'finished' | 'skipped' | 'stopped' | 'failed';
 
@@ -96,9 +98,12 @@ export function tenantsInBackground(tools: TenantsBackgroundTools): MultiTenantB
         off?.();
       }
       slot.executed += slot.result.executed;
-      // A unit that failed without stopping the run (failFast: false) counts as execute() counts it.
-      if (outcomeOf(slot.result) === 'failed') failures++;
-      slot.state = stateAfter(slot.result, toFirstBatch && !halted());
+      // A unit that failed without stopping the run (failFast: false) fails the tenant, as execute()
+      // reports it; its batched work left waits for the next start: another slice would run that
+      // unit a second time (a FAILED entry leaves it pending), which execute() never does.
+      const unitFailed = outcomeOf(slot.result) === 'failed';
+      if (unitFailed) failures++;
+      slot.state = unitFailed ? 'failed' : stateAfter(slot.result, toFirstBatch && !halted());
     } catch (error) {
       // The runner's background loop has logged it, under the tenant's prefix.
       slot.state = 'failed';

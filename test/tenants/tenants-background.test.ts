@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
 import { type BatchSource, batched, createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
+import { MongockTenantsMigration, trackTenants } from '../../src/nestjs/mongock-tenants-migration.ts';
+import type { TenantInBackground } from '../../src/tenants/tenants-background.ts';
 
 // MultiTenantRunner.executeInBackground() when another process holds a tenant's lock (whenLocked:
 // 'skip', the default): that tenant's slice ends `lock-not-acquired` having run nothing, so it is
@@ -145,5 +147,62 @@ describe('MultiTenantRunner.executeInBackground(): events and stopAfterFailures,
     const result = await run().execute({ tenants: ['a'] });
     expect(result.tenants[0]).toMatchObject({ tenant: 'a', outcome: 'completed' });
     expect(Array.from({ length: 30 }, (_, n) => databases.a!.data.get(`n:${n}`))).toEqual(Array(30).fill(1));
+  });
+});
+
+describe('MultiTenantRunner.executeInBackground(): a tenant whose unit failed without stopping its run (failFast: false)', () => {
+  it('is failed, as execute() reports it (result.failed the evidence), in tenants(), the handle and tenant-finished; the unit was attempted once', async () => {
+    const attempts: Record<string, number> = {};
+    const soft = defineChangeUnit<MemoryChangeContext & { tenant: Tenant }>({
+      id: 'seed-soft',
+      order: '001',
+      failFast: false,
+      async execute({ kv, tenant }) {
+        attempts[tenant.id] = (attempts[tenant.id] ?? 0) + 1;
+        if ((await kv.get('refuse')) === true) throw new Error('this tenant refuses its seed');
+        await kv.set('seeded', true);
+      },
+      rollback: ({ kv }) => kv.delete('seeded'),
+    });
+    const tenantsOn = (databases: Record<string, MemoryDatabase>) => {
+      databases.a!.data.set('refuse', true);
+      return multiTenantRunner<Tenant>({
+        changeUnits: [soft, counted(30)],
+        logger: silentLogger,
+        tenants: { list: [{ id: 'a' }, { id: 'b' }], driver: (tenant) => memoryDriver({ database: databases[tenant.id] }) },
+      });
+    };
+    // What execute() reports for the same tenants: a failed (its unit failed, the run went on), b completed.
+    const executed = await tenantsOn({ a: new MemoryDatabase(), b: new MemoryDatabase() }).execute();
+    expect(executed.tenants.map(({ tenant, outcome, result }) => [tenant, outcome, result?.failed])).toEqual([
+      ['a', 'failed', 1],
+      ['b', 'completed', 0],
+    ]);
+    expect(attempts).toEqual({ a: 1, b: 1 });
+
+    for (const key of Object.keys(attempts)) delete attempts[key];
+    const tenants = tenantsOn({ a: new MemoryDatabase(), b: new MemoryDatabase() });
+    const finished: string[] = [];
+    tenants.on('tenant-finished', ({ tenant, result }) => void finished.push(`${tenant} ${result.outcome}`));
+    const run = tenants.executeInBackground();
+    const handle = new MongockTenantsMigration();
+    trackTenants(handle, run);
+    const ends = await run.done;
+    const seen = (list: readonly TenantInBackground[]) =>
+      list.map(({ tenant, state, result, error }) => [
+        tenant,
+        state,
+        result?.items.filter((item) => item.outcome === 'failed').map((item) => item.changeId),
+        error,
+      ]);
+    const expected = [
+      ['a', 'failed', ['seed-soft'], undefined],
+      ['b', 'finished', [], undefined],
+    ];
+    expect(seen(ends)).toEqual(expected);
+    expect(seen(run.tenants())).toEqual(expected);
+    expect(seen(handle.tenants)).toEqual(expected);
+    expect(finished).toEqual(['a failed', 'b completed']);
+    expect(attempts).toEqual({ a: 1, b: 1 });
   });
 });
