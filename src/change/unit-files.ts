@@ -1,4 +1,4 @@
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
 import { DECLARED_EXTENSIONS, isDeclaredUnitFile, ROLLBACK_SUFFIX } from './declared-files.ts';
@@ -36,19 +36,32 @@ export function listModuleFiles(dir: string): string[] {
   if (isFile) return [root];
   const files: string[] = [];
   const walk = (folder: string): void => {
+    // `folder` is resolved: a plain concatenation is the join, without normalising 1,000 paths.
+    const prefix = folder.endsWith(sep) ? folder : `${folder}${sep}`;
     const entries = readdirSync(folder, { withFileTypes: true });
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      // `folder` is resolved: a plain concatenation is the join, without normalising 1,000 paths.
-      const path = folder.endsWith(sep) ? join(folder, entry.name) : `${folder}${sep}${entry.name}`;
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
-      } else if ((MODULE_EXTENSIONS.includes(extname(entry.name)) && !DECLARATION.test(entry.name)) || isDeclaredUnitFile(entry.name)) {
-        files.push(path);
+        if (name !== 'node_modules' && !name.startsWith('.')) walk(prefix + name);
+      } else if (isListed(name)) {
+        files.push(prefix + name);
       }
     }
   };
   walk(root);
   return files;
+}
+
+/**
+ * Whether a file of that name is a unit file: a module (not a `.d.ts`) or a declared unit (not a
+ * `*.rollback.sql`). One extension lookup per name: this runs for every file of a scan path at
+ * every start-up, before anything is warm.
+ */
+function isListed(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return false;
+  return MODULE_EXTENSIONS.includes(name.slice(dot)) ? !DECLARATION.test(name) : isDeclaredUnitFile(name);
 }
 
 /**
