@@ -1,4 +1,4 @@
-import { extname } from 'node:path';
+import { builtins } from '../runtime/builtins.ts';
 
 /** The sibling holding a `.sql` unit's rollback: `<unit name>.rollback.sql`. */
 export const ROLLBACK_SUFFIX = '.rollback.sql';
@@ -12,5 +12,5 @@ export const DECLARED_EXTENSIONS: readonly string[] = Object.freeze(['.sql', ...
  * Kept apart from the loaders so that listing a scan path at start-up does not load them.
  */
 export function isDeclaredUnitFile(name: string): boolean {
-  return DECLARED_EXTENSIONS.includes(extname(name)) && !name.endsWith(ROLLBACK_SUFFIX);
+  return DECLARED_EXTENSIONS.includes(builtins.path().extname(name)) && !name.endsWith(ROLLBACK_SUFFIX);
 }

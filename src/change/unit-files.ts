@@ -1,7 +1,9 @@
-import { relative, resolve, sep } from 'node:path';
 import { MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
 import { DECLARED_EXTENSIONS, isDeclaredUnitFile, ROLLBACK_SUFFIX } from './declared-files.ts';
+
+// Not `import … from 'node:path'`: its module facade costs every start-up (runtime/builtins.ts).
+const { relative, resolve, sep } = builtins.path();
 
 /** The files a scan path loads: modules, and declared units (`.sql`...). `.d.ts` and `*.rollback.sql` files are skipped. */
 export const SCANNED_EXTENSIONS: readonly string[] = Object.freeze(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', ...DECLARED_EXTENSIONS]);

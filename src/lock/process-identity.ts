@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { builtins } from '../runtime/builtins.ts';
 
 /**
  * Who runs a lock holder, precisely enough to tell on the same host whether it is still alive:
@@ -34,7 +34,7 @@ export function isProcessGone(holder: ProcessIdentity): boolean {
   if (holder.pid === self.pid) return holder.startTicks !== self.startTicks;
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${holder.pid}/stat`, 'utf8');
+    stat = builtins.fsSync().readFileSync(`/proc/${holder.pid}/stat`, 'utf8');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
@@ -55,9 +55,9 @@ export function parseProcessIdentity(value: unknown): ProcessIdentity | undefine
 
 function readIdentity(pid: number): ProcessIdentity | null {
   try {
-    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const pidNamespace = readlinkSync('/proc/self/ns/pid');
-    const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const bootId = builtins.fsSync().readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidNamespace = builtins.fsSync().readlinkSync('/proc/self/ns/pid');
+    const fields = statFields(builtins.fsSync().readFileSync(`/proc/${pid}/stat`, 'utf8'));
     if (fields === undefined || bootId === '') return null;
     return Object.freeze({ pid, bootId, pidNamespace, startTicks: fields.startTicks });
   } catch {
