@@ -119,11 +119,19 @@ const AUTHENTICATION_FAILED = 18;
 const UNAUTHORIZED = 13;
 const INVALID_NAMESPACE = 73;
 
+/** The change a failed write was made for, and what to do when the server's reply is not one explained below. */
+export interface DriverErrorChange {
+  readonly changeId: string;
+  readonly author: string;
+  readonly fix: string;
+}
+
 /**
  * Turns what the `mongodb` package threw while connecting or talking to the server into a
- * {@link MongockError} that says what to do. MongockErrors pass through untouched.
+ * {@link MongockError} that says what to do. MongockErrors pass through untouched. With
+ * `change`, the error names that change (`changeId`, `author`) and gives its `fix`.
  */
-export function toDriverError(error: unknown, doing: string): MongockError {
+export function toDriverError(error: unknown, doing: string, change?: DriverErrorChange): MongockError {
   if (error instanceof MongockError) return error;
   const name = (error as { name?: unknown } | null)?.name;
   const code = (error as { code?: unknown } | null)?.code;
@@ -140,7 +148,8 @@ export function toDriverError(error: unknown, doing: string): MongockError {
   } else if (code === INVALID_NAMESPACE) {
     hint = 'MongoDB refused a database or collection name: check databaseName, migrationRepositoryName and lockRepositoryName.';
   } else {
-    hint = 'See the cause for the server reply.';
+    hint = change?.fix ?? 'See the cause for the server reply.';
   }
-  return new MongockError('DRIVER_ERROR', `MongoDB: ${doing} failed: ${message}. ${hint}`, { cause: error });
+  const about = change === undefined ? {} : { changeId: change.changeId, author: change.author };
+  return new MongockError('DRIVER_ERROR', `MongoDB: ${doing} failed: ${message}. ${hint}`, { cause: error, ...about });
 }

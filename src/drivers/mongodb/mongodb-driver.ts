@@ -1,7 +1,7 @@
 import type { Db, MongoClient, MongoClientOptions, ReadConcernLike, ReadPreferenceLike, TransactionOptions, WriteConcernSettings } from 'mongodb';
 import { leaseLostError } from '../../errors/error-builders.ts';
 import { MongockError } from '../../errors/mongock-error.ts';
-import { checkpointStoreName } from '../../history/batch-checkpoint.ts';
+import { type BatchCheckpoint, checkpointStoreName } from '../../history/batch-checkpoint.ts';
 import type { ChangeEntry } from '../../history/change-entry.ts';
 import type { CheckpointStore, Driver, DriverCapabilities, DriverConnection, DriverSettings, ReadHistoryOptions, Scope, ScopeOptions } from '../driver.ts';
 import { defineDriver } from '../shared/define-driver.ts';
@@ -142,6 +142,8 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
   readonly #history: MongoHistory;
   readonly #transactionOptions: TransactionOptions;
   readonly #logger: DriverSettings['logger'];
+  /** The lock document's collection, named in the fix of a refused carried entry. */
+  readonly #lockCollection: string;
   #closed = false;
 
   static async open(options: MongoDriverOptions, settings: DriverSettings): Promise<MongoDriverConnection> {
@@ -183,6 +185,7 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
       prepare: () => checkpoints.prepare().catch((error: unknown) => Promise.reject(toDriverError(error, 'creating the batch checkpoint index'))),
     };
     this.lock = new MongoLock(db, settings.lockRepositoryName, collections, this.#history.carried, () => this.#beforeRelease());
+    this.#lockCollection = settings.lockRepositoryName;
     this.#transactionOptions = options.transactionOptions ?? DEFAULT_TRANSACTION_OPTIONS;
     this.#logger = settings.logger;
   }
@@ -242,8 +245,11 @@ class MongoDriverConnection implements DriverConnection<MongoChangeContext> {
           // A checkpoint marked done must not be stored before its unit's EXECUTED entry, which may
           // still be queued to ride in the next lock write: a crash in between would leave a done
           // checkpoint and no entry, and the next run would apply every batch again.
-          if (checkpoint.state === 'done') await this.#history.carried.flush();
-          if (!(await this.#checkpoints.save(checkpoint, undefined, lease.fence))) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
+          if (checkpoint.state === 'done') await this.#history.carried.flush().catch(checkpointWriteError(checkpoint, 'entry', this.#lockCollection));
+          const saved = await this.#checkpoints
+            .save(checkpoint, undefined, lease.fence)
+            .catch(checkpointWriteError(checkpoint, 'checkpoint', this.#lockCollection));
+          if (!saved) throw leaseLostError(lease, LOCK_NAME, LEASE_TAKEN);
         },
       });
     }
@@ -343,4 +349,27 @@ async function resolveClient(options: MongoDriverOptions): Promise<{ client: Mon
   } catch (error) {
     throw new MongockError('INVALID_CONFIG', `mongoDriver: the MongoDB client refused the URI or its options: ${(error as Error).message}.`, { cause: error });
   }
+}
+
+/**
+ * A refused write of a non-transactional batched unit's bookkeeping as the `DRIVER_ERROR` the
+ * driver's other writes give, naming the change: `entry`, its EXECUTED entry (carried in the lock
+ * document `lockCollection` so far), written before the checkpoint is marked done; `checkpoint`,
+ * the checkpoint itself. The fix says what the next run does with what was left.
+ */
+function checkpointWriteError(checkpoint: BatchCheckpoint, what: 'entry' | 'checkpoint', lockCollection: string): (error: unknown) => Promise<never> {
+  const change = `change '${checkpoint.changeId}' by '${checkpoint.author}'`;
+  const resumes = 'the batches already committed stay, and the next run resumes after the last checkpoint saved';
+  const [doing, fix] =
+    what === 'entry'
+      ? [
+          `writing the EXECUTED entry of ${change} to the history (carried in the lock document so far) before marking its batch checkpoint done`,
+          "The server refused Mongock's own history entry (its reply says which value, e.g. a metadata key it does not accept): fix that value in the config. " +
+            `The entry also waits in the lock document, which the next run writes first: clear it too (db.${lockCollection}.updateOne({}, { $set: { carriedEntries: null } })); then ${resumes}.`,
+        ]
+      : [
+          `saving the batch checkpoint of ${change} (${checkpoint.state}, after batch ${checkpoint.batches})`,
+          `The server refused Mongock's checkpoint document (its reply says which value, e.g. a non-finite number from the source's estimate()): fix that and run again; ${resumes}.`,
+        ];
+  return (error) => Promise.reject(toDriverError(error, doing, { changeId: checkpoint.changeId, author: checkpoint.author, fix }));
 }
