@@ -1,14 +1,14 @@
 import Database from 'better-sqlite3';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectionSource, type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import { type MysqlChangeContext, mysqlDriver, tableSource as mysqlTableSource } from '../../src/drivers/mysql/index.ts';
 import { type PostgresChangeContext, postgresDriver, tableSource as postgresTableSource } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver, tableSource as sqliteTableSource } from '../../src/drivers/sqlite/index.ts';
 import { type BatchSource, batched, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
-import { countMongoCommands, countMysqlQueries, countPgQueries, countSqliteStatements } from '../support/count-statements.ts';
+import { countedMongoClient, countedPgClient, countMysqlQueries, countSqliteStatements } from '../support/count-statements.ts';
 import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
@@ -86,9 +86,7 @@ describe('statements per batch: PostgreSQL (through the pg client)', () => {
     db = await createTestSchema('mongock_brt');
     await db.admin.query(`CREATE TABLE ${db.table('items')} (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)`);
     await db.admin.query(`INSERT INTO ${db.table('items')} (id) SELECT generate_series(1, ${ROWS})`);
-    client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    countPgQueries(client, (text) => sent.push(text));
+    client = await countedPgClient(POSTGRES_URL, (text) => sent.push(text));
   });
   afterAll(async () => {
     await client.end();
@@ -247,9 +245,7 @@ describe('commands per batch: MongoDB wire without transactions (FerretDB; comma
   const name = freshDatabaseName();
   const sent: string[] = [];
   beforeAll(async () => {
-    client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
-    countMongoCommands(client, (command) => sent.push(command));
-    await client.connect();
+    client = await countedMongoClient(FERRETDB_URL, (command) => sent.push(command));
     await client
       .db(name)
       .collection<{ _id: number; n: number }>('items')

@@ -1,8 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresChangeContext, postgresDriver, tableSource } from '../../src/drivers/postgres/index.ts';
 import { batched, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
-import { countPgQueries } from '../support/count-statements.ts';
+import { countedPgClient } from '../support/count-statements.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
 import { POSTGRES_URL } from '../support/servers.ts';
 
@@ -20,9 +20,7 @@ describe('PostgreSQL: the prepared checkpoint upsert and the session that holds 
   const sent: string[] = [];
   beforeAll(async () => {
     db = await createTestSchema('mongock_pcp');
-    client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    countPgQueries(client, (text) => sent.push(text));
+    client = await countedPgClient(POSTGRES_URL, (text) => sent.push(text));
   });
   afterAll(async () => {
     await client.end();

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoChangeContext, mongoDriver } from '../../src/drivers/mongodb/index.ts';
 import { CARRY_AT_MOST } from '../../src/drivers/mongodb/mongodb-carried-entries.ts';
@@ -9,7 +9,7 @@ import { type MysqlChangeContext, mysqlDriver } from '../../src/drivers/mysql/in
 import { type PostgresChangeContext, postgresDriver } from '../../src/drivers/postgres/index.ts';
 import { type SqliteChangeContext, sqliteDriver } from '../../src/drivers/sqlite/index.ts';
 import { batched, type ChangeUnitDefinition, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
-import { countMongoCommands, countMysqlQueries, countPgQueries, countSqliteStatements, shortStatement } from '../support/count-statements.ts';
+import { countedMongoClient, countedPgClient, countMysqlQueries, countSqliteStatements, shortStatement } from '../support/count-statements.ts';
 import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
@@ -61,10 +61,8 @@ describe('round trips: PostgreSQL (statements through the pg client)', () => {
   const sent: string[] = [];
   beforeAll(async () => {
     db = await createTestSchema('mongock_rt');
-    client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
     // Whole: a query may carry several statements (the entries' INSERT with the COMMIT).
-    countPgQueries(client, (text) => sent.push(text.replace(/\s+/g, ' ').trim()));
+    client = await countedPgClient(POSTGRES_URL, (text) => sent.push(text.replace(/\s+/g, ' ').trim()));
   });
   afterAll(async () => {
     await client.end();
@@ -130,9 +128,7 @@ describe('round trips: MongoDB wire without transactions (FerretDB; command moni
   const name = freshDatabaseName();
   const sent: string[] = [];
   beforeAll(async () => {
-    client = new MongoClient(FERRETDB_URL, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
-    countMongoCommands(client, (command) => sent.push(command));
-    await client.connect();
+    client = await countedMongoClient(FERRETDB_URL, (command) => sent.push(command));
   });
   afterAll(async () => {
     await client.db(name).dropDatabase();

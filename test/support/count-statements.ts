@@ -4,9 +4,9 @@
  * judge a driver by these counts, never by time.
  */
 import type Database from 'better-sqlite3';
-import type { CommandStartedEvent, MongoClient } from 'mongodb';
+import { type CommandStartedEvent, MongoClient } from 'mongodb';
 import type mysql from 'mysql2/promise';
-import type pg from 'pg';
+import pg from 'pg';
 
 type Call = (...args: unknown[]) => unknown;
 
@@ -56,6 +56,28 @@ export function countMongoCommands(client: MongoClient, sent: (text: string) => 
     const target = event.command[event.commandName];
     sent(`${event.commandName} ${typeof target === 'string' ? target : ''}`.trim());
   });
+}
+
+/**
+ * A connected pg client (to `url`) whose every query is reported to `sent`: what the round-trip
+ * tests hand to `postgresDriver({ client })`. The caller ends it.
+ */
+export async function countedPgClient(url: string, sent: (text: string) => void): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  countPgQueries(client, sent);
+  return client;
+}
+
+/**
+ * A connected MongoDB client (to `url`, monitoring its commands) whose every command is reported to
+ * `sent` as `<command> <collection>`, from the connection's own `hello` on. The caller closes it.
+ */
+export async function countedMongoClient(url: string, sent: (text: string) => void): Promise<MongoClient> {
+  const client = new MongoClient(url, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
+  countMongoCommands(client, sent);
+  await client.connect();
+  return client;
 }
 
 /** A statement's text on one line, cut to 60 characters: enough to tell statements apart in a failure's list. */
