@@ -1,7 +1,7 @@
 import type { ChangeEntry, ChangeState, NewChangeEntry } from '../../history/change-entry.ts';
 import { type HistoryRow, historyMetadata, type RowConverters, rowParameters } from '../shared/history-row.ts';
-import { quoteIdentifier } from './sqlite-sql.ts';
 import type { SqliteStatement } from './sqlite-client.ts';
+import { quoteIdentifier } from './sqlite-sql.ts';
 import type { SqliteStatements } from './sqlite-statements.ts';
 
 /** SQLite stores ISO-8601 text and 0/1. */
