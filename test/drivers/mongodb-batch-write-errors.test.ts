@@ -30,8 +30,24 @@ function backfill(estimate?: () => Promise<number | undefined>) {
   });
 }
 
-function run(unit: ReturnType<typeof backfill>, metadata: Record<string, unknown> = {}): Promise<unknown> {
-  return createRunner({ driver: mongoDriver({ client: fresh.client, databaseName: fresh.name }), changeUnits: [unit], metadata, logger: silentLogger })
+/** A plain unit, applied before the batched one: its EXECUTED entry is carried in the lock document with it. */
+const plain = defineChangeUnit<MongoChangeContext>({
+  id: 'plain-first',
+  order: '000',
+  author: 'dev',
+  async execute({ db }) {
+    await db.collection('plainRuns').insertOne({ ran: true });
+  },
+  rollback: async () => {},
+});
+
+function run(unit: ReturnType<typeof backfill>, metadata: Record<string, unknown> = {}, before: readonly (typeof plain)[] = []): Promise<unknown> {
+  return createRunner({
+    driver: mongoDriver({ client: fresh.client, databaseName: fresh.name }),
+    changeUnits: [...before, unit],
+    metadata,
+    logger: silentLogger,
+  })
     .execute()
     .catch((error: unknown) => error);
 }
@@ -59,20 +75,31 @@ const entries = async () =>
 // metadata, in the history entry) and an infinite number (the source's estimate, in the
 // checkpoint). Each test then follows the fix the message gives, and the next run finishes.
 describe('MongoDB driver without transactions: a batched unit whose bookkeeping write the server refuses', () => {
-  it("the EXECUTED entry, written (it was carried) before the checkpoint is marked done: DRIVER_ERROR naming the change and the fix, the server's error as cause; following the fix, the next run finishes without applying a batch again", async () => {
-    const error = await run(backfill(), { 'app.version': '1.2' });
+  it("the EXECUTED entry, written (it was carried) before the checkpoint is marked done: DRIVER_ERROR naming the change and the fix, the server's error as cause; following the fix (which keeps the entries carried with it), the next run finishes without applying a batch or the unit before it again", async () => {
+    const error = await run(backfill(), { 'app.version': '1.2' }, [plain]);
     const refused = driverErrorOf(error);
     expect(refused.message).toContain(
       "MongoDB: writing the EXECUTED entry of change 'backfill-marks' by 'dev' to the history (carried in the lock document so far) before marking its batch checkpoint done failed: invalid key: \"app.version\"",
     );
-    expect(refused.message).toContain('db.mongockLock.updateOne({}, { $set: { carriedEntries: null } })');
+    // The fix keeps the carried entries (the plain unit's too: clearing them would apply it again) and drops their metadata.
+    expect(refused.message).toContain(
+      'const lock = db.getCollection("mongockLock").findOne({ carriedEntries: { $type: "string" } }); db.getCollection("mongockLock").updateOne({ _id: lock._id }, { $set: { carriedEntries: JSON.stringify(JSON.parse(lock.carriedEntries).map((entry) => ({ ...entry, metadata: null }))) } })',
+    );
     expect(refused.cause).toMatchObject({ name: 'MongoBulkWriteError', code: 2 });
     expect(await entries()).toEqual([]);
     expect(await applied()).toEqual(Array(25).fill(1));
 
-    await fresh.db.collection('mongockLock').updateOne({}, { $set: { carriedEntries: null } });
-    expect(await run(backfill())).toMatchObject({ status: 'completed' });
-    expect(await entries()).toEqual(['backfill-marks EXECUTED']);
+    // The command of the message, with the Node driver.
+    const locks = fresh.db.collection<{ carriedEntries: string }>('mongockLock');
+    const lock = await locks.findOne({ carriedEntries: { $type: 'string' } });
+    await locks.updateOne(
+      { _id: lock!._id },
+      { $set: { carriedEntries: JSON.stringify(JSON.parse(lock!.carriedEntries).map((entry: object) => ({ ...entry, metadata: null }))) } },
+    );
+    // The next run writes the carried entries first: both units are recorded, nothing is left to apply.
+    expect(await run(backfill(), {}, [plain])).toMatchObject({ status: 'up-to-date' });
+    expect((await entries()).sort()).toEqual(['backfill-marks EXECUTED', 'plain-first EXECUTED']);
+    expect(await fresh.db.collection('plainRuns').countDocuments()).toBe(1);
     expect(await applied()).toEqual(Array(25).fill(1));
   });
 

@@ -365,11 +365,25 @@ function checkpointWriteError(checkpoint: BatchCheckpoint, what: 'entry' | 'chec
       ? [
           `writing the EXECUTED entry of ${change} to the history (carried in the lock document so far) before marking its batch checkpoint done`,
           "The server refused Mongock's own history entry (its reply says which value, e.g. a metadata key it does not accept): fix that value in the config. " +
-            `The entry also waits in the lock document, which the next run writes first: clear it too (db.${lockCollection}.updateOne({}, { $set: { carriedEntries: null } })); then ${resumes}.`,
+            "The entries wait in the lock document (this change's and those of the units applied before it in this run), which the next run writes first: " +
+            `drop the refused value from them, not the entries (their units would run again), e.g. for metadata ${clearCarriedMetadata(lockCollection)}; then ${resumes}.`,
         ]
       : [
           `saving the batch checkpoint of ${change} (${checkpoint.state}, after batch ${checkpoint.batches})`,
           `The server refused Mongock's checkpoint document (its reply says which value, e.g. a non-finite number from the source's estimate()): fix that and run again; ${resumes}.`,
         ];
   return (error) => Promise.reject(toDriverError(error, doing, { changeId: checkpoint.changeId, author: checkpoint.author, fix }));
+}
+
+/**
+ * The mongosh command that sets the metadata of every entry carried in the lock document to null
+ * (they are canonical Extended JSON text, which JSON.parse keeps as it is): the entries stay, so
+ * the units they record are not applied again.
+ */
+function clearCarriedMetadata(lockCollection: string): string {
+  const collection = `db.getCollection(${JSON.stringify(lockCollection)})`;
+  return (
+    `const lock = ${collection}.findOne({ carriedEntries: { $type: "string" } }); ` +
+    `${collection}.updateOne({ _id: lock._id }, { $set: { carriedEntries: JSON.stringify(JSON.parse(lock.carriedEntries).map((entry) => ({ ...entry, metadata: null }))) } })`
+  );
 }
