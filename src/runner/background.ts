@@ -1,5 +1,7 @@
 import { errorMessage } from '../errors/mongock-error.ts';
 import type { Logger } from '../log/logger.ts';
+import { monotonicNow } from '../runtime/monotonic-now.ts';
+import { backgroundResult, resumePoint } from './background-result.ts';
 import type { MigrationResult } from './migration-result.ts';
 import type { RunBudget } from './run-budget.ts';
 import type { ExecuteOptions } from './targets.ts';
@@ -17,13 +19,22 @@ export interface BackgroundOptions extends ExecuteOptions {
 
 /** What `runner.executeInBackground()` returns. */
 export interface BackgroundMigration {
-  /** The last slice's result: `completed` / `up-to-date` once nothing is left, `in-progress` when stopped. Rejects as `execute()` does. */
+  /**
+   * The whole run's result: the last slice's status (`completed` / `up-to-date` once nothing is
+   * left, `in-progress` when stopped), every unit's item as its slice settled it (a unit that
+   * failed with `failFast: false` in an earlier slice stays `failed`). Rejects as `execute()` does.
+   */
   readonly done: Promise<MigrationResult>;
   /** Stops at the next batch boundary (checkpoint saved, lock released) and waits for it; never rejects. */
   stop(): Promise<void>;
 }
 
-/** Runs `slice` until it is no longer `in-progress`, or until `stop()`. */
+/**
+ * Runs `slice` until it is no longer `in-progress`, or until `stop()`. Each slice after the first
+ * resumes at the unit the one before stopped at (`resumeAt`): the units before it were settled,
+ * and one background run attempts a unit at most once, as one `execute()` does (a unit failed
+ * with `failFast: false` stays pending; the next start attempts it again).
+ */
 export function runInBackground(
   slice: (budget: RunBudget) => Promise<MigrationResult>,
   sliceMs = DEFAULT_BACKGROUND_SLICE_MS,
@@ -32,8 +43,12 @@ export function runInBackground(
   let stopping = false;
   let wake: (() => void) | undefined;
   const done = (async () => {
+    const startedAt = monotonicNow();
+    let result: MigrationResult | undefined;
     for (let slices = 1; ; slices++) {
-      const result = await slice({ maxRunMs: sliceMs, stopRequested: () => stopping });
+      const resumeAt = result === undefined ? undefined : resumePoint(result);
+      const budget = { maxRunMs: sliceMs, stopRequested: () => stopping, ...(resumeAt === undefined ? {} : { resumeAt }) };
+      result = backgroundResult(result, await slice(budget), startedAt);
       if (result.status !== 'in-progress' || stopping) return result;
       logger.debug(`Background migration: slice ${slices} stopped in progress; the next starts in ${BACKGROUND_GAP_MS} ms.`);
       await new Promise<void>((resolve) => {

@@ -13,7 +13,7 @@ import { anyPending, planUnits } from './plan.ts';
 import { unresolvedAttempts, unresolvedNeedsHuman } from './recovery.ts';
 import type { ResolvedConfig } from './resolve-config.ts';
 import type { RunBudget } from './run-budget.ts';
-import { type ExecuteOptions, scopeUnits } from './targets.ts';
+import { type ExecuteOptions, resumedScope, scopeUnits } from './targets.ts';
 
 /** What `execute()` did, before it becomes a {@link MigrationResult}. */
 export interface MigrationOutcome {
@@ -76,7 +76,7 @@ export async function migrateLoaded(
   const { config, executionId, budget } = run;
   const { logger } = config;
   const transactional = operation.transactional(connection);
-  const scoped = scopeUnits(units, history, options);
+  const scoped = resumedScope(scopeUnits(units, history, options), budget.resumeAt);
   checkChecksums(config, units, history);
   const needed = (now: readonly ChangeEntry[]) => anyPending(scoped, now) || isLegacyImportPending(config, now);
   if (!needed(history)) {

@@ -1,7 +1,8 @@
 import { describeUnit, type SelectedUnit } from '../change/select-change-units.ts';
 import { MongockError } from '../errors/mongock-error.ts';
 import type { ChangeEntry } from '../history/change-entry.ts';
-import { executionItem, planUnits, type UnitPlan } from './plan.ts';
+import { afterStepId, executionItem, planUnits, type UnitPlan } from './plan.ts';
+import type { RunBudget } from './run-budget.ts';
 
 /**
  * Which units one `execute()` may run. At most one of `to`, `step`, `only`:
@@ -47,6 +48,21 @@ export function scopeUnits(units: readonly SelectedUnit[], history: readonly Cha
     return [units[index]!];
   }
   return units;
+}
+
+/**
+ * A background slice's scope: from the unit whose item the slice before stopped in progress at.
+ * The units before it were settled by an earlier slice (executed, failed with `failFast: false`,
+ * run because `runAlways`): a FAILED entry or `runAlways` leaves a unit pending, and one
+ * background run attempts a unit at most once, as one `execute()` does. Unchanged when that
+ * unit is not in scope.
+ */
+export function resumedScope(scoped: readonly SelectedUnit[], at: RunBudget['resumeAt']): readonly SelectedUnit[] {
+  if (at === undefined) return scoped;
+  const index = scoped.findIndex(
+    ({ model: { id }, author }) => author === at.author && (at.changeId === id || at.changeId === `${id}_before` || at.changeId === afterStepId(id)),
+  );
+  return index === -1 ? scoped : scoped.slice(index);
 }
 
 /** A unit whose own steps are not all executed (`runAlways` re-runs do not count as pending work here). */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../src/drivers/index.ts';
-import { type BatchSource, batched, createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
+import { batched, createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
 import { MongockTenantsMigration, trackTenants } from '../../src/nestjs/mongock-tenants-migration.ts';
 import type { TenantInBackground } from '../../src/tenants/tenants-background.ts';
+import { numberSource } from '../support/number-source.ts';
 
 // MultiTenantRunner.executeInBackground() when another process holds a tenant's lock (whenLocked:
 // 'skip', the default): that tenant's slice ends `lock-not-acquired` having run nothing, so it is
@@ -66,18 +67,11 @@ describe('MultiTenantRunner.executeInBackground(): a tenant whose lock another p
 
 /** Batches of 10 over 0..count-1; each number's applications are counted under `n:<i>`. */
 function counted(count: number) {
-  const source: BatchSource<number, MemoryChangeContext> = {
-    async read(_ctx, after, size) {
-      const from = after === undefined ? 0 : (after as number) + 1;
-      return Array.from({ length: Math.max(0, Math.min(count, from + size) - from) }, (_, i) => from + i);
-    },
-    keyOf: (n) => n,
-  };
   return defineChangeUnit<MemoryChangeContext>({
     id: 'backfill',
     order: '002',
     execute: batched<number, MemoryChangeContext>({
-      source,
+      source: numberSource<MemoryChangeContext>(count),
       size: 10,
       async apply(batch, { kv }) {
         for (const n of batch) await kv.set(`n:${n}`, ((await kv.get<number>(`n:${n}`)) ?? 0) + 1);
