@@ -9,7 +9,7 @@
 // What is merged: every chunk a library entry (the core and the drivers) imports statically. The
 // chunks reached only through `import()` (the apply path, the lock manager) stay apart, so a
 // start-up with nothing pending still does not load them. Source maps are carried through.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
@@ -70,3 +70,6 @@ await bundle.close();
 for (const file of readdirSync(dist)) if (/\.js(\.map)?$/.test(file)) rmSync(join(dist, file));
 for (const file of readdirSync(STAGING)) renameSync(join(STAGING, file), join(dist, file));
 rmSync(STAGING, { recursive: true, force: true });
+// Rollup writes every file 0644; tsup had made the ones starting with a shebang (the CLI, the
+// package's `bin`) executable, and a copy of dist/ run as ./dist/cli.js needs that bit.
+for (const file of readdirSync(dist)) if (file.endsWith('.js') && readFileSync(join(dist, file), 'utf8').startsWith('#!')) chmodSync(join(dist, file), 0o755);

@@ -5,17 +5,23 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../support/processes.ts';
 
 interface Pack {
-  files: { path: string }[];
+  files: { path: string; mode: number }[];
 }
 
 const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
-const packed = (): Set<string> => {
+const packed = (): Pack['files'] => {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: projectRoot, encoding: 'utf8' });
-  return new Set((JSON.parse(out) as Pack[])[0]!.files.map((file) => file.path));
+  return (JSON.parse(out) as Pack[])[0]!.files;
 };
 
 describe('the tarball npm delivers (npm pack --dry-run --json)', () => {
-  const files = packed();
+  const entries = packed();
+  const files = new Set(entries.map((file) => file.path));
+
+  it('the binary is executable in the tarball and runs as ./dist/cli.js (its shebang)', () => {
+    expect((entries.find((file) => file.path === 'dist/cli.js')?.mode ?? 0) & 0o111).toBe(0o111);
+    expect(execFileSync(join(projectRoot, 'dist', 'cli.js'), ['--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+  });
 
   it('holds every entry point, the binary, the docs, the examples, README and LICENSE', () => {
     const must = ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'docs/cli.md', 'docs/nestjs.md', 'examples/sqlite/main.mjs'];
