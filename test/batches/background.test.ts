@@ -74,4 +74,16 @@ describe.each<Driver>(['sqlite', 'postgres'])('executeInBackground() in real pro
     expect(next.final).toMatchObject({ status: 'completed', outcome: 'executed', batchesHere: 4, slices: 1, lockAfter: false });
     expect(await items.markers()).toEqual({ 1: TOTAL });
   });
+  it('a unit that failed without stopping its run (failFast: false), before the batched one, is attempted once in all the slices and reported failed in done; the next start attempts it again', async () => {
+    items = await itemsFor(driver, TOTAL);
+    const done = await run(items, { background: { sliceMs: 1 }, softFailFirst: true });
+    expect(done.code, done.output).toBe(0);
+    expect(done.final).toMatchObject({ status: 'completed', outcome: 'executed', batchesHere: BATCHES, slices: BATCHES, lockAfter: false });
+    expect(done.final).toMatchObject({ failedIds: ['seed-soft'], softAttempts: 1 });
+    expect(await items.markers()).toEqual({ 1: TOTAL });
+    expect(await items.executedEntries()).toBe(1);
+    const next = await run(items, { softFailFirst: true });
+    expect(next.final).toMatchObject({ status: 'completed', batchesHere: 0, failedIds: ['seed-soft'], softAttempts: 1 });
+    expect(await items.markers()).toEqual({ 1: TOTAL });
+  });
 });

@@ -43,6 +43,11 @@ export interface BatchWorkerSpec {
   readonly background?: { readonly sliceMs?: number; readonly stopAtBatch?: number };
   /** `apply` throws at the n-th batch this process runs (after none of its writes). */
   readonly failAtBatch?: number;
+  /**
+   * A plain unit `seed-soft` (`failFast: false`), ordered before the batched one, throws at every
+   * attempt; the final line counts its attempts in this process (`softAttempts`).
+   */
+  readonly softFailFirst?: boolean;
 }
 
 /** The batched unit every worker runs: it adds 1 to the marker `n` of each item of table/collection `items`. */

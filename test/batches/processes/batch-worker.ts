@@ -4,7 +4,7 @@
 // half, second half) so that a crash can fall between them. Prints, with ms since execute():
 //   BATCH <batches> <processed> <batch start ms> <batch end ms>   after each batch (its checkpoint committed)
 //   CRASH <point> <batch here> <items written in that batch> <first key written|-> <last key written|->
-//   then one JSON line: { status, outcome, elapsedMs, batchesHere, slices, lockAfter } or { error, message, … }
+//   then one JSON line: { status, outcome, elapsedMs, batchesHere, slices, lockAfter, warnings, failedIds, softAttempts } or { error, message, … }
 //   (`slices`: how many times it took the lock; `lockAfter`: whether status() still sees a holder once it is over).
 
 import { collectionSource, type MongoChangeContext, mongoDriver } from '../../../src/drivers/mongodb/index.ts';
@@ -122,11 +122,24 @@ const unit = defineChangeUnit<object>({
   rollback: async () => {},
 });
 
+let softAttempts = 0;
+const soft = defineChangeUnit<object>({
+  id: 'seed-soft',
+  order: '000',
+  author: 'proof',
+  failFast: false,
+  execute: () => {
+    softAttempts++;
+    throw new Error('seed-soft refused');
+  },
+  rollback: async () => {},
+});
+
 const warnings: string[] = [];
 const logger: Logger = { debug: () => {}, info: () => {}, warn: (message) => void warnings.push(message), error: () => {} };
 const builder = new MongockBuilder()
   .setDriver(target.driver)
-  .addChangeUnits(unit)
+  .addChangeUnits(...(spec.softFailFirst === true ? [soft, unit] : [unit]))
   .setLogger(logger)
   .setLockConfig({ acquiredForMs: spec.lease ?? 60_000, tryFrequencyMs: 100, quitTryingAfterMs: spec.quit ?? 60_000 });
 if (spec.maxRunMs !== undefined) builder.setMaxRunMs(spec.maxRunMs);
@@ -170,6 +183,8 @@ try {
       slices,
       lockAfter: await lockAfter(),
       warnings,
+      failedIds: result.items.filter((candidate) => candidate.outcome === 'failed').map((candidate) => candidate.changeId),
+      softAttempts,
     }),
   );
 } catch (error) {
