@@ -10,7 +10,7 @@
 // chunks reached only through `import()` (the apply path, the lock manager) stay apart, so a
 // start-up with nothing pending still does not load them. Source maps are carried through.
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
 
@@ -59,8 +59,12 @@ await bundle.write({
   dir: STAGING,
   format: 'es',
   sourcemap: true,
-  // The maps are written in the staging folder and moved to dist: sources relative to dist.
-  sourcemapPathTransform: (source, map) => relative(dist, resolve(dirname(map), source)),
+  // The maps are written in the staging folder and moved to dist: sources relative to dist, with
+  // '/' (a map's sources are URLs; `relative` gives '\\' on Windows).
+  sourcemapPathTransform: (source, map) =>
+    relative(dist, resolve(dirname(map), source))
+      .split(sep)
+      .join('/'),
   entryFileNames: '[name].js',
   chunkFileNames: '[name].js',
   manualChunks: (id) => (merged.has(id.slice(dist.length + 1)) ? CORE : undefined),
