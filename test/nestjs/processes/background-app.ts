@@ -112,9 +112,12 @@ class ProgressController {
   ) {}
 
   async progress() {
+    // The handle first: read after status(), it could say finished of a run that status() saw
+    // still working (its last unit not yet recorded) and the answer contradicted itself.
+    const { state, result } = this.handle;
     const status = await this.runner.status();
     const byId = Object.fromEntries(status.units.map((unit) => [unit.changeId, { state: unit.state, batch: unit.batch }]));
-    return { state: this.handle.state, status: this.handle.result?.status ?? null, units: byId, gated };
+    return { state, status: result?.status ?? null, units: byId, gated };
   }
 }
 Inject(MongockMigration)(ProgressController, undefined as never, 0);
