@@ -173,9 +173,11 @@ class FileDigester {
         const room = this.#buffer.length - this.#length;
         const read = readSync(fd, this.#buffer, this.#length, room, null);
         this.#length += read;
-        // A file's read returns less than asked only at its end: no second call to read 0 bytes
-        // (a quarter of the syscalls per file). Should a file system ever return a short read
-        // early, the digest matches nothing applied and the file is imported: slower, not wrong.
+        // A regular file's read returns less than asked only at its end: no second call to read 0
+        // bytes (a quarter of the syscalls per file). Not a guarantee everywhere: a file system
+        // that returns short reads early (some FUSE or network ones) digests only what came, and
+        // if it cut the file at the same offset when the unit was recorded, an edit past that
+        // offset would match the history and go unreported at start-up.
         if (read < room) return;
       }
     } finally {
