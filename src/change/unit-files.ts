@@ -139,7 +139,7 @@ function sha256Prefix(bytes: Uint8Array): string {
  * (with `/`), NUL-separated, and the file's bytes (for a `.sql` unit, then `\0rollback\0` and its
  * sibling `*.rollback.sql`): moving or editing a file, or changing the default author, gives
  * another digest. Files are read straight into one reused buffer after the prefix: no buffer per
- * file, no concatenation, no `fstat` (a read until one returns less than the room left).
+ * file, no concatenation, no `fstat` (reads until one returns 0 bytes).
  */
 class FileDigester {
   readonly #fs = builtins.fsSync();
@@ -170,15 +170,11 @@ class FileDigester {
     try {
       for (;;) {
         this.#reserve(1);
-        const room = this.#buffer.length - this.#length;
-        const read = readSync(fd, this.#buffer, this.#length, room, null);
+        const read = readSync(fd, this.#buffer, this.#length, this.#buffer.length - this.#length, null);
+        // Until a read of 0 bytes, not the first short one: a file system may return short reads
+        // early (some FUSE or network ones), and a digest of what came would hide an edit past it.
+        if (read === 0) return;
         this.#length += read;
-        // A regular file's read returns less than asked only at its end: no second call to read 0
-        // bytes (a quarter of the syscalls per file). Not a guarantee everywhere: a file system
-        // that returns short reads early (some FUSE or network ones) digests only what came, and
-        // if it cut the file at the same offset when the unit was recorded, an edit past that
-        // offset would match the history and go unreported at start-up.
-        if (read < room) return;
       }
     } finally {
       closeSync(fd);
