@@ -49,4 +49,52 @@ describe('SQLite: the history read maps columns by name', () => {
     expect(status?.executedAt?.toISOString()).toBe(stored.timestamp);
     expect(status?.executionHostname).toBe(stored.execution_hostname);
   });
+
+  it('a database handed in whose statements have no raw() (a structural wrapper) reads its history as object rows', async () => {
+    const file = tempSqliteFile();
+    cleanup = file.cleanup;
+    const real = new Database(file.filename);
+    let objectReads = 0;
+    // Only what the driver's SqliteDatabase type requires: statements without raw() or columns().
+    const wrapper = {
+      prepare(sql: string) {
+        const statement = real.prepare(sql);
+        return {
+          run: (...params: unknown[]) => statement.run(...params),
+          get: (...params: unknown[]) => statement.get(...params),
+          all: (...params: unknown[]) => {
+            if (/FROM "mongockChangeLog"/.test(sql)) objectReads++;
+            return statement.all(...params);
+          },
+        };
+      },
+      exec: (sql: string) => real.exec(sql),
+      pragma: (source: string, options?: { simple?: boolean }) => real.pragma(source, options),
+      close: () => real.close(),
+      get inTransaction() {
+        return real.inTransaction;
+      },
+      memory: false,
+      name: real.name,
+    };
+    let runs = 0;
+    const unit = defineChangeUnit<SqliteChangeContext>({
+      id: 'wrapped',
+      order: '001',
+      author: 'dev',
+      execute: async () => void runs++,
+      rollback: async () => {},
+    });
+    const runner = () =>
+      new MongockBuilder<SqliteChangeContext>()
+        .setDriver(sqliteDriver({ database: wrapper }))
+        .addChangeUnits(unit)
+        .setLogger(silentLogger)
+        .buildRunner();
+    expect((await runner().execute()).status).toBe('completed');
+    expect((await runner().execute()).status).toBe('up-to-date');
+    expect(runs).toBe(1);
+    expect(objectReads).toBeGreaterThan(0);
+    real.close();
+  });
 });

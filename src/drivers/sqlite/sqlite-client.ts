@@ -5,9 +5,9 @@ export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
-  /** Rows as arrays of values (columns in `columns()` order), not objects. */
-  raw(toggle?: boolean): SqliteStatement;
-  columns(): Array<{ readonly name: string }>;
+  /** Rows as arrays of values (columns in `columns()` order), not objects. Optional: without it, rows are read as objects. */
+  raw?(toggle?: boolean): SqliteStatement;
+  columns?(): Array<{ readonly name: string }>;
 }
 
 /** The parts of a better-sqlite3 `Database` the driver uses. */

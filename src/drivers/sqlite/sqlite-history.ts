@@ -49,21 +49,20 @@ export class SqliteHistory {
   }
 
   read(): ChangeEntry[] {
-    let statement: SqliteStatement;
-    let rows: unknown[][];
+    let read: { readonly names: readonly string[]; readonly rows: unknown[][] };
     try {
       // SQLite turns the ISO text into epoch milliseconds far faster than Date parsing in JavaScript.
-      statement = this.#statements.get(
-        `SELECT *, CAST(ROUND((julianday(timestamp) - 2440587.5) * 86400000) AS INTEGER) AS timestamp_ms FROM ${this.#table} ORDER BY rowid`,
+      read = readRows(
+        this.#statements.get(
+          `SELECT *, CAST(ROUND((julianday(timestamp) - 2440587.5) * 86400000) AS INTEGER) AS timestamp_ms FROM ${this.#table} ORDER BY rowid`,
+        ),
       );
-      // Arrays, not objects: better-sqlite3 builds an object row a property at a time, which took
-      // half of reading 1,000 rows (every start-up reads them all).
-      rows = statement.raw(true).all() as unknown[][];
     } catch (error) {
       if (error instanceof Error && /no such table/i.test(error.message)) return [];
       throw error;
     }
-    const column = columnIndex(statement.columns());
+    const { rows } = read;
+    const column = columnIndex(read.names);
     // Rows are only ever written by this driver, so they map straight to entries.
     return rows.map((row) => ({
       executionId: row[column.execution_id] as string,
@@ -99,10 +98,25 @@ export class SqliteHistory {
 
 type HistoryColumn = keyof HistoryRow | 'timestamp_ms';
 
-/** Where each column is in a raw row: by name, so a table whose columns were added in another order reads the same. */
-function columnIndex(columns: ReadonlyArray<{ readonly name: string }>): Record<HistoryColumn, number> {
+/**
+ * The rows as arrays, with their column names. Arrays where the statement gives them (better-sqlite3's
+ * `raw()`): it builds an object row a property at a time, which took half of reading 1,000 rows, and
+ * every start-up reads them all. A statement without `raw()` (a wrapper typed structurally) gives objects.
+ */
+function readRows(statement: SqliteStatement): { readonly names: readonly string[]; readonly rows: unknown[][] } {
+  if (statement.raw !== undefined && statement.columns !== undefined) {
+    const rows = statement.raw(true).all() as unknown[][];
+    return { names: statement.columns().map((column) => column.name), rows };
+  }
+  const objects = statement.all() as Array<Record<string, unknown>>;
+  const names = objects.length === 0 ? [] : Object.keys(objects[0]!);
+  return { names, rows: objects.map((row) => names.map((name) => row[name])) };
+}
+
+/** Where each column is in a row: by name, so a table whose columns were added in another order reads the same. */
+function columnIndex(names: readonly string[]): Record<HistoryColumn, number> {
   const index = {} as Record<HistoryColumn, number>;
-  columns.forEach(({ name }, at) => {
+  names.forEach((name, at) => {
     index[name as HistoryColumn] ??= at;
   });
   return index;
