@@ -425,7 +425,7 @@ function writeResults(complete) {
     '',
     "| driver | hand-written loop | runner | runner statements beyond OWN (loop's) |",
     '| --- | --- | --- | --- |',
-    '| SQLite | BEGIN IMMEDIATE, OWN ×2, COMMIT (statements prepared once) | BEGIN IMMEDIATE, OWN ×2, checkpoint upsert carrying the fence (`INSERT … SELECT … WHERE EXISTS` the lock row), COMMIT (each prepared once per connection) | 3 (2): in-process calls, no round trips |',
+    '| SQLite | BEGIN IMMEDIATE, OWN ×2, COMMIT (statements prepared once) | BEGIN IMMEDIATE, OWN ×2, the checkpoint carrying the fence (the first batch an upsert `INSERT … SELECT … WHERE EXISTS` the lock row, each later one an `UPDATE … WHERE` key `AND EXISTS` the lock row), COMMIT (each prepared once per connection) | 3 (2): in-process calls, no round trips |',
     '| PostgreSQL | BEGIN, OWN ×2, COMMIT | BEGIN, OWN ×2, `EXECUTE checkpoint upsert; COMMIT` (one simple query; the upsert PREPAREd once per session) | 2 (2) |',
     "| MariaDB | START TRANSACTION, OWN ×2, COMMIT | OWN ×2, checkpoint upsert, `COMMIT AND CHAIN` (which opens the next batch's transaction; the first batch starts with START TRANSACTION) | 2 (2) |",
     '| FerretDB (no transactions) | OWN: find, then updates of ≤ 99 statements | the same, then one checkpoint `update` (fenced by the lease) | 1 (0) |',
