@@ -1,4 +1,4 @@
-import { MongockError } from '../errors/mongock-error.ts';
+import { errorMessage, MongockError } from '../errors/mongock-error.ts';
 import { builtins } from '../runtime/builtins.ts';
 import { DECLARED_EXTENSIONS, isDeclaredUnitFile, ROLLBACK_SUFFIX } from './declared-files.ts';
 
@@ -104,14 +104,10 @@ function digestOrThrow(digester: FileDigester, salt: string, root: string, file:
   try {
     return digester.digest(salt, relativeTo(root, file), file, sibling);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
     throw new MongockError(
       'MODULE_LOAD_FAILED',
-      `Could not read change unit file ${file}: ${reason}. Fix the file (or its permissions) or move it out of the scan path.`,
-      {
-        file,
-        cause,
-      },
+      `Could not read change unit file ${file}: ${errorMessage(cause)}. Fix the file (or its permissions) or move it out of the scan path.`,
+      { file, cause },
     );
   }
 }

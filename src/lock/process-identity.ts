@@ -55,9 +55,10 @@ export function parseProcessIdentity(value: unknown): ProcessIdentity | undefine
 
 function readIdentity(pid: number): ProcessIdentity | null {
   try {
-    const bootId = builtins.fsSync().readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const pidNamespace = builtins.fsSync().readlinkSync('/proc/self/ns/pid');
-    const fields = statFields(builtins.fsSync().readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const { readFileSync, readlinkSync } = builtins.fsSync();
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidNamespace = readlinkSync('/proc/self/ns/pid');
+    const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     if (fields === undefined || bootId === '') return null;
     return Object.freeze({ pid, bootId, pidNamespace, startTicks: fields.startTicks });
   } catch {

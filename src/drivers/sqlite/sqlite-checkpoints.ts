@@ -6,7 +6,7 @@ import {
   CHECKPOINT_UPDATED,
   checkpointFromRow,
   checkpointParameters,
-  checkpointValues,
+  checkpointPicker,
 } from '../shared/checkpoint-row.ts';
 import { WrittenCheckpoints } from '../shared/written-checkpoints.ts';
 import { quoteIdentifier } from './sqlite-sql.ts';
@@ -94,7 +94,7 @@ export class SqliteCheckpoints {
   #update(checkpoint: BatchCheckpoint, values: readonly unknown[], fence: Fence): boolean {
     if (!this.#written.has(checkpoint)) return false;
     const statement = this.#statements.get(`UPDATE ${this.#table} SET ${PROGRESS_SET} WHERE ${MATCHED_WHERE}${fence.sql === '' ? '' : ` AND ${fence.sql}`}`);
-    return statement.run(...checkpointValues(values, CHECKPOINT_PROGRESS), ...checkpointValues(values, CHECKPOINT_MATCHED), ...fence.params).changes === 1;
+    return statement.run(...progressValues(values), ...matchedValues(values), ...fence.params).changes === 1;
   }
 }
 
@@ -105,6 +105,8 @@ const NO_FENCE: Fence = { sql: '', params: [] };
 const COLUMN_LIST = CHECKPOINT_COLUMNS.join(', ');
 const PLACEHOLDERS = CHECKPOINT_COLUMNS.map(() => '?').join(', ');
 const UPDATE_SET = CHECKPOINT_UPDATED.map((column) => `${column} = excluded.${column}`).join(', ');
+const progressValues = checkpointPicker(CHECKPOINT_PROGRESS);
+const matchedValues = checkpointPicker(CHECKPOINT_MATCHED);
 const PROGRESS_SET = CHECKPOINT_PROGRESS.map((column) => `${column} = ?`).join(', ');
 // The key by `=` (the primary key's search); the rest by `IS`, NULL-safe (until_key, estimated_total).
 const MATCHED_WHERE = CHECKPOINT_MATCHED.map((column) => `${column} ${column === 'change_id' || column === 'author' ? '=' : 'IS'} ?`).join(' AND ');
