@@ -4,7 +4,7 @@ import { freshDatabase } from '../support/mongodb-harness.ts';
 import { createTestSchema } from '../support/postgres-harness.ts';
 import { type Finished, startScript } from '../support/processes.ts';
 import { FERRETDB_URL, POSTGRES_URL } from '../support/servers.ts';
-import { tempSqliteFile } from '../support/sqlite-harness.ts';
+import { createSqliteItems, tempSqliteFile } from '../support/sqlite-harness.ts';
 import { type BatchWorkerSpec, UNIT_ID } from './processes/batch-worker-spec.ts';
 
 export { UNIT_ID };
@@ -124,8 +124,7 @@ export async function sqliteItems(total: number): Promise<Items> {
   };
   withDb((db) => {
     db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
-    db.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${total}) INSERT INTO items (id) SELECT i FROM g`);
+    createSqliteItems(db, total);
   });
   const all = (sql: string, ...params: unknown[]) => withDb((db) => db.prepare(sql).all(...params) as Record<string, unknown>[]);
   const tableExists = (name: string) => all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).length > 0;

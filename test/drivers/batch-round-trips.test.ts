@@ -13,7 +13,7 @@ import { freshDatabaseName } from '../support/mongodb-harness.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
 import { createTestSchema, type PostgresTestSchema } from '../support/postgres-harness.ts';
 import { FERRETDB_URL, POSTGRES_URL } from '../support/servers.ts';
-import { tempSqliteFile } from '../support/sqlite-harness.ts';
+import { createSqliteItems, tempSqliteFile } from '../support/sqlite-harness.ts';
 
 // What a batch costs beyond the user's own statements is part of the contract (issue 13: the
 // checkpoint's overhead). Statements (or commands) are counted through each driver's client while
@@ -198,8 +198,7 @@ describe('statements per batch: SQLite (through the better-sqlite3 handle)', () 
   let database: Database.Database;
   beforeAll(() => {
     database = new Database(file.filename);
-    database.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
-    database.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${ROWS}) INSERT INTO items (id) SELECT i FROM g`);
+    createSqliteItems(database, ROWS);
     countSqliteStatements(
       database,
       (text) => sent.push(text),

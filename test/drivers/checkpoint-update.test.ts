@@ -4,7 +4,7 @@ import { type MysqlChangeContext, mysqlDriver, tableSource as mysqlTableSource }
 import { type SqliteChangeContext, sqliteDriver, tableSource as sqliteTableSource } from '../../src/drivers/sqlite/index.ts';
 import { type BatchSource, batched, type Driver, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
 import { createTestDatabase, type MysqlTestDatabase } from '../support/mysql-harness.ts';
-import { tempSqliteFile } from '../support/sqlite-harness.ts';
+import { createSqliteItems, tempSqliteFile } from '../support/sqlite-harness.ts';
 
 // On SQLite a pass's first checkpoint is an upsert that makes the row; the later ones UPDATE its
 // progress columns by key (test/drivers/batch-round-trips.test.ts pins which statement a batch
@@ -71,8 +71,7 @@ describe('a checkpoint UPDATE that matches no row falls back to the upsert', () 
     const file = tempSqliteFile();
     cleanup = file.cleanup;
     const setup = new Database(file.filename);
-    setup.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
-    setup.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${ROWS}) INSERT INTO items (id) SELECT i FROM g`);
+    createSqliteItems(setup, ROWS);
     setup.close();
     const { seen, executionId } = await runDeletingBatch3<SqliteChangeContext>({
       driver: sqliteDriver({ filename: file.filename }),

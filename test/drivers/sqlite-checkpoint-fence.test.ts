@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SqliteChangeContext, sqliteDriver, tableSource } from '../../src/drivers/sqlite/index.ts';
 import { batched, defineChangeUnit, MongockBuilder, silentLogger } from '../../src/index.ts';
-import { tempSqliteFile } from '../support/sqlite-harness.ts';
+import { createSqliteItems, tempSqliteFile } from '../support/sqlite-harness.ts';
 
 // On SQLite a batch's checkpoint upsert is also its transaction's fence (no separate lock-row
 // update per batch). A takeover cannot happen while a batch holds the write lock, so the test
@@ -17,8 +17,7 @@ describe('SQLite: the checkpoint fences its batch', () => {
     const file = tempSqliteFile();
     cleanup = file.cleanup;
     const setup = new Database(file.filename);
-    setup.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
-    setup.exec('WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 30) INSERT INTO items (id) SELECT i FROM g');
+    createSqliteItems(setup, 30);
     setup.close();
     let batch = 0;
     const unit = defineChangeUnit<SqliteChangeContext>({

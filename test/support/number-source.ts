@@ -1,3 +1,4 @@
+import type { MemoryChangeContext } from '../../src/drivers/index.ts';
 import type { BatchSource } from '../../src/index.ts';
 
 /** The numbers 0..total-1 in key order, as a batched step's source: a test's items, with no table behind them. */
@@ -9,4 +10,9 @@ export function numberSource<C>(total: number): BatchSource<number, C> {
     },
     keyOf: (n) => n,
   };
+}
+
+/** Counts one more application of each number of `batch` under `n:<number>`: a test then sees what ran twice. */
+export async function countApplications(batch: readonly number[], { kv }: MemoryChangeContext): Promise<void> {
+  for (const n of batch) await kv.set(`n:${n}`, ((await kv.get<number>(`n:${n}`)) ?? 0) + 1);
 }

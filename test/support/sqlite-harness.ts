@@ -11,6 +11,12 @@ export function tempSqliteFile(): { filename: string; cleanup: () => void } {
   return { filename: join(dir, 'test.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The `items` table the batched-unit tests update: ids 1..count, each with a marker `n` of 0. */
+export function createSqliteItems(database: Database.Database, count: number): void {
+  database.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)');
+  database.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ${count}) INSERT INTO items (id) SELECT i FROM g`);
+}
+
 export const sqliteHarness: DriverHarness<SqliteChangeContext> = {
   name: 'sqlite',
   async setup() {

@@ -3,7 +3,7 @@ import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../sr
 import { batched, createRunner, defineChangeUnit, type Logger, multiTenantRunner, silentLogger, type Tenant } from '../../src/index.ts';
 import { MongockTenantsMigration, trackTenants } from '../../src/nestjs/mongock-tenants-migration.ts';
 import type { TenantInBackground } from '../../src/tenants/tenants-background.ts';
-import { numberSource } from '../support/number-source.ts';
+import { countApplications, numberSource } from '../support/number-source.ts';
 
 // MultiTenantRunner.executeInBackground() when another process holds a tenant's lock (whenLocked:
 // 'skip', the default): that tenant's slice ends `lock-not-acquired` having run nothing, so it is
@@ -73,9 +73,7 @@ function counted(count: number) {
     execute: batched<number, MemoryChangeContext>({
       source: numberSource<MemoryChangeContext>(count),
       size: 10,
-      async apply(batch, { kv }) {
-        for (const n of batch) await kv.set(`n:${n}`, ((await kv.get<number>(`n:${n}`)) ?? 0) + 1);
-      },
+      apply: countApplications,
     }),
     rollback: () => undefined,
   });

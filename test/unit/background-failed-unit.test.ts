@@ -3,7 +3,7 @@ import { type MemoryChangeContext, MemoryDatabase, memoryDriver } from '../../sr
 import { batched, defineChangeUnit, MongockBuilder, type MongockRunner, silentLogger } from '../../src/index.ts';
 import type { MigrationResult } from '../../src/runner/migration-result.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { numberSource } from '../support/number-source.ts';
+import { countApplications, numberSource } from '../support/number-source.ts';
 
 // runner.executeInBackground() attempts a unit at most once per run, as one execute() does. A unit
 // that failed without stopping its run (failFast: false) leaves a FAILED entry, and a runAlways
@@ -42,8 +42,8 @@ function units(attempts: Record<string, number>, clock: ManualClock) {
     execute: batched<number, MemoryChangeContext>({
       source: numberSource<MemoryChangeContext>(TOTAL),
       size: 10,
-      async apply(batch, { kv }) {
-        for (const n of batch) await kv.set(`n:${n}`, ((await kv.get<number>(`n:${n}`)) ?? 0) + 1);
+      async apply(batch, context) {
+        await countApplications(batch, context);
         clock.time += SLICE_MS;
       },
     }),
