@@ -84,7 +84,10 @@ function units() {
       author: 'e2e',
       async execute(ctx) {
         await insert(id)(ctx);
-        await ctx.sql.query('SELECT pg_sleep(0.02)'); // widen the window in which others wait
+        // Widen the window in which others wait: with 20 ms a unit, a holder could finish all five
+        // before the others (16 processes on 2 cores, the suite running beside them) read the
+        // history, and none of them waited (seen once in CI at 07:23 UTC, 2026-12-02).
+        await ctx.sql.query('SELECT pg_sleep(0.1)');
       },
       rollback: remove(id),
     }),
